@@ -1,0 +1,68 @@
+"""Exceptions raised by gasengine.
+
+Every error a user can provoke names *where* the problem is: the file and line
+for bad input, the program class and method for a faulty vertex program, the
+worker for a failed process.
+"""
+
+from __future__ import annotations
+
+
+class GasEngineError(Exception):
+    """Base class of every error raised by gasengine."""
+
+
+class GraphFormatError(GasEngineError, ValueError):
+    """A graph file or array could not be read.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    path : str, optional
+        The file being read.
+    line : int, optional
+        1-based line number in ``path`` where the problem was found.
+
+    Examples
+    --------
+    >>> str(GraphFormatError("expected 2 columns, found 1", path="g.txt", line=7))
+    'g.txt:7: expected 2 columns, found 1'
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+
+
+class ProgramError(GasEngineError):
+    """A vertex program broke its contract (bad return shape, unknown field, ...).
+
+    The message always starts with ``ClassName.method:`` so the user knows
+    which piece of their code to look at.
+    """
+
+    def __init__(self, program: object, method: str, message: str):
+        self.program_name = type(program).__name__ if not isinstance(program, str) else program
+        self.method = method
+        super().__init__(f"{self.program_name}.{method}: {message}")
+
+
+class WorkerFailed(GasEngineError):
+    """A worker process died or raised; carries the worker's traceback text."""
+
+    def __init__(self, worker: int, message: str, traceback_text: str = ""):
+        self.worker = worker
+        self.traceback_text = traceback_text
+        text = f"worker {worker} failed: {message}"
+        if traceback_text:
+            text += "\n--- worker traceback ---\n" + traceback_text.rstrip()
+        super().__init__(text)
+
+
+class ConvergenceError(GasEngineError):
+    """An iterative algorithm did not reach its tolerance within its step budget."""
