@@ -1,13 +1,36 @@
-"""gasengine: a GraphLab/PowerGraph-style graph-parallel engine for Python."""
+"""gasengine: a GraphLab/PowerGraph-style graph-parallel engine for Python.
 
+Write a :class:`VertexProgram` in gather-apply-scatter form, load a
+:class:`Graph`, and :func:`run` it.  See ``docs/tutorial.md``.
+"""
+
+from .aggregators import Aggregator
 from .errors import ConvergenceError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
+from .execution import run
 from .graph import Graph
+from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, VertexProgram, VertexView
+from .result import Result, StepStats, StepTable
+
+__version__ = "0.1.0"
 
 __all__ = [
+    "ALL",
+    "IN",
+    "NONE",
+    "OUT",
+    "Aggregator",
     "ConvergenceError",
+    "EdgeSet",
+    "EdgeView",
     "GasEngineError",
     "Graph",
     "GraphFormatError",
     "ProgramError",
+    "Result",
+    "StepStats",
+    "StepTable",
+    "VertexProgram",
+    "VertexView",
     "WorkerFailed",
+    "run",
 ]

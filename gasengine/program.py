@@ -1,0 +1,416 @@
+"""The vertex-program interface (PowerGraph's gather-apply-scatter), vectorised.
+
+A vertex program is a class.  The engine calls its methods on **batches**:
+``gather`` and ``scatter`` receive an :class:`EdgeView` holding many edges,
+``apply`` and ``init`` a :class:`VertexView` holding many vertices.  Code is
+written once with numpy expressions and works for a batch of any size (one
+vertex is still a batch of one).
+
+The whole contract
+------------------
+``init(v)``
+    Called once on all vertices before the run.  Create or set vertex fields:
+    ``v.data["rank"] = np.full(len(v), 1 / v.num_vertices)``.
+``gather_edges``
+    Which edges of an active vertex are gathered: ``NONE``, ``IN``, ``OUT``
+    or ``ALL``.
+``gather(e) -> array``
+    One value per edge of the batch (first axis = edge; any trailing shape,
+    e.g. ``(k, k)`` matrices for ALS).  ``e.vertex`` is the gathering vertex,
+    ``e.nbr`` the other end.
+``combine``
+    A commutative, associative numpy ufunc (``np.add``, ``np.minimum``,
+    ``np.maximum``, ``np.logical_or`` ...) folding the gathered values of a
+    vertex into one.  A vertex with nothing to gather receives the ufunc's
+    neutral element (0 for add, +inf for minimum ...).
+``apply(v, acc)``
+    Runs on the master copy of each active vertex; assigns new field values
+    (``v.data["rank"] = ...``).  May return a bool array choosing which of
+    the vertices scatter (default: all); may call ``v.signal(mask)`` to stay
+    active for the next superstep.
+``scatter_edges`` / ``scatter(e) -> bool array or None``
+    Runs over the chosen edges of vertices that applied; may assign edge
+    fields (``e.data["msg"] = ...``) and returns, per edge, whether to signal
+    ``e.nbr`` (activate it for the next superstep).
+``converged(globals) -> bool``
+    Optional: checked after each superstep's sync operations; True ends the run.
+``aggregators``
+    Sync operations the program needs (see :class:`gasengine.Aggregator`);
+    their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
+
+Neighbour-only gathers
+----------------------
+If the gathered value depends only on the neighbour's fields (optionally
+combined with one edge field), define ``gather_nbr(u) -> array`` (one value
+per vertex of the batch ``u``) instead of ``gather``, and optionally
+``gather_edge_field = "weight"`` with ``gather_edge_op = np.multiply``.  The
+engine then computes ``combine over edges of op(gather_nbr(nbr), edge_field)``
+without building per-edge views; with ``combine=np.add`` and a multiply (or
+no edge field) it runs as one sparse matrix-vector product.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gasengine import VertexProgram, IN
+>>> class InDegree(VertexProgram):
+...     gather_edges = IN
+...     combine = np.add
+...     def init(self, v):
+...         v.data["deg"] = np.zeros(len(v), dtype=np.int64)
+...     def gather(self, e):
+...         return np.ones(len(e), dtype=np.int64)
+...     def apply(self, v, acc):
+...         v.data["deg"] = acc
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ProgramError
+
+if TYPE_CHECKING:
+    from .aggregators import Aggregator
+
+
+class EdgeSet(enum.Enum):
+    """Which edges of a vertex a phase runs over."""
+
+    NONE = "none"
+    IN = "in"
+    OUT = "out"
+    ALL = "all"
+
+
+NONE, IN, OUT, ALL = EdgeSet.NONE, EdgeSet.IN, EdgeSet.OUT, EdgeSet.ALL
+
+
+class VertexProgram:
+    """Base class of vertex programs; see the module docstring for the contract.
+
+    Subclasses override what they need; the defaults gather nothing, apply
+    nothing and scatter nothing.
+    """
+
+    gather_edges: EdgeSet = NONE
+    scatter_edges: EdgeSet = NONE
+    combine: np.ufunc = np.add
+    #: Used by the neighbour-only gather path (``gather_nbr``).
+    gather_edge_field: str | None = None
+    gather_edge_op: np.ufunc | None = None
+    aggregators: tuple[Aggregator, ...] = ()
+
+    def init(self, v: VertexView) -> None:
+        """Create or set vertex fields on all vertices before the run."""
+
+    def gather(self, e: EdgeView) -> np.ndarray:
+        """One value per edge of the batch ``e``."""
+        raise NotImplementedError
+
+    def apply(self, v: VertexView, acc: np.ndarray) -> np.ndarray | None:
+        """Update the vertices of ``v`` from their combined gather ``acc``."""
+        return None
+
+    def scatter(self, e: EdgeView) -> np.ndarray | None:
+        """Per edge of ``e``: whether to signal ``e.nbr`` (or None: no signals)."""
+        return None
+
+    def converged(self, globals: Mapping[str, Any]) -> bool:
+        """True ends the run; checked after each superstep's sync operations."""
+        return False
+
+    # ------------------------------------------------------------ helpers
+    @classmethod
+    def uses_nbr_gather(cls) -> bool:
+        """Whether the program declared a neighbour-only gather."""
+        return callable(getattr(cls, "gather_nbr", None))
+
+
+class FieldMap(MutableMapping):
+    """The fields of a batch: read lazily, written by assignment.
+
+    Reading ``m[name]`` gives a **read-only** array for the batch (a view when
+    the batch is the whole store, otherwise a gathered copy).  Changing a
+    field means assigning a whole new array: ``m[name] = m[name] * 2``.
+    Read-only arrays make an in-place change that would be silently lost fail
+    loudly instead.
+    """
+
+    def __init__(
+        self,
+        store: Mapping[str, np.ndarray],
+        index: np.ndarray | None,
+        size: int,
+        owner: tuple[object, str],
+        kind: str,
+        creatable: bool = False,
+        writable: bool = True,
+    ):
+        self._store = store
+        self._index = index
+        self._size = size
+        self._owner = owner
+        self._kind = kind
+        self._creatable = creatable
+        self._writable = writable
+        self._cache: dict[str, np.ndarray] = {}
+        self.written: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.written:
+            return self.written[name]
+        if name in self._cache:
+            return self._cache[name]
+        if name not in self._store:
+            raise self._error(f"no {self._kind} field {name!r}; fields are {sorted(self._store)}")
+        values = self._store[name]
+        values = values.view() if self._index is None else values[self._index]
+        values.flags.writeable = False
+        self._cache[name] = values
+        return values
+
+    def __setitem__(self, name: str, values: Any) -> None:
+        if not self._writable:
+            raise self._error(f"{self._kind} fields are read-only here (tried to set {name!r})")
+        arr = np.asarray(values)
+        if name in self._store:
+            want = self._store[name]
+            if arr.shape != (self._size, *want.shape[1:]):
+                if arr.shape == want.shape[1:] or arr.ndim == 0:
+                    arr = np.broadcast_to(arr, (self._size, *want.shape[1:]))
+                else:
+                    raise self._error(
+                        f"{self._kind} field {name!r} must have shape "
+                        f"{(self._size, *want.shape[1:])}, got {arr.shape}"
+                    )
+            if not np.can_cast(arr.dtype, want.dtype, casting="same_kind"):
+                raise self._error(
+                    f"{self._kind} field {name!r} has dtype {want.dtype}; cannot store {arr.dtype}"
+                )
+        elif not self._creatable:
+            raise self._error(
+                f"no {self._kind} field {name!r} to write; fields are {sorted(self._store)} "
+                "(new fields can only be created in init)"
+            )
+        elif arr.ndim == 0 or arr.shape[0] != self._size:
+            raise self._error(
+                f"new {self._kind} field {name!r} needs first dimension {self._size}, got {arr.shape}"
+            )
+        self._cache.pop(name, None)
+        self.written[name] = arr
+
+    def __delitem__(self, name: str) -> None:
+        raise self._error("fields cannot be deleted")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._store, *self.written]))
+
+    def __len__(self) -> int:
+        return len(set(self._store) | set(self.written))
+
+    def _error(self, message: str) -> ProgramError:
+        return ProgramError(self._owner[0], self._owner[1], message)
+
+
+class VertexView:
+    """A batch of vertices: ``ids``, ``data`` fields and the run's ``globals``.
+
+    Attributes
+    ----------
+    data : FieldMap
+        Vertex fields of the batch (read-only arrays; assign to change).
+    globals : Mapping
+        Current values of the sync operations (aggregators).
+    num_vertices : int
+        Vertices in the whole graph.
+    superstep : int
+        Current superstep (0 in ``init``).
+    """
+
+    def __init__(
+        self,
+        ids: Any,
+        data: FieldMap,
+        globals: Mapping[str, Any],
+        num_vertices: int,
+        superstep: int = 0,
+        graph: Any = None,
+    ):
+        self._graph = graph
+        self._ids = ids
+        self.data = data
+        self.globals = globals
+        self.num_vertices = num_vertices
+        self.superstep = superstep
+        self.signalled: np.ndarray | None = None
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Global vertex numbers (``0..n-1``) of the batch."""
+        if callable(self._ids):
+            self._ids = self._ids()
+        return self._ids
+
+    def __len__(self) -> int:
+        return self.data._size
+
+    def out_degree(self, weight: str | None = None) -> np.ndarray:
+        """Out-degree (or out-strength: sum of edge field ``weight``) of the batch.
+
+        Available in ``init`` only, where the whole graph is at hand; store it
+        in a field if later phases need it.
+        """
+        return self._degree("out_degree", weight)
+
+    def in_degree(self, weight: str | None = None) -> np.ndarray:
+        """In-degree (or in-strength) of the batch; ``init`` only, like :meth:`out_degree`."""
+        return self._degree("in_degree", weight)
+
+    def _degree(self, which: str, weight: str | None) -> np.ndarray:
+        g = self._graph
+        if g is None:
+            raise self.data._error(f"{which}() is available in init only; store it in a vertex field there")
+        ends = g.src if which == "out_degree" else g.dst
+        if weight is None:
+            return np.bincount(ends, minlength=g.num_vertices)
+        if weight not in g.edge_data:
+            raise self.data._error(f"no edge field {weight!r}; fields are {sorted(g.edge_data)}")
+        return np.bincount(ends, weights=g.edge_data[weight], minlength=g.num_vertices)
+
+    def signal(self, mask: Any = True) -> None:
+        """Keep the vertices where ``mask`` is true active for the next superstep."""
+        mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
+        self.signalled = mask if self.signalled is None else (self.signalled | mask)
+
+
+class EdgeView:
+    """A batch of edges seen from one end (the ``vertex``) towards the other (``nbr``).
+
+    Attributes
+    ----------
+    src, dst : ndarray
+        Global vertex numbers of the edges' endpoints.
+    data : FieldMap
+        Edge fields (assign in ``scatter`` to change them).
+    src_data, dst_data : FieldMap
+        Vertex fields of the endpoints (read-only).
+    direction : EdgeSet
+        ``IN`` when the batch is gathered/scattered by its ``dst`` (``vertex``
+        is ``dst``, ``nbr`` is ``src``), ``OUT`` when by its ``src``.
+    globals : Mapping
+        Current values of the sync operations.
+    """
+
+    def __init__(
+        self,
+        src: Any,
+        dst: Any,
+        data: FieldMap,
+        src_data: FieldMap,
+        dst_data: FieldMap,
+        direction: EdgeSet,
+        globals: Mapping[str, Any],
+        num_vertices: int,
+        superstep: int,
+    ):
+        self._src = src
+        self._dst = dst
+        self.data = data
+        self.src_data = src_data
+        self.dst_data = dst_data
+        self.direction = direction
+        self.globals = globals
+        self.num_vertices = num_vertices
+        self.superstep = superstep
+
+    def __len__(self) -> int:
+        return self.data._size
+
+    @property
+    def src(self) -> np.ndarray:
+        if callable(self._src):
+            self._src = self._src()
+        return self._src
+
+    @property
+    def dst(self) -> np.ndarray:
+        if callable(self._dst):
+            self._dst = self._dst()
+        return self._dst
+
+    @property
+    def vertex(self) -> np.ndarray:
+        """The vertex this gather/scatter runs for."""
+        return self.dst if self.direction is IN else self.src
+
+    @property
+    def nbr(self) -> np.ndarray:
+        """The other end of each edge."""
+        return self.src if self.direction is IN else self.dst
+
+    @property
+    def vertex_data(self) -> FieldMap:
+        return self.dst_data if self.direction is IN else self.src_data
+
+    @property
+    def nbr_data(self) -> FieldMap:
+        return self.src_data if self.direction is IN else self.dst_data
+
+
+#: Neutral elements of the usual combine ufuncs, by dtype kind.
+def neutral_element(ufunc: np.ufunc, dtype: np.dtype) -> Any:
+    """The value that leaves ``ufunc(x, value) == x`` for every ``x`` of ``dtype``.
+
+    Examples
+    --------
+    >>> neutral_element(np.minimum, np.dtype(np.float64))
+    inf
+    >>> neutral_element(np.add, np.dtype(np.int32))
+    0
+    """
+    dtype = np.dtype(dtype)
+    if ufunc in (np.minimum, np.fmin):
+        if dtype.kind == "f":
+            return np.inf
+        if dtype.kind == "b":
+            return True
+        return np.iinfo(dtype).max
+    if ufunc in (np.maximum, np.fmax):
+        if dtype.kind == "f":
+            return -np.inf
+        if dtype.kind == "b":
+            return False
+        return np.iinfo(dtype).min
+    if ufunc is np.bitwise_and and dtype.kind in "iu":
+        return ~dtype.type(0)
+    if ufunc.identity is not None:
+        return ufunc.identity
+    raise TypeError(f"combine ufunc {ufunc.__name__} has no neutral element for {dtype}")
+
+
+def check_program(program: VertexProgram) -> None:
+    """Validate a program's declarations before a run, naming what is wrong."""
+    for attr in ("gather_edges", "scatter_edges"):
+        value = getattr(program, attr)
+        if not isinstance(value, EdgeSet):
+            raise ProgramError(program, attr, f"must be one of NONE, IN, OUT, ALL; got {value!r}")
+    combine = program.combine
+    if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:
+        raise ProgramError(
+            program,
+            "combine",
+            f"must be a binary numpy ufunc such as np.add or np.minimum; got {combine!r}",
+        )
+    op = program.gather_edge_op
+    if op is not None and (not isinstance(op, np.ufunc) or op.nin != 2):
+        raise ProgramError(program, "gather_edge_op", f"must be a binary numpy ufunc; got {op!r}")
+    if program.gather_edges is not NONE:
+        has_gather = type(program).gather is not VertexProgram.gather
+        if not has_gather and not program.uses_nbr_gather():
+            raise ProgramError(
+                program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined"
+            )

@@ -1,0 +1,195 @@
+"""What a run returns: final fields, aggregates and per-superstep statistics."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+@dataclass
+class StepStats:
+    """Statistics of one superstep.
+
+    ``bytes_exchanged`` counts the bytes of every message between two different
+    parts (partial accumulators, vertex values, signals, activity), whether the
+    parts live in one process or not; ``bytes_between_workers`` only those that
+    crossed between worker processes.
+    """
+
+    superstep: int
+    active: int
+    updates: int
+    seconds: float
+    compute_seconds: float
+    exchange_seconds: float
+    bytes_exchanged: int
+    bytes_between_workers: int = 0
+
+
+class StepTable:
+    """Per-superstep statistics; print it, or turn it into a DataFrame.
+
+    Examples
+    --------
+    >>> t = StepTable([StepStats(1, 10, 10, 0.01, 0.008, 0.002, 640)])
+    >>> t.column("active").tolist()
+    [10]
+    """
+
+    columns = (
+        "superstep",
+        "active",
+        "updates",
+        "seconds",
+        "compute_seconds",
+        "exchange_seconds",
+        "bytes_exchanged",
+        "bytes_between_workers",
+    )
+
+    def __init__(self, rows: list[StepStats] | None = None):
+        self.rows: list[StepStats] = list(rows or [])
+
+    def append(self, row: StepStats) -> None:
+        self.rows.append(row)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, i: int) -> StepStats:
+        return self.rows[i]
+
+    def column(self, name: str) -> np.ndarray:
+        """One statistic for every superstep, as an array."""
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r}; columns are {self.columns}")
+        return np.array([getattr(r, name) for r in self.rows])
+
+    def to_pandas(self) -> Any:
+        """The table as a ``pandas.DataFrame`` (pandas is a base dependency)."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(r) for r in self.rows], columns=list(self.columns))
+
+    def summary(self) -> str:
+        """One line: supersteps, updates, time split and bytes exchanged."""
+        total = sum(r.seconds for r in self.rows)
+        comp = sum(r.compute_seconds for r in self.rows)
+        exch = sum(r.exchange_seconds for r in self.rows)
+        nbytes = sum(r.bytes_exchanged for r in self.rows)
+        updates = sum(r.updates for r in self.rows)
+        return (
+            f"{len(self.rows)} supersteps, {updates} updates, {total:.3f} s "
+            f"(compute {comp:.3f} s, exchange {exch:.3f} s), {_human_bytes(nbytes)} exchanged"
+        )
+
+    def __str__(self) -> str:
+        header = ["step", "active", "updates", "seconds", "compute", "exchange", "bytes"]
+        body = [
+            [
+                str(r.superstep),
+                str(r.active),
+                str(r.updates),
+                f"{r.seconds:.4f}",
+                f"{r.compute_seconds:.4f}",
+                f"{r.exchange_seconds:.4f}",
+                str(r.bytes_exchanged),
+            ]
+            for r in self.rows
+        ]
+        widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in body]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`gasengine.run`.
+
+    Attributes
+    ----------
+    vertex_data : dict of str to ndarray
+        Final vertex fields, indexed by vertex number ``0..n-1``.
+    edge_data : dict of str to ndarray
+        Final edge fields, in the graph's edge order.
+    aggregates : dict
+        Last value of every sync operation.
+    steps : StepTable
+        Per-superstep statistics.
+    converged : bool
+        True if the run ended because no vertex was active or the program's
+        ``converged`` said so; False if ``max_supersteps`` stopped it.
+    graph : Graph
+        The input graph (for original ids).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gasengine import Graph
+    >>> r = Result({"x": np.array([1.0, 2.0])}, {}, {}, StepTable(), True, Graph([0], [1], ids=[7, 9]))
+    >>> r.field("x", by_id=True)
+    {7: 1.0, 9: 2.0}
+    """
+
+    vertex_data: dict[str, np.ndarray]
+    edge_data: dict[str, np.ndarray]
+    aggregates: dict[str, Any]
+    steps: StepTable
+    converged: bool
+    graph: Graph = field(repr=False)
+    engine: str = "sync"
+    num_parts: int = 1
+    workers: int = 1
+
+    @property
+    def supersteps(self) -> int:
+        """Number of supersteps run."""
+        return len(self.steps)
+
+    def field(self, name: str, by_id: bool = False) -> np.ndarray | dict[Any, Any]:
+        """A vertex field; ``by_id=True`` gives ``{original id: value}``."""
+        if name not in self.vertex_data:
+            raise KeyError(f"no vertex field {name!r}; fields are {sorted(self.vertex_data)}")
+        values = self.vertex_data[name]
+        if not by_id:
+            return values
+        return dict(zip(self.graph.original_ids().tolist(), values.tolist()))
+
+    def to_networkx(self, **options: Any) -> Any:
+        """The graph as networkx with the final fields as node and edge attributes."""
+        from .graph import Graph
+
+        g = Graph(
+            self.graph.src,
+            self.graph.dst,
+            self.graph.num_vertices,
+            vertex_data=self.vertex_data,
+            edge_data=self.edge_data,
+            ids=self.graph.ids,
+        )
+        return g.to_networkx(**options)
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(engine={self.engine!r}, supersteps={self.supersteps}, converged={self.converged}, "
+            f"vertex_fields={sorted(self.vertex_data)}, aggregates={sorted(self.aggregates)})"
+        )
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

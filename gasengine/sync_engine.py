@@ -1,0 +1,510 @@
+"""The synchronous engine (PowerGraph's bulk-synchronous GAS) over vertex-cut parts.
+
+One instance runs in every worker (SPMD) on the parts that worker holds.  A
+superstep is:
+
+1. **gather** locally over each part's edges of active vertices;
+2. **partials -> masters**: mirrors send partial accumulators, masters fold them;
+3. **apply** on active masters;
+4. **values -> mirrors**: masters send the fields apply assigned (and which
+   vertices scatter);
+5. **scatter** locally, collecting signals;
+6. **signals -> masters**, then sync operations (aggregators) on masters;
+7. **activity -> mirrors**: masters send the next active set.
+
+Exchanges go through :class:`~gasengine.backends.Backend`, so this loop is the
+same on every backend.  Exchange messages carry no vertex numbers: both ends
+hold the same sorted mirror list and the same active set (see ``parts.py``).
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .aggregators import Aggregator
+from .backends.base import Backend
+from .errors import ProgramError
+from .kernels import edge_chunks, fold_segments
+from .parts import Part
+from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
+from .result import StepStats
+
+#: Bytes of gathered values one chunk may hold; bounds gather memory.
+DEFAULT_CHUNK_BYTES = 64 << 20
+
+ProgressFn = Callable[[int, int], None]
+
+
+def directions(edges: EdgeSet) -> tuple[EdgeSet, ...]:
+    """The single-direction passes an edge set needs."""
+    return {NONE: (), IN: (IN,), OUT: (OUT,), ALL: (IN, OUT)}[edges]
+
+
+def call_program(program: VertexProgram, method: str, *args: Any) -> Any:
+    """Call a program method; turn any failure into a ProgramError naming it."""
+    try:
+        return getattr(program, method)(*args)
+    except ProgramError:
+        raise
+    except Exception as exc:
+        hint = ""
+        if "read-only" in str(exc):
+            hint = " (fields read from a view are read-only: assign a new array, e.g. v.data['x'] = v.data['x'] + 1)"
+        raise ProgramError(program, method, f"{type(exc).__name__}: {exc}{hint}") from exc
+
+
+def payload_bytes(payload: Any) -> int:
+    """Bytes of the arrays in a message (nested dicts/lists/tuples)."""
+    if isinstance(payload, np.ndarray):
+        return payload.nbytes
+    if isinstance(payload, dict):
+        return sum(payload_bytes(v) for v in payload.values())
+    if isinstance(payload, (list, tuple)):
+        return sum(payload_bytes(v) for v in payload)
+    return 0
+
+
+class SyncEngine:
+    """Runs supersteps over the parts one worker holds.
+
+    Parameters
+    ----------
+    program : VertexProgram
+    parts : list of Part
+        The parts this worker holds.
+    part_owner : ndarray
+        Worker rank of every part (length P).
+    backend : Backend
+    num_vertices : int
+    aggregators : sequence of Aggregator
+    active : dict of int to ndarray of bool
+        Initial active replicas of each held part.
+    chunk_bytes : int
+        Memory bound for one chunk of gathered values.
+    """
+
+    def __init__(
+        self,
+        program: VertexProgram,
+        parts: list[Part],
+        part_owner: np.ndarray,
+        backend: Backend,
+        num_vertices: int,
+        aggregators: tuple[Aggregator, ...],
+        active: dict[int, np.ndarray],
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    ):
+        self.program = program
+        self.parts = {p.index: p for p in parts}
+        self.part_owner = part_owner
+        self.backend = backend
+        self.n = num_vertices
+        self.aggregators = aggregators
+        self.active = active
+        self.chunk_bytes = chunk_bytes
+        self.globals: dict[str, Any] = {}
+        self.globals_view: Mapping[str, Any] = types.MappingProxyType(self.globals)
+        self.step = 0
+        self._bytes = 0
+        self._worker_bytes = 0
+        self._exchange_seconds = 0.0
+        self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
+
+    # ============================================================== driver
+    def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
+        """Run supersteps until nothing is active, ``converged``, or the budget ends."""
+        self.run_aggregators(force=True)
+        stats: list[StepStats] = []
+        active_count = self.count_active()
+        converged = False
+        while True:
+            if active_count == 0:
+                converged = True
+                break
+            if max_supersteps is not None and self.step >= max_supersteps:
+                break
+            row, active_count, halted = self.superstep(active_count)
+            stats.append(row)
+            if progress is not None:
+                progress(self.step, active_count)
+            if halted:
+                converged = True
+                break
+        return stats, converged
+
+    def superstep(self, active_count: int) -> tuple[StepStats, int, bool]:
+        """One bulk-synchronous GAS step; returns stats, next active count, halted."""
+        self.step += 1
+        self._bytes = self._worker_bytes = 0
+        self._exchange_seconds = 0.0
+        start = time.perf_counter()
+        act = {p: self._active_list(p) for p in self.parts}
+        acc = self.gather(act)
+        scat, self_sig, written, updates = self.apply(act, acc)
+        self.sync_values(written, scat)
+        signals = self.scatter(scat)
+        self.send_signals_to_masters(signals)
+        for p, sig in self_sig.items():
+            signals[p] |= sig
+        self.run_aggregators()
+        halted = bool(call_program(self.program, "converged", self.globals_view))
+        self.set_next_active(signals)
+        next_count = self.count_active()
+        updates = int(self.backend.allreduce(np.array(updates), np.add))
+        seconds = time.perf_counter() - start
+        row = StepStats(
+            superstep=self.step,
+            active=active_count,
+            updates=updates,
+            seconds=seconds,
+            compute_seconds=seconds - self._exchange_seconds,
+            exchange_seconds=self._exchange_seconds,
+            bytes_exchanged=self._bytes,
+            bytes_between_workers=self._worker_bytes,
+        )
+        return row, next_count, halted
+
+    # ============================================================== gather
+    def gather(self, act: dict[int, np.ndarray | None]) -> dict[int, np.ndarray | None]:
+        """Local gathers, then partial accumulators folded at the masters."""
+        if self.program.gather_edges is NONE:
+            return {p: None for p in self.parts}
+        acc = {p: self._gather_part(self.parts[p], act[p]) for p in self.parts}
+        combine = self.program.combine
+        outbox = {}
+        for p, part in self.parts.items():
+            for q, idx in part.send.items():
+                outbox[(p, q)] = acc[p][self._positions(p, act[p], idx)]
+        for q, messages in self.exchange(outbox).items():
+            part = self.parts[q]
+            for p, values in messages:
+                pos = self._positions(q, act[q], part.recv[p])
+                acc[q][pos] = combine(acc[q][pos], values)
+        return acc
+
+    def _gather_part(self, part: Part, act: np.ndarray | None) -> np.ndarray:
+        program = self.program
+        count = part.num_local if act is None else act.size
+        if program.uses_nbr_gather():
+            return self._gather_nbr(part, act, count)
+        shape, dtype = self._gather_value_spec(part)
+        acc = np.full((count, *shape), neutral_element(program.combine, dtype), dtype=dtype)
+        chunk = self._chunk_edges(shape, dtype)
+        for direction in directions(program.gather_edges):
+            ptr, order = part.csr(direction)
+            for rows, eidx in edge_chunks(ptr, order, act, chunk):
+                view = self._edge_view(part, eidx, direction, "gather", writable=False)
+                values = call_program(program, "gather", view)
+                fold_segments(program.combine, acc, rows, self._check_gathered(values, eidx.size, shape, dtype))
+        return acc
+
+    def _gather_nbr(self, part: Part, act: np.ndarray | None, count: int) -> np.ndarray:
+        """The neighbour-only gather: per-vertex values, then SpMV or a segmented fold."""
+        program = self.program
+        view = VertexView(
+            lambda: part.gid,
+            FieldMap(part.vdata, None, part.num_local, (program, "gather_nbr"), "vertex", writable=False),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+        x = np.asarray(call_program(program, "gather_nbr", view))
+        if x.ndim == 0 or x.shape[0] != part.num_local:
+            raise ProgramError(
+                program, "gather_nbr", f"must return one value per vertex ({part.num_local}), got shape {x.shape}"
+            )
+        weights = part.edata[program.gather_edge_field] if program.gather_edge_field else None
+        if program.gather_edge_field and weights is None:
+            raise ProgramError(program, "gather_edge_field", f"no edge field {program.gather_edge_field!r}")
+        op = program.gather_edge_op or np.multiply
+        dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
+        acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
+        spmv = program.combine is np.add and op is np.multiply and dtype.kind in "fc" and x.ndim <= 2
+        for direction in directions(program.gather_edges):
+            if spmv:
+                matrix = part.gather_matrix(direction, weights, dtype)
+                if act is not None:
+                    matrix = matrix[act]
+                acc += matrix @ x
+                continue
+            ptr, order = part.csr(direction)
+            nbr_of = part.esrc if direction is IN else part.edst
+            for rows, eidx in edge_chunks(ptr, order, act, self._chunk_edges(x.shape[1:], dtype)):
+                values = x[nbr_of[eidx]]
+                if weights is not None:
+                    values = op(values, _lift(weights[eidx], values.ndim))
+                fold_segments(program.combine, acc, rows, values)
+        return acc
+
+    def _gather_value_spec(self, part: Part) -> tuple[tuple[int, ...], np.dtype]:
+        """Shape and dtype of one gathered value, from a call on an empty batch."""
+        if self._gather_spec is None:
+            empty = np.zeros(0, dtype=np.int64)
+            view = self._edge_view(part, empty, IN, "gather", writable=False)
+            try:
+                probe = np.asarray(self.program.gather(view))
+            except Exception as exc:
+                raise ProgramError(
+                    self.program,
+                    "gather",
+                    f"must accept an empty batch of edges (called with 0 edges to learn the value shape): "
+                    f"{type(exc).__name__}: {exc}",
+                ) from exc
+            if probe.ndim == 0 or probe.shape[0] != 0:
+                raise ProgramError(
+                    self.program, "gather", f"must return one value per edge; for 0 edges got shape {probe.shape}"
+                )
+            self._gather_spec = (probe.shape[1:], probe.dtype)
+        return self._gather_spec
+
+    def _check_gathered(self, values: Any, count: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        values = np.asarray(values)
+        if values.shape != (count, *shape):
+            raise ProgramError(
+                self.program, "gather", f"must return shape {(count, *shape)} for {count} edges, got {values.shape}"
+            )
+        if values.dtype != dtype:
+            if not np.can_cast(values.dtype, dtype, casting="same_kind"):
+                raise ProgramError(
+                    self.program, "gather", f"returned dtype {values.dtype}, expected {dtype} (as for an empty batch)"
+                )
+            values = values.astype(dtype)
+        return values
+
+    def _chunk_edges(self, shape: tuple[int, ...], dtype: np.dtype) -> int:
+        per_edge = max(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize, 1)
+        return max(self.chunk_bytes // per_edge, 1024)
+
+    # =============================================================== apply
+    def apply(self, act, acc):
+        """Apply on active masters; returns scatter flags, self signals, fields written, count."""
+        program = self.program
+        scat: dict[int, np.ndarray] = {}
+        self_sig: dict[int, np.ndarray] = {}
+        written: dict[int, tuple[str, ...]] = {}
+        updates = 0
+        for p, part in self.parts.items():
+            active = self.active[p]
+            scat[p] = active.copy()
+            self_sig[p] = np.zeros(part.num_local, dtype=bool)
+            direct = act[p] is None and bool(part.is_master.all())
+            masters = None if direct else np.flatnonzero(active & part.is_master)
+            count = part.num_local if direct else masters.size
+            updates += count
+            if count == 0:
+                written[p] = ()
+                continue
+            view = VertexView(
+                (lambda: part.gid) if direct else (lambda m=masters, g=part.gid: g[m]),
+                FieldMap(part.vdata, masters, count, (program, "apply"), "vertex"),
+                self.globals_view,
+                self.n,
+                self.step,
+            )
+            part_acc = None
+            if acc[p] is not None:
+                part_acc = acc[p] if direct else acc[p][self._positions(p, act[p], masters)]
+                part_acc.flags.writeable = False
+            ret = call_program(program, "apply", view, part_acc)
+            for name, values in view.data.written.items():
+                _store(part.vdata, name, masters, values)
+            written[p] = tuple(view.data.written)
+            where = slice(None) if direct else masters
+            if ret is not None:
+                flags = np.asarray(ret)
+                if flags.dtype != bool or flags.shape not in ((), (count,)):
+                    raise ProgramError(
+                        program, "apply", f"may return None or a bool array of length {count}; got {flags.dtype} {flags.shape}"
+                    )
+                scat[p][where] = flags
+            if view.signalled is not None:
+                self_sig[p][where] = view.signalled
+        return scat, self_sig, written, updates
+
+    def sync_values(self, written: dict[int, tuple[str, ...]], scat: dict[int, np.ndarray]) -> None:
+        """Masters send assigned fields and scatter flags of active vertices to mirrors."""
+        need_flags = self.program.scatter_edges is not NONE
+        outbox = {}
+        for q, part in self.parts.items():
+            for p, idx in part.recv.items():
+                sel = idx[self.active[q][idx]]
+                msg = {name: part.vdata[name][sel] for name in written[q]}
+                if need_flags:
+                    msg["\0scatter"] = scat[q][sel]
+                outbox[(q, p)] = msg
+        for p, messages in self.exchange(outbox).items():
+            part = self.parts[p]
+            for q, msg in messages:
+                idx = part.send[q]
+                sel = idx[self.active[p][idx]]
+                for name, values in msg.items():
+                    if name == "\0scatter":
+                        scat[p][sel] = values
+                    else:
+                        part.vdata[name][sel] = values
+
+    # ============================================================= scatter
+    def scatter(self, scat: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """Local scatters; returns per part which replicas were signalled."""
+        signals = {p: np.zeros(part.num_local, dtype=bool) for p, part in self.parts.items()}
+        if self.program.scatter_edges is NONE:
+            return signals
+        for p, part in self.parts.items():
+            mask = self.active[p] & scat[p]
+            act = None if mask.all() else np.flatnonzero(mask)
+            if act is not None and act.size == 0:
+                continue
+            for direction in directions(self.program.scatter_edges):
+                ptr, order = part.csr(direction)
+                nbr_of = part.esrc if direction is IN else part.edst
+                for _, eidx in edge_chunks(ptr, order, act, self._chunk_edges((), np.dtype(np.float64))):
+                    view = self._edge_view(part, eidx, direction, "scatter", writable=True)
+                    ret = call_program(self.program, "scatter", view)
+                    for name, values in view.data.written.items():
+                        _store(part.edata, name, eidx, values)
+                    if ret is not None:
+                        flags = np.asarray(ret)
+                        if flags.dtype != bool or flags.shape not in ((), (eidx.size,)):
+                            raise ProgramError(
+                                self.program,
+                                "scatter",
+                                f"may return None or a bool array of length {eidx.size}; got {flags.dtype} {flags.shape}",
+                            )
+                        signals[p][nbr_of[eidx][np.broadcast_to(flags, eidx.shape)]] = True
+        return signals
+
+    def send_signals_to_masters(self, signals: dict[int, np.ndarray]) -> None:
+        """Mirrors' signals are OR-ed into their masters'."""
+        outbox = {(p, q): signals[p][idx] for p, part in self.parts.items() for q, idx in part.send.items()}
+        for q, messages in self.exchange(outbox).items():
+            part = self.parts[q]
+            for p, flags in messages:
+                signals[q][part.recv[p]] |= flags
+
+    def set_next_active(self, signals: dict[int, np.ndarray]) -> None:
+        """Masters decide the next active set and tell their mirrors."""
+        for p, part in self.parts.items():
+            self.active[p] = signals[p]
+        outbox = {(q, p): self.active[q][idx] for q, part in self.parts.items() for p, idx in part.recv.items()}
+        for p, messages in self.exchange(outbox).items():
+            for q, flags in messages:
+                self.active[p][self.parts[p].send[q]] = flags
+
+    # ========================================================= aggregators
+    def run_aggregators(self, force: bool = False) -> None:
+        """Fold every due aggregator over all masters and publish it in globals."""
+        for agg in self.aggregators:
+            if not force and not agg.due(self.step):
+                continue
+            total = None
+            for part in self.parts.values():
+                masters = part.masters
+                view = VertexView(
+                    lambda m=masters, g=part.gid: g[m],
+                    FieldMap(part.vdata, masters, masters.size, (agg.name, "map"), "vertex", writable=False),
+                    self.globals_view,
+                    self.n,
+                    self.step,
+                )
+                values = np.asarray(call_program(agg, "map", view))
+                if values.ndim == 0 or values.shape[0] != masters.size:
+                    raise ProgramError(
+                        f"Aggregator[{agg.name}]", "map", f"must return one value per vertex ({masters.size}), got shape {values.shape}"
+                    )
+                folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
+                total = folded if total is None else agg.combine(total, folded)
+            total = self.backend.allreduce(np.asarray(total), agg.combine)
+            value = total[()] if total.ndim == 0 else total
+            self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
+
+    # ============================================================ exchange
+    def exchange(self, outbox: dict[tuple[int, int], Any]) -> dict[int, list[tuple[int, Any]]]:
+        """Deliver messages between parts; returns, per receiving part, (sender, payload) sorted by sender."""
+        start = time.perf_counter()
+        self._bytes += sum(payload_bytes(v) for (p, q), v in outbox.items() if p != q)
+        if self.backend.size > 1:
+            per_worker: list[dict] = [dict() for _ in range(self.backend.size)]
+            for (p, q), payload in outbox.items():
+                per_worker[int(self.part_owner[q])][(p, q)] = payload
+            me = self.backend.rank
+            self._worker_bytes += sum(payload_bytes(d) for w, d in enumerate(per_worker) if w != me)
+            received: dict = {}
+            for batch in self.backend.alltoall(per_worker):
+                received.update(batch)
+        else:
+            received = outbox
+        inbox: dict[int, list[tuple[int, Any]]] = defaultdict(list)
+        for (p, q) in sorted(received):
+            inbox[q].append((p, received[(p, q)]))
+        self._exchange_seconds += time.perf_counter() - start
+        return inbox
+
+    # ============================================================= helpers
+    def count_active(self) -> int:
+        local = sum(int(np.count_nonzero(self.active[p] & part.is_master)) for p, part in self.parts.items())
+        return int(self.backend.allreduce(np.array(local, dtype=np.int64), np.add))
+
+    def _active_list(self, p: int) -> np.ndarray | None:
+        """Active local vertices of part p, or None when all are active."""
+        active = self.active[p]
+        return None if active.all() else np.flatnonzero(active)
+
+    @staticmethod
+    def _positions(p: int, act: np.ndarray | None, local: np.ndarray) -> np.ndarray:
+        """Positions in the active list of the *active* vertices among ``local``."""
+        if act is None:
+            return local
+        pos = np.searchsorted(act, local)
+        pos = np.minimum(pos, max(act.size - 1, 0))
+        hit = act[pos] == local if act.size else np.zeros(local.size, dtype=bool)
+        return pos[hit]
+
+    def _edge_view(self, part: Part, eidx: np.ndarray, direction: EdgeSet, method: str, writable: bool) -> EdgeView:
+        src_l, dst_l = part.esrc[eidx], part.edst[eidx]
+        owner = (self.program, method)
+        return EdgeView(
+            lambda: part.gid[src_l],
+            lambda: part.gid[dst_l],
+            FieldMap(part.edata, eidx, eidx.size, owner, "edge", writable=writable),
+            FieldMap(part.vdata, src_l, eidx.size, owner, "vertex", writable=False),
+            FieldMap(part.vdata, dst_l, eidx.size, owner, "vertex", writable=False),
+            direction,
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+
+    # ============================================================= results
+    def collect(self) -> tuple[dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
+        """Master values and edge fields of every held part, for the driver to assemble."""
+        vertex = {}
+        edge = {}
+        for p, part in self.parts.items():
+            m = part.masters
+            vertex[p] = {"\0gid": part.gid[m], **{k: v[m] for k, v in part.vdata.items()}}
+            edge[p] = {"\0eid": part.eid, **part.edata}
+        return vertex, edge
+
+
+def _lift(values: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape per-edge scalars to broadcast against per-edge values of ``ndim`` dims."""
+    return values.reshape(values.shape + (1,) * (ndim - values.ndim)) if values.ndim < ndim else values
+
+
+def _store(store: dict[str, np.ndarray], name: str, index: np.ndarray | None, values: np.ndarray) -> None:
+    """Write assigned values into a field store (whole-array swap when possible)."""
+    target = store[name]
+    if index is None:
+        fresh = values.flags.owndata and values.flags.writeable and values.flags.c_contiguous
+        if fresh and values.dtype == target.dtype and values.shape == target.shape:
+            store[name] = values
+        else:
+            store[name] = np.array(np.broadcast_to(values, target.shape), dtype=target.dtype)
+    else:
+        target[index] = values
