@@ -4,6 +4,15 @@ Each module holds one algorithm: the program class (read it, copy it, change
 it) and one function that runs it and returns plain numpy results.
 """
 
+from .connected_components import ConnectedComponentsProgram, connected_components
 from .pagerank import PageRankProgram, pagerank
+from .sssp import SSSPProgram, sssp
 
-__all__ = ["PageRankProgram", "pagerank"]
+__all__ = [
+    "ConnectedComponentsProgram",
+    "PageRankProgram",
+    "SSSPProgram",
+    "connected_components",
+    "pagerank",
+    "sssp",
+]
