@@ -154,14 +154,13 @@ def pagerank(
     """
     if weight is not None:
         _check_weights(graph, weight)
-    program = PageRankProgram(
-        alpha,
-        tol,
-        weight,
-        _by_vertex(graph, personalization),
-        _by_vertex(graph, dangling),
-        _by_vertex(graph, nstart),
-    )
+    n = graph.num_vertices
+    # Normalise here so bad vectors fail before any work, as plain ValueErrors.
+    vectors = {
+        name: None if values is None else _distribution(_by_vertex(graph, values), n, name)
+        for name, values in (("personalization", personalization), ("dangling", dangling), ("nstart", nstart))
+    }
+    program = PageRankProgram(alpha, tol, weight, **vectors)
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and graph.num_vertices:
         raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})")

@@ -1,0 +1,298 @@
+"""The ``gasengine`` command: run algorithms, inspect and partition graphs.
+
+Examples
+--------
+    gasengine info --input examples/data/email-Eu-core.txt
+    gasengine run pagerank --input examples/data/email-Eu-core.txt --top 5
+    gasengine run sssp --input roads.gr --source 1 --output dist.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import GasEngineError
+from .graph import Graph
+
+EPILOG = """\
+Input files: SNAP-style edge lists (whitespace, '#' comments), CSV/TSV, Matrix
+Market (.mtx) and DIMACS shortest-path files (.gr); the format is inferred from
+the extension unless --format is given.  Vertex ids may be any non-negative
+integers; output always uses the ids of the input file.
+"""
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """One entry of the CLI's algorithm registry."""
+
+    help: str
+    field: str
+    add_options: Callable[[argparse.ArgumentParser], None]
+    call: Callable[[Graph, argparse.Namespace, dict[str, Any]], Any]
+    #: Whether larger values are "top" (PageRank) or smaller (distances);
+    #: None: the values are labels, so report the largest groups instead.
+    top_descending: bool | None = True
+
+
+def _pagerank_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--alpha", type=float, default=0.85, help="damping factor (default 0.85)")
+    p.add_argument("--tol", type=float, default=1e-6, help="stop when the L1 change < n*tol (default 1e-6)")
+    p.add_argument("--weight", action="store_true", help="use the weight column as edge weights")
+
+
+def _sssp_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", required=True, help="id of the source vertex, as written in the input file")
+    p.add_argument("--hops", action="store_true", help="ignore weights and count hops")
+
+
+def _run_pagerank(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import pagerank
+
+    weight = "weight" if args.weight else None
+    max_iter = args.max_supersteps if args.max_supersteps is not None else 100
+    return pagerank(graph, alpha=args.alpha, tol=args.tol, weight=weight, max_iter=max_iter, return_result=True, **opts)
+
+
+def _run_components(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import connected_components
+
+    labels, result = connected_components(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
+    return graph.original_ids()[labels], result  # label = smallest original id in the component
+
+
+def _run_sssp(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import sssp
+
+    source: Any = args.source
+    if graph.ids is None or graph.ids.dtype.kind in "iu":
+        source = int(source)
+    weight = None if args.hops or "weight" not in graph.edge_data else "weight"
+    return sssp(graph, source, weight=weight, return_result=True, max_supersteps=args.max_supersteps, **opts)
+
+
+ALGORITHMS: dict[str, Algorithm] = {
+    "pagerank": Algorithm("PageRank (networkx conventions)", "rank", _pagerank_options, _run_pagerank),
+    "connected-components": Algorithm(
+        "weakly connected components (label = smallest id in the component)",
+        "component",
+        lambda p: None,
+        _run_components,
+        top_descending=None,
+    ),
+    "sssp": Algorithm(
+        "single-source shortest paths (weights from the input; negative ones are rejected)",
+        "dist",
+        _sssp_options,
+        _run_sssp,
+        top_descending=False,
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gasengine`` command."""
+    parser = argparse.ArgumentParser(
+        prog="gasengine",
+        description="Graph-parallel computation with vertex programs (gather-apply-scatter).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run_p = sub.add_parser("run", help="run an algorithm on a graph file", description="Run an algorithm on a graph file.")
+    algos = run_p.add_subparsers(dest="algorithm", metavar="ALGORITHM", required=True)
+    for name, algo in ALGORITHMS.items():
+        p = algos.add_parser(name, help=algo.help, description=algo.help[0].upper() + algo.help[1:] + ".", epilog=EPILOG,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        _input_options(p)
+        _engine_options(p)
+        algo.add_options(p)
+        p.add_argument("--output", "-o", help="write 'id<TAB>value' per vertex (.tsv, .csv or .npz by extension)")
+        p.add_argument("--top", type=int, default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
+        p.set_defaults(handler=cmd_run)
+
+    info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
+                            description="Print the size and degree statistics of a graph file.")
+    _input_options(info_p)
+    info_p.set_defaults(handler=cmd_info)
+    return parser
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("input")
+    g.add_argument("--input", "-i", required=True, metavar="PATH", help="graph file")
+    g.add_argument("--format", choices=["edgelist", "csv", "tsv", "mtx", "dimacs"],
+                   help="file format (default: from the extension)")
+    g.add_argument("--columns", metavar="S,D[,W]",
+                   help="0-based columns of source, destination and optional weight (default 0,1)")
+    g.add_argument("--header", action="store_true", help="CSV/TSV: skip a header line")
+    g.add_argument("--undirected", action="store_true", help="each line is an undirected edge (stored both ways)")
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    from partitioning import STRATEGIES
+
+    g = p.add_argument_group("engine")
+    g.add_argument("--partitions", "-P", type=int, default=1, metavar="P", help="number of edge partitions (default 1)")
+    g.add_argument("--partition", default="random", choices=sorted(STRATEGIES), help="vertex-cut strategy (default random)")
+    g.add_argument("--max-supersteps", type=int, default=None, metavar="N", help="stop after N supersteps")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def load_input(args: argparse.Namespace) -> Graph:
+    """Load the graph named on the command line."""
+    options: dict[str, Any] = {"undirected": args.undirected}
+    if args.columns:
+        try:
+            options["columns"] = tuple(int(c) for c in args.columns.split(","))
+        except ValueError:
+            raise SystemExit(f"gasengine: --columns takes 2 or 3 comma-separated integers, got {args.columns!r}") from None
+    if args.header:
+        options["header"] = True
+    return Graph.load(args.input, format=args.format, **options)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    algo = ALGORITHMS[args.algorithm]
+    start = time.perf_counter()
+    graph = load_input(args)
+    loaded = time.perf_counter() - start
+    print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
+    opts: dict[str, Any] = {"partitions": args.partitions, "partition": args.partition}
+    bar = _progress_bar(args)
+    if bar is not None:
+        opts["progress"] = bar.update_to
+    try:
+        values, result = algo.call(graph, args, opts)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(f"{args.algorithm}: {result.steps.summary()}", file=sys.stderr)
+    ids = graph.original_ids()
+    if args.top:
+        _print_top(ids, np.asarray(values), algo, args.top)
+    if args.output:
+        write_values(args.output, ids, np.asarray(values), algo.field)
+        print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    graph = load_input(args)
+    for key, value in graph_info(graph).items():
+        print(f"{key:<26}{value}")
+    return 0
+
+
+def graph_info(graph: Graph) -> dict[str, Any]:
+    """Size, degree statistics, self-loops and duplicate edges of a graph.
+
+    Examples
+    --------
+    >>> graph_info(Graph([0, 0, 1], [1, 1, 1]))["duplicate edges"]
+    1
+    """
+    n, m = graph.num_vertices, graph.num_edges
+    out_deg, in_deg = graph.out_degree(), graph.in_degree()
+    key = graph.src.astype(np.int64) * max(n, 1) + graph.dst
+    info: dict[str, Any] = {
+        "vertices": n,
+        "edges": m,
+        "self-loops": int(np.count_nonzero(graph.src == graph.dst)),
+        "duplicate edges": int(m - np.unique(key).size),
+        "isolated vertices": int(np.count_nonzero((out_deg + in_deg) == 0)),
+        "out-degree min/mean/max": _stats(out_deg),
+        "in-degree min/mean/max": _stats(in_deg),
+    }
+    for name, values in graph.edge_data.items():
+        if values.ndim == 1 and values.dtype.kind in "if":
+            info[f"{name} min/mean/max"] = _stats(values)
+    return info
+
+
+def _stats(values: np.ndarray) -> str:
+    if values.size == 0:
+        return "-"
+    return f"{values.min():g} / {values.mean():.3f} / {values.max():g}"
+
+
+def write_values(path: str, ids: np.ndarray, values: np.ndarray, name: str) -> None:
+    """Write one row per vertex: original id and value (TSV, CSV or NPZ by extension).
+
+    Vector values get one column each (``name_0``, ``name_1``, ...).
+    """
+    if path.endswith(".npz"):
+        np.savez(path, id=ids, **{name: values})
+        return
+    import pandas as pd
+
+    flat = values.reshape(values.shape[0], -1)
+    cols = [name] if values.ndim == 1 else [f"{name}_{i}" for i in range(flat.shape[1])]
+    table = pd.DataFrame(flat, columns=cols)
+    table.insert(0, "id", ids)
+    table.to_csv(path, sep="," if path.endswith(".csv") else "\t", index=False, float_format="%.17g")
+
+
+def _print_top(ids: np.ndarray, values: np.ndarray, algo: Algorithm, k: int) -> None:
+    if values.ndim != 1 or values.size == 0:
+        return
+    if algo.top_descending is None:
+        labels, sizes = np.unique(values, return_counts=True)
+        order = np.argsort(-sizes, kind="stable")[:k]
+        print(f"{labels.size} groups; largest ({algo.field}\tsize):")
+        for i in order:
+            print(f"{labels[i]}\t{sizes[i]}")
+        return
+    finite = np.flatnonzero(np.isfinite(values)) if values.dtype.kind == "f" else np.arange(values.size)
+    key = -values[finite] if algo.top_descending else values[finite]
+    order = finite[np.argsort(key, kind="stable")[:k]]
+    which = "highest" if algo.top_descending else "lowest"
+    print(f"{which} {algo.field} (id\t{algo.field}):")
+    for i in order:
+        v = values[i]
+        print(f"{ids[i]}\t{v:.6g}" if values.dtype.kind == "f" else f"{ids[i]}\t{v}")
+
+
+class _Bar:
+    """A tqdm bar counting supersteps, showing the active vertex count."""
+
+    def __init__(self, total: int | None):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, unit="step", desc="supersteps", file=sys.stderr, leave=False)
+
+    def update_to(self, step: int, active: int) -> None:
+        self._bar.update(step - self._bar.n)
+        self._bar.set_postfix(active=active, refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar(args: argparse.Namespace) -> _Bar | None:
+    if args.no_progress or not sys.stderr.isatty():
+        return None
+    return _Bar(args.max_supersteps)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gasengine`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (GasEngineError, ValueError, FileNotFoundError, NotImplementedError) as exc:
+        print(f"gasengine: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""SSSP against scipy.sparse.csgraph.dijkstra (identical distances)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from algorithms import sssp
+from gasengine import Graph
+from tests.datasets import load, random_graph
+
+
+def scipy_distances(g: Graph, source: int, weight: str | None = "weight") -> np.ndarray:
+    w = g.edge_data[weight] if weight else np.ones(g.num_edges)
+    # csgraph sums parallel edges when building from COO; keep the minimum instead
+    key = g.src.astype(np.int64) * g.num_vertices + g.dst
+    order = np.lexsort((w, key))
+    first = order[np.concatenate(([True], key[order][1:] != key[order][:-1]))]
+    A = sp.csr_matrix((w[first], (g.src[first], g.dst[first])), shape=(g.num_vertices,) * 2)
+    return dijkstra(A, indices=source)
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_rome99_matches_dijkstra_and_published_sums(parts):
+    g = load("dimacs9/rome99.gr")
+    dist = sssp(g, 1, partitions=parts)
+    np.testing.assert_array_equal(dist, scipy_distances(g, g.vertex_index(1)))
+    assert dist.max() == 69102 and dist.sum() == 116006476  # shared/data/README.md
+
+
+@pytest.mark.parametrize("parts", [1, 4])
+def test_california_roads_float_weights(parts):
+    g = load("roads/cal.cedge", columns=(1, 2, 3), undirected=True)
+    dist = sssp(g, 0, partitions=parts)
+    np.testing.assert_array_equal(dist, scipy_distances(g, g.vertex_index(0)))
+    assert abs(dist.max() - 14.836895) < 1e-6 and abs(dist.sum() - 154519.021678) < 1e-4
+
+
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_generated_graph_with_unreachable_vertices(parts):
+    g = random_graph(500, 1500, seed=41, weighted=True)
+    dist = sssp(g, 3, by_id=False, partitions=parts)
+    ref = scipy_distances(g, 3)
+    np.testing.assert_array_equal(dist, ref)
+    assert np.isinf(dist).any()
+
+
+def test_hop_counts_without_weights():
+    g = random_graph(300, 900, seed=42)
+    np.testing.assert_array_equal(sssp(g, 0, weight=None, by_id=False, partitions=2), scipy_distances(g, 0, None))
+
+
+def test_negative_weight_rejected_naming_the_edge():
+    g = load("snap/soc-sign-bitcoinalpha.csv", format="csv", columns=(0, 1, 2))
+    with pytest.raises(ValueError, match=r"non-negative edge lengths; edge \d+->\d+ \(edge #\d+\) has weight=-"):
+        sssp(g, 1)
+
+
+def test_missing_weight_field_and_bad_source():
+    g = Graph([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="no edge field 'weight'"):
+        sssp(g, 0)
+    with pytest.raises(ValueError, match="source 7 is not a vertex"):
+        sssp(g, 7, weight=None)

@@ -1,0 +1,188 @@
+"""Errors in user programs name the program class and the method."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gasengine import ALL, IN, OUT, Aggregator, Graph, ProgramError, VertexProgram, run
+
+G = Graph([0, 1, 2, 2], [1, 2, 0, 1])
+
+
+class Base(VertexProgram):
+    gather_edges = IN
+
+    def init(self, v):
+        v.data["x"] = np.ones(len(v))
+
+    def gather(self, e):
+        return e.nbr_data["x"]
+
+    def apply(self, v, acc):
+        v.data["x"] = acc
+
+
+def test_wrong_gather_shape_names_class_and_method():
+    class BadShape(Base):
+        def gather(self, e):
+            return np.ones((len(e), 2)) if len(e) else np.ones(0)
+
+    with pytest.raises(ProgramError, match=r"BadShape\.gather: must return shape"):
+        run(BadShape(), G)
+
+
+def test_gather_must_work_on_empty_batch():
+    class NoEmpty(Base):
+        def gather(self, e):
+            return e.nbr_data["x"] / e.nbr_data["x"].max()
+
+    with pytest.raises(ProgramError, match=r"NoEmpty\.gather: must accept an empty batch"):
+        run(NoEmpty(), G)
+
+
+def test_combine_must_be_binary_ufunc():
+    class BadCombine(Base):
+        combine = staticmethod(lambda a, b: a + b)
+
+    with pytest.raises(ProgramError, match=r"BadCombine\.combine: must be a binary numpy ufunc"):
+        run(BadCombine(), G)
+
+    class Unary(Base):
+        combine = np.negative
+
+    with pytest.raises(ProgramError, match=r"Unary\.combine"):
+        run(Unary(), G)
+
+
+def test_writing_unknown_field_names_method():
+    class Typo(Base):
+        def apply(self, v, acc):
+            v.data["xx"] = acc
+
+    with pytest.raises(ProgramError, match=r"Typo\.apply: no vertex field 'xx' to write"):
+        run(Typo(), G)
+
+
+def test_reading_unknown_field_names_method():
+    class Typo(Base):
+        def gather(self, e):
+            return e.nbr_data["y"]
+
+    with pytest.raises(ProgramError, match=r"Typo\.gather: no vertex field 'y'"):
+        run(Typo(), G)
+
+
+def test_wrong_field_shape_on_write():
+    class Wide(Base):
+        def apply(self, v, acc):
+            v.data["x"] = np.ones((len(v), 3))
+
+    with pytest.raises(ProgramError, match=r"Wide\.apply: vertex field 'x' must have shape"):
+        run(Wide(), G)
+
+
+def test_in_place_change_is_refused_with_a_hint():
+    class InPlace(Base):
+        def apply(self, v, acc):
+            v.data["x"][:] = acc
+
+    with pytest.raises(ProgramError, match=r"InPlace\.apply: .*read-only.*assign a new array"):
+        run(InPlace(), G)
+
+
+def test_augmented_assignment_is_refused_with_a_hint():
+    class Aug(Base):
+        def apply(self, v, acc):
+            x = v.data["x"]
+            x += acc
+
+    with pytest.raises(ProgramError, match="assign a new array"):
+        run(Aug(), G)
+
+
+def test_user_exception_is_wrapped_with_cause():
+    class Boom(Base):
+        def apply(self, v, acc):
+            raise KeyError("oops")
+
+    with pytest.raises(ProgramError, match=r"Boom\.apply: KeyError") as info:
+        run(Boom(), G)
+    assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_gather_edges_without_gather():
+    class NoGather(VertexProgram):
+        gather_edges = OUT
+
+    with pytest.raises(ProgramError, match=r"NoGather\.gather: gather_edges is set"):
+        run(NoGather(), G)
+
+
+def test_bad_edge_set_declaration():
+    class Bad(Base):
+        scatter_edges = "out"
+
+    with pytest.raises(ProgramError, match=r"Bad\.scatter_edges: must be one of"):
+        run(Bad(), G)
+
+
+def test_scatter_must_return_bool_per_edge():
+    class BadScatter(Base):
+        scatter_edges = ALL
+
+        def scatter(self, e):
+            return np.ones(len(e))
+
+    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None or a bool array"):
+        run(BadScatter(), G)
+
+
+def test_aggregator_map_shape_error_names_aggregator():
+    agg = Aggregator("total", lambda v: np.ones(3))
+    with pytest.raises(ProgramError, match=r"Aggregator\[total\]\.map"):
+        run(Base(), Graph([0, 1, 2, 3], [1, 2, 3, 0]), aggregators=[agg])
+
+
+def test_aggregator_requires_ufunc():
+    with pytest.raises(TypeError, match="combine must be a binary numpy ufunc"):
+        Aggregator("bad", lambda v: v.data["x"], combine=sum)
+
+
+def test_new_fields_only_in_init():
+    class Late(Base):
+        def apply(self, v, acc):
+            v.data["brand_new"] = acc
+
+    with pytest.raises(ProgramError, match="new fields can only be created in init"):
+        run(Late(), G)
+
+
+def test_degrees_only_in_init():
+    class Deg(Base):
+        def apply(self, v, acc):
+            v.data["x"] = v.out_degree()
+
+    with pytest.raises(ProgramError, match=r"Deg\.apply: out_degree\(\) is available in init only"):
+        run(Deg(), G)
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("engine", "warp", "unknown engine"),
+        ("consistency", "strong", "unknown consistency"),
+        ("scheduler", "lifo", "unknown scheduler"),
+        ("partition", "magic", "unknown partition strategy"),
+        ("partitions", 0, "partitions must be >= 1"),
+        ("max_supersteps", -1, "max_supersteps must be >= 0"),
+    ],
+)
+def test_bad_run_options(option, value, message):
+    with pytest.raises(ValueError, match=message):
+        run(Base(), G, **{option: value})
+
+
+def test_planned_engines_say_not_yet():
+    with pytest.raises(NotImplementedError, match="chromatic"):
+        run(Base(), G, engine="chromatic")

@@ -1,0 +1,291 @@
+"""Semantics of the synchronous engine, independent of the number of parts."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gasengine import ALL, IN, OUT, Aggregator, Graph, VertexProgram, run
+from partitioning import partition
+
+from tests.datasets import random_graph
+
+
+class NeighbourSum(VertexProgram):
+    """Sums in-neighbours' vectors (trailing shape (3,)) through a general gather."""
+
+    gather_edges = IN
+
+    def init(self, v):
+        v.data["vec"] = np.stack([v.ids, v.ids * 2.0, np.ones(len(v))], axis=1).astype(np.float64)
+
+    def gather(self, e):
+        return e.nbr_data["vec"] * e.data["weight"][:, None]
+
+    def apply(self, v, acc):
+        v.data["vec"] = acc
+
+
+class OuterProducts(VertexProgram):
+    """Gathers k-by-k matrices, like ALS does."""
+
+    gather_edges = ALL
+
+    def init(self, v):
+        v.data["f"] = np.stack([np.cos(v.ids), np.sin(v.ids)], axis=1)
+        v.data["gram"] = np.zeros((len(v), 2, 2))
+
+    def gather(self, e):
+        f = e.nbr_data["f"]
+        return f[:, :, None] * f[:, None, :]
+
+    def apply(self, v, acc):
+        v.data["gram"] = acc
+
+
+def dense_reference_vec(g: Graph) -> np.ndarray:
+    ids = np.arange(g.num_vertices, dtype=np.float64)
+    vec = np.stack([ids, ids * 2, np.ones_like(ids)], axis=1)
+    out = np.zeros_like(vec)
+    np.add.at(out, g.dst, vec[g.src] * g.edge_data["weight"][:, None])
+    return out
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 4, 7])
+def test_vector_gather_matches_dense_reference(parts):
+    g = random_graph(60, 300, seed=1, weighted=True)
+    r = run(NeighbourSum(), g, partitions=parts, max_supersteps=1)
+    np.testing.assert_allclose(r.field("vec"), dense_reference_vec(g), rtol=1e-12)
+
+
+def test_matrix_valued_gather_over_all_edges():
+    g = random_graph(40, 150, seed=2)
+    r = run(OuterProducts(), g, partitions=3, max_supersteps=1)
+    f = np.stack([np.cos(np.arange(40)), np.sin(np.arange(40))], axis=1)
+    want = np.zeros((40, 2, 2))
+    outer = f[:, :, None] * f[:, None, :]
+    np.add.at(want, g.dst, outer[g.src])  # IN edges: neighbour is src
+    np.add.at(want, g.src, outer[g.dst])  # OUT edges: neighbour is dst
+    np.testing.assert_allclose(r.field("gram"), want, rtol=1e-12, atol=1e-12)
+
+
+def test_small_chunks_give_the_same_answer():
+    g = random_graph(50, 5000, seed=3, weighted=True)
+    big = run(NeighbourSum(), g, partitions=2, max_supersteps=1)
+    tiny = run(NeighbourSum(), g, partitions=2, max_supersteps=1, chunk_bytes=1)  # 1024-edge chunks
+    np.testing.assert_allclose(tiny.field("vec"), big.field("vec"), rtol=1e-12)
+
+
+class MinLabel(VertexProgram):
+    """Min-label propagation with a general (per-edge) gather and scatter."""
+
+    gather_edges = ALL
+    scatter_edges = ALL
+    combine = np.minimum
+
+    def init(self, v):
+        v.data["label"] = v.ids.astype(np.int64)
+
+    def gather(self, e):
+        return e.nbr_data["label"]
+
+    def apply(self, v, acc):
+        old = v.data["label"]
+        v.data["label"] = np.minimum(old, acc)
+        return v.data["label"] < old
+
+    def scatter(self, e):
+        return e.nbr_data["label"] > e.vertex_data["label"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=80),
+    parts=st.integers(1, 6),
+)
+def test_min_label_equals_networkx_components_for_any_p(n, edges, parts):
+    edges = [(u % n, v % n) for u, v in edges]
+    src = np.array([u for u, _ in edges], dtype=np.int64)
+    dst = np.array([v for _, v in edges], dtype=np.int64)
+    g = Graph(src, dst, num_vertices=n)
+    labels = run(MinLabel(), g, partitions=parts).field("label")
+    G = nx.Graph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(edges)
+    want = np.empty(n, dtype=np.int64)
+    for comp in nx.connected_components(G):
+        want[list(comp)] = min(comp)
+    np.testing.assert_array_equal(labels, want)
+
+
+def test_results_do_not_depend_on_p_or_strategy_seed():
+    g = random_graph(200, 1500, seed=4)
+    base = run(MinLabel(), g, partitions=1)
+    for parts, seed in [(2, 0), (4, 1), (5, 2)]:
+        r = run(MinLabel(), g, partitions=parts, seed=seed)
+        np.testing.assert_array_equal(r.field("label"), base.field("label"))
+        assert r.supersteps == base.supersteps
+        assert r.steps.column("updates").tolist() == base.steps.column("updates").tolist()
+
+
+class Counter(VertexProgram):
+    """Counts supersteps in a field; stays active by signalling itself."""
+
+    def init(self, v):
+        v.data["n"] = np.zeros(len(v), dtype=np.int64)
+
+    def apply(self, v, acc):
+        assert acc is None  # gather_edges is NONE
+        v.data["n"] = v.data["n"] + 1
+        v.signal()
+
+
+def test_max_supersteps_stops_and_reports_not_converged():
+    r = run(Counter(), random_graph(10, 20, seed=5), max_supersteps=4)
+    assert r.supersteps == 4 and not r.converged
+    assert r.field("n").tolist() == [4] * 10
+
+
+def test_no_signal_means_one_superstep_and_converged():
+    class Once(Counter):
+        def apply(self, v, acc):
+            v.data["n"] = v.data["n"] + 1
+
+    r = run(Once(), random_graph(10, 20, seed=5), partitions=3)
+    assert r.supersteps == 1 and r.converged
+
+
+def test_aggregator_every_k_and_converged_hook():
+    class Stop(Counter):
+        def converged(self, g):
+            return g["total"] >= 30
+
+    total = Aggregator("total", lambda v: v.data["n"], every=1)
+    biggest = Aggregator("biggest", lambda v: v.data["n"], combine=np.maximum, every=2, finalize=float)
+    r = run(Stop(), random_graph(10, 20, seed=6), partitions=2, aggregators=[total, biggest])
+    assert r.supersteps == 3 and r.converged  # totals 10, 20, 30
+    assert r.aggregates["total"] == 30
+    assert r.aggregates["biggest"] == 2.0  # last ran after superstep 2
+
+
+def test_aggregator_value_visible_in_apply():
+    class UsesGlobal(Counter):
+        def apply(self, v, acc):
+            v.data["n"] = np.full(len(v), v.globals["count"])
+
+    count = Aggregator("count", lambda v: np.ones(len(v), dtype=np.int64))
+    r = run(UsesGlobal(), random_graph(13, 30, seed=7), partitions=4, aggregators=[count])
+    assert r.field("n").tolist() == [13] * 13
+
+
+def test_vector_aggregator():
+    agg = Aggregator("colsum", lambda v: np.stack([v.ids, np.ones(len(v))], axis=1).astype(float))
+    r = run(Counter(), random_graph(6, 10, seed=8), partitions=2, max_supersteps=1, aggregators=[agg])
+    assert r.aggregates["colsum"].tolist() == [15.0, 6.0]
+
+
+class EdgeMark(VertexProgram):
+    """Scatter writes an edge field; signals nobody."""
+
+    scatter_edges = OUT
+
+    def init_edges(self, e):
+        e.data["seen"] = np.zeros(len(e), dtype=np.int64)
+
+    def apply(self, v, acc):
+        return v.ids % 2 == 0  # only even vertices scatter
+
+    def scatter(self, e):
+        e.data["seen"] = e.data["seen"] + e.src + 1
+        return None
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_scatter_writes_edge_fields_of_scattering_vertices_only(parts):
+    g = random_graph(30, 120, seed=9)
+    r = run(EdgeMark(), g, partitions=parts)
+    want = np.where(g.src % 2 == 0, g.src + 1, 0)
+    np.testing.assert_array_equal(r.edge_data["seen"], want)
+
+
+def test_initial_active_set_and_signals():
+    # a path 0->1->2->3; push a token from 0 along out-edges
+    class Token(VertexProgram):
+        scatter_edges = OUT
+
+        def init(self, v):
+            v.data["hit"] = np.zeros(len(v), dtype=np.int64)
+
+        def apply(self, v, acc):
+            v.data["hit"] = v.data["hit"] + 1
+
+        def scatter(self, e):
+            return np.ones(len(e), dtype=bool)
+
+    g = Graph([0, 1, 2], [1, 2, 3], num_vertices=5)
+    r = run(Token(), g, active=[0], partitions=2)
+    assert r.field("hit").tolist() == [1, 1, 1, 1, 0]
+    assert r.supersteps == 4
+    assert r.steps.column("active").tolist() == [1, 1, 1, 1]
+
+
+def test_bytes_exchanged_zero_for_one_part_and_grow_with_replication():
+    g = random_graph(300, 3000, seed=10, weighted=True)
+    one = run(NeighbourSum(), g, partitions=1, max_supersteps=1)
+    assert one.steps[0].bytes_exchanged == 0
+    cut = partition(g, 4, "random")
+    four = run(NeighbourSum(), g, partition=cut, max_supersteps=1)
+    mirrors = int((cut.num_replicas - 1).sum())
+    # partial accumulators (3 floats) up, new values (3 floats) down, + 2 flag bytes
+    assert four.steps[0].bytes_exchanged == mirrors * (24 + 24 + 1 + 1)
+
+
+def test_precomputed_assignment_array_and_npz(tmp_path):
+    g = random_graph(50, 200, seed=11)
+    assignment = (np.arange(g.num_edges) % 3).astype(np.int32)
+    a = run(MinLabel(), g, partition=assignment)
+    path = tmp_path / "cut.npz"
+    np.savez(path, edge_part=assignment)
+    b = run(MinLabel(), g, partition=str(path))
+    assert a.num_parts == b.num_parts == 3
+    np.testing.assert_array_equal(a.field("label"), b.field("label"))
+    with pytest.raises(ValueError, match="one part per edge"):
+        run(MinLabel(), g, partition=assignment[:-1])
+
+
+def test_result_by_original_id_and_networkx_export():
+    g = Graph([0, 1], [1, 2], ids=np.array([10, 20, 30]))
+    r = run(MinLabel(), g)
+    assert r.field("label", by_id=True) == {10: 0, 20: 0, 30: 0}
+    G = r.to_networkx()
+    assert set(G.nodes) == {10, 20, 30}
+    assert G.nodes[30]["label"] == 0
+
+
+def test_step_table_prints_and_converts():
+    r = run(MinLabel(), random_graph(20, 40, seed=12), partitions=2)
+    text = str(r.steps)
+    assert "active" in text and len(text.splitlines()) == r.supersteps + 1
+    df = r.steps.to_pandas()
+    assert list(df["superstep"]) == list(range(1, r.supersteps + 1))
+    assert "supersteps" in r.steps.summary()
+
+
+def test_empty_graph_runs():
+    r = run(MinLabel(), Graph([], [], num_vertices=0))
+    assert r.supersteps == 0 and r.converged
+    r = run(MinLabel(), Graph([], [], num_vertices=3), partitions=2)
+    assert r.field("label").tolist() == [0, 1, 2]
+
+
+def test_input_graph_is_not_modified():
+    g = random_graph(20, 50, seed=13, weighted=True)
+    before = g.edge_data["weight"].copy()
+    run(EdgeMark(), g, partitions=2)
+    run(MinLabel(), g)
+    assert "label" not in g.vertex_data and "seen" not in g.edge_data
+    np.testing.assert_array_equal(g.edge_data["weight"], before)
