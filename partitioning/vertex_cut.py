@@ -6,6 +6,12 @@ fall into several parts is *replicated* in each of them; one replica is the
 are **mirrors** (they gather locally and receive the master's value).  This
 module turns an edge -> part assignment into those structures and measures
 their quality.  It knows nothing about the engine.
+
+What a superstep exchanges, in these terms: every part ``p`` sends, for each
+of its mirrors, a partial accumulator to the master's part ``q`` and receives
+the new value back.  :meth:`VertexCut.mirrors` lists those vertices for each
+``(p, q)`` pair in sorted order, so both sides agree on the buffer layout
+without sending ids.
 """
 
 from __future__ import annotations
@@ -14,15 +20,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
+
+from .edges import check_edges, check_num_parts
 
 #: Largest n * num_parts for which replicas are found with a dense bitmap
 #: (fast, O(n * P) bytes); above it a sort-based path is used.
 _DENSE_LIMIT = 1 << 28
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class VertexCut:
     """Edges assigned to parts, with the replica and master of every vertex.
+
+    Build it with :meth:`from_assignment` (or :func:`partitioning.partition`);
+    the constructor takes the finished arrays as they are.
 
     Attributes
     ----------
@@ -38,7 +50,8 @@ class VertexCut:
     replica_ptr, replica_parts : ndarray
         CSR lists: the parts holding a replica of vertex ``v`` are
         ``replica_parts[replica_ptr[v]:replica_ptr[v + 1]]`` (sorted; the
-        master is among them).
+        master is among them).  ``replica_ptr`` is int64, ``replica_parts``
+        int32.
     has_edges : ndarray of bool, shape (n,)
         Whether the vertex has at least one edge (isolated vertices have a
         master but count in no metric).
@@ -63,6 +76,12 @@ class VertexCut:
     strategy: str = "custom"
     _part_ptr: np.ndarray = field(default=None, repr=False, compare=False)
     _part_vertex: np.ndarray = field(default=None, repr=False, compare=False)
+    _edge_ptr: np.ndarray = field(default=None, repr=False, compare=False)
+    _edge_index: np.ndarray = field(default=None, repr=False, compare=False)
+    _master_ptr: np.ndarray = field(default=None, repr=False, compare=False)
+    _master_vertex: np.ndarray = field(default=None, repr=False, compare=False)
+    _mirror_ptr: np.ndarray = field(default=None, repr=False, compare=False)
+    _mirror_vertex: np.ndarray = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------- building
     @classmethod
@@ -77,10 +96,16 @@ class VertexCut:
     ) -> VertexCut:
         """Derive replicas and masters from an edge -> part assignment.
 
+        Masters are chosen among each vertex's replicas to balance the number
+        of masters per part: vertices with one replica are fixed first, then
+        the others in increasing number of replicas each take the replica
+        part with the fewest masters so far (a compiled greedy pass), and
+        isolated vertices finally go to the parts with the fewest masters.
+
         Parameters
         ----------
         src, dst : array_like of int
-            Edge endpoints.
+            Edge endpoints in ``0..num_vertices-1``.
         num_vertices : int
             Number of vertices.
         edge_part : array_like of int
@@ -89,16 +114,28 @@ class VertexCut:
             Number of parts.
         strategy : str
             Recorded in the result.
+
+        Raises
+        ------
+        ValueError
+            If the arrays disagree in length, an id or part is out of range,
+            or ``num_parts < 1``.
+
+        Examples
+        --------
+        >>> cut = VertexCut.from_assignment([0, 0], [1, 2], 4, [0, 1], 2)
+        >>> cut.master.tolist(), cut.parts_of(3).tolist()
+        ([0, 0, 1, 1], [1])
         """
-        src = np.asarray(src)
-        dst = np.asarray(dst)
+        num_parts = check_num_parts(num_parts)
+        src, dst, num_vertices = check_edges(src, dst, num_vertices)
         edge_part = np.asarray(edge_part)
         if edge_part.shape != src.shape:
             raise ValueError(
                 f"edge_part must give one part per edge: {edge_part.shape} vs {src.shape}"
             )
-        if num_parts < 1:
-            raise ValueError(f"num_parts must be >= 1, got {num_parts}")
+        if edge_part.size and edge_part.dtype.kind not in "iu":
+            raise ValueError(f"edge_part must hold integer parts, got dtype {edge_part.dtype}")
         if edge_part.size and (edge_part.min() < 0 or edge_part.max() >= num_parts):
             bad = int(np.flatnonzero((edge_part < 0) | (edge_part >= num_parts))[0])
             raise ValueError(
@@ -106,82 +143,306 @@ class VertexCut:
             )
         edge_part = edge_part.astype(np.int32, copy=False)
         ptr, parts = _replicas(src, dst, num_vertices, edge_part, num_parts)
-        master = _choose_masters(ptr, parts, num_parts)
-        # Vertices without edges: give each a master (and its only replica) in a
-        # round-robin over parts so apply still runs for them.
         counts = np.diff(ptr)
         has_edges = counts > 0
+        master = choose_masters(ptr, parts, num_parts)
         isolated = np.flatnonzero(~has_edges)
         if isolated.size:
-            master[isolated] = (np.arange(isolated.size) % num_parts).astype(np.int32)
+            # Isolated vertices: their master is their only replica.
             counts = counts.copy()
             counts[isolated] = 1
             new_ptr = np.zeros(num_vertices + 1, dtype=np.int64)
             np.cumsum(counts, out=new_ptr[1:])
             new_parts = np.empty(int(new_ptr[-1]), dtype=np.int32)
-            has = np.diff(ptr) > 0
-            # copy existing lists, then the isolated vertices' single part
-            old_pos = np.repeat(new_ptr[:-1][has], np.diff(ptr)[has]) + _ramp(np.diff(ptr)[has])
+            old_counts = np.diff(ptr)[has_edges]
+            old_pos = np.repeat(new_ptr[:-1][has_edges], old_counts) + _ramp(old_counts)
             new_parts[old_pos] = parts
             new_parts[new_ptr[isolated]] = master[isolated]
             ptr, parts = new_ptr, new_parts
-        return cls(num_parts, int(num_vertices), edge_part, master, ptr, parts, has_edges, strategy)
+        return cls(num_parts, num_vertices, edge_part, master, ptr, parts, has_edges, strategy)
 
     # ------------------------------------------------------------ queries
+    @property
+    def num_edges(self) -> int:
+        """Number of edges ``m``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0], [1], 2, [0], 1).num_edges
+        1
+        """
+        return int(self.edge_part.size)
+
     def parts_of(self, v: int) -> np.ndarray:
-        """Parts that hold a replica of vertex ``v``."""
+        """Parts that hold a replica of vertex ``v`` (sorted, master included).
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).parts_of(0).tolist()
+        [0, 1]
+        """
         return self.replica_parts[self.replica_ptr[v] : self.replica_ptr[v + 1]]
 
     def part_vertices(self, p: int) -> np.ndarray:
-        """Sorted vertex numbers replicated in part ``p`` (masters included)."""
+        """Sorted vertex numbers replicated in part ``p`` (masters included).
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).part_vertices(1).tolist()
+        [0, 2]
+        """
         if self._part_ptr is None:
             counts = np.diff(self.replica_ptr)
             vertex = np.repeat(np.arange(self.num_vertices, dtype=np.int64), counts)
             order = np.argsort(self.replica_parts, kind="stable")
-            part_ptr = np.zeros(self.num_parts + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.replica_parts, minlength=self.num_parts), out=part_ptr[1:])
-            object.__setattr__(self, "_part_ptr", part_ptr)
+            object.__setattr__(self, "_part_ptr", _ptr_of(self.replica_parts, self.num_parts))
             object.__setattr__(self, "_part_vertex", vertex[order])
         return self._part_vertex[self._part_ptr[p] : self._part_ptr[p + 1]]
 
     def part_edges(self, p: int) -> np.ndarray:
-        """Indices of the edges assigned to part ``p``, in edge order."""
-        return np.flatnonzero(self.edge_part == p)
+        """Indices of the edges assigned to part ``p``, in edge order.
+
+        The first call sorts all edges by part once (a stable counting
+        order); later calls are slices.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 1, 2], [1, 2, 0], 3, [1, 0, 1], 2).part_edges(1).tolist()
+        [0, 2]
+        """
+        if self._edge_ptr is None:
+            object.__setattr__(self, "_edge_index", np.argsort(self.edge_part, kind="stable"))
+            object.__setattr__(self, "_edge_ptr", _ptr_of(self.edge_part, self.num_parts))
+        return self._edge_index[self._edge_ptr[p] : self._edge_ptr[p + 1]]
+
+    def masters_in(self, p: int) -> np.ndarray:
+        """Sorted vertex numbers whose master is in part ``p``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).masters_in(0).tolist()
+        [0, 1]
+        """
+        if self._master_ptr is None:
+            object.__setattr__(self, "_master_vertex", np.argsort(self.master, kind="stable"))
+            object.__setattr__(self, "_master_ptr", _ptr_of(self.master, self.num_parts))
+        return self._master_vertex[self._master_ptr[p] : self._master_ptr[p + 1]]
+
+    def mirrors(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """The mirrors held by part ``p``, grouped by the part of their master.
+
+        Returns CSR lists ``(ptr, vertices)``: ``vertices[ptr[q]:ptr[q + 1]]``
+        are the sorted vertex numbers replicated in ``p`` whose master is in
+        part ``q`` (empty for ``q == p``).  In a superstep ``p`` sends its
+        partial accumulators for exactly these vertices, in this order, to
+        ``q`` and receives their new values back in the same order; the same
+        lists seen from ``q`` are ``mirrors(p)`` for every ``p``, so master
+        and mirror agree on the layout without exchanging ids.
+
+        Parameters
+        ----------
+        p : int
+            The part holding the mirrors.
+
+        Returns
+        -------
+        ptr : ndarray of int64, shape (P + 1,)
+        vertices : ndarray of int64
+
+        Examples
+        --------
+        >>> cut = VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2)
+        >>> cut.master.tolist()
+        [0, 0, 1]
+        >>> ptr, verts = cut.mirrors(1)   # part 1 mirrors 0 and 1 (masters in 0)
+        >>> verts[ptr[0]:ptr[1]].tolist(), verts[ptr[1]:ptr[2]].tolist()
+        ([0, 1], [])
+        """
+        self._build_mirrors()
+        P = self.num_parts
+        base = self._mirror_ptr[p * P]
+        ptr = self._mirror_ptr[p * P : p * P + P + 1] - base
+        return ptr, self._mirror_vertex[base : base + ptr[-1]]
+
+    def mirror_counts(self) -> np.ndarray:
+        """Matrix ``C`` with ``C[p, q]`` = number of mirrors in part ``p`` whose master is in ``q``.
+
+        It is the number of values part ``p`` sends to part ``q`` (and gets
+        back) in an all-active superstep; the diagonal is zero.
+
+        Examples
+        --------
+        >>> cut = VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2)
+        >>> cut.mirror_counts().tolist()
+        [[0, 0], [2, 0]]
+        """
+        self._build_mirrors()
+        return np.diff(self._mirror_ptr).reshape(self.num_parts, self.num_parts)
+
+    def _build_mirrors(self) -> None:
+        if self._mirror_ptr is not None:
+            return
+        P = self.num_parts
+        vertex = np.repeat(np.arange(self.num_vertices, dtype=np.int64), self.num_replicas)
+        master = self.master[vertex]
+        is_mirror = self.replica_parts != master
+        vertex = vertex[is_mirror]
+        key = self.replica_parts[is_mirror].astype(np.int64) * P + master[is_mirror]
+        order = np.argsort(key, kind="stable")  # stable: vertices stay sorted in a group
+        object.__setattr__(self, "_mirror_vertex", vertex[order])
+        object.__setattr__(self, "_mirror_ptr", _ptr_of(key, P * P))
 
     # ------------------------------------------------------------ metrics
     @property
     def num_replicas(self) -> np.ndarray:
-        """Number of replicas of every vertex (1 for isolated vertices)."""
+        """Number of replicas of every vertex (1 for isolated vertices).
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 4, [0, 1], 2).num_replicas.tolist()
+        [2, 1, 1, 1]
+        """
         return np.diff(self.replica_ptr)
 
     @property
+    def num_mirrors(self) -> int:
+        """Total number of mirrors: replicas minus one master per vertex.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).num_mirrors
+        1
+        """
+        return int(self.replica_parts.size - self.num_vertices)
+
+    @property
     def replication_factor(self) -> float:
-        """Replicas per vertex, over vertices that have at least one edge."""
+        """Replicas per vertex, over vertices that have at least one edge.
+
+        Defined as 1.0 when no vertex has an edge (nothing is replicated).
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).replication_factor
+        1.3333333333333333
+        """
         touched = self.has_edges
-        return float(self.num_replicas[touched].sum() / max(int(touched.sum()), 1))
+        count = int(touched.sum())
+        if count == 0:
+            return 1.0
+        return float(self.num_replicas[touched].sum() / count)
+
+    @property
+    def edges_per_part(self) -> np.ndarray:
+        """Number of edges in every part, shape ``(P,)``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).edges_per_part.tolist()
+        [1, 2]
+        """
+        return np.bincount(self.edge_part, minlength=self.num_parts)
+
+    @property
+    def masters_per_part(self) -> np.ndarray:
+        """Number of masters in every part, shape ``(P,)``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).masters_per_part.tolist()
+        [2, 1]
+        """
+        return np.bincount(self.master, minlength=self.num_parts)
 
     @property
     def edge_balance(self) -> float:
-        """Largest part's edge count over the mean edge count (1.0 is perfect)."""
-        sizes = np.bincount(self.edge_part, minlength=self.num_parts)
-        mean = sizes.mean() if sizes.size else 0.0
-        return float(sizes.max() / mean) if mean > 0 else 1.0
+        """Largest part's edge count over the mean edge count (1.0 is perfect).
+
+        1.0 for a graph without edges.  When ``P`` exceeds the number of
+        edges some parts are necessarily empty and this is ``P / m``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).edge_balance
+        1.3333333333333333
+        """
+        return _balance(self.edges_per_part)
 
     @property
     def master_balance(self) -> float:
-        """Largest part's master count over the mean master count."""
-        sizes = np.bincount(self.master, minlength=self.num_parts)
-        mean = sizes.mean() if sizes.size else 0.0
-        return float(sizes.max() / mean) if mean > 0 else 1.0
+        """Largest part's master count over the mean master count (1.0 is perfect).
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).master_balance
+        1.3333333333333333
+        """
+        return _balance(self.masters_per_part)
 
     def bytes_per_superstep(self, value_bytes: int = 8) -> int:
         """Bytes one all-active superstep moves between parts.
 
         Every mirror sends its partial accumulator to the master and receives
-        the new value back: ``2 * mirrors * value_bytes``.
+        the new value back: ``2 * mirrors * value_bytes`` (ids are not sent;
+        see :meth:`mirrors`).
+
+        Parameters
+        ----------
+        value_bytes : int
+            Size of one vertex value (and of one accumulator), e.g. 8 for a
+            float64 PageRank, ``8 * k`` for ALS factors of rank ``k``.
+
+        Examples
+        --------
+        >>> VertexCut.from_assignment([0, 0], [1, 2], 3, [0, 1], 2).bytes_per_superstep(8)
+        16
         """
-        mirrors = int((self.num_replicas - 1).sum())
-        return 2 * mirrors * int(value_bytes)
+        if value_bytes < 0:
+            raise ValueError(f"value_bytes must be >= 0, got {value_bytes}")
+        return 2 * self.num_mirrors * int(value_bytes)
+
+    # ------------------------------------------------------------ dunders
+    def __eq__(self, other: object) -> bool:
+        """Cuts are equal when they assign the same edges and masters.
+
+        Examples
+        --------
+        >>> a = VertexCut.from_assignment([0], [1], 2, [0], 2)
+        >>> a == VertexCut.from_assignment([0], [1], 2, [0], 2)
+        True
+        """
+        if not isinstance(other, VertexCut):
+            return NotImplemented
+        return (
+            self.num_parts == other.num_parts
+            and self.num_vertices == other.num_vertices
+            and np.array_equal(self.edge_part, other.edge_part)
+            and np.array_equal(self.master, other.master)
+            and np.array_equal(self.replica_ptr, other.replica_ptr)
+            and np.array_equal(self.replica_parts, other.replica_parts)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside
+
+    def __repr__(self) -> str:
+        return (
+            f"VertexCut(strategy={self.strategy!r}, num_parts={self.num_parts}, "
+            f"num_vertices={self.num_vertices}, num_edges={self.num_edges}, "
+            f"replication_factor={self.replication_factor:.3f}, "
+            f"edge_balance={self.edge_balance:.3f})"
+        )
+
+
+def _balance(sizes: np.ndarray) -> float:
+    mean = sizes.mean() if sizes.size else 0.0
+    return float(sizes.max() / mean) if mean > 0 else 1.0
+
+
+def _ptr_of(keys: np.ndarray, num_keys: int) -> np.ndarray:
+    """CSR pointer for ``keys`` sorted by a counting order: ``ptr[k]`` = #keys < k."""
+    ptr = np.zeros(num_keys + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=num_keys), out=ptr[1:])
+    return ptr
 
 
 def _ramp(counts: np.ndarray) -> np.ndarray:
@@ -208,24 +469,65 @@ def _replicas(
         )
         key = np.unique(key)
         vertex, parts = np.divmod(key, num_parts)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(vertex, minlength=n), out=ptr[1:])
-    return ptr, parts.astype(np.int32)
+    return _ptr_of(vertex, n), parts.astype(np.int32)
 
 
-def _choose_masters(ptr: np.ndarray, parts: np.ndarray, num_parts: int) -> np.ndarray:
-    """Pick one replica per vertex as master, spreading masters over parts.
-
-    A multiplicative hash of the vertex number picks among its replicas, so the
-    choice is deterministic, independent of P's processing order, and spreads
-    masters evenly when replicas are spread evenly.
-    """
+@njit(cache=True)
+def _greedy_masters(ptr, parts, visit, isolated, num_parts, master):  # pragma: no cover
+    load = np.zeros(num_parts, dtype=np.int64)
     n = ptr.size - 1
+    for v in range(n):  # one replica: no choice
+        if ptr[v + 1] - ptr[v] == 1:
+            master[v] = parts[ptr[v]]
+            load[parts[ptr[v]]] += 1
+    for v in visit:  # several replicas: the one with the fewest masters so far
+        best = parts[ptr[v]]
+        for j in range(ptr[v] + 1, ptr[v + 1]):
+            if load[parts[j]] < load[best]:
+                best = parts[j]
+        master[v] = best
+        load[best] += 1
+    for v in isolated:  # no edge: any part, the one with the fewest masters
+        best = 0
+        for p in range(1, num_parts):
+            if load[p] < load[best]:
+                best = p
+        master[v] = best
+        load[best] += 1
+
+
+def choose_masters(ptr: np.ndarray, parts: np.ndarray, num_parts: int) -> np.ndarray:
+    """Pick one replica per vertex as master, balancing masters over parts.
+
+    Vertices with a single replica are fixed first; the others, in increasing
+    number of replicas (then by id), take the replica part with the fewest
+    masters so far (lowest part number on ties); vertices with no replica
+    (no edge) go, in id order, to the part with the fewest masters overall.
+    Deterministic, one compiled pass.
+
+    Parameters
+    ----------
+    ptr, parts : ndarray
+        CSR replica lists as in :class:`VertexCut` (empty for isolated vertices).
+    num_parts : int
+        Number of parts.
+
+    Returns
+    -------
+    ndarray of int32, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # vertex 0 only in part 0; vertices 1, 2 in parts {0, 1}; vertex 3 isolated
+    >>> ptr = np.array([0, 1, 3, 5, 5]); parts = np.array([0, 0, 1, 0, 1], dtype=np.int32)
+    >>> choose_masters(ptr, parts, 2).tolist()
+    [0, 1, 0, 1]
+    """
     counts = np.diff(ptr)
-    master = np.zeros(n, dtype=np.int32)
-    has = counts > 0
-    v = np.flatnonzero(has).astype(np.uint64)
-    h = (v * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(33)
-    pick = (h % counts[has].astype(np.uint64)).astype(np.int64)
-    master[has] = parts[ptr[:-1][has] + pick]
+    multi = np.flatnonzero(counts >= 2)
+    visit = multi[np.argsort(counts[multi], kind="stable")]
+    isolated = np.flatnonzero(counts == 0)
+    master = np.zeros(counts.size, dtype=np.int32)
+    _greedy_masters(ptr, parts, visit, isolated, int(num_parts), master)
     return master
