@@ -22,8 +22,8 @@ ENGINES = ("sync",)
 PLANNED_ENGINES = ("chromatic", "async")
 CONSISTENCY_MODELS = ("vertex", "edge", "full")
 SCHEDULERS = ("fifo", "priority", "sweep", "random")
-BACKENDS = ("local",)
-PLANNED_BACKENDS = ("multiprocess", "mpi")
+BACKENDS = ("local", "multiprocess")
+PLANNED_BACKENDS = ("mpi",)
 
 
 def run(
@@ -60,9 +60,12 @@ def run(
     scheduler : {"fifo", "priority", "sweep", "random"}
         Scheduler of the asynchronous engine; ignored by ``"sync"``.
     workers : int
-        Worker processes.
-    backend : {"local"}, optional
-        How workers exchange data; default ``"local"`` for one worker.
+        Number of workers.  Each holds some of the P parts.
+    backend : {"local", "multiprocess"}, optional
+        How workers run and exchange data: ``"local"`` (every part in this
+        process, the deterministic reference) or ``"multiprocess"`` (one
+        process per worker, bulk data in shared memory).  Default: local for
+        one worker, multiprocess for more.
     partitions : int, optional
         Number of edge partitions P (default: ``workers``).  Results do not
         depend on P.
@@ -100,13 +103,13 @@ def run(
     [1, 0, 2]
     """
     _check_choices(engine, consistency, scheduler, workers)
-    backend = backend or "local"
+    backend = backend or ("local" if workers == 1 else "multiprocess")
     if backend not in BACKENDS:
         if backend in PLANNED_BACKENDS:
             raise NotImplementedError(f"backend {backend!r} is not available yet; available: {BACKENDS}")
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
-    if workers != 1:
-        raise NotImplementedError("workers > 1 needs the multiprocess backend, which is not available yet")
+    if backend == "local" and workers != 1:
+        raise ValueError(f"the local backend runs one worker; use backend='multiprocess' for workers={workers}")
     check_program(program)
     if max_supersteps is not None and int(max_supersteps) < 0:
         raise ValueError(f"max_supersteps must be >= 0, got {max_supersteps}")
@@ -120,22 +123,31 @@ def run(
     cut = make_cut(graph, partition, num_parts, seed)
     parts = build_parts(graph, cut, vertex_fields, edge_fields)
     start_active = initial_active(graph, active)
-    engine_ = SyncEngine(
-        program,
-        parts,
-        np.zeros(cut.num_parts, dtype=np.int64),
-        LocalBackend(),
-        graph.num_vertices,
-        all_aggs,
-        {p.index: start_active[p.gid] for p in parts},
-        chunk_bytes,
-    )
-    stats, converged = engine_.run(max_supersteps, progress)
-    vertex_parts, edge_parts = engine_.collect()
+    part_active = {p.index: start_active[p.gid] for p in parts}
+    if backend == "multiprocess":
+        from .backends.multiprocess import run_workers
+
+        stats, converged, globals_, vertex_parts, edge_parts = run_workers(
+            program, parts, part_active, workers, graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress
+        )
+    else:
+        engine_ = SyncEngine(
+            program,
+            parts,
+            np.zeros(cut.num_parts, dtype=np.int64),
+            LocalBackend(),
+            graph.num_vertices,
+            all_aggs,
+            part_active,
+            chunk_bytes,
+        )
+        stats, converged = engine_.run(max_supersteps, progress)
+        vertex_parts, edge_parts = engine_.collect()
+        globals_ = engine_.globals
     return Result(
         vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields),
         edge_data=assemble(edge_parts, "\0eid", graph.num_edges, edge_fields),
-        aggregates=dict(engine_.globals),
+        aggregates=dict(globals_),
         steps=StepTable(stats),
         converged=converged,
         graph=graph,

@@ -1,0 +1,164 @@
+"""Named shared-memory segments holding packed numpy arrays.
+
+A segment is a file in ``/dev/shm`` (a RAM-backed filesystem on Linux) mapped
+with ``numpy.memmap``.  Every segment of a run shares the prefix
+``gasengine-<run id>-``, so the driver can remove all of them — including
+those a worker created just before it was killed — with one directory scan.
+Files rather than ``multiprocessing.shared_memory`` keep ownership explicit:
+no resource tracker unlinks a segment behind our back or warns about leaks
+we already handled.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ALIGN = 64  # cache-line alignment of packed arrays
+
+
+def shm_dir() -> Path:
+    """Where segments live: ``/dev/shm`` when present, else the temp directory."""
+    path = Path("/dev/shm")
+    return path if path.is_dir() and os.access(path, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def new_run_prefix() -> str:
+    """A fresh name prefix for the segments of one run."""
+    return f"gasengine-{os.getpid()}-{secrets.token_hex(4)}-"
+
+
+def remove_segments(prefix: str) -> int:
+    """Unlink every segment whose name starts with ``prefix``; returns how many."""
+    removed = 0
+    for entry in shm_dir().glob(prefix + "*"):
+        try:
+            entry.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """Where one array sits in a segment."""
+
+    offset: int
+    dtype: str
+    shape: tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+class Segment:
+    """A shared-memory file mapped into this process.
+
+    Examples
+    --------
+    >>> seg = Segment.create("gasengine-doctest-a", 128)
+    >>> seg.array(ArraySpec(0, "float64", (4,)))[:] = 1.5
+    >>> Segment.attach("gasengine-doctest-a").array(ArraySpec(0, "float64", (4,))).tolist()
+    [1.5, 1.5, 1.5, 1.5]
+    >>> seg.unlink()
+    """
+
+    def __init__(self, name: str, buffer: mmap.mmap | None, size: int):
+        self.name = name
+        self.size = size
+        self._buffer = buffer
+
+    @classmethod
+    def create(cls, name: str, size: int) -> Segment:
+        """Create (or truncate) a segment of ``size`` bytes."""
+        path = shm_dir() / name
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o600)
+        try:
+            os.ftruncate(fd, max(size, 1))
+            buffer = mmap.mmap(fd, max(size, 1))
+        finally:
+            os.close(fd)
+        return cls(name, buffer, size)
+
+    @classmethod
+    def attach(cls, name: str) -> Segment:
+        """Map an existing segment."""
+        path = shm_dir() / name
+        fd = os.open(path, os.O_RDWR)
+        try:
+            size = os.fstat(fd).st_size
+            buffer = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        return cls(name, buffer, size)
+
+    def array(self, spec: ArraySpec) -> np.ndarray:
+        """A numpy view of one packed array (writes go to shared memory)."""
+        count = int(np.prod(spec.shape, dtype=np.int64))
+        return np.frombuffer(self._buffer, dtype=spec.dtype, count=count, offset=spec.offset).reshape(spec.shape)
+
+    def unlink(self) -> None:
+        """Remove the name; existing mappings stay valid until closed."""
+        try:
+            (shm_dir() / self.name).unlink()
+        except FileNotFoundError:
+            pass
+
+
+def layout(arrays: dict[str, np.ndarray]) -> tuple[dict[str, ArraySpec], int]:
+    """Offsets for packing ``arrays`` into one segment; returns (specs, total bytes)."""
+    specs: dict[str, ArraySpec] = {}
+    offset = 0
+    for name, arr in arrays.items():
+        specs[name] = ArraySpec(offset, arr.dtype.str, tuple(arr.shape))
+        offset += -(-max(arr.nbytes, 1) // ALIGN) * ALIGN
+    return specs, offset
+
+
+def pack(name: str, arrays: dict[str, np.ndarray]) -> tuple[Segment, dict[str, ArraySpec]]:
+    """Copy ``arrays`` into a new segment; returns it and the specs to find them."""
+    specs, size = layout(arrays)
+    seg = Segment.create(name, size)
+    for key, arr in arrays.items():
+        seg.array(specs[key])[...] = arr
+    return seg, specs
+
+
+def unpack(seg: Segment, specs: dict[str, ArraySpec]) -> dict[str, np.ndarray]:
+    """Views of every packed array of a segment."""
+    return {key: seg.array(spec) for key, spec in specs.items()}
+
+
+def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
+    """Replace arrays of at least ``threshold`` bytes in a nested message by
+    placeholders ``("\\0arr", i)``, collecting them in ``out``."""
+    if isinstance(tree, np.ndarray):
+        if tree.nbytes >= threshold:
+            out.append(np.ascontiguousarray(tree))
+            return ("\0arr", len(out) - 1)
+        return tree
+    if isinstance(tree, dict):
+        return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [flatten_arrays(v, out, threshold) for v in tree]
+    return tree
+
+
+def restore_arrays(tree: Any, arrays: list[np.ndarray]) -> Any:
+    """Inverse of :func:`flatten_arrays`."""
+    if isinstance(tree, tuple) and len(tree) == 2 and tree[0] == "\0arr":
+        return arrays[tree[1]]
+    if isinstance(tree, dict):
+        return {k: restore_arrays(v, arrays) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [restore_arrays(v, arrays) for v in tree]
+    return tree
