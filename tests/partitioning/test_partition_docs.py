@@ -34,3 +34,14 @@ def test_every_public_name_has_an_example():
         obj = getattr(partitioning, name)
         if callable(obj):
             assert obj.__doc__ and ">>>" in obj.__doc__, name
+
+
+def test_partitioning_does_not_import_the_engine():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = "import sys, partitioning, partitioning.reference; print(any(m.split('.')[0] == 'gasengine' for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
