@@ -5,16 +5,16 @@ edge, no 64-bit temporaries of the size of the graph), deterministic for a
 given ``seed``, and independent of the order of the edges except ``random``,
 which also hashes the edge's position so that parallel edges spread out.
 
-=================== ===================================== =====================
-strategy            part of edge ``(u, v)``                replicas of a vertex
-=================== ===================================== =====================
-``random``          ``h(u, v, position)``                  up to ``P``
-``canonical-random````h(min(u,v), max(u,v))``              up to ``P``
-``source``          ``h(u)`` (1D, GraphX EdgePartition1D)  ``1`` + in-degree
-``destination``     ``h(v)``                               ``1`` + out-degree
-``grid``            column of ``u`` x row of ``v``         ``<= rows + cols - 1``
-``dbh``             ``h`` of the lower-degree endpoint     up to ``P``
-=================== ===================================== =====================
+====================== ===================================== =======================
+strategy               part of edge ``(u, v)``               replicas of a vertex
+====================== ===================================== =======================
+``random``             ``h(u, v, position)``                 up to ``P``
+``canonical-random``   ``h(min(u, v), max(u, v))``           up to ``P``
+``source``             ``h(u)`` (1D, GraphX EdgePartition1D) ``1`` + in-degree
+``destination``        ``h(v)``                              ``1`` + out-degree
+``grid``               column of ``u``, row of ``v``         ``<= rows + cols - 1``
+``dbh``                ``h`` of the lower-degree endpoint    up to ``P``
+====================== ===================================== =======================
 
 The vertex hash ``h`` is :func:`mix64` (the splitmix64 finaliser salted with
 the seed) reduced modulo ``P``, so with the same seed ``source``,

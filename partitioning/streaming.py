@@ -10,9 +10,10 @@ Stream order
 ------------
 The outcome depends on the order in which edges arrive.  By default
 (``order="shuffle"``) edges are streamed in a random order drawn from
-``seed``, the setting the HDRF paper uses for its main results: files are
-often sorted by source, and in that order a greedy streamer sees all edges
-of one vertex at once, which hurts balance.  ``order="file"`` streams the
+``seed``: files are often sorted by source, and in that order a greedy
+streamer sees all edges of one vertex at once and, at HDRF's default
+``lam = 1``, piles them into a few parts (``benchmarks/README.md`` shows edge
+balance up to ``P`` on such files).  ``order="file"`` streams the
 edges in the given order; an explicit permutation of ``0..m-1`` is also
 accepted.
 
