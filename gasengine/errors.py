@@ -61,7 +61,9 @@ class WorkerFailed(GasEngineError):
         text = f"worker {worker} failed: {message}"
         if traceback_text:
             text += "\n--- worker traceback ---\n" + traceback_text.rstrip()
-        super().__init__(text)
+        # Not super(): a subclass may also derive from ProgramError, whose
+        # constructor takes other arguments.
+        GasEngineError.__init__(self, text)
 
 
 class ConvergenceError(GasEngineError):

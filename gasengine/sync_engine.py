@@ -155,8 +155,9 @@ class SyncEngine:
         self.run_aggregators()
         halted = bool(call_program(self.program, "converged", self.globals_view))
         self.set_next_active(signals)
-        next_count = self.count_active()
-        updates = int(self.backend.allreduce(np.array(updates), np.add))
+        # One collective for every per-worker count of the step.
+        local = np.array([self._local_active(), updates, self._bytes, self._worker_bytes], dtype=np.int64)
+        next_count, updates, nbytes, worker_bytes = (int(x) for x in self.backend.allreduce(local, np.add))
         seconds = time.perf_counter() - start
         row = StepStats(
             superstep=self.step,
@@ -165,8 +166,8 @@ class SyncEngine:
             seconds=seconds,
             compute_seconds=seconds - self._exchange_seconds,
             exchange_seconds=self._exchange_seconds,
-            bytes_exchanged=self._bytes,
-            bytes_between_workers=self._worker_bytes,
+            bytes_exchanged=nbytes,
+            bytes_between_workers=worker_bytes,
         )
         return row, next_count, halted
 
@@ -447,8 +448,11 @@ class SyncEngine:
 
     # ============================================================= helpers
     def count_active(self) -> int:
-        local = sum(int(np.count_nonzero(self.active[p] & part.is_master)) for p, part in self.parts.items())
-        return int(self.backend.allreduce(np.array(local, dtype=np.int64), np.add))
+        """Active vertices over all workers (each counted at its master)."""
+        return int(self.backend.allreduce(np.array(self._local_active(), dtype=np.int64), np.add))
+
+    def _local_active(self) -> int:
+        return sum(int(np.count_nonzero(self.active[p] & part.is_master)) for p, part in self.parts.items())
 
     def _active_list(self, p: int) -> np.ndarray | None:
         """Active local vertices of part p, or None when all are active."""

@@ -201,8 +201,6 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
     from ..sync_engine import SyncEngine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
-    for q in inboxes:
-        q.cancel_join_thread()  # never block exit on unsent notes
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
         arrays = {p: unpack(segments[p], specs) for p, (_, specs) in job.parts.items()}
@@ -216,8 +214,15 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
         stats, converged = engine.run(job.max_supersteps, progress)
         for part in parts:
             publish(part, arrays[part.index])
+        # Peers may still be reading our last notes: flush them before saying done
+        # (a queue's feeder thread would otherwise die with this process).
+        for q in inboxes:
+            q.close()
+            q.join_thread()
         conn.send(("done", job.rank, stats, converged, dict(engine.globals) if job.rank == 0 else None))
     except BaseException as exc:  # report everything, including SystemExit
+        for q in inboxes:
+            q.cancel_join_thread()  # the run is over for everyone; exit promptly
         kind = "program" if isinstance(exc, ProgramError) else "crash"
         try:
             conn.send(("error", job.rank, kind, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
@@ -311,6 +316,7 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, tuple
                 rank = rank_of_sentinel[obj]
                 if rank in done or conns[rank].poll():
                     continue  # its last message is waiting in the pipe; read that instead
+                procs[rank].join(timeout=1)  # reap it, so exitcode is known
                 code = procs[rank].exitcode
                 how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
                 raise WorkerFailed(rank, f"worker process {how} before finishing")

@@ -1,0 +1,239 @@
+"""The multiprocess backend: same answers as local, and failures that clean up.
+
+These tests start real worker processes and use real shared memory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import psutil
+import pytest
+
+from algorithms import connected_components, pagerank, sssp
+from gasengine import Aggregator, Graph, ProgramError, VertexProgram, WorkerFailed, run
+from gasengine.shm import shm_dir
+from partitioning import STRATEGIES
+from tests.datasets import REPO, load, random_graph
+
+
+def our_segments() -> set[str]:
+    return {p.name for p in shm_dir().glob("gasengine-*")}
+
+
+def worker_children() -> list[psutil.Process]:
+    """Live child processes, not counting multiprocess's shared resource tracker."""
+    kids = []
+    for c in psutil.Process().children(recursive=True):
+        try:
+            if c.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(c.cmdline()):
+                kids.append(c)
+        except psutil.NoSuchProcess:
+            pass
+    return kids
+
+
+@pytest.fixture
+def clean_run():
+    """Asserts a test leaves no worker process and no shared-memory segment behind."""
+    before = our_segments()
+    yield
+    deadline = time.time() + 5
+    while worker_children() and time.time() < deadline:
+        time.sleep(0.05)
+    assert worker_children() == []
+    assert our_segments() - before == set()
+
+
+@pytest.fixture(scope="module")
+def email():
+    return load("snap/email-Eu-core.txt")
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_pagerank_same_as_local(email, workers, clean_run):
+    local = pagerank(email, tol=1e-10, partitions=workers)
+    multi, result = pagerank(email, tol=1e-10, workers=workers, backend="multiprocess", return_result=True)
+    np.testing.assert_allclose(multi, local, rtol=1e-12, atol=0)
+    assert result.workers == workers and result.supersteps > 10
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategy_same_answers_with_workers(email, strategy, clean_run):
+    weighted = Graph(email.src, email.dst, email.num_vertices,
+                     edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)}, ids=email.ids)
+    for workers in (2, 3):
+        opts = dict(workers=workers, partition=strategy, partitions=4)
+        np.testing.assert_array_equal(
+            connected_components(email, **opts), connected_components(email, partition=strategy, partitions=4)
+        )
+        np.testing.assert_array_equal(sssp(weighted, 1, **opts), sssp(weighted, 1))
+        np.testing.assert_allclose(pagerank(email, tol=1e-10, **opts), pagerank(email, tol=1e-10), rtol=1e-12)
+
+
+def test_aggregators_and_max_supersteps_identical(clean_run):
+    g = random_graph(300, 2000, seed=3)
+
+    class Count(VertexProgram):
+        def init(self, v):
+            v.data["n"] = np.zeros(len(v), dtype=np.int64)
+
+        def apply(self, v, acc):
+            v.data["n"] = v.data["n"] + v.ids % 3
+            v.signal()
+
+    aggs = [Aggregator("total", lambda v: v.data["n"]),
+            Aggregator("top", lambda v: v.data["n"], combine=np.maximum, every=2)]
+    local = run(Count(), g, partitions=3, aggregators=aggs, max_supersteps=5)
+    multi = run(Count(), g, workers=3, aggregators=aggs, max_supersteps=5)
+    assert multi.supersteps == local.supersteps == 5 and not multi.converged
+    assert multi.aggregates == local.aggregates
+    np.testing.assert_array_equal(multi.field("n"), local.field("n"))
+    assert multi.steps.column("updates").tolist() == local.steps.column("updates").tolist()
+    assert multi.steps.column("bytes_exchanged").tolist() == local.steps.column("bytes_exchanged").tolist()
+    assert multi.steps.column("bytes_between_workers").sum() > 0
+
+
+def test_more_parts_than_workers(email, clean_run):
+    a = connected_components(email, workers=2, partitions=5)
+    np.testing.assert_array_equal(a, connected_components(email, partitions=5))
+
+
+class Boom(VertexProgram):
+    def init(self, v):
+        v.data["x"] = np.zeros(len(v))
+
+    def apply(self, v, acc):
+        if v.superstep == 3 and (v.ids == 7).any():
+            raise RuntimeError("vertex 7 is cursed")
+        v.data["x"] = v.data["x"] + 1
+        v.signal()
+
+
+def test_program_error_in_worker_carries_traceback(clean_run):
+    g = random_graph(100, 400, seed=4)
+    with pytest.raises(WorkerFailed) as info:
+        run(Boom(), g, workers=2, max_supersteps=10)
+    err = info.value
+    assert isinstance(err, ProgramError)
+    assert "Boom.apply: RuntimeError: vertex 7 is cursed" in str(err)
+    assert "Traceback (most recent call last)" in err.traceback_text
+    assert "raise RuntimeError" in err.traceback_text
+
+
+class Slow(VertexProgram):
+    def init(self, v):
+        v.data["x"] = np.zeros(len(v))
+
+    def apply(self, v, acc):
+        time.sleep(0.05)
+        v.data["x"] = v.data["x"] + 1
+        v.signal()
+
+
+def test_sigkilled_worker_is_reported_within_5_seconds(clean_run):
+    g = random_graph(100, 400, seed=5)
+    victim: list[int] = []
+
+    def kill_one():
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            kids = worker_children()
+            if len(kids) >= 2:
+                time.sleep(0.3)  # let the run get going
+                victim.append(kids[-1].pid)
+                os.kill(kids[-1].pid, signal.SIGKILL)
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    start = time.time()
+    with pytest.raises(WorkerFailed, match=r"worker \d failed: worker process killed by signal 9"):
+        run(Slow(), g, workers=2, max_supersteps=10_000)
+    elapsed = time.time() - start
+    killer.join()
+    assert victim, "no worker was started"
+    assert elapsed - 0.3 < 5
+
+
+CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import sys, time, numpy as np
+    sys.path.insert(0, {repo!r})
+    from gasengine import VertexProgram, run
+    from tests.datasets import random_graph
+
+    class Slow(VertexProgram):
+        def init(self, v):
+            v.data["x"] = np.zeros(len(v))
+        def apply(self, v, acc):
+            time.sleep(0.05)
+            v.data["x"] = v.data["x"] + 1
+            v.signal()
+
+    print("started", flush=True)
+    try:
+        run(Slow(), random_graph(100, 400, seed=6), workers=2, max_supersteps=100000)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(130)
+    """
+)
+
+
+def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
+    before = our_segments()
+    script = tmp_path / "driver.py"
+    script.write_text(CTRL_C_SCRIPT.format(repo=str(REPO)))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    driver = psutil.Process(proc.pid)
+    deadline = time.time() + 20
+    while len(driver.children()) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    workers = driver.children()
+    assert len(workers) >= 2
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 130
+    assert "interrupted" in proc.stdout.read()
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []
+    assert our_segments() - before == set()
+
+
+def test_fifty_runs_leave_nothing_behind():
+    g = random_graph(200, 800, seed=7)
+    me = psutil.Process()
+    before_segments = our_segments()
+    pagerank(g, workers=2)  # warm up lazily created resources
+    fds = me.num_fds()
+    for _ in range(50):
+        connected_components(g, workers=2)
+    assert worker_children() == []
+    assert our_segments() - before_segments == set()
+    assert me.num_fds() <= fds
+
+
+def test_lambdas_work_under_spawn(monkeypatch, clean_run):
+    monkeypatch.setenv("GASENGINE_START_METHOD", "spawn")
+    g = random_graph(50, 200, seed=8)
+
+    class Lam(VertexProgram):
+        def init(self, v):
+            v.data["x"] = np.ones(len(v))
+
+        def apply(self, v, acc):
+            v.data["x"] = v.data["x"] * 2
+
+    agg = Aggregator("sum", lambda v: v.data["x"] + 0)
+    r = run(Lam(), g, workers=2, aggregators=[agg])
+    assert r.aggregates["sum"] == 100.0
