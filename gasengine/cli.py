@@ -119,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--top", type=int, default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
         p.set_defaults(handler=cmd_run)
 
+    part_p = sub.add_parser(
+        "partition",
+        help="cut a graph's edges into parts and print the cut's quality",
+        description="Cut a graph's edges into P parts (vertex cut) and print replication factor, "
+        "edge balance, master balance and the bytes one superstep would exchange.",
+    )
+    _input_options(part_p)
+    part_p.add_argument("--parts", "-P", type=int, required=True, help="number of parts")
+    part_p.add_argument("--strategy", default="hdrf", metavar="NAME",
+                        help="a strategy (%(default)s by default) or 'all' for one row per strategy; "
+                        "strategies: " + ", ".join(_strategy_names()))
+    part_p.add_argument("--seed", type=int, default=0, help="hash salt and stream order seed (default 0)")
+    part_p.add_argument("--order", choices=["shuffle", "file"], default="shuffle",
+                        help="edge order seen by greedy/hdrf (default: seeded shuffle)")
+    part_p.add_argument("--save", metavar="PATH.npz",
+                        help="save the assignment (array 'edge_part') for 'run --partition PATH.npz'")
+    part_p.set_defaults(handler=cmd_partition)
+
     info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
                             description="Print the size and degree statistics of a graph file.")
     _input_options(info_p)
@@ -137,12 +155,22 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--undirected", action="store_true", help="each line is an undirected edge (stored both ways)")
 
 
-def _engine_options(p: argparse.ArgumentParser) -> None:
+def _strategy_names() -> list[str]:
     from partitioning import STRATEGIES
 
+    return sorted(STRATEGIES)
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine")
-    g.add_argument("--partitions", "-P", type=int, default=1, metavar="P", help="number of edge partitions (default 1)")
-    g.add_argument("--partition", default="random", choices=sorted(STRATEGIES), help="vertex-cut strategy (default random)")
+    g.add_argument("--workers", "-w", type=int, default=1, metavar="N",
+                   help="worker processes (default 1; N > 1 uses the multiprocess backend)")
+    g.add_argument("--backend", choices=["local", "multiprocess"], help="default: local for 1 worker, else multiprocess")
+    g.add_argument("--partitions", "-P", type=int, default=None, metavar="P",
+                   help="number of edge partitions (default: one per worker)")
+    g.add_argument("--partition", default="hdrf", metavar="STRATEGY|FILE.npz",
+                   help="vertex-cut strategy (default hdrf) or an assignment saved by 'gasengine partition --save'; "
+                   "strategies: " + ", ".join(_strategy_names()))
     g.add_argument("--max-supersteps", type=int, default=None, metavar="N", help="stop after N supersteps")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -166,7 +194,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     graph = load_input(args)
     loaded = time.perf_counter() - start
     print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
-    opts: dict[str, Any] = {"partitions": args.partitions, "partition": args.partition}
+    opts: dict[str, Any] = {
+        "partitions": args.partitions,
+        "partition": args.partition,
+        "workers": args.workers,
+        "backend": args.backend,
+    }
     bar = _progress_bar(args)
     if bar is not None:
         opts["progress"] = bar.update_to
@@ -182,6 +215,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.output:
         write_values(args.output, ids, np.asarray(values), algo.field)
         print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_partition(args: argparse.Namespace) -> int:
+    from partitioning import partition, report
+
+    graph = load_input(args)
+    names = _strategy_names() if args.strategy == "all" else [args.strategy]
+    cuts = []
+    for name in names:
+        params = {"order": args.order} if name in ("greedy", "hdrf") else {}
+        start = time.perf_counter()
+        cuts.append(partition(graph, args.parts, name, seed=args.seed, **params))
+        print(f"{name}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
+    print(report(cuts))
+    if args.save:
+        if len(cuts) != 1:
+            raise ValueError("--save needs a single --strategy, not 'all'")
+        np.savez(args.save, edge_part=cuts[0].edge_part)
+        print(f"saved the assignment of {graph.num_edges} edges to {args.save}", file=sys.stderr)
     return 0
 
 

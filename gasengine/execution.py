@@ -36,7 +36,7 @@ def run(
     workers: int = 1,
     backend: str | None = None,
     partitions: int | None = None,
-    partition: str | np.ndarray | VertexCut | os.PathLike | Any = "random",
+    partition: str | np.ndarray | VertexCut | os.PathLike | Any = "hdrf",
     seed: int = 0,
     aggregators: Sequence[Aggregator] = (),
     max_supersteps: int | None = None,
@@ -70,7 +70,8 @@ def run(
         Number of edge partitions P (default: ``workers``).  Results do not
         depend on P.
     partition : str, array, VertexCut or path
-        Strategy name from :data:`partitioning.STRATEGIES`, a precomputed
+        Strategy name from :data:`partitioning.STRATEGIES` (default
+        ``"hdrf"``; with one part no strategy runs), a precomputed
         part per edge (array, or ``.npz`` file with an ``edge_part`` array),
         or a :class:`partitioning.VertexCut`.
     seed : int

@@ -142,22 +142,10 @@ def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarra
             )
         )
         local_of[gid] = -1
-    _pair_mirrors(parts, cut.master)
+    for part in parts:  # the mirror layout is the partitioner's: both ends use it
+        ptr, verts = cut.mirrors(part.index)
+        for q in np.flatnonzero(np.diff(ptr)):
+            shared = verts[ptr[q] : ptr[q + 1]]
+            part.send[int(q)] = np.searchsorted(part.gid, shared)
+            parts[q].recv[part.index] = np.searchsorted(parts[q].gid, shared)
     return parts
-
-
-def _pair_mirrors(parts: list[Part], master: np.ndarray) -> None:
-    """Fill ``send``/``recv`` so each mirror list lines up with its master's."""
-    for part in parts:
-        mirrors = np.flatnonzero(~part.is_master)
-        owner = master[part.gid[mirrors]]
-        order = np.argsort(owner, kind="stable")  # stable: keeps global-id order per owner
-        mirrors, owner = mirrors[order], owner[order]
-        cuts = np.flatnonzero(np.diff(owner)) + 1
-        for group in np.split(np.arange(mirrors.size), cuts):
-            if group.size == 0:
-                continue
-            q = int(owner[group[0]])
-            local = mirrors[group]
-            part.send[q] = local
-            parts[q].recv[part.index] = np.searchsorted(parts[q].gid, part.gid[local])

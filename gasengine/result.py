@@ -85,10 +85,12 @@ class StepTable:
         comp = sum(r.compute_seconds for r in self.rows)
         exch = sum(r.exchange_seconds for r in self.rows)
         nbytes = sum(r.bytes_exchanged for r in self.rows)
+        between = sum(r.bytes_between_workers for r in self.rows)
         updates = sum(r.updates for r in self.rows)
+        workers = f" ({_human_bytes(between)} between workers)" if between else ""
         return (
             f"{len(self.rows)} supersteps, {updates} updates, {total:.3f} s "
-            f"(compute {comp:.3f} s, exchange {exch:.3f} s), {_human_bytes(nbytes)} exchanged"
+            f"(compute {comp:.3f} s, exchange {exch:.3f} s), {_human_bytes(nbytes)} exchanged{workers}"
         )
 
     def __str__(self) -> str:

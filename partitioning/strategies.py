@@ -134,8 +134,8 @@ def assign_edges(
             f"strategy {strategy!r} got unknown parameter(s) {', '.join(unknown)}; it accepts {accepted}"
         )
     src, dst, n = check_edges(src, dst, num_vertices)
-    if src.size == 0:
-        return np.zeros(0, dtype=np.int32)
+    if src.size == 0 or num_parts == 1:  # one part: nothing to decide, skip the work
+        return np.zeros(src.size, dtype=np.int32)
     return fn(src, dst, n, num_parts, seed=seed, **params)
 
 

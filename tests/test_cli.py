@@ -91,3 +91,38 @@ def test_python_dash_m_entry_point():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].startswith("1\t")
+
+
+def test_partition_all_prints_one_row_per_strategy(capsys):
+    from partitioning import STRATEGIES
+
+    assert main(["partition", "--input", EXAMPLE, "--parts", "4", "--strategy", "all"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["strategy", "parts"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == set(STRATEGIES)
+    rf = lines[0].split().index("replication_factor")
+    assert float(rows["hdrf"][rf]) < float(rows["random"][rf])
+
+
+def test_partition_save_then_run_with_it(tmp_path, capsys):
+    saved = tmp_path / "cut.npz"
+    assert main(["partition", "--input", EXAMPLE, "-P", "3", "--strategy", "grid", "--save", str(saved)]) == 0
+    with np.load(saved) as data:
+        assert data["edge_part"].shape == (25571,) and data["edge_part"].max() == 2
+    capsys.readouterr()
+    assert main(["run", "connected-components", "--input", EXAMPLE, "--partition", str(saved), "--top", "1"]) == 0
+    assert capsys.readouterr().out.startswith("20 groups")
+
+
+def test_run_with_workers_prints_worker_traffic(capsys):
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--workers", "2", "--top", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "between workers" in err and "exchange" in err
+
+
+def test_bad_strategy_and_parts(capsys):
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--partition", "bogus", "-P", "2"]) == 2
+    assert "unknown partition strategy 'bogus'" in capsys.readouterr().err
+    assert main(["partition", "--input", EXAMPLE, "--parts", "0"]) == 2
+    assert "num_parts" in capsys.readouterr().err

@@ -289,3 +289,23 @@ def test_input_graph_is_not_modified():
     run(MinLabel(), g)
     assert "label" not in g.vertex_data and "seen" not in g.edge_data
     np.testing.assert_array_equal(g.edge_data["weight"], before)
+
+
+def test_bytes_exchanged_follow_replication_factor():
+    """PowerGraph's point: the cut decides the traffic.  HDRF replicates less than random."""
+    from algorithms import pagerank
+    from tests.datasets import load
+
+    g = load("snap/Wiki-Vote.txt")
+    traffic = {}
+    for strategy in ("random", "hdrf"):
+        cut = partition(g, 8, strategy)
+        _, result = pagerank(g, partition=cut, return_result=True)
+        per_step = result.steps.column("bytes_exchanged")
+        assert np.all(per_step == per_step[0])  # all-active supersteps move the same bytes
+        traffic[strategy] = (per_step[0], cut.replication_factor)
+        # per mirror: the partial sum up (8 bytes), the two fields apply assigns
+        # (rank, change) down, and two flag bytes (signal up, activity down)
+        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16 + 1 + 1)
+    assert traffic["hdrf"][1] < traffic["random"][1]
+    assert traffic["hdrf"][0] < traffic["random"][0]
