@@ -146,7 +146,16 @@ class Graph:
             if 0 <= i < self.num_vertices and i == original_id:
                 return i
             raise KeyError(f"no vertex with id {original_id!r}")
-        hits = np.flatnonzero(self.ids == np.asarray(original_id, dtype=self.ids.dtype))
+        if self.ids.dtype == object:  # e.g. tuples from networkx: compare elementwise, not broadcast
+            for i, value in enumerate(self.ids.tolist()):
+                if value == original_id:
+                    return i
+            raise KeyError(f"no vertex with id {original_id!r}")
+        try:
+            key = np.asarray(original_id, dtype=self.ids.dtype)
+        except (TypeError, ValueError):
+            raise KeyError(f"no vertex with id {original_id!r}") from None
+        hits = np.flatnonzero(self.ids == key)
         if hits.size == 0:
             raise KeyError(f"no vertex with id {original_id!r}")
         return int(hits[0])

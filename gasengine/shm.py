@@ -138,27 +138,31 @@ def unpack(seg: Segment, specs: dict[str, ArraySpec]) -> dict[str, np.ndarray]:
     return {key: seg.array(spec) for key, spec in specs.items()}
 
 
+class ArrayRef(int):
+    """Placeholder for the i-th array moved out of a message into shared memory."""
+
+
 def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
-    """Replace arrays of at least ``threshold`` bytes in a nested message by
-    placeholders ``("\\0arr", i)``, collecting them in ``out``."""
+    """Replace arrays of at least ``threshold`` bytes in a nested message
+    (dicts, lists, tuples) by :class:`ArrayRef` placeholders, collecting them in ``out``."""
     if isinstance(tree, np.ndarray):
         if tree.nbytes >= threshold:
             out.append(np.ascontiguousarray(tree))
-            return ("\0arr", len(out) - 1)
+            return ArrayRef(len(out) - 1)
         return tree
     if isinstance(tree, dict):
         return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [flatten_arrays(v, out, threshold) for v in tree]
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(flatten_arrays(v, out, threshold) for v in tree)
     return tree
 
 
 def restore_arrays(tree: Any, arrays: list[np.ndarray]) -> Any:
     """Inverse of :func:`flatten_arrays`."""
-    if isinstance(tree, tuple) and len(tree) == 2 and tree[0] == "\0arr":
-        return arrays[tree[1]]
+    if isinstance(tree, ArrayRef):
+        return arrays[int(tree)]
     if isinstance(tree, dict):
         return {k: restore_arrays(v, arrays) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [restore_arrays(v, arrays) for v in tree]
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(restore_arrays(v, arrays) for v in tree)
     return tree

@@ -119,7 +119,7 @@ class SyncEngine:
     # ============================================================== driver
     def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
         """Run supersteps until nothing is active, ``converged``, or the budget ends."""
-        self.run_aggregators(force=True)
+        self.run_aggregators()
         stats: list[StepStats] = []
         active_count = self.count_active()
         converged = False
@@ -149,15 +149,26 @@ class SyncEngine:
         scat, self_sig, written, updates = self.apply(act, acc)
         self.sync_values(written, scat)
         signals = self.scatter(scat)
-        self.send_signals_to_masters(signals)
+        if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
+            self.send_signals_to_masters(signals)
         for p, sig in self_sig.items():
             signals[p] |= sig
-        self.run_aggregators()
+        for p in self.parts:
+            self.active[p] = signals[p]  # masters decide; mirrors learn below
+        # The activity round also carries every worker's aggregator partials and
+        # step counters, so a superstep costs 3 collective rounds, not 7.
+        due = [agg for agg in self.aggregators if agg.due(self.step)]
+        partials = self.aggregate_locally(due)
+
+        def shared() -> tuple[np.ndarray, list[np.ndarray]]:  # evaluated once this round's bytes are counted
+            counts = np.array([self._local_active(), updates, self._bytes, self._worker_bytes], dtype=np.int64)
+            return counts, partials
+
+        shared = self.send_activity_to_mirrors(shared)
+        totals = np.sum([c for c, _ in shared], axis=0)
+        next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
+        self.publish_aggregates(due, [partials for _, partials in shared])
         halted = bool(call_program(self.program, "converged", self.globals_view))
-        self.set_next_active(signals)
-        # One collective for every per-worker count of the step.
-        local = np.array([self._local_active(), updates, self._bytes, self._worker_bytes], dtype=np.int64)
-        next_count, updates, nbytes, worker_bytes = (int(x) for x in self.backend.allreduce(local, np.add))
         seconds = time.perf_counter() - start
         row = StepStats(
             superstep=self.step,
@@ -388,21 +399,25 @@ class SyncEngine:
             for p, flags in messages:
                 signals[q][part.recv[p]] |= flags
 
-    def set_next_active(self, signals: dict[int, np.ndarray]) -> None:
-        """Masters decide the next active set and tell their mirrors."""
-        for p, part in self.parts.items():
-            self.active[p] = signals[p]
+    def send_activity_to_mirrors(self, shared: Callable[[], Any]) -> list[Any]:
+        """Masters tell mirrors the next active set; returns every worker's ``shared``."""
         outbox = {(q, p): self.active[q][idx] for q, part in self.parts.items() for p, idx in part.recv.items()}
-        for p, messages in self.exchange(outbox).items():
+        inbox, everyone = self.exchange(outbox, shared)
+        for p, messages in inbox.items():
             for q, flags in messages:
                 self.active[p][self.parts[p].send[q]] = flags
+        return everyone
 
     # ========================================================= aggregators
-    def run_aggregators(self, force: bool = False) -> None:
-        """Fold every due aggregator over all masters and publish it in globals."""
-        for agg in self.aggregators:
-            if not force and not agg.due(self.step):
-                continue
+    def run_aggregators(self) -> None:
+        """Run every aggregator now (before the first superstep)."""
+        aggs = list(self.aggregators)
+        self.publish_aggregates(aggs, self.backend.alltoall([self.aggregate_locally(aggs)] * self.backend.size))
+
+    def aggregate_locally(self, aggs: list[Aggregator]) -> list[np.ndarray]:
+        """Each aggregator folded over the masters this worker holds."""
+        partials = []
+        for agg in aggs:
             total = None
             for part in self.parts.values():
                 masters = part.masters
@@ -420,31 +435,50 @@ class SyncEngine:
                     )
                 folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
                 total = folded if total is None else agg.combine(total, folded)
-            total = self.backend.allreduce(np.asarray(total), agg.combine)
+            partials.append(np.asarray(total))
+        return partials
+
+    def publish_aggregates(self, aggs: list[Aggregator], per_worker: list[list[np.ndarray]]) -> None:
+        """Fold the workers' partials in rank order (identical everywhere) into globals."""
+        for i, agg in enumerate(aggs):
+            total = per_worker[0][i]
+            for partials in per_worker[1:]:
+                total = agg.combine(total, partials[i])
             value = total[()] if total.ndim == 0 else total
             self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
 
     # ============================================================ exchange
-    def exchange(self, outbox: dict[tuple[int, int], Any]) -> dict[int, list[tuple[int, Any]]]:
-        """Deliver messages between parts; returns, per receiving part, (sender, payload) sorted by sender."""
+    def exchange(self, outbox: dict[tuple[int, int], Any], shared: Callable[[], Any] | None = None) -> Any:
+        """Deliver messages between parts.
+
+        Returns, per receiving part, ``(sender part, payload)`` sorted by
+        sender.  When ``shared`` is given, the value it returns (called after
+        this round's bytes are counted) travels to every worker in the same
+        round, and ``(inbox, [value of worker 0, 1, ...])`` is returned.
+        """
         start = time.perf_counter()
         self._bytes += sum(payload_bytes(v) for (p, q), v in outbox.items() if p != q)
         if self.backend.size > 1:
-            per_worker: list[dict] = [dict() for _ in range(self.backend.size)]
+            per_worker: list[dict] = [{} for _ in range(self.backend.size)]
             for (p, q), payload in outbox.items():
                 per_worker[int(self.part_owner[q])][(p, q)] = payload
             me = self.backend.rank
             self._worker_bytes += sum(payload_bytes(d) for w, d in enumerate(per_worker) if w != me)
+            value = shared() if shared is not None else None
+            for d in per_worker:
+                d["\0shared"] = value
+            batches = self.backend.alltoall(per_worker)
+            everyone = [batch.pop("\0shared") for batch in batches]
             received: dict = {}
-            for batch in self.backend.alltoall(per_worker):
+            for batch in batches:
                 received.update(batch)
         else:
-            received = outbox
+            received, everyone = outbox, [shared() if shared is not None else None]
         inbox: dict[int, list[tuple[int, Any]]] = defaultdict(list)
         for (p, q) in sorted(received):
             inbox[q].append((p, received[(p, q)]))
         self._exchange_seconds += time.perf_counter() - start
-        return inbox
+        return inbox if shared is None else (inbox, everyone)
 
     # ============================================================= helpers
     def count_active(self) -> int:

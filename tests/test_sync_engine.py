@@ -240,8 +240,9 @@ def test_bytes_exchanged_zero_for_one_part_and_grow_with_replication():
     cut = partition(g, 4, "random")
     four = run(NeighbourSum(), g, partition=cut, max_supersteps=1)
     mirrors = int((cut.num_replicas - 1).sum())
-    # partial accumulators (3 floats) up, new values (3 floats) down, + 2 flag bytes
-    assert four.steps[0].bytes_exchanged == mirrors * (24 + 24 + 1 + 1)
+    # partial accumulators (3 floats) up, new values (3 floats) down, activity
+    # flag down; no signal round, since the program never scatters
+    assert four.steps[0].bytes_exchanged == mirrors * (24 + 24 + 1)
 
 
 def test_precomputed_assignment_array_and_npz(tmp_path):
@@ -305,7 +306,7 @@ def test_bytes_exchanged_follow_replication_factor():
         assert np.all(per_step == per_step[0])  # all-active supersteps move the same bytes
         traffic[strategy] = (per_step[0], cut.replication_factor)
         # per mirror: the partial sum up (8 bytes), the two fields apply assigns
-        # (rank, change) down, and two flag bytes (signal up, activity down)
-        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16 + 1 + 1)
+        # (rank, change) down, and the activity flag down (PageRank never scatters)
+        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16 + 1)
     assert traffic["hdrf"][1] < traffic["random"][1]
     assert traffic["hdrf"][0] < traffic["random"][0]

@@ -316,15 +316,12 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, tuple
                 rank = rank_of_sentinel[obj]
                 if rank in done or conns[rank].poll():
                     continue  # its last message is waiting in the pipe; read that instead
-                procs[rank].join(timeout=1)  # reap it, so exitcode is known
-                code = procs[rank].exitcode
-                how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-                raise WorkerFailed(rank, f"worker process {how} before finishing")
+                raise _died(rank, procs[rank])
             rank = rank_of_conn[id(obj)]
             try:
                 msg = obj.recv()
-            except EOFError:
-                raise WorkerFailed(rank, "worker process closed its pipe before finishing") from None
+            except EOFError:  # the pipe closed first; the sentinel tells why
+                raise _died(rank, procs[rank]) from None
             if msg[0] == "progress":
                 progress(msg[1], msg[2])
             elif msg[0] == "done":
@@ -335,6 +332,14 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, tuple
                     raise WorkerProgramError(rank, text, tb)
                 raise WorkerFailed(rank, text, tb)
     return done
+
+
+def _died(rank: int, proc: Any) -> WorkerFailed:
+    """The error for a worker that ended without reporting."""
+    proc.join(timeout=1)  # reap it, so its exit code is known
+    code = proc.exitcode
+    how = f"killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+    return WorkerFailed(rank, f"worker process {how} before finishing")
 
 
 def _stop(procs: list[Any]) -> None:
