@@ -13,7 +13,7 @@ from partitioning import VertexCut, partition as cut_graph
 from .aggregators import Aggregator
 from .backends import LocalBackend
 from .graph import Graph
-from .parts import build_parts
+from .parts import build_parts, iter_parts
 from .program import EdgeView, FieldMap, VertexProgram, VertexView, check_program
 from .result import Result, StepTable
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine, call_program
@@ -117,21 +117,24 @@ def run(
     num_parts = int(partitions) if partitions is not None else workers
     if num_parts < 1:
         raise ValueError(f"partitions must be >= 1, got {partitions}")
+    if num_parts < workers:
+        raise ValueError(f"partitions ({num_parts}) must be >= workers ({workers}): every worker holds at least one part")
 
     vertex_fields, edge_fields = initial_fields(program, graph)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
     cut = make_cut(graph, partition, num_parts, seed)
-    parts = build_parts(graph, cut, vertex_fields, edge_fields)
     start_active = initial_active(graph, active)
-    part_active = {p.index: start_active[p.gid] for p in parts}
     if backend == "multiprocess":
         from .backends.multiprocess import run_workers
 
         stats, converged, globals_, vertex_parts, edge_parts = run_workers(
-            program, parts, part_active, workers, graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress
+            program, iter_parts(graph, cut, vertex_fields, edge_fields), cut.num_parts, start_active, workers,
+            graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress,
         )
     else:
+        parts = build_parts(graph, cut, vertex_fields, edge_fields)
+        part_active = {p.index: start_active[p.gid] for p in parts}
         engine_ = SyncEngine(
             program,
             parts,

@@ -1,21 +1,25 @@
 """One edge partition as the engine holds it: local edges, replicas, mirror lists.
 
-Vertex numbers inside a part are *local*: ``0..L-1`` index the part's sorted
-replica list ``gid``.  Exchanges between parts never send vertex numbers:
-both sides keep the same sorted lists of shared vertices (``send`` on the
-mirror side, ``recv`` on the master side), so a message is just the values in
-that order, restricted to the active ones, which both sides know.
+Vertex numbers inside a part are *local*: ``0..L-1`` index the part's replica
+list ``gid``, which holds the part's masters first (``0..M-1``) and then its
+mirrors, each group sorted, so "all masters" is a slice and apply reads and
+writes fields without copies.  Exchanges between parts never send vertex
+numbers: both sides keep the same lists of shared vertices (``send`` on the
+mirror side, ``recv`` on the master side, in global-id order), so a message is
+just the values in that order, restricted to the active ones, which both
+sides know.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .graph import index_dtype
+from .kernels import group_by
 from .program import IN, EdgeSet
 
 if TYPE_CHECKING:
@@ -33,9 +37,10 @@ class Part:
     index : int
         Part number.
     gid : ndarray, shape (L,)
-        Sorted global numbers of the vertices replicated here.
-    is_master : ndarray of bool, shape (L,)
-        Whether this part holds the vertex's master.
+        Global numbers of the vertices replicated here: masters first, then
+        mirrors, each group sorted.
+    num_masters : int
+        Number of masters ``M`` (local vertices ``0..M-1``).
     vdata : dict of str to ndarray
         Replica values of every vertex field, shape ``(L, ...)``.
     esrc, edst : ndarray
@@ -53,7 +58,7 @@ class Part:
 
     index: int
     gid: np.ndarray
-    is_master: np.ndarray
+    num_masters: int
     vdata: dict[str, np.ndarray]
     esrc: np.ndarray
     edst: np.ndarray
@@ -62,7 +67,7 @@ class Part:
     send: dict[int, np.ndarray]
     recv: dict[int, np.ndarray]
     _csr: dict[EdgeSet, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    _matrices: dict[Any, tuple[sp.csr_matrix, Any]] = field(default_factory=dict, repr=False)
+    _matrices: dict[EdgeSet, tuple[np.ndarray, np.ndarray, Any, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def num_local(self) -> int:
@@ -70,43 +75,48 @@ class Part:
         return int(self.gid.size)
 
     @property
-    def masters(self) -> np.ndarray:
-        """Local indices of the vertices mastered here."""
-        return np.flatnonzero(self.is_master)
+    def masters(self) -> slice:
+        """The local vertices mastered here (a slice: they come first)."""
+        return slice(0, self.num_masters)
+
+    @property
+    def is_master(self) -> np.ndarray:
+        """Bool per local vertex: whether its master is here."""
+        flags = np.zeros(self.num_local, dtype=bool)
+        flags[: self.num_masters] = True
+        return flags
 
     def csr(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
         """``(ptr, order)``: edges grouped by their ``dst`` (IN) or ``src`` (OUT).
 
-        The edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``.
+        The edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``, sorted
+        by the neighbour at their other end (compiled counting sorts, O(m)),
+        so per-edge reads of neighbour fields walk memory in order.
         """
         if direction not in self._csr:
-            key = self.edst if direction is IN else self.esrc
-            order = np.argsort(key, kind="stable").astype(index_dtype(key.size), copy=False)
-            ptr = np.zeros(self.num_local + 1, dtype=np.int64)
-            np.cumsum(np.bincount(key, minlength=self.num_local), out=ptr[1:])
-            self._csr[direction] = (ptr, order)
+            self._csr[direction] = self._group(direction)
         return self._csr[direction]
 
-    def gather_matrix(self, direction: EdgeSet, weights: np.ndarray | None, dtype: np.dtype) -> sp.csr_matrix:
-        """Sparse ``M`` with ``(M @ x)[i] = sum over gather edges of i of w * x[nbr]``.
+    def _group(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
+        key, nbr = (self.edst, self.esrc) if direction is IN else (self.esrc, self.edst)
+        return group_by(key, self.num_local, then_by=nbr)
 
-        Cached per direction, weight array and dtype; a scatter that replaces
-        the weight field gives a new array and so a new matrix.
+    def gather_matrix(self, direction: EdgeSet, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``(ptr, nbr, w)`` for :func:`~gasengine.kernels.spmv`: the neighbours
+        (and weights) of every local vertex's gather edges, grouped by vertex.
+
+        Rebuilt when the weight array changes (a scatter that assigns the
+        weight field stores a new array).
         """
-        key = (direction, id(weights) if weights is not None else None, np.dtype(dtype))
-        cached = self._matrices.get(key)
-        if cached is not None and cached[1] is weights:
-            return cached[0]
-        if direction is IN:
-            rows, cols = self.edst, self.esrc
-        else:
-            rows, cols = self.esrc, self.edst
-        data = np.ones(rows.size, dtype=dtype) if weights is None else np.asarray(weights, dtype=dtype)
-        matrix = sp.csr_matrix((data, (rows, cols)), shape=(self.num_local, self.num_local))
-        matrix.sum_duplicates()
-        self._matrices = {k: v for k, v in self._matrices.items() if k[0] is not direction}
-        self._matrices[key] = (matrix, weights)
-        return matrix
+        cached = self._matrices.get(direction)
+        if cached is None or cached[3] is not weights:
+            # Use the edge grouping without caching it: the product needs only
+            # the neighbour list, and the grouping is as big as the edges.
+            ptr, order = self._csr.get(direction) or self._group(direction)
+            nbr = (self.esrc if direction is IN else self.edst)[order]
+            data = None if weights is None else np.ascontiguousarray(weights[order], dtype=np.float64)
+            cached = self._matrices[direction] = (ptr, nbr, data, weights)
+        return cached[0], cached[1], cached[2]
 
 
 def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
@@ -116,36 +126,73 @@ def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarra
     Runs on the driver: it needs every part's replica list to pair mirrors
     with masters.
     """
+    return list(iter_parts(graph, cut, vertex_fields, edge_fields))
+
+
+def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
+               edge_fields: dict[str, np.ndarray]) -> Iterator[Part]:
+    """The parts of ``cut`` one at a time, so a caller can ship each and let it go.
+
+    Replica lists and mirror pairings (per-vertex sized) are computed first;
+    the per-edge arrays of a part are built only when it is yielded.
+    """
     n, P = graph.num_vertices, cut.num_parts
-    by_part = np.argsort(cut.edge_part, kind="stable")
-    bounds = np.zeros(P + 1, dtype=np.int64)
-    np.cumsum(np.bincount(cut.edge_part, minlength=P), out=bounds[1:])
-    local_of = np.full(n, -1, dtype=np.int64)
-    parts: list[Part] = []
+    if P == 1:  # one part: local numbers are global ones; share the graph's arrays
+        yield _whole_graph_part(graph, vertex_fields, edge_fields)
+        return
+    gids, num_masters = [], []
     for p in range(P):
-        gid = cut.part_vertices(p)
+        replicas = cut.part_vertices(p)
+        own = cut.master[replicas] == p
+        gids.append(np.concatenate([replicas[own], replicas[~own]]).astype(index_dtype(max(n, 1))))
+        num_masters.append(int(own.sum()))
+    send: list[dict[int, np.ndarray]] = [{} for _ in range(P)]
+    recv: list[dict[int, np.ndarray]] = [{} for _ in range(P)]
+    for p in range(P):  # the mirror layout is the partitioner's: both ends use it
+        ptr, verts = cut.mirrors(p)
+        for q in np.flatnonzero(np.diff(ptr)):
+            shared = verts[ptr[q] : ptr[q + 1]]
+            send[p][int(q)] = _local_numbers(gids[p], shared)
+            recv[q][p] = _local_numbers(gids[q], shared)
+    bounds, by_part = group_by(cut.edge_part, P)
+    local_of = np.full(n, -1, dtype=np.int64)
+    for p in range(P):
+        gid = gids[p]
         ldt = index_dtype(max(gid.size, 1))
         local_of[gid] = np.arange(gid.size)
         eid = by_part[bounds[p] : bounds[p + 1]]
-        parts.append(
-            Part(
-                index=p,
-                gid=gid.astype(index_dtype(max(n, 1)), copy=False),
-                is_master=cut.master[gid] == p,
-                vdata={k: np.ascontiguousarray(v[gid]) for k, v in vertex_fields.items()},
-                esrc=local_of[graph.src[eid]].astype(ldt),
-                edst=local_of[graph.dst[eid]].astype(ldt),
-                eid=eid,
-                edata={k: np.ascontiguousarray(v[eid]) for k, v in edge_fields.items()},
-                send={},
-                recv={},
-            )
+        yield Part(
+            index=p,
+            gid=gid,
+            num_masters=num_masters[p],
+            vdata={k: np.ascontiguousarray(v[gid]) for k, v in vertex_fields.items()},
+            esrc=local_of[graph.src[eid]].astype(ldt),
+            edst=local_of[graph.dst[eid]].astype(ldt),
+            eid=eid,
+            edata={k: np.ascontiguousarray(v[eid]) for k, v in edge_fields.items()},
+            send=send[p],
+            recv=recv[p],
         )
         local_of[gid] = -1
-    for part in parts:  # the mirror layout is the partitioner's: both ends use it
-        ptr, verts = cut.mirrors(part.index)
-        for q in np.flatnonzero(np.diff(ptr)):
-            shared = verts[ptr[q] : ptr[q + 1]]
-            part.send[int(q)] = np.searchsorted(part.gid, shared)
-            parts[q].recv[part.index] = np.searchsorted(parts[q].gid, shared)
-    return parts
+
+
+def _whole_graph_part(graph: Graph, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]) -> Part:
+    n = graph.num_vertices
+    return Part(
+        index=0,
+        gid=np.arange(n, dtype=index_dtype(max(n, 1))),
+        num_masters=n,
+        vdata={k: np.array(v) for k, v in vertex_fields.items()},  # the run owns its copy
+        esrc=graph.src,
+        edst=graph.dst,
+        eid=np.arange(graph.num_edges, dtype=index_dtype(max(graph.num_edges, 1))),
+        edata={k: np.array(v) for k, v in edge_fields.items()},
+        send={},
+        recv={},
+    )
+
+
+def _local_numbers(gid: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Local numbers of global ``vertices`` in a part whose ``gid`` is masters-then-mirrors sorted."""
+    order = np.argsort(gid, kind="stable")
+    return order[np.searchsorted(gid, vertices, sorter=order)]

@@ -143,7 +143,7 @@ class FieldMap(MutableMapping):
     def __init__(
         self,
         store: Mapping[str, np.ndarray],
-        index: np.ndarray | None,
+        index: np.ndarray | slice | None,
         size: int,
         owner: tuple[object, str],
         kind: str,

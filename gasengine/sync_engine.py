@@ -30,7 +30,7 @@ import numpy as np
 from .aggregators import Aggregator
 from .backends.base import Backend
 from .errors import ProgramError
-from .kernels import edge_chunks, fold_segments
+from .kernels import edge_chunks, fold_segments, spmv
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
 from .result import StepStats
@@ -237,13 +237,11 @@ class SyncEngine:
         op = program.gather_edge_op or np.multiply
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
-        spmv = program.combine is np.add and op is np.multiply and dtype.kind in "fc" and x.ndim <= 2
+        sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         for direction in directions(program.gather_edges):
-            if spmv:
-                matrix = part.gather_matrix(direction, weights, dtype)
-                if act is not None:
-                    matrix = matrix[act]
-                acc += matrix @ x
+            if sum_product:
+                ptr, nbr, data = part.gather_matrix(direction, weights)
+                acc += spmv(ptr, nbr, data, x, act)
                 continue
             ptr, order = part.csr(direction)
             nbr_of = part.esrc if direction is IN else part.edst
@@ -305,15 +303,20 @@ class SyncEngine:
             active = self.active[p]
             scat[p] = active.copy()
             self_sig[p] = np.zeros(part.num_local, dtype=bool)
-            direct = act[p] is None and bool(part.is_master.all())
-            masters = None if direct else np.flatnonzero(active & part.is_master)
-            count = part.num_local if direct else masters.size
+            # Masters are local vertices 0..M-1: with all active they are a slice
+            # (views, no copies), or the whole store when the part has no mirrors.
+            if act[p] is None:
+                masters = None if part.num_masters == part.num_local else part.masters
+                count = part.num_masters
+            else:
+                masters = np.flatnonzero(active[: part.num_masters])
+                count = masters.size
             updates += count
             if count == 0:
                 written[p] = ()
                 continue
             view = VertexView(
-                (lambda: part.gid) if direct else (lambda m=masters, g=part.gid: g[m]),
+                (lambda: part.gid) if masters is None else (lambda m=masters, g=part.gid: g[m]),
                 FieldMap(part.vdata, masters, count, (program, "apply"), "vertex"),
                 self.globals_view,
                 self.n,
@@ -321,13 +324,16 @@ class SyncEngine:
             )
             part_acc = None
             if acc[p] is not None:
-                part_acc = acc[p] if direct else acc[p][self._positions(p, act[p], masters)]
+                if act[p] is None:
+                    part_acc = acc[p] if masters is None else acc[p][masters]
+                else:
+                    part_acc = acc[p][self._positions(p, act[p], masters)]
                 part_acc.flags.writeable = False
             ret = call_program(program, "apply", view, part_acc)
             for name, values in view.data.written.items():
                 _store(part.vdata, name, masters, values)
             written[p] = tuple(view.data.written)
-            where = slice(None) if direct else masters
+            where = slice(None) if masters is None else masters
             if ret is not None:
                 flags = np.asarray(ret)
                 if flags.dtype != bool or flags.shape not in ((), (count,)):
@@ -423,15 +429,15 @@ class SyncEngine:
                 masters = part.masters
                 view = VertexView(
                     lambda m=masters, g=part.gid: g[m],
-                    FieldMap(part.vdata, masters, masters.size, (agg.name, "map"), "vertex", writable=False),
+                    FieldMap(part.vdata, masters, part.num_masters, (agg.name, "map"), "vertex", writable=False),
                     self.globals_view,
                     self.n,
                     self.step,
                 )
                 values = np.asarray(call_program(agg, "map", view))
-                if values.ndim == 0 or values.shape[0] != masters.size:
+                if values.ndim == 0 or values.shape[0] != part.num_masters:
                     raise ProgramError(
-                        f"Aggregator[{agg.name}]", "map", f"must return one value per vertex ({masters.size}), got shape {values.shape}"
+                        f"Aggregator[{agg.name}]", "map", f"must return one value per vertex ({part.num_masters}), got shape {values.shape}"
                     )
                 folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
                 total = folded if total is None else agg.combine(total, folded)
@@ -486,7 +492,7 @@ class SyncEngine:
         return int(self.backend.allreduce(np.array(self._local_active(), dtype=np.int64), np.add))
 
     def _local_active(self) -> int:
-        return sum(int(np.count_nonzero(self.active[p] & part.is_master)) for p, part in self.parts.items())
+        return sum(int(np.count_nonzero(self.active[p][: part.num_masters])) for p, part in self.parts.items())
 
     def _active_list(self, p: int) -> np.ndarray | None:
         """Active local vertices of part p, or None when all are active."""

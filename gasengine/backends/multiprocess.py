@@ -24,6 +24,7 @@ import queue
 import signal
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,7 +143,13 @@ class MultiprocessBackend(Backend):
 # ====================================================================== parts
 def part_arrays(part: Part, active: np.ndarray) -> dict[str, np.ndarray]:
     """Every array of a part, flattened to names, for packing into shared memory."""
-    arrays = {"gid": part.gid, "is_master": part.is_master, "esrc": part.esrc, "edst": part.edst, "eid": part.eid, "active": active}
+    arrays = {
+        "gid": part.gid,
+        "num_masters": np.array([part.num_masters]),
+        "esrc": part.esrc,
+        "edst": part.edst,
+        "active": active,
+    }
     arrays.update({f"v:{k}": v for k, v in part.vdata.items()})
     arrays.update({f"e:{k}": v for k, v in part.edata.items()})
     arrays.update({f"send:{q}": v for q, v in part.send.items()})
@@ -155,11 +162,11 @@ def part_from_arrays(index: int, arrays: dict[str, np.ndarray]) -> Part:
     return Part(
         index=index,
         gid=arrays["gid"],
-        is_master=arrays["is_master"],
+        num_masters=int(arrays["num_masters"][0]),
         vdata={k[2:]: v for k, v in arrays.items() if k.startswith("v:")},
         esrc=arrays["esrc"],
         edst=arrays["edst"],
-        eid=arrays["eid"],
+        eid=np.zeros(0, dtype=np.int32),  # only the driver needs global edge numbers
         edata={k[2:]: v for k, v in arrays.items() if k.startswith("e:")},
         send={int(k[5:]): v for k, v in arrays.items() if k.startswith("send:")},
         recv={int(k[5:]): v for k, v in arrays.items() if k.startswith("recv:")},
@@ -252,8 +259,9 @@ def start_method() -> str:
 
 def run_workers(
     program: Any,
-    parts: list[Part],
-    active: dict[int, np.ndarray],
+    parts: Iterable[Part],
+    num_parts: int,
+    active: np.ndarray,
     workers: int,
     num_vertices: int,
     aggregators: tuple,
@@ -264,15 +272,18 @@ def run_workers(
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results."""
     ctx = mp.get_context(start_method())
     prefix = new_run_prefix()
-    part_owner = np.array([p.index % workers for p in parts], dtype=np.int64)
+    part_owner = np.arange(num_parts, dtype=np.int64) % workers
     procs: list[Any] = []
     conns: list[Any] = []
     inboxes = [ctx.Queue() for _ in range(workers)]
     try:
         packed = {}
-        for part in parts:
-            seg, specs = pack(f"{prefix}part-{part.index}", part_arrays(part, active[part.index]))
+        eids = {}
+        for part in parts:  # pack each part as it is built; the driver keeps no copy
+            seg, specs = pack(f"{prefix}part-{part.index}", part_arrays(part, active[part.gid]))
             packed[part.index] = (seg, specs)
+            eids[part.index] = part.eid
+            del part
         for rank in range(workers):
             job = WorkerJob(
                 rank, workers, prefix, os.getpid(),
@@ -290,9 +301,9 @@ def run_workers(
         vertex, edge = {}, {}
         for p, (seg, specs) in packed.items():
             arrays = unpack(seg, specs)
-            masters = np.flatnonzero(arrays["is_master"])
+            masters = slice(0, int(arrays["num_masters"][0]))
             vertex[p] = {"\0gid": arrays["gid"][masters], **{k[2:]: v[masters] for k, v in arrays.items() if k.startswith("v:")}}
-            edge[p] = {"\0eid": arrays["eid"].copy(), **{k[2:]: v.copy() for k, v in arrays.items() if k.startswith("e:")}}
+            edge[p] = {"\0eid": eids[p], **{k[2:]: v for k, v in arrays.items() if k.startswith("e:")}}
         return stats, converged, globals_, vertex, edge
     finally:
         _stop(procs)
