@@ -26,6 +26,8 @@ import numpy as np
 
 from gasengine import IN, Aggregator, ConvergenceError, Graph, Result, VertexProgram, run
 
+from .edge_weights import check_nonnegative_weights
+
 
 class PageRankProgram(VertexProgram):
     """The PageRank vertex program.
@@ -153,7 +155,7 @@ def pagerank(
     (2, 1.0)
     """
     if weight is not None:
-        _check_weights(graph, weight)
+        check_nonnegative_weights(graph, weight, "pagerank")
     n = graph.num_vertices
     # Normalise here so bad vectors fail before any work, as plain ValueErrors.
     vectors = {
@@ -191,17 +193,3 @@ def _by_vertex(graph: Graph, values: Any) -> Any:
     for key, value in values.items():
         arr[graph.vertex_index(key)] = value
     return arr
-
-
-def _check_weights(graph: Graph, weight: str) -> None:
-    if weight not in graph.edge_data:
-        raise ValueError(f"no edge field {weight!r}; fields are {sorted(graph.edge_data)}")
-    w = graph.edge_data[weight]
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
-        i = int(bad[0])
-        ids = graph.original_ids()
-        raise ValueError(
-            f"pagerank needs finite non-negative weights; edge {ids[graph.src[i]]}->{ids[graph.dst[i]]} "
-            f"(edge #{i}) has {weight}={w[i]}"
-        )

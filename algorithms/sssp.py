@@ -15,6 +15,8 @@ import numpy as np
 
 from gasengine import IN, OUT, Graph, Result, VertexProgram, run
 
+from .edge_weights import check_nonnegative_weights
+
 
 class SSSPProgram(VertexProgram):
     """Shortest distances from ``source`` (a vertex number); field ``"dist"``.
@@ -101,7 +103,12 @@ def sssp(
     [0.0, 2.0, 5.0]
     """
     if weight is not None:
-        _check_lengths(graph, weight)
+        if weight not in graph.edge_data:
+            raise ValueError(
+                f"no edge field {weight!r} for edge lengths; fields are {sorted(graph.edge_data)} "
+                "(pass weight=None to count hops)"
+            )
+        check_nonnegative_weights(graph, weight, "sssp", "edge lengths")
     try:
         start = graph.vertex_index(source) if by_id else int(source)
     except KeyError:
@@ -111,20 +118,3 @@ def sssp(
     result = run(SSSPProgram(start, weight), graph, active=[start], **engine_options)
     dist = result.field("dist")
     return (dist, result) if return_result else dist
-
-
-def _check_lengths(graph: Graph, weight: str) -> None:
-    if weight not in graph.edge_data:
-        raise ValueError(
-            f"no edge field {weight!r} for edge lengths; fields are {sorted(graph.edge_data)} "
-            "(pass weight=None to count hops)"
-        )
-    w = graph.edge_data[weight]
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
-        i = int(bad[0])
-        ids = graph.original_ids()
-        raise ValueError(
-            f"sssp needs finite non-negative edge lengths; edge {ids[graph.src[i]]}->{ids[graph.dst[i]]} "
-            f"(edge #{i}) has {weight}={w[i]}"
-        )

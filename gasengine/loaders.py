@@ -303,6 +303,20 @@ def _ends_token(c: int, whitespace: bool, delim: int, comment: int) -> bool:
     return _is_blank(c) if whitespace else (c == delim or c == 13)
 
 
+@numba.njit(cache=True, inline="always")
+def _token_at(buf: np.ndarray, ts: int, n: int, whitespace: bool, delim: int, comment: int) -> tuple[int, int, int]:
+    """The token starting at ``ts``: ``(end of field, first byte, end)`` with blanks trimmed."""
+    p = ts
+    while p < n and not _ends_token(buf[p], whitespace, delim, comment):
+        p += 1
+    te = p
+    while te > ts and _is_blank(buf[te - 1]):
+        te -= 1
+    while ts < te and _is_blank(buf[ts]):
+        ts += 1
+    return p, ts, te
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(
     buf, start, line0, whitespace, delim, comment, tag, skip_header,
@@ -368,14 +382,8 @@ def _scan(
                 if p == ts or p - ts > _MAX_ID_DIGITS or (
                     p < n and not _ends_token(buf[p], whitespace, delim, comment)
                 ):
-                    p = ts  # anything else: find the token, then the full parser
-                    while p < n and not _ends_token(buf[p], whitespace, delim, comment):
-                        p += 1
-                    te = p
-                    while te > ts and _is_blank(buf[te - 1]):
-                        te -= 1
-                    while ts < te and _is_blank(buf[ts]):
-                        ts += 1
+                    # anything else: find the token, then the full parser
+                    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
                     if ts == te:
                         status = _EMPTY_FIELD
                         break
@@ -403,13 +411,7 @@ def _scan(
                 ):
                     p = te = q
                 else:  # find the token, then parse exactly its bytes
-                    while p < n and not _ends_token(buf[p], whitespace, delim, comment):
-                        p += 1
-                    te = p
-                    while te > ts and _is_blank(buf[te - 1]):
-                        te -= 1
-                    while ts < te and _is_blank(buf[ts]):
-                        ts += 1
+                    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
                     if ts == te:
                         status = _EMPTY_FIELD
                         break
