@@ -30,7 +30,7 @@ def test_rome99_matches_dijkstra_and_published_sums(parts):
     assert dist.max() == 69102 and dist.sum() == 116006476  # shared/data/README.md
 
 
-@pytest.mark.parametrize("parts", [1, 4])
+@pytest.mark.parametrize("parts", [1, 2, 4])
 def test_california_roads_float_weights(parts):
     g = load("roads/cal.cedge", columns=(1, 2, 3), undirected=True)
     dist = sssp(g, 0, partitions=parts)

@@ -69,8 +69,8 @@ def test_pagerank_same_as_local(email, workers, clean_run):
 def test_every_strategy_same_answers_with_workers(email, strategy, clean_run):
     weighted = Graph(email.src, email.dst, email.num_vertices,
                      edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)}, ids=email.ids)
-    for workers in (2, 3):
-        opts = dict(workers=workers, partition=strategy, partitions=4)
+    for workers in (1, 2, 3, 4):
+        opts = dict(workers=workers, backend="multiprocess", partition=strategy, partitions=4)
         np.testing.assert_array_equal(
             connected_components(email, **opts), connected_components(email, partition=strategy, partitions=4)
         )
