@@ -155,11 +155,12 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
             send[p][int(q)] = _local_numbers(gids[p], shared)
             recv[q][p] = _local_numbers(gids[q], shared)
     bounds, by_part = group_by(cut.edge_part, P)
-    local_of = np.full(n, -1, dtype=np.int64)
+    # int32 when it fits, so gathering a part's endpoints makes no int64 temporaries
+    local_of = np.full(n, -1, dtype=index_dtype(max(n, 1)))
     for p in range(P):
         gid = gids[p]
         ldt = index_dtype(max(gid.size, 1))
-        local_of[gid] = np.arange(gid.size)
+        local_of[gid] = np.arange(gid.size, dtype=local_of.dtype)
         eid = by_part[bounds[p] : bounds[p + 1]]
         yield Part(
             index=p,

@@ -282,7 +282,8 @@ def run_workers(
         for part in parts:  # pack each part as it is built; the driver keeps no copy
             seg, specs = pack(f"{prefix}part-{part.index}", part_arrays(part, active[part.gid]))
             packed[part.index] = (seg, specs)
-            eids[part.index] = part.eid
+            if part.edata:  # edge numbers are needed only to put edge fields back in order
+                eids[part.index] = part.eid.copy()
             del part
         for rank in range(workers):
             job = WorkerJob(
@@ -303,7 +304,8 @@ def run_workers(
             arrays = unpack(seg, specs)
             masters = slice(0, int(arrays["num_masters"][0]))
             vertex[p] = {"\0gid": arrays["gid"][masters], **{k[2:]: v[masters] for k, v in arrays.items() if k.startswith("v:")}}
-            edge[p] = {"\0eid": eids[p], **{k[2:]: v for k, v in arrays.items() if k.startswith("e:")}}
+            if p in eids:
+                edge[p] = {"\0eid": eids[p], **{k[2:]: v for k, v in arrays.items() if k.startswith("e:")}}
         return stats, converged, globals_, vertex, edge
     finally:
         _stop(procs)
