@@ -79,13 +79,6 @@ class Part:
         """The local vertices mastered here (a slice: they come first)."""
         return slice(0, self.num_masters)
 
-    @property
-    def is_master(self) -> np.ndarray:
-        """Bool per local vertex: whether its master is here."""
-        flags = np.zeros(self.num_local, dtype=bool)
-        flags[: self.num_masters] = True
-        return flags
-
     def csr(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
         """``(ptr, order)``: edges grouped by their ``dst`` (IN) or ``src`` (OUT).
 
