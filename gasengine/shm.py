@@ -47,6 +47,35 @@ def remove_segments(prefix: str) -> int:
     return removed
 
 
+def remove_orphaned_segments() -> int:
+    """Unlink segments whose creating driver is gone (killed before it could clean up).
+
+    The owner's pid is part of every segment name; a segment is removed only
+    when no process with that pid exists.  Returns how many were removed.
+    """
+    removed = 0
+    for entry in shm_dir().glob("gasengine-*-*"):
+        pid_text = entry.name.split("-")[1]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        try:
+            entry.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class ArraySpec:
     """Where one array sits in a segment."""

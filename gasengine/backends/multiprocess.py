@@ -34,7 +34,18 @@ from multiprocess.connection import wait
 
 from ..errors import ProgramError, WorkerFailed
 from ..parts import Part
-from ..shm import ALIGN, ArraySpec, Segment, flatten_arrays, new_run_prefix, pack, remove_segments, restore_arrays, unpack
+from ..shm import (
+    ALIGN,
+    ArraySpec,
+    Segment,
+    flatten_arrays,
+    new_run_prefix,
+    pack,
+    remove_orphaned_segments,
+    remove_segments,
+    restore_arrays,
+    unpack,
+)
 from .base import Backend
 
 #: Arrays smaller than this travel inside the note instead of shared memory.
@@ -208,6 +219,7 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
     from ..sync_engine import SyncEngine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    _die_with_parent(job.parent_pid)
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
         arrays = {p: unpack(segments[p], specs) for p, (_, specs) in job.parts.items()}
@@ -237,6 +249,26 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
             pass
     finally:
         conn.close()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this worker when its driver dies, whatever the worker is doing.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a blocked worker still
+    notices a dead driver within ``PARENT_CHECK_SECONDS`` while waiting for notes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the driver died before prctl took effect
+        os._exit(3)
 
 
 class WorkerProgramError(WorkerFailed, ProgramError):
@@ -270,6 +302,7 @@ def run_workers(
     progress: Any = None,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results."""
+    remove_orphaned_segments()  # left by a driver that was killed outright
     ctx = mp.get_context(start_method())
     prefix = new_run_prefix()
     part_owner = np.arange(num_parts, dtype=np.int64) % workers

@@ -210,6 +210,29 @@ def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
     assert our_segments() - before == set()
 
 
+def test_killed_driver_takes_its_workers_with_it(tmp_path):
+    """A driver that dies without cleaning up (SIGKILL) leaves no orphaned worker."""
+    script = tmp_path / "driver.py"
+    script.write_text(CTRL_C_SCRIPT.format(repo=str(REPO)))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    driver = psutil.Process(proc.pid)
+    deadline = time.time() + 20
+    while len(driver.children()) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    workers = driver.children()
+    assert len(workers) >= 2
+    proc.kill()
+    proc.wait(timeout=10)
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []
+    # The killed driver could not unlink its segments; the next run sweeps them.
+    leftover = {p for p in our_segments() if p.startswith(f"gasengine-{proc.pid}-")}
+    assert leftover
+    run(Slow(), random_graph(20, 40, seed=9), workers=2, max_supersteps=1)
+    assert not {p for p in our_segments() if p.startswith(f"gasengine-{proc.pid}-")}
+
+
 def test_fifty_runs_leave_nothing_behind():
     g = random_graph(200, 800, seed=7)
     me = psutil.Process()
