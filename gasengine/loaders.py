@@ -433,13 +433,7 @@ def _scan(
                     nslow += 1
                 out_w[rec] = w
             else:
-                while p < n and not _ends_token(buf[p], whitespace, delim, comment):
-                    p += 1
-                te = p
-                while te > ts and _is_blank(buf[te - 1]):
-                    te -= 1
-                while ts < te and _is_blank(buf[ts]):
-                    ts += 1
+                p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
                 if col == 0 and tag != 0 and not (te == ts + 1 and buf[ts] == tag):
                     status = _BAD_TAG
                     break

@@ -164,7 +164,7 @@ def test_sigkilled_worker_is_reported_within_5_seconds(clean_run):
     assert elapsed - 0.3 < 5
 
 
-CTRL_C_SCRIPT = textwrap.dedent(
+DRIVER_SCRIPT = textwrap.dedent(
     """
     import sys, time, numpy as np
     sys.path.insert(0, {repo!r})
@@ -189,10 +189,10 @@ CTRL_C_SCRIPT = textwrap.dedent(
 )
 
 
-def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
-    before = our_segments()
+def start_driver(tmp_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """A driver process running a slow 2-worker job, once both workers exist."""
     script = tmp_path / "driver.py"
-    script.write_text(CTRL_C_SCRIPT.format(repo=str(REPO)))
+    script.write_text(DRIVER_SCRIPT.format(repo=str(REPO)))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
     driver = psutil.Process(proc.pid)
@@ -201,6 +201,12 @@ def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
         time.sleep(0.05)
     workers = driver.children()
     assert len(workers) >= 2
+    return proc, workers
+
+
+def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
+    before = our_segments()
+    proc, workers = start_driver(tmp_path)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
@@ -212,16 +218,7 @@ def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
 
 def test_killed_driver_takes_its_workers_with_it(tmp_path):
     """A driver that dies without cleaning up (SIGKILL) leaves no orphaned worker."""
-    script = tmp_path / "driver.py"
-    script.write_text(CTRL_C_SCRIPT.format(repo=str(REPO)))
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "started"
-    driver = psutil.Process(proc.pid)
-    deadline = time.time() + 20
-    while len(driver.children()) < 2 and time.time() < deadline:
-        time.sleep(0.05)
-    workers = driver.children()
-    assert len(workers) >= 2
+    proc, workers = start_driver(tmp_path)
     proc.kill()
     proc.wait(timeout=10)
     gone, alive = psutil.wait_procs(workers, timeout=5)
