@@ -160,14 +160,14 @@ class SyncEngine:
         due = [agg for agg in self.aggregators if agg.due(self.step)]
         partials = self.aggregate_locally(due)
 
-        def shared() -> tuple[np.ndarray, list[np.ndarray]]:  # evaluated once this round's bytes are counted
+        def counts_and_partials() -> tuple[np.ndarray, list[np.ndarray]]:  # called once this round's bytes are counted
             counts = np.array([self._local_active(), updates, self._bytes, self._worker_bytes], dtype=np.int64)
             return counts, partials
 
-        shared = self.send_activity_to_mirrors(shared)
-        totals = np.sum([c for c, _ in shared], axis=0)
+        everyone = self.send_activity_to_mirrors(counts_and_partials)
+        totals = np.sum([counts for counts, _ in everyone], axis=0)
         next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
-        self.publish_aggregates(due, [partials for _, partials in shared])
+        self.publish_aggregates(due, [theirs for _, theirs in everyone])
         halted = bool(call_program(self.program, "converged", self.globals_view))
         seconds = time.perf_counter() - start
         row = StepStats(
@@ -192,11 +192,11 @@ class SyncEngine:
         outbox = {}
         for p, part in self.parts.items():
             for q, idx in part.send.items():
-                outbox[(p, q)] = acc[p][self._positions(p, act[p], idx)]
+                outbox[(p, q)] = acc[p][self._positions(act[p], idx)]
         for q, messages in self.exchange(outbox).items():
             part = self.parts[q]
             for p, values in messages:
-                pos = self._positions(q, act[q], part.recv[p])
+                pos = self._positions(act[q], part.recv[p])
                 acc[q][pos] = combine(acc[q][pos], values)
         return acc
 
@@ -231,9 +231,14 @@ class SyncEngine:
             raise ProgramError(
                 program, "gather_nbr", f"must return one value per vertex ({part.num_local}), got shape {x.shape}"
             )
-        weights = part.edata[program.gather_edge_field] if program.gather_edge_field else None
-        if program.gather_edge_field and weights is None:
-            raise ProgramError(program, "gather_edge_field", f"no edge field {program.gather_edge_field!r}")
+        weights = None
+        if program.gather_edge_field:
+            weights = part.edata.get(program.gather_edge_field)
+            if weights is None:
+                raise ProgramError(
+                    program, "gather_edge_field",
+                    f"no edge field {program.gather_edge_field!r}; fields are {sorted(part.edata)}",
+                )
         op = program.gather_edge_op or np.multiply
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
@@ -327,7 +332,7 @@ class SyncEngine:
                 if act[p] is None:
                     part_acc = acc[p] if masters is None else acc[p][masters]
                 else:
-                    part_acc = acc[p][self._positions(p, act[p], masters)]
+                    part_acc = acc[p][self._positions(act[p], masters)]
                 part_acc.flags.writeable = False
             ret = call_program(program, "apply", view, part_acc)
             for name, values in view.data.written.items():
@@ -500,7 +505,7 @@ class SyncEngine:
         return None if active.all() else np.flatnonzero(active)
 
     @staticmethod
-    def _positions(p: int, act: np.ndarray | None, local: np.ndarray) -> np.ndarray:
+    def _positions(act: np.ndarray | None, local: np.ndarray) -> np.ndarray:
         """Positions in the active list of the *active* vertices among ``local``."""
         if act is None:
             return local

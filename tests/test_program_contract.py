@@ -186,3 +186,22 @@ def test_bad_run_options(option, value, message):
 def test_planned_engines_say_not_yet():
     with pytest.raises(NotImplementedError, match="chromatic"):
         run(Base(), G, engine="chromatic")
+
+
+def test_unknown_gather_edge_field_names_program():
+    class Weighted(VertexProgram):
+        gather_edges = IN
+        gather_edge_field = "wieght"
+
+        def init(self, v):
+            v.data["x"] = np.ones(len(v))
+
+        def gather_nbr(self, u):
+            return u.data["x"]
+
+        def apply(self, v, acc):
+            v.data["x"] = acc
+
+    g = Graph([0, 1], [1, 0], edge_data={"weight": [1.0, 2.0]})
+    with pytest.raises(ProgramError, match=r"Weighted\.gather_edge_field: no edge field 'wieght'; fields are \['weight'\]"):
+        run(Weighted(), g)
