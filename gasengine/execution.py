@@ -14,7 +14,7 @@ from .aggregators import Aggregator
 from .backends import LocalBackend
 from .graph import Graph
 from .parts import build_parts, iter_parts
-from .program import EdgeView, FieldMap, VertexProgram, VertexView, check_program
+from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_program
 from .result import Result, StepTable
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine, call_program
 
@@ -117,13 +117,13 @@ def run(
     num_parts = int(partitions) if partitions is not None else workers
     if num_parts < 1:
         raise ValueError(f"partitions must be >= 1, got {partitions}")
-    if num_parts < workers:
-        raise ValueError(f"partitions ({num_parts}) must be >= workers ({workers}): every worker holds at least one part")
 
     vertex_fields, edge_fields = initial_fields(program, graph)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
     cut = make_cut(graph, partition, num_parts, seed)
+    if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
+        raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
     if backend == "multiprocess":
         from .backends.multiprocess import run_workers
@@ -194,16 +194,22 @@ def initial_fields(program: VertexProgram, graph: Graph) -> tuple[dict[str, np.n
             np.broadcast_to(values, (n, *values.shape[1:])), dtype=values.dtype if want is None else want.dtype
         )
     edge_fields = dict(graph.edge_data)
-    init_edges = getattr(program, "init_edges", None)
-    if callable(init_edges):
-        edata = FieldMap(graph.edge_data, None, m, (program, "init_edges"), "edge", creatable=True)
-        empty = FieldMap(vertex_fields, None, n, (program, "init_edges"), "vertex", writable=False)
-        e = EdgeView(graph.src, graph.dst, edata, empty, empty, None, {}, n, 0)  # type: ignore[arg-type]
-        e.src_data = FieldMap(vertex_fields, graph.src, m, (program, "init_edges"), "vertex", writable=False)
-        e.dst_data = FieldMap(vertex_fields, graph.dst, m, (program, "init_edges"), "vertex", writable=False)
-        call_program(program, "init_edges", e)
-        for name, values in edata.written.items():
-            edge_fields[name] = np.array(np.broadcast_to(values, (m, *values.shape[1:])))
+    owner = (program, "init_edges")
+    edata = FieldMap(graph.edge_data, None, m, owner, "edge", creatable=True)
+    e = EdgeView(
+        graph.src,
+        graph.dst,
+        edata,
+        FieldMap(vertex_fields, graph.src, m, owner, "vertex", writable=False),
+        FieldMap(vertex_fields, graph.dst, m, owner, "vertex", writable=False),
+        OUT,  # seen from the source: e.vertex is src, e.nbr is dst
+        {},
+        n,
+        0,
+    )
+    call_program(program, "init_edges", e)
+    for name, values in edata.written.items():
+        edge_fields[name] = np.array(np.broadcast_to(values, (m, *values.shape[1:])))
     return vertex_fields, edge_fields
 
 

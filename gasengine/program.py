@@ -10,7 +10,11 @@ The whole contract
 ------------------
 ``init(v)``
     Called once on all vertices before the run.  Create or set vertex fields:
-    ``v.data["rank"] = np.full(len(v), 1 / v.num_vertices)``.
+    ``v.data["rank"] = np.full(len(v), 1 / v.num_vertices)``; ``v.out_degree()``
+    and ``v.in_degree()`` are available here.
+``init_edges(e)``
+    Optional: called once on all edges (after ``init``) to create or set
+    edge fields: ``e.data["msg"] = np.zeros(len(e))``.
 ``gather_edges``
     Which edges of an active vertex are gathered: ``NONE``, ``IN``, ``OUT``
     or ``ALL``.
@@ -106,6 +110,9 @@ class VertexProgram:
 
     def init(self, v: VertexView) -> None:
         """Create or set vertex fields on all vertices before the run."""
+
+    def init_edges(self, e: EdgeView) -> None:
+        """Create or set edge fields on all edges before the run."""
 
     def gather(self, e: EdgeView) -> np.ndarray:
         """One value per edge of the batch ``e``."""

@@ -101,6 +101,11 @@ def test_aggregators_and_max_supersteps_identical(clean_run):
     assert multi.steps.column("bytes_between_workers").sum() > 0
 
 
+def test_a_given_cut_needs_a_part_per_worker(email):
+    with pytest.raises(ValueError, match=r"partitions \(1\) must be >= workers \(2\)"):
+        run(Boom(), email, workers=2, partition=np.zeros(email.num_edges, dtype=np.int32))
+
+
 def test_more_parts_than_workers(email, clean_run):
     a = connected_components(email, workers=2, partitions=5)
     np.testing.assert_array_equal(a, connected_components(email, partitions=5))
