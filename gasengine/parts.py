@@ -67,7 +67,7 @@ class Part:
     send: dict[int, np.ndarray]
     recv: dict[int, np.ndarray]
     _csr: dict[EdgeSet, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    _matrices: dict[EdgeSet, tuple[np.ndarray, np.ndarray, Any, Any]] = field(default_factory=dict, repr=False)
+    _matrices: dict[tuple[EdgeSet, str | None], tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def num_local(self) -> int:
@@ -94,22 +94,26 @@ class Part:
         key, nbr = (self.edst, self.esrc) if direction is IN else (self.esrc, self.edst)
         return group_by(key, self.num_local, then_by=nbr)
 
-    def gather_matrix(self, direction: EdgeSet, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def gather_matrix(self, direction: EdgeSet, weight_field: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(ptr, nbr, w)`` for :func:`~gasengine.kernels.spmv`: the neighbours
-        (and weights) of every local vertex's gather edges, grouped by vertex.
-
-        Rebuilt when the weight array changes (a scatter that assigns the
-        weight field stores a new array).
+        (and the values of edge field ``weight_field``) of every local vertex's
+        gather edges, grouped by vertex.  Cached until :meth:`edge_field_changed`.
         """
-        cached = self._matrices.get(direction)
-        if cached is None or cached[3] is not weights:
+        key = (direction, weight_field)
+        if key not in self._matrices:
             # Use the edge grouping without caching it: the product needs only
             # the neighbour list, and the grouping is as big as the edges.
             ptr, order = self._csr.get(direction) or self._group(direction)
             nbr = (self.esrc if direction is IN else self.edst)[order]
-            data = None if weights is None else np.ascontiguousarray(weights[order], dtype=np.float64)
-            cached = self._matrices[direction] = (ptr, nbr, data, weights)
-        return cached[0], cached[1], cached[2]
+            data = None
+            if weight_field is not None:
+                data = np.ascontiguousarray(self.edata[weight_field][order], dtype=np.float64)
+            self._matrices[key] = (ptr, nbr, data)
+        return self._matrices[key]
+
+    def edge_field_changed(self, name: str) -> None:
+        """Forget cached products that multiply by edge field ``name`` (a scatter wrote it)."""
+        self._matrices = {key: value for key, value in self._matrices.items() if key[1] != name}
 
 
 def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],

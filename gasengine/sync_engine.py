@@ -245,7 +245,7 @@ class SyncEngine:
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         for direction in directions(program.gather_edges):
             if sum_product:
-                ptr, nbr, data = part.gather_matrix(direction, weights)
+                ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
                 acc += spmv(ptr, nbr, data, x, act)
                 continue
             ptr, order = part.csr(direction)
@@ -391,6 +391,7 @@ class SyncEngine:
                     ret = call_program(self.program, "scatter", view)
                     for name, values in view.data.written.items():
                         _store(part.edata, name, eidx, values)
+                        part.edge_field_changed(name)
                     if ret is not None:
                         flags = np.asarray(ret)
                         if flags.dtype != bool or flags.shape not in ((), (eidx.size,)):

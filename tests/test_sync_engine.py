@@ -310,3 +310,34 @@ def test_bytes_exchanged_follow_replication_factor():
         assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16 + 1)
     assert traffic["hdrf"][1] < traffic["random"][1]
     assert traffic["hdrf"][0] < traffic["random"][0]
+
+
+def test_gather_sees_edge_weights_written_by_scatter():
+    """Scatter rewrites the weight field the sparse gather multiplies by."""
+
+    class Reweight(VertexProgram):
+        gather_edges = IN
+        scatter_edges = OUT
+        gather_edge_field = "w"
+
+        def init(self, v):
+            v.data["x"] = np.ones(len(v))
+
+        def gather_nbr(self, u):
+            return u.data["x"]
+
+        def apply(self, v, acc):
+            v.data["x"] = acc
+            v.signal(v.superstep < 2)
+
+        def scatter(self, e):
+            e.data["w"] = e.data["w"] * 10.0
+            return None
+
+    g = Graph([0, 1, 2], [1, 2, 0], edge_data={"w": [1.0, 2.0, 3.0]})
+    for parts in (1, 2):
+        r = run(Reweight(), g, partitions=parts)
+        # step 1: x = w (1, 2, 3 into 1, 2, 0) -> x = [3, 1, 2]; weights become 10x
+        # step 2: x[dst] = 10 * w * x[src] -> x = [30*2, 10*3, 20*1]
+        assert r.field("x").tolist() == [60.0, 30.0, 20.0]
+        assert r.edge_data["w"].tolist() == [100.0, 200.0, 300.0]
