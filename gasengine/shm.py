@@ -143,13 +143,18 @@ class Segment:
             pass
 
 
-def layout(arrays: dict[str, np.ndarray]) -> tuple[dict[str, ArraySpec], int]:
+def aligned_size(nbytes: int) -> int:
+    """Bytes an array occupies in a segment: rounded up to ``ALIGN`` (at least one unit)."""
+    return -(-max(nbytes, 1) // ALIGN) * ALIGN
+
+
+def layout(arrays: dict[Any, np.ndarray]) -> tuple[dict[Any, ArraySpec], int]:
     """Offsets for packing ``arrays`` into one segment; returns (specs, total bytes)."""
-    specs: dict[str, ArraySpec] = {}
+    specs: dict[Any, ArraySpec] = {}
     offset = 0
     for name, arr in arrays.items():
         specs[name] = ArraySpec(offset, arr.dtype.str, tuple(arr.shape))
-        offset += -(-max(arr.nbytes, 1) // ALIGN) * ALIGN
+        offset += aligned_size(arr.nbytes)
     return specs, offset
 
 

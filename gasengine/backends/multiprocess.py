@@ -35,10 +35,10 @@ from multiprocess.connection import wait
 from ..errors import ProgramError, WorkerFailed
 from ..parts import Part
 from ..shm import (
-    ALIGN,
     ArraySpec,
     Segment,
     flatten_arrays,
+    layout,
     new_run_prefix,
     pack,
     remove_orphaned_segments,
@@ -102,27 +102,21 @@ class MultiprocessBackend(Backend):
 
     # ------------------------------------------------------------ internals
     def _write_mailbox(self, parity: int, arrays: list[list[np.ndarray]]) -> list[list[ArraySpec]]:
-        sizes = [-(-max(a.nbytes, 1) // ALIGN) * ALIGN for group in arrays for a in group]
-        need = sum(sizes)
-        specs: list[list[ArraySpec]] = [[] for _ in arrays]
-        if need == 0:
-            return specs
-        seg = self._mailbox[parity]
-        if seg is None or seg.size < need:
-            if seg is not None:
-                seg.unlink()
-            self._generation += 1
-            capacity = max(need * 2, 1 << 16)
-            seg = Segment.create(f"{self._prefix}mbox-{self.rank}-{parity}-{self._generation}", capacity)
-            self._mailbox[parity] = seg
-        offset = 0
-        for w, group in enumerate(arrays):
-            for a in group:
-                spec = ArraySpec(offset, a.dtype.str, a.shape)
-                seg.array(spec)[...] = a
-                specs[w].append(spec)
-                offset += -(-max(a.nbytes, 1) // ALIGN) * ALIGN
-        return specs
+        """Copy every outgoing array into this round's mailbox; returns where each went, per worker."""
+        flat = {(w, i): a for w, group in enumerate(arrays) for i, a in enumerate(group)}
+        where, need = layout(flat)
+        if flat:
+            seg = self._mailbox[parity]
+            if seg is None or seg.size < need:
+                if seg is not None:
+                    seg.unlink()
+                self._generation += 1
+                capacity = max(need * 2, 1 << 16)
+                seg = Segment.create(f"{self._prefix}mbox-{self.rank}-{parity}-{self._generation}", capacity)
+                self._mailbox[parity] = seg
+            for key, a in flat.items():
+                seg.array(where[key])[...] = a
+        return [[where[(w, i)] for i in range(len(group))] for w, group in enumerate(arrays)]
 
     def _next_note(self) -> tuple[int, str, list[ArraySpec], Any]:
         """The next note of the current round (notes of the next round are kept)."""
