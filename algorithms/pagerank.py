@@ -78,7 +78,7 @@ class PageRankProgram(VertexProgram):
         self.nstart = nstart
         self.num_vertices = 0
         self.aggregators = (
-            Aggregator("dangling_mass", lambda v: v.data["rank"] * v.data["is_dangling"]),
+            Aggregator("dangling_mass", lambda v: v.data["rank"] * (v.data["inv_out"] == 0)),
             Aggregator("l1_change", lambda v: v.data["change"]),
         )
 
@@ -86,11 +86,14 @@ class PageRankProgram(VertexProgram):
         n = v.num_vertices
         self.num_vertices = n
         out = v.out_degree(self.weight).astype(np.float64)
-        v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)
-        v.data["is_dangling"] = out == 0
-        v.data["teleport"] = _distribution(self.personalization, n, "personalization")
+        v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)  # 0 marks a dangling vertex
+        # Uniform distributions are the scalar 1/n, not a stored field: on a
+        # big graph each field costs 8 bytes per replica of every vertex.
         dangling = self.dangling if self.dangling is not None else self.personalization
-        v.data["dangling_share"] = _distribution(dangling, n, "dangling")
+        for field, given, label in (("teleport", self.personalization, "personalization"),
+                                    ("dangling_share", dangling, "dangling")):
+            if given is not None:
+                v.data[field] = _distribution(given, n, label)
         v.data["rank"] = _distribution(self.nstart, n, "nstart")
         v.data["change"] = np.zeros(n)
 
@@ -99,10 +102,15 @@ class PageRankProgram(VertexProgram):
 
     def apply(self, v, acc):
         a = self.alpha
-        rank = a * (acc + v.globals["dangling_mass"] * v.data["dangling_share"]) + (1 - a) * v.data["teleport"]
+        share, teleport = self._distribution(v, "dangling_share"), self._distribution(v, "teleport")
+        rank = a * (acc + v.globals["dangling_mass"] * share) + (1 - a) * teleport
         v.data["change"] = np.abs(rank - v.data["rank"])
         v.data["rank"] = rank
         v.signal()  # every rank depends on the global dangling mass: stay active
+
+    def _distribution(self, v, field: str) -> np.ndarray | float:
+        """A stored distribution, or the uniform ``1/n`` that is not stored."""
+        return v.data[field] if field in v.data else 1.0 / self.num_vertices
 
     def converged(self, globals: Mapping[str, Any]) -> bool:
         return bool(globals["l1_change"] < self.num_vertices * self.tol)

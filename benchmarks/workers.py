@@ -7,8 +7,9 @@ Measures, in one run:
   with one worker process, and with two worker processes (``partitions`` =
   workers, HDRF cut);
 * per-superstep overhead on a ~1000-vertex graph with two workers;
-* peak memory of driver plus workers (sum of PSS, which counts each shared
-  page once) against the bytes of the graph's arrays.
+* peak memory of driver plus workers above what the driver held before the
+  run (which includes the graph), against the bytes of the graph's ``src``
+  and ``dst`` arrays; see :class:`PeakMemory` for how it is counted.
 
 Usage::
 
@@ -19,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import threading
 import time
@@ -29,12 +31,23 @@ import psutil
 from algorithms import PageRankProgram
 from gasengine import Graph, run
 from gasengine.generators import rmat
+from gasengine.shm import shm_dir
 
 from pagerank import bare_scipy_pagerank  # benchmarks/ is the script's directory
 
+SEGMENTS = str(shm_dir() / "gasengine-")
+
 
 class PeakMemory:
-    """Samples the summed PSS of this process and its children every 50 ms."""
+    """Peak memory of this process, its worker processes and the run's shared memory.
+
+    A sample adds, over the processes, the PSS of every mapping except the
+    run's ``/dev/shm`` segments (PSS splits a page shared after ``fork``
+    among the processes that share it, so it counts once), and then the
+    segments' own size, mapped or not.  A sample is kept only when the set
+    of children is the same before and after it: a parent read before a
+    fork and its children read after would count the shared pages twice.
+    """
 
     def __init__(self) -> None:
         self.peak = 0
@@ -52,14 +65,33 @@ class PeakMemory:
     def _sample(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
+            before = {p.pid for p in me.children(recursive=True)}
+            total = _private_pss(me)
+            for pid in before:
                 try:
-                    total += proc.memory_full_info().pss
+                    total += _private_pss(psutil.Process(pid))
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     pass
-            self.peak = max(self.peak, total)
-            time.sleep(0.05)
+            total += _segment_bytes()
+            if {p.pid for p in me.children(recursive=True)} == before:
+                self.peak = max(self.peak, total)
+            time.sleep(0.02)
+
+
+def _private_pss(proc: psutil.Process) -> int:
+    """PSS of a process's mappings other than gasengine segments (counted by :func:`_segment_bytes`)."""
+    return sum(m.pss for m in proc.memory_maps(grouped=True) if not m.path.startswith(SEGMENTS))
+
+
+def _segment_bytes() -> int:
+    """Bytes of RAM held by gasengine's shared-memory files."""
+    total = 0
+    for path in glob.glob(SEGMENTS + "*"):
+        try:
+            total += os.stat(path).st_blocks * 512
+        except FileNotFoundError:
+            pass
+    return total
 
 
 def superstep_seconds(g: Graph, iterations: int, workers: int, backend: str) -> tuple[float, float, float]:
@@ -79,7 +111,7 @@ def main() -> None:
 
     g = rmat(args.scale, 16, seed=1)
     graph_bytes = g.src.nbytes + g.dst.nbytes
-    base = psutil.Process().memory_full_info().pss
+    base = _private_pss(psutil.Process())
     print(f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; edge arrays {graph_bytes / 2**20:.0f} MiB; "
           f"{os.cpu_count()} cores")
     print()

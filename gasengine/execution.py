@@ -129,7 +129,8 @@ def run(
         from .backends.multiprocess import run_workers
 
         stats, converged, globals_, vertex_parts, edge_parts = run_workers(
-            program, iter_parts(graph, cut, vertex_fields, edge_fields), cut.num_parts, start_active, workers,
+            program, lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate),
+            cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress,
         )
     else:

@@ -13,14 +13,15 @@ import numpy as np
 
 
 def edge_chunks(
-    ptr: np.ndarray, order: np.ndarray, act: np.ndarray | None, chunk: int
+    ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | None, chunk: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(rows, eidx)`` covering the edges of the vertices in ``act``.
 
     Parameters
     ----------
     ptr, order : ndarray
-        CSR grouping: the edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``.
+        CSR grouping: the edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``
+        (``ptr[i]:ptr[i+1]`` when ``order`` is None: the edges are stored grouped).
     act : ndarray or None
         Local vertices whose edges are wanted (sorted); None means all.
     chunk : int
@@ -45,7 +46,7 @@ def edge_chunks(
         for lo in range(0, total, chunk):
             hi = min(lo + chunk, total)
             rows = np.searchsorted(ptr, np.arange(lo, hi), side="right") - 1
-            yield rows, order[lo:hi]
+            yield rows, np.arange(lo, hi) if order is None else order[lo:hi]
         return
     counts = ptr[act + 1] - ptr[act]
     ends = np.cumsum(counts)
@@ -54,7 +55,8 @@ def edge_chunks(
     for lo in range(0, total, chunk):
         k = np.arange(lo, min(lo + chunk, total))
         rows = np.searchsorted(ends, k, side="right")
-        yield rows, order[ptr[act[rows]] + (k - starts[rows])]
+        pos = ptr[act[rows]] + (k - starts[rows])
+        yield rows, pos if order is None else order[pos]
 
 
 def fold_segments(ufunc: np.ufunc, acc: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
@@ -117,21 +119,117 @@ def group_by(keys: np.ndarray, num_keys: int, then_by: np.ndarray | None = None)
     [1, 0, 2]
     """
     index_type = np.int32 if keys.size < 2**31 else np.int64
-    ptr = _bounds(keys, num_keys)
+    ptr = bounds(keys, num_keys)
     order = np.empty(keys.size, dtype=index_type)
     if then_by is None:
         _counting_sort(keys, ptr, order)
         return ptr, order
     first = np.empty(keys.size, dtype=index_type)
-    _counting_sort(then_by, _bounds(then_by, num_keys), first)
+    _counting_sort(then_by, bounds(then_by, num_keys), first)
     _counting_sort_of(keys, first, ptr, order)
     return ptr, order
 
 
-def _bounds(keys: np.ndarray, num_keys: int) -> np.ndarray:
+def bounds(keys: np.ndarray, num_keys: int) -> np.ndarray:
+    """CSR pointers of ``keys`` in ``0..num_keys-1``: ``ptr[k+1] - ptr[k]`` counts key ``k``.
+
+    For sorted ``keys``, the positions holding ``k`` are ``ptr[k]:ptr[k+1]``.
+
+    Examples
+    --------
+    >>> bounds(np.array([0, 0, 2]), 3).tolist()
+    [0, 2, 2, 3]
+    """
     ptr = np.zeros(num_keys + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys, minlength=num_keys), out=ptr[1:])
+    _count_keys(keys, ptr)  # np.bincount would first copy int32 keys to int64
+    np.cumsum(ptr, out=ptr)
     return ptr
+
+
+@njit(cache=True)
+def _count_keys(keys, ptr):  # pragma: no cover - compiled
+    for k in keys:
+        ptr[k + 1] += 1
+
+
+def fill_part_edges(
+    src: np.ndarray,
+    dst: np.ndarray,
+    edge_part: np.ndarray | None,
+    part: int,
+    local_of: np.ndarray,
+    num_local: int,
+    out_src: np.ndarray,
+    out_dst: np.ndarray,
+    out_eid: np.ndarray | None,
+) -> None:
+    """Write the edges of one part, in local numbers, grouped by destination.
+
+    Edge ``e`` belongs to the part when ``edge_part[e] == part`` (every edge
+    when ``edge_part`` is None).  Its endpoints ``local_of[src[e]]`` and
+    ``local_of[dst[e]]`` go to ``out_src``/``out_dst``, ordered by
+    destination and then source (ties in edge order), and ``e`` to
+    ``out_eid`` if given.  Two compiled scans of the edge list and a sort of
+    each destination's few sources: no per-edge temporary.
+
+    Examples
+    --------
+    >>> src, dst = np.array([2, 0, 1, 0]), np.array([1, 1, 0, 1])
+    >>> out_src, out_dst, out_eid = (np.empty(4, dtype=np.int64) for _ in range(3))
+    >>> fill_part_edges(src, dst, None, 0, np.arange(3), 3, out_src, out_dst, out_eid)
+    >>> out_dst.tolist(), out_src.tolist(), out_eid.tolist()
+    ([0, 1, 1, 1], [1, 0, 0, 2], [2, 1, 3, 0])
+    """
+    every = edge_part is None
+    part_of = np.zeros(0, dtype=np.int32) if every else edge_part
+    with_eid = out_eid is not None
+    eid = out_eid if with_eid else np.zeros(0, dtype=np.int64)
+    ptr = np.zeros(num_local + 1, dtype=np.int64)
+    _count_part_edges(dst, part_of, every, part, local_of, ptr)
+    np.cumsum(ptr, out=ptr)
+    _place_part_edges(src, dst, part_of, every, part, local_of, ptr, out_src, out_dst, eid, with_eid)
+
+
+@njit(cache=True)
+def _count_part_edges(dst, part_of, every, part, local_of, ptr):  # pragma: no cover - compiled
+    for e in range(dst.size):
+        if every or part_of[e] == part:
+            ptr[local_of[dst[e]] + 1] += 1
+
+
+@njit(cache=True)
+def _place_part_edges(src, dst, part_of, every, part, local_of, ptr, out_src, out_dst, eid, with_eid):  # pragma: no cover - compiled
+    fill = ptr[:-1].copy()
+    for e in range(dst.size):
+        if every or part_of[e] == part:
+            d = local_of[dst[e]]
+            k = fill[d]
+            fill[d] += 1
+            out_src[k] = local_of[src[e]]
+            out_dst[k] = d
+            if with_eid:
+                eid[k] = e
+    for v in range(ptr.size - 1):
+        lo, hi = ptr[v], ptr[v + 1]
+        if hi - lo <= 32:  # most groups are short: a stable insertion sort, no allocation
+            for i in range(lo + 1, hi):
+                s = out_src[i]
+                x = eid[i] if with_eid else 0
+                j = i - 1
+                while j >= lo and out_src[j] > s:
+                    out_src[j + 1] = out_src[j]
+                    if with_eid:
+                        eid[j + 1] = eid[j]
+                    j -= 1
+                out_src[j + 1] = s
+                if with_eid:
+                    eid[j + 1] = x
+        elif with_eid:
+            idx = np.argsort(out_src[lo:hi], kind="mergesort")
+            out_src[lo:hi] = out_src[lo:hi][idx]
+            eid[lo:hi] = eid[lo:hi][idx]
+        else:
+            out_src[lo:hi].sort()
 
 
 @njit(cache=True)

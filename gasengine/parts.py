@@ -8,24 +8,39 @@ numbers: both sides keep the same lists of shared vertices (``send`` on the
 mirror side, ``recv`` on the master side, in global-id order), so a message is
 just the values in that order, restricted to the active ones, which both
 sides know.
+
+A part's edges are stored **grouped by destination, sources ascending within
+a group** — the CSR layout of the in-edges.  An in-gather, the common case,
+therefore reads the edge arrays as they are: no grouping, no neighbour-list
+copy, and neighbour values are read in memory order.  The arrays are built
+straight into memory the caller allocates (shared memory, for worker
+processes), so a part never exists twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .graph import index_dtype
-from .kernels import group_by
+from .kernels import bounds, fill_part_edges, group_by
 from .program import IN, EdgeSet
 
 if TYPE_CHECKING:
     from partitioning import VertexCut
 
     from .graph import Graph
+
+#: ``allocate(part_index, {name: (shape, dtype)})`` returns an empty array per name.
+Allocate = Callable[[int, dict[str, tuple[tuple[int, ...], np.dtype]]], dict[str, np.ndarray]]
+
+
+def private_arrays(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
+    """The default :data:`Allocate`: ordinary arrays of this process."""
+    return {name: np.empty(shape, dtype) for name, (shape, dtype) in shapes.items()}
 
 
 @dataclass
@@ -44,9 +59,10 @@ class Part:
     vdata : dict of str to ndarray
         Replica values of every vertex field, shape ``(L, ...)``.
     esrc, edst : ndarray
-        Local endpoints of the part's edges.
+        Local endpoints of the part's edges, sorted by ``edst`` and then ``esrc``.
     eid : ndarray
-        Global edge numbers of the part's edges.
+        Global numbers of the part's edges (empty when the graph has no edge
+        fields: they are only needed to put edge fields back in order).
     edata : dict of str to ndarray
         Edge fields of the part's edges.
     send : dict of int to ndarray
@@ -66,8 +82,8 @@ class Part:
     edata: dict[str, np.ndarray]
     send: dict[int, np.ndarray]
     recv: dict[int, np.ndarray]
-    _csr: dict[EdgeSet, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    _matrices: dict[tuple[EdgeSet, str | None], tuple[np.ndarray, np.ndarray, Any]] = field(default_factory=dict, repr=False)
+    _csr: dict[EdgeSet, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict, repr=False)
+    _matrices: dict[tuple[EdgeSet, str | None], tuple] = field(default_factory=dict, repr=False)
 
     @property
     def num_local(self) -> int:
@@ -79,20 +95,20 @@ class Part:
         """The local vertices mastered here (a slice: they come first)."""
         return slice(0, self.num_masters)
 
-    def csr(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
+    def csr(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray | None]:
         """``(ptr, order)``: edges grouped by their ``dst`` (IN) or ``src`` (OUT).
 
         The edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``, sorted
-        by the neighbour at their other end (compiled counting sorts, O(m)),
-        so per-edge reads of neighbour fields walk memory in order.
+        by the neighbour at their other end; ``order`` is ``None`` for IN,
+        where the storage order already is the grouping.  OUT is built on
+        first use by compiled counting sorts, O(m).
         """
         if direction not in self._csr:
-            self._csr[direction] = self._group(direction)
+            if direction is IN:
+                self._csr[IN] = (bounds(self.edst, self.num_local), None)
+            else:
+                self._csr[direction] = group_by(self.esrc, self.num_local, then_by=self.edst)
         return self._csr[direction]
-
-    def _group(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
-        key, nbr = (self.edst, self.esrc) if direction is IN else (self.esrc, self.edst)
-        return group_by(key, self.num_local, then_by=nbr)
 
     def gather_matrix(self, direction: EdgeSet, weight_field: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(ptr, nbr, w)`` for :func:`~gasengine.kernels.spmv`: the neighbours
@@ -101,19 +117,55 @@ class Part:
         """
         key = (direction, weight_field)
         if key not in self._matrices:
-            # Use the edge grouping without caching it: the product needs only
-            # the neighbour list, and the grouping is as big as the edges.
-            ptr, order = self._csr.get(direction) or self._group(direction)
-            nbr = (self.esrc if direction is IN else self.edst)[order]
+            ptr, order = self.csr(direction)
+            nbr = self.esrc if order is None else self.edst[order]
             data = None
             if weight_field is not None:
-                data = np.ascontiguousarray(self.edata[weight_field][order], dtype=np.float64)
+                weights = self.edata[weight_field]
+                data = np.ascontiguousarray(weights if order is None else weights[order], dtype=np.float64)
             self._matrices[key] = (ptr, nbr, data)
         return self._matrices[key]
 
     def edge_field_changed(self, name: str) -> None:
         """Forget cached products that multiply by edge field ``name`` (a scatter wrote it)."""
         self._matrices = {key: value for key, value in self._matrices.items() if key[1] != name}
+
+    def results(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+        """Master values (with their global numbers under ``"\\0gid"``) and, if
+        the part has edge fields, its edge values (global numbers under ``"\\0eid"``)."""
+        m = self.masters
+        vertex = {"\0gid": self.gid[m], **{k: v[m] for k, v in self.vdata.items()}}
+        return vertex, ({"\0eid": self.eid, **self.edata} if self.edata else None)
+
+    # ------------------------------------------------------ flat form
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the part under a flat name (the form shared memory holds)."""
+        arrays = {"gid": self.gid, "num_masters": np.array([self.num_masters]), "esrc": self.esrc,
+                  "edst": self.edst, "eid": self.eid}
+        arrays.update({f"v:{k}": v for k, v in self.vdata.items()})
+        arrays.update({f"e:{k}": v for k, v in self.edata.items()})
+        arrays.update({f"send:{q}": v for q, v in self.send.items()})
+        arrays.update({f"recv:{p}": v for p, v in self.recv.items()})
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, index: int, arrays: dict[str, np.ndarray]) -> Part:
+        """The part whose arrays are ``arrays`` (as :meth:`arrays` names them; no copies)."""
+        def prefixed(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        return cls(
+            index=index,
+            gid=arrays["gid"],
+            num_masters=int(arrays["num_masters"][0]),
+            vdata=prefixed("v:"),
+            esrc=arrays["esrc"],
+            edst=arrays["edst"],
+            eid=arrays["eid"],
+            edata=prefixed("e:"),
+            send={int(q): v for q, v in prefixed("send:").items()},
+            recv={int(p): v for p, v in prefixed("recv:").items()},
+        )
 
 
 def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
@@ -127,67 +179,73 @@ def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarra
 
 
 def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
-               edge_fields: dict[str, np.ndarray]) -> Iterator[Part]:
-    """The parts of ``cut`` one at a time, so a caller can ship each and let it go.
+               edge_fields: dict[str, np.ndarray], allocate: Allocate = private_arrays) -> Iterator[Part]:
+    """The parts of ``cut`` one at a time, each built into memory from ``allocate``.
 
-    Replica lists and mirror pairings (per-vertex sized) are computed first;
-    the per-edge arrays of a part are built only when it is yielded.
+    Replica lists and mirror pairings (per-vertex sized) are computed first.
+    A part's edges are then placed by a compiled scan of the edge list, so no
+    per-edge temporary is made: memory beyond the parts themselves is O(n).
     """
     n, P = graph.num_vertices, cut.num_parts
-    if P == 1:  # one part: local numbers are global ones; share the graph's arrays
-        yield _whole_graph_part(graph, vertex_fields, edge_fields)
-        return
-    gids, num_masters = [], []
+    vdt = index_dtype(max(n, 1))
+    if P == 1:  # local numbers are global ones
+        gids, num_masters = [np.arange(n, dtype=vdt)], [n]
+    else:
+        gids, num_masters = [], []
+        for p in range(P):
+            replicas = cut.part_vertices(p)
+            own = cut.master[replicas] == p
+            gids.append(np.concatenate([replicas[own], replicas[~own]]).astype(vdt))
+            num_masters.append(int(own.sum()))
+    send, recv = _mirror_lists(cut, gids)
+    edges_per_part = np.bincount(cut.edge_part, minlength=P) if P > 1 else [graph.num_edges]
+    local_of = np.full(n, -1, dtype=vdt)
     for p in range(P):
-        replicas = cut.part_vertices(p)
-        own = cut.master[replicas] == p
-        gids.append(np.concatenate([replicas[own], replicas[~own]]).astype(index_dtype(max(n, 1))))
-        num_masters.append(int(own.sum()))
+        gid = gids[p]
+        ldt = index_dtype(max(gid.size, 1))
+        m_p = int(edges_per_part[p])
+        shapes = {"gid": (gid.shape, vdt), "num_masters": ((1,), np.dtype(np.int64)),
+                  "esrc": ((m_p,), ldt), "edst": ((m_p,), ldt),
+                  "eid": ((m_p if edge_fields else 0,), index_dtype(max(graph.num_edges, 1)))}
+        shapes.update({f"v:{k}": ((gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
+        shapes.update({f"e:{k}": ((m_p, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
+        shapes.update({f"send:{q}": (v.shape, v.dtype) for q, v in send[p].items()})
+        shapes.update({f"recv:{q}": (v.shape, v.dtype) for q, v in recv[p].items()})
+        out = allocate(p, shapes)
+        out["gid"][:] = gid
+        out["num_masters"][0] = num_masters[p]
+        for q in send[p]:
+            out[f"send:{q}"][:] = send[p][q]
+        for q in recv[p]:
+            out[f"recv:{q}"][:] = recv[p][q]
+        for k, v in vertex_fields.items():
+            np.take(v, gid, axis=0, out=out[f"v:{k}"])
+        local_of[gid] = np.arange(gid.size, dtype=vdt)
+        fill_part_edges(graph.src, graph.dst, cut.edge_part if P > 1 else None, p, local_of, gid.size,
+                        out["esrc"], out["edst"], out["eid"] if edge_fields else None)
+        local_of[gid] = -1
+        for k, v in edge_fields.items():
+            np.take(v, out["eid"], axis=0, out=out[f"e:{k}"])
+        yield Part.from_arrays(p, out)
+
+
+def _mirror_lists(cut: VertexCut, gids: list[np.ndarray]) -> tuple[list[dict], list[dict]]:
+    """``send[p][q]`` and ``recv[q][p]``: local numbers of the vertices mirrored in p, mastered in q.
+
+    The layout is the partitioner's (:meth:`VertexCut.mirrors`), so both ends agree.
+    """
+    P = len(gids)
     send: list[dict[int, np.ndarray]] = [{} for _ in range(P)]
     recv: list[dict[int, np.ndarray]] = [{} for _ in range(P)]
-    for p in range(P):  # the mirror layout is the partitioner's: both ends use it
+    if P == 1:
+        return send, recv
+    for p in range(P):
         ptr, verts = cut.mirrors(p)
         for q in np.flatnonzero(np.diff(ptr)):
             shared = verts[ptr[q] : ptr[q + 1]]
             send[p][int(q)] = _local_numbers(gids[p], shared)
             recv[q][p] = _local_numbers(gids[q], shared)
-    bounds, by_part = group_by(cut.edge_part, P)
-    # int32 when it fits, so gathering a part's endpoints makes no int64 temporaries
-    local_of = np.full(n, -1, dtype=index_dtype(max(n, 1)))
-    for p in range(P):
-        gid = gids[p]
-        ldt = index_dtype(max(gid.size, 1))
-        local_of[gid] = np.arange(gid.size, dtype=local_of.dtype)
-        eid = by_part[bounds[p] : bounds[p + 1]]
-        yield Part(
-            index=p,
-            gid=gid,
-            num_masters=num_masters[p],
-            vdata={k: np.ascontiguousarray(v[gid]) for k, v in vertex_fields.items()},
-            esrc=local_of[graph.src[eid]].astype(ldt),
-            edst=local_of[graph.dst[eid]].astype(ldt),
-            eid=eid,
-            edata={k: np.ascontiguousarray(v[eid]) for k, v in edge_fields.items()},
-            send=send[p],
-            recv=recv[p],
-        )
-        local_of[gid] = -1
-
-
-def _whole_graph_part(graph: Graph, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]) -> Part:
-    n = graph.num_vertices
-    return Part(
-        index=0,
-        gid=np.arange(n, dtype=index_dtype(max(n, 1))),
-        num_masters=n,
-        vdata={k: np.array(v) for k, v in vertex_fields.items()},  # the run owns its copy
-        esrc=graph.src,
-        edst=graph.dst,
-        eid=np.arange(graph.num_edges, dtype=index_dtype(max(graph.num_edges, 1))),
-        edata={k: np.array(v) for k, v in edge_fields.items()},
-        send={},
-        recv={},
-    )
+    return send, recv
 
 
 def _local_numbers(gid: np.ndarray, vertices: np.ndarray) -> np.ndarray:

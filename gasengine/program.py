@@ -210,6 +210,9 @@ class FieldMap(MutableMapping):
         self._cache.pop(name, None)
         self.written[name] = arr
 
+    def __contains__(self, name: object) -> bool:
+        return name in self.written or name in self._store
+
     def __delitem__(self, name: str) -> None:
         raise self._error("fields cannot be deleted")
 

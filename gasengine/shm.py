@@ -148,23 +148,24 @@ def aligned_size(nbytes: int) -> int:
     return -(-max(nbytes, 1) // ALIGN) * ALIGN
 
 
-def layout(arrays: dict[Any, np.ndarray]) -> tuple[dict[Any, ArraySpec], int]:
-    """Offsets for packing ``arrays`` into one segment; returns (specs, total bytes)."""
+def layout(arrays: dict[Any, np.ndarray | tuple[tuple[int, ...], Any]]) -> tuple[dict[Any, ArraySpec], int]:
+    """Offsets for packing arrays into one segment; returns (specs, total bytes).
+
+    Each value is an array or the ``(shape, dtype)`` of one still to be made.
+
+    Examples
+    --------
+    >>> specs, size = layout({"a": np.zeros(3), "b": ((2, 2), np.int32)})
+    >>> specs["b"].offset, size
+    (64, 128)
+    """
     specs: dict[Any, ArraySpec] = {}
     offset = 0
-    for name, arr in arrays.items():
-        specs[name] = ArraySpec(offset, arr.dtype.str, tuple(arr.shape))
-        offset += aligned_size(arr.nbytes)
+    for name, item in arrays.items():
+        shape, dtype = (item.shape, item.dtype) if isinstance(item, np.ndarray) else item
+        spec = specs[name] = ArraySpec(offset, np.dtype(dtype).str, tuple(int(d) for d in shape))
+        offset += aligned_size(spec.nbytes)
     return specs, offset
-
-
-def pack(name: str, arrays: dict[str, np.ndarray]) -> tuple[Segment, dict[str, ArraySpec]]:
-    """Copy ``arrays`` into a new segment; returns it and the specs to find them."""
-    specs, size = layout(arrays)
-    seg = Segment.create(name, size)
-    for key, arr in arrays.items():
-        seg.array(specs[key])[...] = arr
-    return seg, specs
 
 
 def unpack(seg: Segment, specs: dict[str, ArraySpec]) -> dict[str, np.ndarray]:

@@ -536,9 +536,9 @@ class SyncEngine:
         vertex = {}
         edge = {}
         for p, part in self.parts.items():
-            m = part.masters
-            vertex[p] = {"\0gid": part.gid[m], **{k: v[m] for k, v in part.vdata.items()}}
-            edge[p] = {"\0eid": part.eid, **part.edata}
+            vertex[p], edges = part.results()
+            if edges is not None:
+                edge[p] = edges
         return vertex, edge
 
 

@@ -58,6 +58,23 @@ def check_num_parts(num_parts: Any) -> int:
     return p
 
 
+def part_dtype(num_parts: int) -> np.dtype:
+    """The narrowest signed integer type that numbers ``num_parts`` parts.
+
+    Edge assignments are as long as the edge list, so int8 (up to 128 parts)
+    instead of int32 saves three bytes per edge for the whole run.
+
+    Examples
+    --------
+    >>> part_dtype(8), part_dtype(200), part_dtype(40000)
+    (dtype('int8'), dtype('int16'), dtype('int32'))
+    """
+    for dtype in (np.int8, np.int16):
+        if num_parts - 1 <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int32)
+
+
 def check_seed(seed: Any) -> int:
     """Return ``seed`` as an ``int``, or raise ``ValueError`` if it is not an integer.
 

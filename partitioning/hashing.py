@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .edges import degrees
+from .edges import degrees, part_dtype
 
 _GOLDEN = 0x9E3779B97F4A7C15
 _MASK64 = (1 << 64) - 1
@@ -96,7 +96,7 @@ def _random_kernel(src, dst, salt, salt_pos, num_parts, out):  # pragma: no cove
     for i in range(src.size):
         k = _mix(np.uint64(src[i]), salt) ^ _mix(np.uint64(dst[i]) + _DST_OFFSET, salt)
         k ^= _mix(np.uint64(i), salt_pos)
-        out[i] = np.int32(k % p)
+        out[i] = k % p
 
 
 @njit(cache=True)
@@ -106,14 +106,14 @@ def _canonical_kernel(src, dst, salt, num_parts, out):  # pragma: no cover - com
         a = np.uint64(min(src[i], dst[i]))
         b = np.uint64(max(src[i], dst[i]))
         k = _mix(a, salt) ^ _mix(b + _DST_OFFSET, salt)
-        out[i] = np.int32(k % p)
+        out[i] = k % p
 
 
 @njit(cache=True)
 def _endpoint_kernel(ends, salt, num_parts, out):  # pragma: no cover - compiled
     p = np.uint64(num_parts)
     for i in range(ends.size):
-        out[i] = np.int32(_mix(np.uint64(ends[i]), salt) % p)
+        out[i] = _mix(np.uint64(ends[i]), salt) % p
 
 
 @njit(cache=True)
@@ -123,7 +123,7 @@ def _grid_kernel(src, dst, salt, num_parts, rows, cols, last_rows, out):  # prag
         col = np.int64(_mix(np.uint64(src[i]), salt) % p) // rows
         height = rows if col < cols - 1 else last_rows
         row = np.int64(_mix(np.uint64(dst[i]), salt) % np.uint64(height))
-        out[i] = np.int32(col * rows + row)
+        out[i] = col * rows + row
 
 
 @njit(cache=True)
@@ -140,11 +140,11 @@ def _dbh_kernel(src, dst, deg, salt, num_parts, out):  # pragma: no cover - comp
             w = v
         else:
             w = min(u, v)
-        out[i] = np.int32(_mix(np.uint64(w), salt) % p)
+        out[i] = _mix(np.uint64(w), salt) % p
 
 
-def _out(src: np.ndarray) -> np.ndarray:
-    return np.empty(src.size, dtype=np.int32)
+def _out(src: np.ndarray, num_parts: int) -> np.ndarray:
+    return np.empty(src.size, dtype=part_dtype(num_parts))
 
 
 # -------------------------------------------------------------- strategies
@@ -168,7 +168,7 @@ def random_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: i
 
     Returns
     -------
-    ndarray of int32, shape (m,)
+    ndarray of :func:`~partitioning.edges.part_dtype` (int8 up to 128 parts), shape (m,)
 
     Examples
     --------
@@ -176,7 +176,7 @@ def random_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: i
     >>> random_cut(np.array([0, 0, 1]), np.array([1, 1, 2]), 3, 4).tolist()
     [2, 3, 2]
     """
-    out = _out(src)
+    out = _out(src, num_parts)
     _random_kernel(src, dst, salt_of(seed), salt_of(seed + 7), int(num_parts), out)
     return out
 
@@ -195,7 +195,7 @@ def canonical_random_cut(
     >>> bool(parts[0] == parts[1] == parts[2])
     True
     """
-    out = _out(src)
+    out = _out(src, num_parts)
     _canonical_kernel(src, dst, salt_of(seed), int(num_parts), out)
     return out
 
@@ -214,7 +214,7 @@ def source_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: i
     >>> len(set(parts.tolist()))
     1
     """
-    out = _out(src)
+    out = _out(src, num_parts)
     _endpoint_kernel(src, salt_of(seed), int(num_parts), out)
     return out
 
@@ -234,7 +234,7 @@ def destination_cut(
     >>> len(set(parts.tolist()))
     1
     """
-    out = _out(src)
+    out = _out(src, num_parts)
     _endpoint_kernel(dst, salt_of(seed), int(num_parts), out)
     return out
 
@@ -290,7 +290,7 @@ def grid_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: int
     3
     """
     rows, cols, last_rows = grid_shape(num_parts)
-    out = _out(src)
+    out = _out(src, num_parts)
     _grid_kernel(src, dst, salt_of(seed), int(num_parts), rows, cols, last_rows, out)
     return out
 
@@ -313,6 +313,6 @@ def dbh_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: int,
     True
     """
     deg = degrees(src, dst, num_vertices)
-    out = _out(src)
+    out = _out(src, num_parts)
     _dbh_kernel(src, dst, deg, salt_of(seed), int(num_parts), out)
     return out

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .edges import check_edges, check_num_parts, check_seed, edges_of
+from .edges import check_edges, check_num_parts, check_seed, edges_of, part_dtype
 from .hashing import canonical_random_cut, dbh_cut, destination_cut, grid_cut, random_cut, source_cut
 from .streaming import greedy_cut, hdrf_cut
 from .vertex_cut import VertexCut
@@ -106,8 +106,9 @@ def assign_edges(
 
     Returns
     -------
-    ndarray of int32, shape (m,)
-        Part of every edge.  Empty for a graph without edges.
+    ndarray, shape (m,)
+        Part of every edge, as :func:`~partitioning.edges.part_dtype`
+        (int8 up to 128 parts).  Empty for a graph without edges.
 
     Raises
     ------
@@ -119,7 +120,7 @@ def assign_edges(
     Examples
     --------
     >>> assign_edges([0, 1, 2], [1, 2, 0], 3, 2, "source").dtype
-    dtype('int32')
+    dtype('int8')
     >>> assign_edges([0], [1], 2, 2, "hdrf", lam=2.0).tolist() in ([0], [1])
     True
     """
@@ -135,7 +136,7 @@ def assign_edges(
         )
     src, dst, n = check_edges(src, dst, num_vertices)
     if src.size == 0 or num_parts == 1:  # one part: nothing to decide, skip the work
-        return np.zeros(src.size, dtype=np.int32)
+        return np.zeros(src.size, dtype=part_dtype(num_parts))
     return fn(src, dst, n, num_parts, seed=seed, **params)
 
 

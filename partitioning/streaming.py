@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .edges import part_dtype
 from .hashing import _mix, salt_of
 
 #: Accepted names for the ``order`` parameter.
@@ -137,15 +138,16 @@ def _shuffle_in_place(perm, salt):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _greedy_kernel(s, d, num_vertices, num_parts, salt, out):  # pragma: no cover - compiled
-    """Greedy placement of the stream ``(s[k], d[k])``; ``out[k]`` gets the part."""
+def _greedy_kernel(s, d, perm, shuffled, num_vertices, num_parts, salt, out):  # pragma: no cover - compiled
+    """Greedy placement of the stream of edges ``e = perm[k]`` (``k`` if not shuffled); ``out[e]`` gets the part."""
     words = (num_parts + 63) // 64
     member = np.zeros((num_vertices, words), dtype=np.uint64)
     load = np.zeros(num_parts, dtype=np.int64)
     one = np.uint64(1)
     for k in range(s.size):
-        u = s[k]
-        v = d[k]
+        e = perm[k] if shuffled else k
+        u = s[e]
+        v = d[e]
         mu = member[u]
         mv = member[v]
         best_rep = -1
@@ -173,7 +175,7 @@ def _greedy_kernel(s, d, num_vertices, num_parts, salt, out):  # pragma: no cove
                     chosen = p
                     break
                 pick -= 1
-        out[k] = chosen
+        out[e] = chosen
         load[chosen] += 1
         w = chosen >> 6
         bit = one << np.uint64(chosen & 63)
@@ -182,8 +184,8 @@ def _greedy_kernel(s, d, num_vertices, num_parts, salt, out):  # pragma: no cove
 
 
 @njit(cache=True)
-def _hdrf_kernel(s, d, num_vertices, num_parts, lam, eps, salt, out):  # pragma: no cover - compiled
-    """HDRF placement of the stream ``(s[k], d[k])``; ``out[k]`` gets the part.
+def _hdrf_kernel(s, d, perm, shuffled, num_vertices, num_parts, lam, eps, salt, out):  # pragma: no cover - compiled
+    """HDRF placement of the stream of edges ``e = perm[k]`` (``k`` if not shuffled); ``out[e]`` gets the part.
 
     ``state[v, 0]`` is the partial degree of ``v`` and ``state[v, 1:]`` its
     replica bitset, so one cache line serves both.
@@ -197,8 +199,9 @@ def _hdrf_kernel(s, d, num_vertices, num_parts, lam, eps, salt, out):  # pragma:
     min_load = np.int64(0)
     at_min = num_parts  # number of parts whose load equals min_load
     for k in range(s.size):
-        u = s[k]
-        v = d[k]
+        e = perm[k] if shuffled else k
+        u = s[e]
+        v = d[e]
         su = state[u]
         sv = state[v]
         su[0] += one
@@ -235,7 +238,7 @@ def _hdrf_kernel(s, d, num_vertices, num_parts, lam, eps, salt, out):  # pragma:
                     chosen = p
                     break
                 pick -= 1
-        out[k] = chosen
+        out[e] = chosen
         w = 1 + (chosen >> 6)
         bit = one << np.uint64(chosen & 63)
         su[w] |= bit
@@ -252,21 +255,17 @@ def _hdrf_kernel(s, d, num_vertices, num_parts, lam, eps, salt, out):  # pragma:
                     at_min += 1
 
 
-def _run_stream(kernel, src, dst, order, seed, *args) -> np.ndarray:
+def _run_stream(kernel, src, dst, order, seed, num_vertices, num_parts, *args) -> np.ndarray:
     """Run ``kernel`` over the edges in stream order and return parts in edge order.
 
-    The endpoints are gathered into stream order first (one vectorised
-    gather), so the sequential kernel reads its input contiguously.
+    The kernel reads each edge through the permutation and writes its part
+    in place: the same random accesses a gather into stream order would
+    make, without three edge-sized temporaries.
     """
     perm = _permutation(src.size, order, seed)
-    if perm is None:
-        out = np.empty(src.size, dtype=np.int32)
-        kernel(src, dst, *args, out)
-        return out
-    streamed = np.empty(src.size, dtype=np.int32)
-    kernel(src[perm], dst[perm], *args, streamed)
-    out = np.empty(src.size, dtype=np.int32)
-    out[perm] = streamed
+    out = np.empty(src.size, dtype=part_dtype(num_parts))
+    shuffled = perm is not None
+    kernel(src, dst, perm if shuffled else np.zeros(0, dtype=np.int32), shuffled, num_vertices, num_parts, *args, out)
     return out
 
 
@@ -309,7 +308,7 @@ def greedy_cut(
 
     Returns
     -------
-    ndarray of int32, shape (m,)
+    ndarray of :func:`~partitioning.edges.part_dtype` (int8 up to 128 parts), shape (m,)
 
     Examples
     --------
@@ -366,7 +365,7 @@ def hdrf_cut(
 
     Returns
     -------
-    ndarray of int32, shape (m,)
+    ndarray of :func:`~partitioning.edges.part_dtype` (int8 up to 128 parts), shape (m,)
 
     Raises
     ------

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .edges import check_edges, check_num_parts
+from .edges import check_edges, check_num_parts, part_dtype
 
 #: Largest n * num_parts for which replicas are found with a dense bitmap
 #: (fast, O(n * P) bytes); above it a sort-based path is used.
@@ -42,8 +42,9 @@ class VertexCut:
         Number of parts ``P``.
     num_vertices : int
         Number of vertices ``n``.
-    edge_part : ndarray of int32, shape (m,)
-        Part of every edge.
+    edge_part : ndarray, shape (m,)
+        Part of every edge, in the narrowest type that holds ``P - 1``
+        (:func:`~partitioning.edges.part_dtype`: int8 up to 128 parts).
     master : ndarray of int32, shape (n,)
         Part holding the master replica of every vertex.  Vertices without
         edges still get a master so that ``apply`` runs for them.
@@ -141,7 +142,7 @@ class VertexCut:
             raise ValueError(
                 f"edge_part[{bad}] = {int(edge_part[bad])} is outside 0..{num_parts - 1}"
             )
-        edge_part = edge_part.astype(np.int32, copy=False)
+        edge_part = edge_part.astype(part_dtype(num_parts), copy=False)
         ptr, parts = _replicas(src, dst, num_vertices, edge_part, num_parts)
         counts = np.diff(ptr)
         has_edges = counts > 0

@@ -55,6 +55,18 @@ def test_combine_must_be_binary_ufunc():
         run(Unary(), G)
 
 
+def test_membership_test_on_fields_does_not_raise():
+    seen = []
+
+    class Probe(Base):
+        def apply(self, v, acc):
+            seen.append(("x" in v.data, "nope" in v.data))
+            v.data["x"] = acc
+
+    run(Probe(), G, max_supersteps=1)
+    assert seen == [(True, False)]
+
+
 def test_writing_unknown_field_names_method():
     class Typo(Base):
         def apply(self, v, acc):

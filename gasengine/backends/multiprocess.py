@@ -24,7 +24,7 @@ import queue
 import signal
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,14 +33,13 @@ import numpy as np
 from multiprocess.connection import wait
 
 from ..errors import ProgramError, WorkerFailed
-from ..parts import Part
+from ..parts import Allocate, Part
 from ..shm import (
     ArraySpec,
     Segment,
     flatten_arrays,
     layout,
     new_run_prefix,
-    pack,
     remove_orphaned_segments,
     remove_segments,
     restore_arrays,
@@ -146,38 +145,6 @@ class MultiprocessBackend(Backend):
 
 
 # ====================================================================== parts
-def part_arrays(part: Part, active: np.ndarray) -> dict[str, np.ndarray]:
-    """Every array of a part, flattened to names, for packing into shared memory."""
-    arrays = {
-        "gid": part.gid,
-        "num_masters": np.array([part.num_masters]),
-        "esrc": part.esrc,
-        "edst": part.edst,
-        "active": active,
-    }
-    arrays.update({f"v:{k}": v for k, v in part.vdata.items()})
-    arrays.update({f"e:{k}": v for k, v in part.edata.items()})
-    arrays.update({f"send:{q}": v for q, v in part.send.items()})
-    arrays.update({f"recv:{p}": v for p, v in part.recv.items()})
-    return arrays
-
-
-def part_from_arrays(index: int, arrays: dict[str, np.ndarray]) -> Part:
-    """Rebuild a Part whose arrays are views of shared memory."""
-    return Part(
-        index=index,
-        gid=arrays["gid"],
-        num_masters=int(arrays["num_masters"][0]),
-        vdata={k[2:]: v for k, v in arrays.items() if k.startswith("v:")},
-        esrc=arrays["esrc"],
-        edst=arrays["edst"],
-        eid=np.zeros(0, dtype=np.int32),  # only the driver needs global edge numbers
-        edata={k[2:]: v for k, v in arrays.items() if k.startswith("e:")},
-        send={int(k[5:]): v for k, v in arrays.items() if k.startswith("send:")},
-        recv={int(k[5:]): v for k, v in arrays.items() if k.startswith("recv:")},
-    )
-
-
 def publish(part: Part, arrays: dict[str, np.ndarray]) -> None:
     """Copy a part's final fields into its shared segment (apply may have swapped arrays)."""
     for name, values in part.vdata.items():
@@ -217,7 +184,7 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
         arrays = {p: unpack(segments[p], specs) for p, (_, specs) in job.parts.items()}
-        parts = [part_from_arrays(p, arrays[p]) for p in job.parts]
+        parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.size, inboxes, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
         engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active, job.chunk_bytes)
@@ -285,7 +252,7 @@ def start_method() -> str:
 
 def run_workers(
     program: Any,
-    parts: Iterable[Part],
+    make_parts: Callable[[Allocate], Iterable[Part]],
     num_parts: int,
     active: np.ndarray,
     workers: int,
@@ -295,7 +262,12 @@ def run_workers(
     chunk_bytes: int,
     progress: Any = None,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
-    """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results."""
+    """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
+
+    ``make_parts(allocate)`` builds the parts into memory from ``allocate``
+    (:func:`gasengine.parts.iter_parts`); here that memory is one shared
+    segment per part, so the driver never holds a private copy of a part.
+    """
     remove_orphaned_segments()  # left by a driver that was killed outright
     ctx = mp.get_context(start_method())
     prefix = new_run_prefix()
@@ -303,14 +275,17 @@ def run_workers(
     procs: list[Any] = []
     conns: list[Any] = []
     inboxes = [ctx.Queue() for _ in range(workers)]
+    packed: dict[int, tuple[Segment, dict[str, ArraySpec]]] = {}
+
+    def allocate(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
+        specs, size = layout({**shapes, "active": (shapes["gid"][0], np.dtype(bool))})
+        seg = Segment.create(f"{prefix}part-{index}", size)
+        packed[index] = (seg, specs)
+        return unpack(seg, specs)
+
     try:
-        packed = {}
-        eids = {}
-        for part in parts:  # pack each part as it is built; the driver keeps no copy
-            seg, specs = pack(f"{prefix}part-{part.index}", part_arrays(part, active[part.gid]))
-            packed[part.index] = (seg, specs)
-            if part.edata:  # edge numbers are needed only to put edge fields back in order
-                eids[part.index] = part.eid.copy()
+        for part in make_parts(allocate):
+            unpack(*packed[part.index])["active"][:] = active[part.gid]
             del part
         for rank in range(workers):
             job = WorkerJob(
@@ -328,11 +303,9 @@ def run_workers(
         stats, converged, globals_ = done[0][0], done[0][1], done[0][2]
         vertex, edge = {}, {}
         for p, (seg, specs) in packed.items():
-            arrays = unpack(seg, specs)
-            masters = slice(0, int(arrays["num_masters"][0]))
-            vertex[p] = {"\0gid": arrays["gid"][masters], **{k[2:]: v[masters] for k, v in arrays.items() if k.startswith("v:")}}
-            if p in eids:
-                edge[p] = {"\0eid": eids[p], **{k[2:]: v for k, v in arrays.items() if k.startswith("e:")}}
+            vertex[p], edges = Part.from_arrays(p, unpack(seg, specs)).results()
+            if edges is not None:
+                edge[p] = edges
         return stats, converged, globals_, vertex, edge
     finally:
         _stop(procs)

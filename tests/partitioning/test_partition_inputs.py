@@ -68,7 +68,7 @@ def test_more_parts_than_edges_is_a_defined_result(strategy):
 @pytest.mark.parametrize("strategy", ALL)
 def test_empty_graph_gives_isolated_masters(strategy):
     cut = partition((np.array([], dtype=np.int64), np.array([], dtype=np.int64), 5), 3, strategy)
-    assert cut.edge_part.shape == (0,) and cut.edge_part.dtype == np.int32
+    assert cut.edge_part.shape == (0,) and cut.edge_part.dtype == np.int8
     assert cut.num_replicas.tolist() == [1] * 5
     assert sorted(np.bincount(cut.master, minlength=3).tolist()) == [1, 2, 2]  # spread
     assert cut.replication_factor == 1.0 and cut.edge_balance == 1.0
@@ -162,3 +162,17 @@ def test_accepts_a_gasengine_graph_and_keeps_its_vertex_count():
 def _check_masters(cut: VertexCut) -> None:
     for v in range(cut.num_vertices):
         assert cut.master[v] in cut.parts_of(v).tolist()
+
+
+@pytest.mark.parametrize("strategy", ALL)
+@pytest.mark.parametrize(("parts", "dtype"), [(1, np.int8), (128, np.int8), (129, np.int16), (300, np.int16)])
+def test_edge_parts_use_the_narrowest_type(strategy, parts, dtype):
+    # One byte per edge up to 128 parts: the assignment lives as long as the run.
+    rng = np.random.default_rng(5)
+    src, dst = rng.integers(0, 500, 4000), rng.integers(0, 500, 4000)
+    cut = partition((src, dst, 500), parts, strategy)
+    assert cut.edge_part.dtype == dtype
+    assert 0 <= cut.edge_part.min() and cut.edge_part.max() < parts
+    if parts > 1:  # the wide type changes nothing but the storage
+        wide = VertexCut.from_assignment(src, dst, 500, cut.edge_part.astype(np.int64), parts)
+        assert np.array_equal(wide.edge_part, cut.edge_part) and wide.edge_part.dtype == dtype
