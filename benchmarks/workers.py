@@ -8,8 +8,9 @@ Measures, in one run:
   workers, HDRF cut);
 * per-superstep overhead on a ~1000-vertex graph with two workers;
 * peak memory of driver plus workers above what the driver held before the
-  run (which includes the graph), against the bytes of the graph's ``src``
-  and ``dst`` arrays; see :class:`PeakMemory` for how it is counted.
+  run (which includes the graph), in a fresh process per configuration,
+  against the bytes of the graph's ``src`` and ``dst`` arrays; see
+  :class:`PeakMemory` for how it is counted.
 
 Usage::
 
@@ -22,7 +23,9 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import threading
+import select
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -47,35 +50,45 @@ class PeakMemory:
     segments' own size, mapped or not.  A sample is kept only when the set
     of children is the same before and after it: a parent read before a
     fork and its children read after would count the shared pages twice.
+
+    The sampler is a process of its own: a thread here could not run while
+    a compiled kernel holds the GIL, and would miss the peaks inside it.
     """
 
     def __init__(self) -> None:
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> PeakMemory:
-        self._thread.start()
+        self._sampler = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--sample-pid", str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self._sampler.stdout.readline()  # "ready": it has taken its first sample
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        out, _ = self._sampler.communicate("")  # closing stdin stops it
+        self.peak = int(out.split()[-1])
 
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            before = {p.pid for p in me.children(recursive=True)}
-            total = _private_pss(me)
-            for pid in before:
-                try:
-                    total += _private_pss(psutil.Process(pid))
-                except (psutil.NoSuchProcess, psutil.AccessDenied):
-                    pass
-            total += _segment_bytes()
-            if {p.pid for p in me.children(recursive=True)} == before:
-                self.peak = max(self.peak, total)
-            time.sleep(0.02)
+
+def sample_until_stdin_closes(pid: int) -> None:
+    """The sampler's loop (see :class:`PeakMemory`); prints the peak in bytes."""
+    target, me, peak = psutil.Process(pid), os.getpid(), 0
+    while True:
+        before = {p.pid for p in target.children(recursive=True)} - {me}
+        total = _private_pss(target) + _segment_bytes()
+        for child in before:
+            try:
+                total += _private_pss(psutil.Process(child))
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        if {p.pid for p in target.children(recursive=True)} - {me} == before:
+            if peak == 0:
+                print("ready", flush=True)
+            peak = max(peak, total)
+        if select.select([sys.stdin], [], [], 0.02)[0]:
+            break
+    print(peak, flush=True)
 
 
 def _private_pss(proc: psutil.Process) -> int:
@@ -103,6 +116,32 @@ def superstep_seconds(g: Graph, iterations: int, workers: int, backend: str) -> 
     return float(np.median(steps.column("seconds")[1:])), float(np.median(steps.column("exchange_seconds")[1:])), total
 
 
+def peak_memory(scale: int, workers: int, backend: str) -> int:
+    """Peak bytes a 3-superstep run adds to a fresh process that holds the graph.
+
+    Run in a child process of its own, so nothing an earlier run freed but
+    the allocator kept (and would reuse) makes this run look cheaper.
+    """
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import workers; "
+        "print(workers.measure_memory(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))"
+    )
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", code, here, str(scale), str(workers), backend],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1])
+
+
+def measure_memory(scale: int, workers: int, backend: str) -> int:
+    """In this process: peak memory of a run above what the process held before it."""
+    g = rmat(scale, 16, seed=1)
+    superstep_seconds(rmat(8, 8, seed=1), 2, workers, backend)  # load compiled kernels
+    base = _private_pss(psutil.Process())
+    with PeakMemory() as mem:
+        superstep_seconds(g, 3, workers, backend)
+    return mem.peak - base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=20)
@@ -111,11 +150,10 @@ def main() -> None:
 
     g = rmat(args.scale, 16, seed=1)
     graph_bytes = g.src.nbytes + g.dst.nbytes
-    base = _private_pss(psutil.Process())
     print(f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; edge arrays {graph_bytes / 2**20:.0f} MiB; "
           f"{os.cpu_count()} cores")
     print()
-    print("| run | s / superstep | exchange s | ratio to bare scipy | whole run s | peak PSS above start (MiB) | peak / graph arrays |")
+    print("| run | s / superstep | exchange s | ratio to bare scipy | whole run s | peak memory above start (MiB) | peak / graph arrays |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     bare_total, iters, _ = bare_scipy_pagerank(g, args.iterations)
     bare = bare_total / iters
@@ -125,13 +163,11 @@ def main() -> None:
         ("engine, 1 worker process", 1, "multiprocess"),
         ("engine, 2 worker processes", 2, "multiprocess"),
     ):
-        # Timed without the sampler: reading /proc/*/smaps costs a core here.
         step, exch, total = superstep_seconds(g, args.iterations, workers, backend)
-        with PeakMemory() as mem:
-            superstep_seconds(g, 3, workers, backend)
-        extra = (mem.peak - base) / 2**20
-        print(f"| {label} | {step:.4f} | {exch:.4f} | {step / bare:.2f} | {total:.2f} | {extra:.0f} | "
-              f"{(mem.peak - base) / graph_bytes:.2f} |", flush=True)
+        # Measured apart from the timing: reading /proc/*/smaps costs a core here.
+        extra = peak_memory(args.scale, workers, backend)
+        print(f"| {label} | {step:.4f} | {exch:.4f} | {step / bare:.2f} | {total:.2f} | {extra / 2**20:.0f} | "
+              f"{extra / graph_bytes:.2f} |", flush=True)
 
     small = rmat(10, 8, seed=3)
     print()
@@ -143,4 +179,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--sample-pid"]:
+        sample_until_stdin_closes(int(sys.argv[2]))
+    else:
+        main()

@@ -1,7 +1,7 @@
 """Worker processes over shared memory (``backend="multiprocess"``).
 
-The driver packs every part (edges, replicas, fields, mirror lists) into a
-shared-memory segment and starts one process per worker with the
+The driver builds every part (edges, replicas, fields, mirror lists) straight
+into a shared-memory segment of its own and starts one process per worker with the
 ``multiprocess`` package (dill pickles lambdas and notebook-defined
 programs).  Each worker maps its parts, runs the same :class:`SyncEngine`
 loop as the local backend, and exchanges through :class:`MultiprocessBackend`:
@@ -9,7 +9,9 @@ loop as the local backend, and exchanges through :class:`MultiprocessBackend`:
 * bulk arrays go into the sender's **mailbox** segment (two of them,
   alternating by round, because a fast worker can be at most one round ahead
   of a slow one), and only a small note — where the arrays are — travels
-  through the receiver's queue;
+  through the pipe between the two workers, pickled with plain ``pickle``
+  (``dill``, which the ``multiprocess`` package uses, costs ten times more
+  per message, and a superstep's latency is mostly these messages);
 * small values (allreduce scalars, signals of tiny graphs) ride inside the note.
 
 The driver waits on the workers' result pipes *and* their process sentinels,
@@ -20,14 +22,16 @@ success alike it stops every worker and removes every segment of the run.
 from __future__ import annotations
 
 import os
-import queue
+import pickle
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import dill
 import multiprocess as mp
 import numpy as np
 from multiprocess.connection import wait
@@ -49,21 +53,29 @@ from .base import Backend
 
 #: Arrays smaller than this travel inside the note instead of shared memory.
 INLINE_BYTES = 4096
+#: Notes larger than this (pickled) travel through shared memory too; two of
+#: them must fit in a pipe's buffer (64 KiB on Linux) so that sends never block.
+NOTE_BYTES = 16384
 #: How often a blocked worker checks that its driver is still alive.
 PARENT_CHECK_SECONDS = 1.0
 
 
 class MultiprocessBackend(Backend):
-    """Collectives among worker processes: notes through queues, arrays through shared memory."""
+    """Collectives among worker processes: notes through pipes, arrays through shared memory.
 
-    def __init__(self, rank: int, size: int, inboxes: list[Any], prefix: str, parent_pid: int):
+    Every pair of workers shares one duplex pipe.  A worker can be at most one
+    round ahead of a peer, so a pipe never holds more than two notes, and a
+    note is kept under :data:`NOTE_BYTES` (a bigger one travels through the
+    mailbox): sends never block, whatever order workers reach a round in.
+    """
+
+    def __init__(self, rank: int, size: int, peers: dict[int, Any], prefix: str, parent_pid: int):
         self.rank = rank
         self.size = size
-        self._inboxes = inboxes
+        self._peers = peers
         self._prefix = prefix
         self._parent = parent_pid
         self._round = 0
-        self._pending: dict[tuple[int, int], Any] = {}
         self._mailbox: list[Segment | None] = [None, None]
         self._generation = 0
         self._attached: dict[str, Segment] = {}
@@ -72,18 +84,24 @@ class MultiprocessBackend(Backend):
         self._round += 1
         parity = self._round % 2
         arrays: list[list[np.ndarray]] = [[] for _ in range(self.size)]
-        notes = [None if w == self.rank else flatten_arrays(send[w], arrays[w], INLINE_BYTES) for w in range(self.size)]
+        notes: dict[int, bytes | None] = {}
+        for w in self._peers:
+            note = dumps(flatten_arrays(send[w], arrays[w], INLINE_BYTES))
+            if len(note) > NOTE_BYTES:  # keep pipes from filling up: the note rides in the mailbox
+                arrays[w].append(np.frombuffer(note, dtype=np.uint8))
+                note = None
+            notes[w] = note
         specs = self._write_mailbox(parity, arrays)
         name = self._mailbox[parity].name if self._mailbox[parity] is not None else None
-        for w in range(self.size):
-            if w != self.rank:
-                self._inboxes[w].put((self._round, self.rank, name, specs[w], notes[w]))
+        for w, conn in self._peers.items():
+            conn.send_bytes(dumps((name, specs[w], notes[w])))
         received: list[Any] = [None] * self.size
         received[self.rank] = send[self.rank]
-        for _ in range(self.size - 1):
-            sender, seg_name, arr_specs, note = self._next_note()
+        for sender, (seg_name, arr_specs, note) in self._receive_round().items():
             got = [self._segment(seg_name).array(s).copy() for s in arr_specs] if arr_specs else []
-            received[sender] = restore_arrays(note, got)
+            if note is None:
+                note = got.pop().tobytes()
+            received[sender] = restore_arrays(loads(note), got)
         return received
 
     def allreduce(self, value: np.ndarray, op: np.ufunc) -> np.ndarray:
@@ -117,21 +135,24 @@ class MultiprocessBackend(Backend):
                 seg.array(where[key])[...] = a
         return [[where[(w, i)] for i in range(len(group))] for w, group in enumerate(arrays)]
 
-    def _next_note(self) -> tuple[int, str, list[ArraySpec], Any]:
-        """The next note of the current round (notes of the next round are kept)."""
-        for key in list(self._pending):
-            if key[0] == self._round:
-                return self._pending.pop(key)
-        while True:
-            try:
-                rnd, sender, name, specs, note = self._inboxes[self.rank].get(timeout=PARENT_CHECK_SECONDS)
-            except queue.Empty:
-                if os.getppid() != self._parent:  # driver gone: do not linger as an orphan
-                    os._exit(3)
-                continue
-            if rnd == self._round:
-                return sender, name, specs, note
-            self._pending[(rnd, sender)] = (sender, name, specs, note)
+    def _receive_round(self) -> dict[int, tuple]:
+        """This round's note from every peer.
+
+        A pipe is FIFO and a peer is at most one round ahead, so the first
+        unread note on each pipe belongs to this round.
+        """
+        waiting = {id(conn): w for w, conn in self._peers.items()}
+        got: dict[int, tuple] = {}
+        while waiting:
+            ready = wait([self._peers[w] for w in waiting.values()], PARENT_CHECK_SECONDS)
+            if not ready and os.getppid() != self._parent:  # driver gone: do not linger as an orphan
+                os._exit(3)
+            for conn in ready:
+                try:
+                    got[waiting.pop(id(conn))] = loads(conn.recv_bytes())
+                except EOFError:  # the peer died; its driver reports that and stops us
+                    _wait_to_be_stopped(self._parent)
+        return got
 
     def _segment(self, name: str) -> Segment:
         seg = self._attached.get(name)
@@ -175,7 +196,7 @@ class WorkerJob:
     report_progress: bool
 
 
-def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
+def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     """Body of a worker process: map parts, run the engine, publish, report."""
     from ..sync_engine import SyncEngine
 
@@ -185,7 +206,7 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
         arrays = {p: unpack(segments[p], specs) for p, (_, specs) in job.parts.items()}
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
-        backend = MultiprocessBackend(job.rank, job.size, inboxes, job.prefix, job.parent_pid)
+        backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
         engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active, job.chunk_bytes)
         progress = None
@@ -194,15 +215,8 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
         stats, converged = engine.run(job.max_supersteps, progress)
         for part in parts:
             publish(part, arrays[part.index])
-        # Peers may still be reading our last notes: flush them before saying done
-        # (a queue's feeder thread would otherwise die with this process).
-        for q in inboxes:
-            q.close()
-            q.join_thread()
         conn.send(("done", job.rank, stats, converged, dict(engine.globals) if job.rank == 0 else None))
     except BaseException as exc:  # report everything, including SystemExit
-        for q in inboxes:
-            q.cancel_join_thread()  # the run is over for everyone; exit promptly
         kind = "program" if isinstance(exc, ProgramError) else "crash"
         try:
             conn.send(("error", job.rank, kind, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
@@ -210,6 +224,26 @@ def worker_main(job: WorkerJob, inboxes: list[Any], conn: Any) -> None:
             pass
     finally:
         conn.close()
+
+
+def _wait_to_be_stopped(parent_pid: int) -> None:
+    """Block until the driver stops this worker (or exit if the driver is gone)."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(3)
+
+
+def dumps(obj: Any) -> bytes:
+    """Pickle a note: plain pickle (fast: notes are plain data), dill for what only dill handles."""
+    try:
+        return b"p" + pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return b"d" + dill.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: bytes) -> Any:
+    """Inverse of :func:`dumps`."""
+    return (pickle if data[:1] == b"p" else dill).loads(memoryview(data)[1:])
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -274,7 +308,8 @@ def run_workers(
     part_owner = np.arange(num_parts, dtype=np.int64) % workers
     procs: list[Any] = []
     conns: list[Any] = []
-    inboxes = [ctx.Queue() for _ in range(workers)]
+    # one duplex pipe per pair of workers: links[(i, j)] = (i's end, j's end)
+    links = {(i, j): ctx.Pipe(duplex=True) for i in range(workers) for j in range(i + 1, workers)}
     packed: dict[int, tuple[Segment, dict[str, ArraySpec]]] = {}
 
     def allocate(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
@@ -294,7 +329,9 @@ def run_workers(
                 part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
             )
             here, there = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=worker_main, args=(job, inboxes, there), name=f"gasengine-worker-{rank}", daemon=True)
+            peers = {j: link[0] for (i, j), link in links.items() if i == rank}
+            peers.update({i: link[1] for (i, j), link in links.items() if j == rank})
+            proc = ctx.Process(target=worker_main, args=(job, peers, there), name=f"gasengine-worker-{rank}", daemon=True)
             proc.start()
             there.close()
             procs.append(proc)
@@ -311,9 +348,9 @@ def run_workers(
         _stop(procs)
         for c in conns:
             c.close()
-        for q in inboxes:
-            q.close()
-            q.join_thread()
+        for link in links.values():
+            for end in link:
+                end.close()
         remove_segments(prefix)
 
 

@@ -262,3 +262,71 @@ def test_lambdas_work_under_spawn(monkeypatch, clean_run):
     agg = Aggregator("sum", lambda v: v.data["x"] + 0)
     r = run(Lam(), g, workers=2, aggregators=[agg])
     assert r.aggregates["sum"] == 100.0
+
+
+# ------------------------------------------------------------ the collectives
+def _collectives(rank: int, size: int, peers, prefix: str, parent: int, out) -> None:
+    """Body of a test worker: every collective with payloads of every kind; sends back what it got."""
+    from gasengine.backends.multiprocess import MultiprocessBackend
+
+    b = MultiprocessBackend(rank, size, peers, prefix, parent)
+    got = []
+    for rnd in range(3):  # several rounds: both mailboxes, and a mailbox that must grow
+        send = [
+            {
+                "big": np.full(2000 * (rnd + 1), rank * 10 + w, dtype=np.float64),  # shared memory
+                "small": np.arange(4) + rank,  # inline
+                "many": [np.full(3, i) for i in range(2000)],  # a note far above NOTE_BYTES
+                "none": None,
+            }
+            for w in range(size)
+        ]
+        got.append(b.alltoall(send))
+    got.append(b.allreduce(np.array([rank + 1.0]), np.multiply))
+    got.append(b.bcast({"root": rank, "f": (lambda x: x + 1)} if rank == 1 else None, root=1)["f"](1))
+    b.barrier()
+    out.send((rank, got))
+
+
+def test_collectives_between_real_processes(clean_run):
+    import multiprocess as mp
+
+    from gasengine.backends.multiprocess import start_method
+    from gasengine.shm import new_run_prefix, remove_segments
+
+    size, prefix = 3, new_run_prefix()
+    ctx = mp.get_context(start_method())
+    links = {(i, j): ctx.Pipe() for i in range(size) for j in range(i + 1, size)}
+    results, procs = [], []
+    try:
+        for r in range(size):
+            peers = {j: link[0] for (i, j), link in links.items() if i == r}
+            peers.update({i: link[1] for (i, j), link in links.items() if j == r})
+            here, there = ctx.Pipe(duplex=False)
+            procs.append(ctx.Process(target=_collectives, args=(r, size, peers, prefix, os.getpid(), there)))
+            procs[-1].start()
+            results.append(here)
+        got = dict(conn.recv() for conn in results)
+    finally:
+        for p in procs:
+            p.join(10)
+        remove_segments(prefix)
+    for rank in range(size):
+        rounds, product, bcast = got[rank][:3], got[rank][3], got[rank][4]
+        for rnd, received in enumerate(rounds):
+            for sender in range(size):
+                msg = received[sender]
+                np.testing.assert_array_equal(msg["big"], np.full(2000 * (rnd + 1), sender * 10 + rank))
+                np.testing.assert_array_equal(msg["small"], np.arange(4) + sender)
+                assert len(msg["many"]) == 2000 and msg["many"][1999].tolist() == [1999] * 3
+                assert msg["none"] is None
+        assert product.tolist() == [6.0]
+        assert bcast == 2  # a lambda from rank 1, pickled by the dill fallback
+
+
+def test_notes_pickle_plainly_and_fall_back_to_dill():
+    from gasengine.backends.multiprocess import dumps, loads
+
+    assert dumps({"a": 1})[:1] == b"p"
+    assert dumps(lambda x: x * 3)[:1] == b"d"
+    assert loads(dumps(lambda x: x * 3))(2) == 6
