@@ -198,7 +198,8 @@ def _count_part_edges(dst, part_of, every, part, local_of, ptr):  # pragma: no c
 
 
 @njit(cache=True)
-def _place_part_edges(src, dst, part_of, every, part, local_of, ptr, out_src, out_dst, eid, with_eid):  # pragma: no cover - compiled
+def _place_part_edges(src, dst, part_of, every, part, local_of, ptr,  # pragma: no cover - compiled
+                      out_src, out_dst, eid, with_eid):
     fill = ptr[:-1].copy()
     for e in range(dst.size):
         if every or part_of[e] == part:

@@ -241,8 +241,11 @@ class SyncEngine:
                 )
         op = program.gather_edge_op or np.multiply
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
-        acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
+        if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
+            ptr, nbr, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
+            return spmv(ptr, nbr, data, x, act).astype(dtype, copy=False)
+        acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
         for direction in directions(program.gather_edges):
             if sum_product:
                 ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
