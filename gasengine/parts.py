@@ -187,37 +187,23 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
     per-edge temporary is made: memory beyond the parts themselves is O(n).
     """
     n, P = graph.num_vertices, cut.num_parts
-    vdt = index_dtype(max(n, 1))
-    if P == 1:  # local numbers are global ones
-        gids, num_masters = [np.arange(n, dtype=vdt)], [n]
-    else:
-        gids, num_masters = [], []
-        for p in range(P):
-            replicas = cut.part_vertices(p)
-            own = cut.master[replicas] == p
-            gids.append(np.concatenate([replicas[own], replicas[~own]]).astype(vdt))
-            num_masters.append(int(own.sum()))
+    vdt, edt = index_dtype(max(n, 1)), index_dtype(max(graph.num_edges, 1))
+    gids, num_masters = _replica_lists(cut, vdt)
     send, recv = _mirror_lists(cut, gids)
     edges_per_part = np.bincount(cut.edge_part, minlength=P) if P > 1 else [graph.num_edges]
     local_of = np.full(n, -1, dtype=vdt)
     for p in range(P):
-        gid = gids[p]
+        gid, m_p = gids[p], int(edges_per_part[p])
         ldt = index_dtype(max(gid.size, 1))
-        m_p = int(edges_per_part[p])
-        shapes = {"gid": (gid.shape, vdt), "num_masters": ((1,), np.dtype(np.int64)),
-                  "esrc": ((m_p,), ldt), "edst": ((m_p,), ldt),
-                  "eid": ((m_p if edge_fields else 0,), index_dtype(max(graph.num_edges, 1)))}
+        known = {"gid": gid, "num_masters": np.array([num_masters[p]], dtype=np.int64),
+                 **{f"send:{q}": v for q, v in send[p].items()}, **{f"recv:{q}": v for q, v in recv[p].items()}}
+        shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
+        shapes.update(esrc=((m_p,), ldt), edst=((m_p,), ldt), eid=((m_p if edge_fields else 0,), edt))
         shapes.update({f"v:{k}": ((gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
         shapes.update({f"e:{k}": ((m_p, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
-        shapes.update({f"send:{q}": (v.shape, v.dtype) for q, v in send[p].items()})
-        shapes.update({f"recv:{q}": (v.shape, v.dtype) for q, v in recv[p].items()})
         out = allocate(p, shapes)
-        out["gid"][:] = gid
-        out["num_masters"][0] = num_masters[p]
-        for q in send[p]:
-            out[f"send:{q}"][:] = send[p][q]
-        for q in recv[p]:
-            out[f"recv:{q}"][:] = recv[p][q]
+        for k, v in known.items():
+            out[k][...] = v
         for k, v in vertex_fields.items():
             np.take(v, gid, axis=0, out=out[f"v:{k}"])
         local_of[gid] = np.arange(gid.size, dtype=vdt)
@@ -227,6 +213,19 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
         for k, v in edge_fields.items():
             np.take(v, out["eid"], axis=0, out=out[f"e:{k}"])
         yield Part.from_arrays(p, out)
+
+
+def _replica_lists(cut: VertexCut, dtype: np.dtype) -> tuple[list[np.ndarray], list[int]]:
+    """Every part's ``gid`` (its masters, then its mirrors, each sorted) and its number of masters."""
+    if cut.num_parts == 1:  # local numbers are global ones
+        return [np.arange(cut.num_vertices, dtype=dtype)], [cut.num_vertices]
+    gids, num_masters = [], []
+    for p in range(cut.num_parts):
+        replicas = cut.part_vertices(p)
+        own = cut.master[replicas] == p
+        gids.append(np.concatenate([replicas[own], replicas[~own]]).astype(dtype))
+        num_masters.append(int(own.sum()))
+    return gids, num_masters
 
 
 def _mirror_lists(cut: VertexCut, gids: list[np.ndarray]) -> tuple[list[dict], list[dict]]:
