@@ -15,6 +15,7 @@ import mmap
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,14 +38,7 @@ def new_run_prefix() -> str:
 
 def remove_segments(prefix: str) -> int:
     """Unlink every segment whose name starts with ``prefix``; returns how many."""
-    removed = 0
-    for entry in shm_dir().glob(prefix + "*"):
-        try:
-            entry.unlink()
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
+    return _unlink(shm_dir().glob(prefix + "*"))
 
 
 def remove_orphaned_segments() -> int:
@@ -53,13 +47,19 @@ def remove_orphaned_segments() -> int:
     The owner's pid is part of every segment name; a segment is removed only
     when no process with that pid exists.  Returns how many were removed.
     """
-    removed = 0
-    for entry in shm_dir().glob("gasengine-*-*"):
+    def orphaned(entry: Path) -> bool:
         pid_text = entry.name.split("-")[1]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
-            continue
+        return pid_text.isdigit() and not _alive(int(pid_text))
+
+    return _unlink(entry for entry in shm_dir().glob("gasengine-*-*") if orphaned(entry))
+
+
+def _unlink(paths: Iterable[Path]) -> int:
+    """Unlink ``paths``, ignoring those already gone; returns how many this call removed."""
+    removed = 0
+    for path in paths:
         try:
-            entry.unlink()
+            path.unlink()
             removed += 1
         except FileNotFoundError:
             pass
