@@ -190,7 +190,7 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
     vdt, edt = index_dtype(max(n, 1)), index_dtype(max(graph.num_edges, 1))
     gids, num_masters = _replica_lists(cut, vdt)
     send, recv = _mirror_lists(cut, gids)
-    edges_per_part = np.bincount(cut.edge_part, minlength=P) if P > 1 else [graph.num_edges]
+    edges_per_part = cut.edges_per_part if P > 1 else [graph.num_edges]
     local_of = np.full(n, -1, dtype=vdt)
     for p in range(P):
         gid, m_p = gids[p], int(edges_per_part[p])

@@ -342,7 +342,7 @@ class VertexCut:
         >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).edges_per_part.tolist()
         [1, 2]
         """
-        return np.bincount(self.edge_part, minlength=self.num_parts)
+        return _counts(self.edge_part, self.num_parts)
 
     @property
     def masters_per_part(self) -> np.ndarray:
@@ -353,7 +353,7 @@ class VertexCut:
         >>> VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2).masters_per_part.tolist()
         [2, 1]
         """
-        return np.bincount(self.master, minlength=self.num_parts)
+        return _counts(self.master, self.num_parts)
 
     @property
     def edge_balance(self) -> float:
@@ -442,8 +442,26 @@ def _balance(sizes: np.ndarray) -> float:
 def _ptr_of(keys: np.ndarray, num_keys: int) -> np.ndarray:
     """CSR pointer for ``keys`` sorted by a counting order: ``ptr[k]`` = #keys < k."""
     ptr = np.zeros(num_keys + 1, dtype=np.int64)
-    np.cumsum(np.bincount(keys, minlength=num_keys), out=ptr[1:])
+    _count_into(keys, ptr[1:])
+    np.cumsum(ptr, out=ptr)
     return ptr
+
+
+def _counts(keys: np.ndarray, num_keys: int) -> np.ndarray:
+    """How often each of ``0..num_keys-1`` occurs in ``keys``.
+
+    ``np.bincount`` would first copy narrow keys (one byte per edge for edge
+    parts) to int64: 8 bytes per edge of temporary memory.
+    """
+    counts = np.zeros(num_keys, dtype=np.int64)
+    _count_into(keys, counts)
+    return counts
+
+
+@njit(cache=True)
+def _count_into(keys, counts):  # pragma: no cover - compiled
+    for k in keys:
+        counts[k] += 1
 
 
 def _ramp(counts: np.ndarray) -> np.ndarray:
