@@ -5,7 +5,7 @@ Write a :class:`VertexProgram` in gather-apply-scatter form, load a
 """
 
 from .aggregators import Aggregator
-from .errors import ConvergenceError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
+from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
 from .execution import run
 from .graph import Graph
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, VertexProgram, VertexView
@@ -20,6 +20,7 @@ __all__ = [
     "OUT",
     "Aggregator",
     "ConvergenceError",
+    "EngineError",
     "EdgeSet",
     "EdgeView",
     "GasEngineError",

@@ -67,4 +67,28 @@ class WorkerFailed(GasEngineError):
 
 
 class ConvergenceError(GasEngineError):
-    """An iterative algorithm did not reach its tolerance within its step budget."""
+    """An algorithm stopped (``max_supersteps``/``max_iter``) before it converged.
+
+    Attributes
+    ----------
+    result : Result or None
+        The unfinished run, for callers who want its partial values anyway.
+
+    Examples
+    --------
+    >>> str(ConvergenceError("sssp did not converge within 3 supersteps"))
+    'sssp did not converge within 3 supersteps'
+    """
+
+    def __init__(self, message: str, result: object = None):
+        self.result = result
+        super().__init__(message)
+
+
+class EngineError(GasEngineError):
+    """The engine broke one of its own invariants (a bug in gasengine, not in the program).
+
+    Raised, for example, when a master and its mirrors disagree on which
+    vertices are active; the message names the superstep, the exchange and
+    the parts involved.
+    """
