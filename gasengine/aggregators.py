@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .program import VertexView
+from .errors import ProgramError
+from .program import VertexView, check_combine
 
 
 @dataclass(frozen=True)
@@ -16,8 +18,9 @@ class Aggregator:
     """A global value folded over all vertices every ``every`` supersteps.
 
     The engine calls ``map(v)`` on batches of master vertices (``v`` is a
-    :class:`VertexView`; it must return one value per vertex, any trailing
-    shape), folds the values with ``combine`` across all batches and workers,
+    :class:`VertexView`; it must return one value per vertex, with a trailing
+    shape that does not depend on the batch: learnt from one call on an
+    empty batch, so ``map`` must accept one), folds the values with ``combine`` across all batches and workers,
     and stores ``finalize(value)`` (or the value itself) under ``name``.  The
     result is readable as ``globals[name]`` in gather, apply, scatter and
     ``converged``, and is returned in ``Result.aggregates``.  Every aggregator
@@ -50,12 +53,18 @@ class Aggregator:
     every: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.combine, np.ufunc) or self.combine.nin != 2:
-            raise TypeError(
-                f"Aggregator {self.name!r}: combine must be a binary numpy ufunc, got {self.combine!r}"
-            )
-        if int(self.every) < 1:
-            raise ValueError(f"Aggregator {self.name!r}: every must be >= 1, got {self.every}")
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Aggregator: name must be a non-empty string, got {self.name!r}")
+        if not callable(self.map):
+            raise TypeError(f"Aggregator {self.name!r}: map must be callable, got {self.map!r}")
+        try:
+            check_combine(self.combine, f"Aggregator[{self.name}]")
+        except ProgramError as exc:
+            raise TypeError(str(exc)) from None
+        every = self.every
+        if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
+            raise ValueError(f"Aggregator {self.name!r}: every must be an integer >= 1, got {every!r}")
+        object.__setattr__(self, "every", int(every))
 
     def due(self, superstep: int) -> bool:
         """Whether the aggregator runs after superstep ``superstep`` (1-based count)."""

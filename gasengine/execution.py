@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import zipfile
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from partitioning import VertexCut, partition as cut_graph
+from partitioning import STRATEGIES, VertexCut, partition as cut_graph
+from partitioning.memory import check_fits
 
 from .aggregators import Aggregator
 from .backends import LocalBackend
@@ -16,7 +19,7 @@ from .graph import Graph
 from .parts import build_parts, iter_parts
 from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_program
 from .result import Result, StepTable
-from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine, call_program
+from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine, call_program, debug_default
 
 ENGINES = ("sync",)
 PLANNED_ENGINES = ("chromatic", "async")
@@ -43,6 +46,7 @@ def run(
     active: Any = None,
     progress: ProgressFn | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    debug: bool | None = None,
 ) -> Result:
     """Run a vertex program on a graph and return the final state.
 
@@ -67,13 +71,16 @@ def run(
         process per worker, bulk data in shared memory).  Default: local for
         one worker, multiprocess for more.
     partitions : int, optional
-        Number of edge partitions P (default: ``workers``).  Results do not
-        depend on P.
+        Number of edge partitions P (default: ``workers``, or the number a
+        given assignment names).  Results do not depend on P (floating-point
+        sums only up to rounding, since their order changes).
     partition : str, array, VertexCut or path
         Strategy name from :data:`partitioning.STRATEGIES` (default
         ``"hdrf"``; with one part no strategy runs), a precomputed
-        part per edge (array, or ``.npz`` file with an ``edge_part`` array),
-        or a :class:`partitioning.VertexCut`.
+        part per edge (an array, or a path to an ``.npz`` file with an
+        ``edge_part`` array and optionally ``num_parts``, as saved by
+        ``gasengine partition --save``), or a :class:`partitioning.VertexCut`.
+        A given assignment fixes P; ``partitions``, if also given, must agree.
     seed : int
         Seed of the partitioning strategy.
     aggregators : sequence of Aggregator
@@ -86,6 +93,12 @@ def run(
         ``progress(superstep, active_count)`` after each superstep.
     chunk_bytes : int
         Memory bound for one chunk of gathered values.
+    debug : bool, optional
+        Thorough engine self-checks: messages carry vertex numbers that the
+        receiver compares with its own, and mirrors are compared with their
+        masters after every superstep (slower; default: the environment
+        variable ``GASENGINE_DEBUG``).  A cheap check of message sizes is
+        always on; either raises :class:`~gasengine.EngineError`.
 
     Returns
     -------
@@ -103,25 +116,24 @@ def run(
     >>> run(InDegree(), Graph([0, 1, 2], [2, 2, 0])).field("deg").tolist()
     [1, 0, 2]
     """
-    _check_choices(engine, consistency, scheduler, workers)
+    check_program(program)
+    workers = _count("workers", workers, minimum=1)
+    _check_choices(engine, consistency, scheduler)
     backend = backend or ("local" if workers == 1 else "multiprocess")
-    if backend not in BACKENDS:
-        if backend in PLANNED_BACKENDS:
-            raise NotImplementedError(f"backend {backend!r} is not available yet; available: {BACKENDS}")
-        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    _choose("backend", backend, BACKENDS, PLANNED_BACKENDS)
     if backend == "local" and workers != 1:
         raise ValueError(f"the local backend runs one worker; use backend='multiprocess' for workers={workers}")
-    check_program(program)
-    if max_supersteps is not None and int(max_supersteps) < 0:
-        raise ValueError(f"max_supersteps must be >= 0, got {max_supersteps}")
-    num_parts = int(partitions) if partitions is not None else workers
-    if num_parts < 1:
-        raise ValueError(f"partitions must be >= 1, got {partitions}")
+    if max_supersteps is not None:
+        max_supersteps = _count("max_supersteps", max_supersteps, minimum=0)
+    if partitions is not None:
+        partitions = _count("partitions", partitions, minimum=1)
+    debug = debug_default() if debug is None else bool(debug)
 
     vertex_fields, edge_fields = initial_fields(program, graph)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
-    cut = make_cut(graph, partition, num_parts, seed)
+    cut = make_cut(graph, partition, partitions, seed, default_parts=workers)
+    check_run_memory(graph, cut.num_parts, vertex_fields, edge_fields)
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
@@ -145,6 +157,7 @@ def run(
             all_aggs,
             part_active,
             chunk_bytes,
+            debug,
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
@@ -162,17 +175,38 @@ def run(
     )
 
 
-def _check_choices(engine: str, consistency: str, scheduler: str, workers: int) -> None:
-    if engine not in ENGINES:
-        if engine in PLANNED_ENGINES:
-            raise NotImplementedError(f"engine {engine!r} is not available yet; available: {ENGINES}")
-        raise ValueError(f"unknown engine {engine!r}; choose one of {ENGINES}")
-    if consistency not in CONSISTENCY_MODELS:
-        raise ValueError(f"unknown consistency {consistency!r}; choose one of {CONSISTENCY_MODELS}")
-    if scheduler not in SCHEDULERS:
-        raise ValueError(f"unknown scheduler {scheduler!r}; choose one of {SCHEDULERS}")
-    if int(workers) < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+def _check_choices(engine: str, consistency: str, scheduler: str) -> None:
+    _choose("engine", engine, ENGINES, PLANNED_ENGINES)
+    _choose("consistency", consistency, CONSISTENCY_MODELS)
+    _choose("scheduler", scheduler, SCHEDULERS)
+
+
+def _choose(option: str, value: Any, choices: Sequence[str], planned: Sequence[str] = ()) -> None:
+    """Raise unless ``value`` is one of ``choices``; suggest the closest name."""
+    if value in choices:
+        return
+    if value in planned:
+        raise NotImplementedError(f"{option} {value!r} is not available yet; available: {', '.join(choices)}")
+    raise ValueError(f"unknown {option} {value!r}{did_you_mean(value, [*choices, *planned])}; choose one of {', '.join(choices)}")
+
+
+def did_you_mean(value: Any, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("chromatc", ["sync", "chromatic", "async"])
+    " (did you mean 'chromatic'?)"
+    """
+    close = difflib.get_close_matches(str(value).lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _count(option: str, value: Any, minimum: int) -> int:
+    """An integer option, checked (``2.0`` or ``"3"`` are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{option} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def _check_unique_names(aggs: tuple[Aggregator, ...]) -> None:
@@ -214,24 +248,91 @@ def initial_fields(program: VertexProgram, graph: Graph) -> tuple[dict[str, np.n
     return vertex_fields, edge_fields
 
 
-def make_cut(graph: Graph, partition: Any, num_parts: int, seed: int) -> VertexCut:
-    """A VertexCut from a strategy name, an assignment array, an ``.npz`` file or a cut."""
+def make_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, default_parts: int = 1) -> VertexCut:
+    """A VertexCut from a strategy name, an assignment array, an ``.npz`` file or a cut.
+
+    ``partitions`` is the number of parts asked for (None: ``default_parts``
+    for a strategy, the assignment's own number otherwise); a given
+    assignment that disagrees with it is an error, never silently preferred.
+    """
     if isinstance(partition, VertexCut):
         if partition.edge_part.size != graph.num_edges or partition.num_vertices != graph.num_vertices:
             raise ValueError("the given VertexCut was made for a different graph")
+        _agree(partitions, partition.num_parts, "the given VertexCut")
         return partition
-    if isinstance(partition, str) and not partition.endswith(".npz"):
-        return cut_graph(graph, num_parts, partition, seed=seed)
+    if isinstance(partition, str) and not _names_file(partition):
+        if partition not in STRATEGIES:
+            raise ValueError(
+                f"unknown partition strategy {partition!r}{did_you_mean(partition, list(STRATEGIES))}; "
+                f"choose one of {', '.join(sorted(STRATEGIES))}, or give the path of an assignment saved "
+                "by 'gasengine partition --save'"
+            )
+        return cut_graph(graph, partitions or default_parts, partition, seed=seed)
+    stored_parts = None
+    where = "the partition array"
     if isinstance(partition, (str, os.PathLike)):
-        with np.load(partition, allow_pickle=False) as data:
-            if "edge_part" not in data:
-                raise ValueError(f"{partition}: no 'edge_part' array in the file (found {list(data)})")
-            partition = data["edge_part"]
+        where = os.fspath(partition)
+        partition, stored_parts = load_assignment(where)
     assignment = np.asarray(partition)
     if assignment.shape != (graph.num_edges,):
-        raise ValueError(f"a partition array needs one part per edge ({graph.num_edges}), got shape {assignment.shape}")
-    parts = int(assignment.max()) + 1 if assignment.size else num_parts
-    return VertexCut.from_assignment(graph.src, graph.dst, graph.num_vertices, assignment, max(parts, 1), "given")
+        raise ValueError(f"{where}: a partition needs one part per edge ({graph.num_edges}), got shape {assignment.shape}")
+    if assignment.size and assignment.dtype.kind not in "iu":
+        raise ValueError(f"{where}: parts must be integers, got dtype {assignment.dtype}")
+    named = int(assignment.max()) + 1 if assignment.size else 1
+    if stored_parts is not None:
+        _agree(partitions, stored_parts, where)
+        num_parts = stored_parts
+    else:
+        num_parts = partitions or named
+    if named > num_parts:
+        raise ValueError(f"{where} names part {named - 1}, but there are only {num_parts} parts")
+    return VertexCut.from_assignment(graph.src, graph.dst, graph.num_vertices, assignment, num_parts, "given")
+
+
+def _names_file(text: str) -> bool:
+    """Whether a ``partition=`` string is a path rather than a strategy name."""
+    return text.lower().endswith(".npz") or (text not in STRATEGIES and os.path.isfile(text))
+
+
+def _agree(partitions: int | None, num_parts: int, where: str) -> None:
+    if partitions is not None and partitions != num_parts:
+        raise ValueError(f"{where} has {num_parts} parts but partitions={partitions} was asked for")
+
+
+def load_assignment(path: str) -> tuple[np.ndarray, int | None]:
+    """``(edge_part, num_parts or None)`` from an ``.npz`` saved by ``gasengine partition --save``.
+
+    Reads without unpickling anything; a file that is not an ``.npz``
+    archive is refused by its first bytes, not reported as "pickled data".
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such partition file")
+    if not os.path.isfile(path) or not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not an .npz archive (expected a file saved by 'gasengine partition --save')")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "edge_part" not in data:
+                raise ValueError(f"{path}: no 'edge_part' array in the file (found {list(data)})")
+            parts = data["edge_part"]
+            stored = int(data["num_parts"]) if "num_parts" in data else None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: unreadable .npz archive: {exc}") from None
+    return parts, stored
+
+
+def check_run_memory(graph: Graph, num_parts: int, vertex_fields: dict[str, np.ndarray],
+                     edge_fields: dict[str, np.ndarray]) -> None:
+    """Refuse a run whose parts would not fit in memory, before building them.
+
+    The estimate is an upper bound from sizes alone: every vertex field once
+    per replica (at most ``n + 2m`` replicas in all), each edge's local
+    endpoints, number and fields, and per-part bookkeeping.
+    """
+    n, m = graph.num_vertices, graph.num_edges
+    replicas = n + min(2 * m, n * max(num_parts - 1, 0))
+    per_replica = 8 + 1 + sum(v.itemsize * int(np.prod(v.shape[1:], dtype=np.int64)) for v in vertex_fields.values())
+    per_edge = 16 + sum(v.itemsize * int(np.prod(v.shape[1:], dtype=np.int64)) for v in edge_fields.values())
+    check_fits(replicas * per_replica + m * per_edge + 4096 * num_parts, f"a run on {num_parts} parts of this graph")
 
 
 def initial_active(graph: Graph, active: Any) -> np.ndarray:

@@ -293,7 +293,8 @@ def spmv(
         else:
             _spmv_vec_weighted(ptr, indices, data, x, rows, all_rows, out)
         return out
-    x2 = x.reshape(x.shape[0], -1)
+    # explicit width: reshape(0, -1) is ambiguous for an empty part
+    x2 = x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
     out = np.zeros((count, x2.shape[1]), dtype=dtype)
     weights = data if data is not None else np.zeros(1, dtype=dtype)
     _spmv_mat(ptr, indices, weights, data is not None, x2, rows, all_rows, out)

@@ -231,7 +231,7 @@ def _replica_lists(cut: VertexCut, dtype: np.dtype) -> tuple[list[np.ndarray], l
 def _mirror_lists(cut: VertexCut, gids: list[np.ndarray]) -> tuple[list[dict], list[dict]]:
     """``send[p][q]`` and ``recv[q][p]``: local numbers of the vertices mirrored in p, mastered in q.
 
-    The layout is the partitioner's (:meth:`VertexCut.mirrors`), so both ends agree.
+    The layout is the partitioner's (:meth:`VertexCut.mirror_groups`), so both ends agree.
     """
     P = len(gids)
     send: list[dict[int, np.ndarray]] = [{} for _ in range(P)]
@@ -239,10 +239,10 @@ def _mirror_lists(cut: VertexCut, gids: list[np.ndarray]) -> tuple[list[dict], l
     if P == 1:
         return send, recv
     for p in range(P):
-        ptr, verts = cut.mirrors(p)
-        for q in np.flatnonzero(np.diff(ptr)):
-            shared = verts[ptr[q] : ptr[q + 1]]
-            send[p][int(q)] = _local_numbers(gids[p], shared)
+        masters_in, ptr, verts = cut.mirror_groups(p)
+        for k, q in enumerate(masters_in.tolist()):
+            shared = verts[ptr[k] : ptr[k + 1]]
+            send[p][q] = _local_numbers(gids[p], shared)
             recv[q][p] = _local_numbers(gids[q], shared)
     return send, recv
 

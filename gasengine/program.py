@@ -42,6 +42,23 @@ The whole contract
     Sync operations the program needs (see :class:`gasengine.Aggregator`);
     their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
 
+Batches, parts and state
+------------------------
+Each method is called **once per batch**, and how the vertices and edges
+are split into batches depends on the run: one batch per part (and per
+chunk of edges) for ``gather``/``scatter``, one per part for ``apply``.
+Results never depend on the number of parts or workers, *provided* a
+method computes its answer from its arguments alone: state kept on
+``self`` between calls (a counter, the previous batch's values) sees a
+different sequence of batches with every P, and with worker processes each
+worker has its own copy of the program.  Keep per-vertex state in fields
+and global state in aggregators.
+
+Arrays read from a view are snapshots for the duration of the call:
+``old = v.data["flag"]; v.signal(old); v.data["flag"] = new`` signals the
+*old* flags whatever the number of parts, and a mask returned by ``apply``
+is read before the fields it assigned are stored.
+
 Neighbour-only gathers
 ----------------------
 If the gathered value depends only on the neighbour's fields (optionally
@@ -70,6 +87,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -141,10 +159,15 @@ class FieldMap(MutableMapping):
     """The fields of a batch: read lazily, written by assignment.
 
     Reading ``m[name]`` gives a **read-only** array for the batch (a view when
-    the batch is the whole store, otherwise a gathered copy).  Changing a
-    field means assigning a whole new array: ``m[name] = m[name] * 2``.
+    the batch is the whole store or a slice of it, otherwise a gathered copy).
+    Changing a field means assigning a whole new array: ``m[name] = m[name] * 2``.
     Read-only arrays make an in-place change that would be silently lost fail
     loudly instead.
+
+    An array read here keeps its values for the rest of the call, even after
+    the field is assigned: ``old = v.data["x"]; v.data["x"] = new`` leaves
+    ``old`` as it was, on any number of parts.  The engine knows which fields
+    it handed out as views (:attr:`viewed`) and never writes those in place.
     """
 
     def __init__(
@@ -166,6 +189,8 @@ class FieldMap(MutableMapping):
         self._writable = writable
         self._cache: dict[str, np.ndarray] = {}
         self.written: dict[str, np.ndarray] = {}
+        #: Fields read as views of the store (not copies) during this call.
+        self.viewed: set[str] = set()
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self.written:
@@ -175,6 +200,8 @@ class FieldMap(MutableMapping):
         if name not in self._store:
             raise self._error(f"no {self._kind} field {name!r}; fields are {sorted(self._store)}")
         values = self._store[name]
+        if self._index is None or isinstance(self._index, slice):
+            self.viewed.add(name)
         values = values.view() if self._index is None else values[self._index]
         values.flags.writeable = False
         self._cache[name] = values
@@ -292,9 +319,20 @@ class VertexView:
         return np.bincount(ends, weights=g.edge_data[weight], minlength=g.num_vertices)
 
     def signal(self, mask: Any = True) -> None:
-        """Keep the vertices where ``mask`` is true active for the next superstep."""
-        mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
-        self.signalled = mask if self.signalled is None else (self.signalled | mask)
+        """Keep the vertices where ``mask`` is true active for the next superstep.
+
+        The mask is read when ``signal`` is called: ``v.signal(v.data["flag"])``
+        followed by ``v.data["flag"] = ...`` signals the old flags.
+        """
+        try:
+            mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
+        except ValueError:
+            raise self.data._error(
+                f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), "
+                f"got shape {np.shape(mask)}"
+            ) from None
+        # a copy, not a view: the mask may alias a field the caller assigns next
+        self.signalled = mask.copy() if self.signalled is None else (self.signalled | mask)
 
 
 class EdgeView:
@@ -397,30 +435,79 @@ def neutral_element(ufunc: np.ufunc, dtype: np.dtype) -> Any:
         return np.iinfo(dtype).min
     if ufunc is np.bitwise_and and dtype.kind in "iu":
         return ~dtype.type(0)
+    if ufunc is np.lcm:
+        return 1
     if ufunc.identity is not None:
         return ufunc.identity
     raise TypeError(f"combine ufunc {ufunc.__name__} has no neutral element for {dtype}")
 
 
+#: Ufuncs a combine may be: commutative and associative, so that the fold
+#: over a vertex's edges gives the same value however the edges are split
+#: into parts and chunks.  (``np.subtract`` or ``np.divide`` would make the
+#: answer depend on the number of parts.)
+COMMUTATIVE_UFUNCS: tuple[np.ufunc, ...] = (
+    np.add, np.multiply, np.minimum, np.maximum, np.fmin, np.fmax,
+    np.logical_or, np.logical_and, np.logical_xor,
+    np.bitwise_or, np.bitwise_and, np.bitwise_xor, np.gcd, np.lcm,
+)
+
+
+def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
+    """Raise a ProgramError unless ``combine`` is one of :data:`COMMUTATIVE_UFUNCS`.
+
+    Examples
+    --------
+    >>> check_combine(np.add, "MyProgram")
+    >>> check_combine(np.subtract, "MyProgram")
+    Traceback (most recent call last):
+    ...
+    gasengine.errors.ProgramError: MyProgram.combine: np.subtract is not commutative and associative; ...
+    """
+    names = ", ".join(f"np.{u.__name__}" for u in COMMUTATIVE_UFUNCS)
+    if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:
+        raise ProgramError(owner, attr, f"must be a binary numpy ufunc such as np.add or np.minimum ({names}); got {combine!r}")
+    if combine not in COMMUTATIVE_UFUNCS:
+        raise ProgramError(
+            owner, attr,
+            f"np.{combine.__name__} is not commutative and associative; the fold must not depend on how "
+            f"edges are split into parts. Use one of {names}",
+        )
+
+
 def check_program(program: VertexProgram) -> None:
-    """Validate a program's declarations before a run, naming what is wrong."""
+    """Validate a program's declarations before a run, naming what is wrong.
+
+    Raises ``TypeError`` for something that is not a program instance,
+    :class:`ProgramError` for a broken declaration, and warns
+    (``UserWarning``) about a method that can never run.
+    """
+    if isinstance(program, type):
+        raise TypeError(
+            f"run() takes a program instance: run({program.__name__}(), graph), not the class {program.__name__}"
+        )
+    if not isinstance(program, VertexProgram):
+        raise TypeError(f"run() takes a VertexProgram instance, got {type(program).__name__}")
     for attr in ("gather_edges", "scatter_edges"):
         value = getattr(program, attr)
         if not isinstance(value, EdgeSet):
             raise ProgramError(program, attr, f"must be one of NONE, IN, OUT, ALL; got {value!r}")
-    combine = program.combine
-    if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:
-        raise ProgramError(
-            program,
-            "combine",
-            f"must be a binary numpy ufunc such as np.add or np.minimum; got {combine!r}",
-        )
+    check_combine(program.combine, program)
     op = program.gather_edge_op
     if op is not None and (not isinstance(op, np.ufunc) or op.nin != 2):
         raise ProgramError(program, "gather_edge_op", f"must be a binary numpy ufunc; got {op!r}")
+    defines = {name: getattr(type(program), name) is not getattr(VertexProgram, name) for name in ("gather", "scatter")}
+    defines["gather"] = defines["gather"] or program.uses_nbr_gather()
     if program.gather_edges is not NONE:
-        has_gather = type(program).gather is not VertexProgram.gather
-        if not has_gather and not program.uses_nbr_gather():
+        if not defines["gather"]:
             raise ProgramError(
                 program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined"
+            )
+    for method, edges in (("gather", "gather_edges"), ("scatter", "scatter_edges")):
+        if defines[method] and getattr(program, edges) is NONE:
+            warnings.warn(
+                f"{type(program).__name__}.{method} is defined but {edges} is NONE, so it never runs; "
+                f"set {edges} = IN, OUT or ALL",
+                UserWarning,
+                stacklevel=3,
             )

@@ -15,10 +15,18 @@ superstep is:
 Exchanges go through :class:`~gasengine.backends.Backend`, so this loop is the
 same on every backend.  Exchange messages carry no vertex numbers: both ends
 hold the same sorted mirror list and the same active set (see ``parts.py``).
+Every received message is checked to hold as many values as the receiver
+expects, so a disagreement is an :class:`~gasengine.errors.EngineError`
+naming the superstep, the exchange and both parts, never a silently wrong
+value.  In debug mode (``run(..., debug=True)`` or ``GASENGINE_DEBUG=1``)
+messages also carry the vertex numbers, which the receiver compares with
+its own, and after every superstep each mirror's fields are compared with
+its master's.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import types
 from collections import defaultdict
@@ -29,7 +37,7 @@ import numpy as np
 
 from .aggregators import Aggregator
 from .backends.base import Backend
-from .errors import ProgramError
+from .errors import EngineError, ProgramError
 from .kernels import edge_chunks, fold_segments, spmv
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
@@ -50,13 +58,42 @@ def call_program(program: VertexProgram, method: str, *args: Any) -> Any:
     """Call a program method; turn any failure into a ProgramError naming it."""
     try:
         return getattr(program, method)(*args)
-    except ProgramError:
+    except (ProgramError, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit too: a program must not end the run silently
         hint = ""
         if "read-only" in str(exc):
             hint = " (fields read from a view are read-only: assign a new array, e.g. v.data['x'] = v.data['x'] + 1)"
-        raise ProgramError(program, method, f"{type(exc).__name__}: {exc}{hint}") from exc
+        raise ProgramError(owner_name(program), method, f"{type(exc).__name__}: {exc}{hint}") from exc
+
+
+def owner_name(obj: Any) -> Any:
+    """What errors call ``obj``: ``Aggregator[name]`` for a sync operation, else the object."""
+    return f"Aggregator[{obj.name}]" if isinstance(obj, Aggregator) else obj
+
+
+def _probe_empty(obj: Any, method: str, view: Any, what: str) -> Any:
+    """Call ``obj.method`` on an empty batch to learn the shape of its values.
+
+    A :class:`ProgramError` (a misspelt field, say) passes through as it is;
+    any other failure is reported as itself, with a note on why the engine
+    made this call.
+    """
+    try:
+        return getattr(obj, method)(view)
+    except (ProgramError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        raise ProgramError(
+            owner_name(obj), method,
+            f"{type(exc).__name__}: {exc} (raised for an empty batch of 0 {what}: the engine calls "
+            f"{method} once with no {what} to learn the shape of its values, so it must accept one)",
+        ) from exc
+
+
+def debug_default() -> bool:
+    """Whether debug checks are on when ``run`` is not told: the ``GASENGINE_DEBUG`` variable."""
+    return os.environ.get("GASENGINE_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def payload_bytes(payload: Any) -> int:
@@ -87,6 +124,9 @@ class SyncEngine:
         Initial active replicas of each held part.
     chunk_bytes : int
         Memory bound for one chunk of gathered values.
+    debug : bool, optional
+        Send vertex numbers with every message and compare replicas after
+        every superstep (default: the ``GASENGINE_DEBUG`` variable).
     """
 
     def __init__(
@@ -99,8 +139,10 @@ class SyncEngine:
         aggregators: tuple[Aggregator, ...],
         active: dict[int, np.ndarray],
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        debug: bool | None = None,
     ):
         self.program = program
+        self.debug = debug_default() if debug is None else bool(debug)
         self.parts = {p.index: p for p in parts}
         self.part_owner = part_owner
         self.backend = backend
@@ -115,6 +157,9 @@ class SyncEngine:
         self._worker_bytes = 0
         self._exchange_seconds = 0.0
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
+        self._map_shapes: dict[str, tuple[int, ...]] = {}
+        #: Second buffers of fields written copy-on-write, by (part, field).
+        self._spare: dict[tuple[str, int, str], np.ndarray] = {}
 
     # ============================================================== driver
     def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
@@ -165,6 +210,8 @@ class SyncEngine:
             return counts, partials
 
         everyone = self.send_activity_to_mirrors(counts_and_partials)
+        if self.debug:
+            self.check_replicas()
         totals = np.sum([counts for counts, _ in everyone], axis=0)
         next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
         self.publish_aggregates(due, [theirs for _, theirs in everyone])
@@ -192,11 +239,13 @@ class SyncEngine:
         outbox = {}
         for p, part in self.parts.items():
             for q, idx in part.send.items():
-                outbox[(p, q)] = acc[p][self._positions(act[p], idx)]
+                pos, local = _active_among(act[p], idx)
+                outbox[(p, q)] = (acc[p][pos], local)
         for q, messages in self.exchange(outbox).items():
             part = self.parts[q]
-            for p, values in messages:
-                pos = self._positions(act[q], part.recv[p])
+            for p, msg in messages:
+                pos, local = _active_among(act[q], part.recv[p])
+                values = self._received(msg, part, local, "partials -> masters", p)
                 acc[q][pos] = combine(acc[q][pos], values)
         return acc
 
@@ -261,19 +310,15 @@ class SyncEngine:
         return acc
 
     def _gather_value_spec(self, part: Part) -> tuple[tuple[int, ...], np.dtype]:
-        """Shape and dtype of one gathered value, from a call on an empty batch."""
+        """Shape and dtype of one gathered value, from a call on an empty batch.
+
+        Every part must fold values of one shape, including parts with no
+        edges to gather, so the shape is learnt the same way on every part.
+        """
         if self._gather_spec is None:
             empty = np.zeros(0, dtype=np.int64)
             view = self._edge_view(part, empty, IN, "gather", writable=False)
-            try:
-                probe = np.asarray(self.program.gather(view))
-            except Exception as exc:
-                raise ProgramError(
-                    self.program,
-                    "gather",
-                    f"must accept an empty batch of edges (called with 0 edges to learn the value shape): "
-                    f"{type(exc).__name__}: {exc}",
-                ) from exc
+            probe = np.asarray(_probe_empty(self.program, "gather", view, "edges"))
             if probe.ndim == 0 or probe.shape[0] != 0:
                 raise ProgramError(
                     self.program, "gather", f"must return one value per edge; for 0 edges got shape {probe.shape}"
@@ -335,12 +380,11 @@ class SyncEngine:
                 if act[p] is None:
                     part_acc = acc[p] if masters is None else acc[p][masters]
                 else:
-                    part_acc = acc[p][self._positions(act[p], masters)]
+                    part_acc = acc[p][_active_among(act[p], masters)[0]]
                 part_acc.flags.writeable = False
-            ret = call_program(program, "apply", view, part_acc)
-            for name, values in view.data.written.items():
-                _store(part.vdata, name, masters, values)
-            written[p] = tuple(view.data.written)
+            ret = self._call_apply(view, part_acc)
+            # Read the returned mask and the signals before storing any field:
+            # either may be (a view of) a field that apply just assigned.
             where = slice(None) if masters is None else masters
             if ret is not None:
                 flags = np.asarray(ret)
@@ -351,7 +395,26 @@ class SyncEngine:
                 scat[p][where] = flags
             if view.signalled is not None:
                 self_sig[p][where] = view.signalled
+            for name, values in view.data.written.items():
+                self._store(("v", p), part.vdata, name, masters, values, name in view.data.viewed)
+            written[p] = tuple(view.data.written)
         return scat, self_sig, written, updates
+
+    def _call_apply(self, view: VertexView, acc: np.ndarray | None) -> Any:
+        """``program.apply``; a shape error caused by a vector gather says so."""
+        try:
+            return call_program(self.program, "apply", view, acc)
+        except ProgramError as exc:
+            text = str(exc).split(": ", 1)[-1]
+            if acc is None or acc.ndim < 2 or not ("shape" in text or "broadcast" in text):
+                raise
+            trailing = acc.shape[1:]
+            hint = (
+                f" (acc has shape {acc.shape} because gather returns values of shape {trailing} per edge, "
+                f"i.e. shape (len(e), {', '.join(map(str, trailing))}); for one number per vertex, "
+                "gather must return shape (len(e),))"
+            )
+            raise ProgramError(self.program, "apply", text + hint) from exc
 
     def sync_values(self, written: dict[int, tuple[str, ...]], scat: dict[int, np.ndarray]) -> None:
         """Masters send assigned fields and scatter flags of active vertices to mirrors."""
@@ -363,13 +426,13 @@ class SyncEngine:
                 msg = {name: part.vdata[name][sel] for name in written[q]}
                 if need_flags:
                     msg["\0scatter"] = scat[q][sel]
-                outbox[(q, p)] = msg
+                outbox[(q, p)] = (msg, sel)
         for p, messages in self.exchange(outbox).items():
             part = self.parts[p]
             for q, msg in messages:
                 idx = part.send[q]
                 sel = idx[self.active[p][idx]]
-                for name, values in msg.items():
+                for name, values in self._received(msg, part, sel, "values -> mirrors", q).items():
                     if name == "\0scatter":
                         scat[p][sel] = values
                     else:
@@ -393,7 +456,7 @@ class SyncEngine:
                     view = self._edge_view(part, eidx, direction, "scatter", writable=True)
                     ret = call_program(self.program, "scatter", view)
                     for name, values in view.data.written.items():
-                        _store(part.edata, name, eidx, values)
+                        self._store(("e", p), part.edata, name, eidx, values, name in view.data.viewed)
                         part.edge_field_changed(name)
                     if ret is not None:
                         flags = np.asarray(ret)
@@ -408,20 +471,43 @@ class SyncEngine:
 
     def send_signals_to_masters(self, signals: dict[int, np.ndarray]) -> None:
         """Mirrors' signals are OR-ed into their masters'."""
-        outbox = {(p, q): signals[p][idx] for p, part in self.parts.items() for q, idx in part.send.items()}
+        outbox = {(p, q): (signals[p][idx], idx) for p, part in self.parts.items() for q, idx in part.send.items()}
         for q, messages in self.exchange(outbox).items():
             part = self.parts[q]
-            for p, flags in messages:
-                signals[q][part.recv[p]] |= flags
+            for p, msg in messages:
+                idx = part.recv[p]
+                signals[q][idx] |= self._received(msg, part, idx, "signals -> masters", p)
 
     def send_activity_to_mirrors(self, shared: Callable[[], Any]) -> list[Any]:
         """Masters tell mirrors the next active set; returns every worker's ``shared``."""
-        outbox = {(q, p): self.active[q][idx] for q, part in self.parts.items() for p, idx in part.recv.items()}
+        outbox = {(q, p): (self.active[q][idx], idx) for q, part in self.parts.items() for p, idx in part.recv.items()}
         inbox, everyone = self.exchange(outbox, shared)
         for p, messages in inbox.items():
-            for q, flags in messages:
-                self.active[p][self.parts[p].send[q]] = flags
+            part = self.parts[p]
+            for q, msg in messages:
+                idx = part.send[q]
+                self.active[p][idx] = self._received(msg, part, idx, "activity -> mirrors", q)
         return everyone
+
+    def check_replicas(self) -> None:
+        """Debug mode: every mirror's fields must equal its master's (NaN equals NaN)."""
+        outbox = {
+            (q, p): ({name: values[idx] for name, values in part.vdata.items()}, idx)
+            for q, part in self.parts.items() for p, idx in part.recv.items()
+        }
+        for p, messages in self.exchange(outbox).items():
+            part = self.parts[p]
+            for q, msg in messages:
+                idx = part.send[q]
+                for name, values in self._received(msg, part, idx, "replica check", q).items():
+                    mine = part.vdata[name][idx]
+                    same = (mine == values) | ((mine != mine) & (values != values))
+                    if not np.all(same):
+                        k = int(np.flatnonzero(~same.reshape(same.shape[0], -1).all(axis=1))[0])
+                        raise EngineError(
+                            f"superstep {self.step}, replica check: field {name!r} of vertex {int(part.gid[idx[k]])} "
+                            f"is {mine[k]!r} on its mirror in part {p} but {values[k]!r} on its master in part {q}"
+                        )
 
     # ========================================================= aggregators
     def run_aggregators(self) -> None:
@@ -433,25 +519,50 @@ class SyncEngine:
         """Each aggregator folded over the masters this worker holds."""
         partials = []
         for agg in aggs:
+            shape = self._map_shape(agg)
             total = None
             for part in self.parts.values():
-                masters = part.masters
-                view = VertexView(
-                    lambda m=masters, g=part.gid: g[m],
-                    FieldMap(part.vdata, masters, part.num_masters, (agg.name, "map"), "vertex", writable=False),
-                    self.globals_view,
-                    self.n,
-                    self.step,
-                )
+                view = self._master_view(part, part.masters, part.num_masters, agg)
                 values = np.asarray(call_program(agg, "map", view))
-                if values.ndim == 0 or values.shape[0] != part.num_masters:
+                if values.shape != (part.num_masters, *shape):
                     raise ProgramError(
-                        f"Aggregator[{agg.name}]", "map", f"must return one value per vertex ({part.num_masters}), got shape {values.shape}"
+                        f"Aggregator[{agg.name}]", "map",
+                        f"must return one value per vertex, each of the shape it has for an empty batch {shape}: "
+                        f"{(part.num_masters, *shape)} for {part.num_masters} vertices, got {values.shape}",
                     )
                 folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
                 total = folded if total is None else agg.combine(total, folded)
             partials.append(np.asarray(total))
         return partials
+
+    def _map_shape(self, agg: Aggregator) -> tuple[int, ...]:
+        """Trailing shape of ``agg.map``'s values, from a call on an empty batch.
+
+        The rule is one value per vertex with a fixed trailing shape; learning
+        that shape from an empty batch catches a map whose shape follows the
+        batch (``(len(v), len(v))``) on one part as on many.
+        """
+        if agg.name not in self._map_shapes:
+            part = next(iter(self.parts.values()))
+            view = self._master_view(part, np.zeros(0, dtype=np.int64), 0, agg)
+            probe = np.asarray(_probe_empty(agg, "map", view, "vertices"))
+            if probe.ndim == 0 or probe.shape[0] != 0:
+                raise ProgramError(
+                    f"Aggregator[{agg.name}]", "map",
+                    f"must return one value per vertex; for 0 vertices got shape {probe.shape}",
+                )
+            self._map_shapes[agg.name] = probe.shape[1:]
+        return self._map_shapes[agg.name]
+
+    def _master_view(self, part: Part, index: Any, count: int, agg: Aggregator) -> VertexView:
+        """A read-only view of some masters of ``part`` for ``agg.map``."""
+        return VertexView(
+            lambda: part.gid[index],
+            FieldMap(part.vdata, index, count, (f"Aggregator[{agg.name}]", "map"), "vertex", writable=False),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
 
     def publish_aggregates(self, aggs: list[Aggregator], per_worker: list[list[np.ndarray]]) -> None:
         """Fold the workers' partials in rank order (identical everywhere) into globals."""
@@ -463,22 +574,31 @@ class SyncEngine:
             self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
 
     # ============================================================ exchange
-    def exchange(self, outbox: dict[tuple[int, int], Any], shared: Callable[[], Any] | None = None) -> Any:
+    def exchange(self, outbox: dict[tuple[int, int], tuple[Any, np.ndarray]], shared: Callable[[], Any] | None = None) -> Any:
         """Deliver messages between parts.
 
-        Returns, per receiving part, ``(sender part, payload)`` sorted by
-        sender.  When ``shared`` is given, the value it returns (called after
-        this round's bytes are counted) travels to every worker in the same
-        round, and ``(inbox, [value of worker 0, 1, ...])`` is returned.
+        ``outbox[(p, q)]`` is ``(payload, local)``: the payload for part ``q``
+        and the local numbers (in ``p``) of the vertices it describes.
+        Returns, per receiving part, ``(sender part, message)`` sorted by
+        sender; pass each message to :meth:`_received`.  When ``shared`` is
+        given, the value it returns (called after this round's bytes are
+        counted) travels to every worker in the same round, and ``(inbox,
+        [value of worker 0, 1, ...])`` is returned.
         """
         start = time.perf_counter()
-        self._bytes += sum(payload_bytes(v) for (p, q), v in outbox.items() if p != q)
+        self._bytes += sum(payload_bytes(v) for (p, q), (v, _) in outbox.items() if p != q)
+        wire = {
+            key: (payload, self.parts[key[0]].gid[local]) if self.debug else payload
+            for key, (payload, local) in outbox.items()
+        }
         if self.backend.size > 1:
             per_worker: list[dict] = [{} for _ in range(self.backend.size)]
-            for (p, q), payload in outbox.items():
-                per_worker[int(self.part_owner[q])][(p, q)] = payload
+            for (p, q), message in wire.items():
+                per_worker[int(self.part_owner[q])][(p, q)] = message
             me = self.backend.rank
-            self._worker_bytes += sum(payload_bytes(d) for w, d in enumerate(per_worker) if w != me)
+            self._worker_bytes += sum(
+                payload_bytes(outbox[key][0]) for w, d in enumerate(per_worker) if w != me for key in d
+            )
             value = shared() if shared is not None else None
             for d in per_worker:
                 d["\0shared"] = value
@@ -488,12 +608,39 @@ class SyncEngine:
             for batch in batches:
                 received.update(batch)
         else:
-            received, everyone = outbox, [shared() if shared is not None else None]
+            received, everyone = wire, [shared() if shared is not None else None]
         inbox: dict[int, list[tuple[int, Any]]] = defaultdict(list)
         for (p, q) in sorted(received):
             inbox[q].append((p, received[(p, q)]))
         self._exchange_seconds += time.perf_counter() - start
         return inbox if shared is None else (inbox, everyone)
+
+    def _received(self, message: Any, part: Part, local: np.ndarray, stage: str, sender: int) -> Any:
+        """The payload of ``message``, checked against the vertices ``local`` the receiver expects.
+
+        Always: every array holds one value per expected vertex.  In debug
+        mode: the sender's vertex numbers equal the receiver's.  Either
+        failure means master and mirrors disagree (on the active set or the
+        mirror lists), an engine bug that must not give a silently wrong value.
+        """
+        if self.debug:
+            message, gids = message
+            mine = part.gid[local]
+            if gids.shape != mine.shape or not np.array_equal(gids, mine):
+                differ = _first_difference(gids, mine)
+                raise EngineError(
+                    f"superstep {self.step}, {stage}: part {sender} sent values for vertices "
+                    f"{_preview(gids)} but part {part.index} expected {_preview(mine)}{differ}"
+                )
+        arrays = message.values() if isinstance(message, dict) else (message,)
+        for values in arrays:
+            if len(values) != local.size:
+                raise EngineError(
+                    f"superstep {self.step}, {stage}: part {sender} sent {len(values)} values to part "
+                    f"{part.index}, which expected {local.size}; the two parts disagree on which of "
+                    "their shared vertices are active (run with debug=True to see which)"
+                )
+        return message
 
     # ============================================================= helpers
     def count_active(self) -> int:
@@ -508,15 +655,28 @@ class SyncEngine:
         active = self.active[p]
         return None if active.all() else np.flatnonzero(active)
 
-    @staticmethod
-    def _positions(act: np.ndarray | None, local: np.ndarray) -> np.ndarray:
-        """Positions in the active list of the *active* vertices among ``local``."""
-        if act is None:
-            return local
-        pos = np.searchsorted(act, local)
-        pos = np.minimum(pos, max(act.size - 1, 0))
-        hit = act[pos] == local if act.size else np.zeros(local.size, dtype=bool)
-        return pos[hit]
+    def _store(self, key: tuple[str, int], store: dict[str, np.ndarray], name: str, index: Any, values: Any,
+               viewed: bool) -> None:
+        """Write assigned values of field ``name`` into a part's store.
+
+        In place, unless the program was handed views of this field during
+        the call (the whole store or a slice of it): then into a second
+        buffer that replaces the store, so every array the program read keeps
+        its values.  The two buffers alternate, so no step allocates.
+        """
+        target = store[name]
+        if not viewed or not (index is None or isinstance(index, slice)):
+            target[slice(None) if index is None else index] = values
+            return
+        spare = self._spare.pop((*key, name), None)
+        if spare is None or spare.shape != target.shape or spare.dtype != target.dtype:
+            spare = np.empty_like(target)
+        lo, hi, _ = (index or slice(None)).indices(target.shape[0])
+        spare[:lo] = target[:lo]
+        spare[hi:] = target[hi:]
+        spare[lo:hi] = values
+        store[name] = spare
+        self._spare[(*key, name)] = target
 
     def _edge_view(self, part: Part, eidx: np.ndarray, direction: EdgeSet, method: str, writable: bool) -> EdgeView:
         src_l, dst_l = part.esrc[eidx], part.edst[eidx]
@@ -550,14 +710,31 @@ def _lift(values: np.ndarray, ndim: int) -> np.ndarray:
     return values.reshape(values.shape + (1,) * (ndim - values.ndim)) if values.ndim < ndim else values
 
 
-def _store(store: dict[str, np.ndarray], name: str, index: np.ndarray | None, values: np.ndarray) -> None:
-    """Write assigned values into a field store (whole-array swap when possible)."""
-    target = store[name]
-    if index is None:
-        fresh = values.flags.owndata and values.flags.writeable and values.flags.c_contiguous
-        if fresh and values.dtype == target.dtype and values.shape == target.shape:
-            store[name] = values
-        else:
-            store[name] = np.array(np.broadcast_to(values, target.shape), dtype=target.dtype)
-    else:
-        target[index] = values
+def _active_among(act: np.ndarray | None, local: Any) -> tuple[Any, Any]:
+    """Where the *active* vertices among ``local`` sit in the active list ``act``, and which they are.
+
+    Returns ``(positions in act, local numbers)``; with everything active
+    (``act`` None) both are ``local`` itself.
+    """
+    if act is None:
+        return local, local
+    pos = np.searchsorted(act, local)
+    pos = np.minimum(pos, max(act.size - 1, 0))
+    hit = act[pos] == local if act.size else np.zeros(local.size, dtype=bool)
+    return pos[hit], local[hit]
+
+
+def _preview(ids: np.ndarray, k: int = 8) -> str:
+    """The first ``k`` ids of a list, for messages."""
+    shown = ", ".join(str(int(i)) for i in ids[:k])
+    return f"[{shown}{', ...' if ids.size > k else ''}] ({ids.size})"
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> str:
+    """Where two id lists first differ, for messages."""
+    n = min(a.size, b.size)
+    diff = np.flatnonzero(a[:n] != b[:n])
+    k = int(diff[0]) if diff.size else n
+    got = int(a[k]) if k < a.size else "nothing"
+    want = int(b[k]) if k < b.size else "nothing"
+    return f"; first difference at position {k}: {got} sent, {want} expected"

@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from .edges import check_edges, check_num_parts, part_dtype
+from .memory import check_fits
 
 #: Largest n * num_parts for which replicas are found with a dense bitmap
 #: (fast, O(n * P) bytes); above it a sort-based path is used.
@@ -81,6 +82,7 @@ class VertexCut:
     _edge_index: np.ndarray = field(default=None, repr=False, compare=False)
     _master_ptr: np.ndarray = field(default=None, repr=False, compare=False)
     _master_vertex: np.ndarray = field(default=None, repr=False, compare=False)
+    _mirror_pairs: np.ndarray = field(default=None, repr=False, compare=False)
     _mirror_ptr: np.ndarray = field(default=None, repr=False, compare=False)
     _mirror_vertex: np.ndarray = field(default=None, repr=False, compare=False)
 
@@ -259,11 +261,40 @@ class VertexCut:
         >>> verts[ptr[0]:ptr[1]].tolist(), verts[ptr[1]:ptr[2]].tolist()
         ([0, 1], [])
         """
+        P = self.num_parts
+        masters_in, ptr, vertices = self.mirror_groups(p)
+        dense = np.zeros(P + 1, dtype=np.int64)
+        dense[masters_in + 1] = np.diff(ptr)
+        return np.cumsum(dense), vertices
+
+    def mirror_groups(self, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mirrors held by part ``p``, grouped by master part, listing only non-empty groups.
+
+        The sparse form of :meth:`mirrors`: its size follows the number of
+        mirrors, not the number of parts, so thousands of parts cost no
+        ``P * P`` table.
+
+        Returns
+        -------
+        master_parts : ndarray of int64
+            The parts ``q`` (ascending) holding masters of some mirror in ``p``.
+        ptr : ndarray of int64, shape (len(master_parts) + 1,)
+        vertices : ndarray of int64
+            ``vertices[ptr[k]:ptr[k + 1]]`` are the sorted mirrors in ``p``
+            whose master is in ``master_parts[k]``.
+
+        Examples
+        --------
+        >>> cut = VertexCut.from_assignment([0, 0, 1], [1, 2, 2], 3, [0, 1, 1], 2)
+        >>> [a.tolist() for a in cut.mirror_groups(1)]
+        [[0], [0, 2], [0, 1]]
+        """
         self._build_mirrors()
         P = self.num_parts
-        base = self._mirror_ptr[p * P]
-        ptr = self._mirror_ptr[p * P : p * P + P + 1] - base
-        return ptr, self._mirror_vertex[base : base + ptr[-1]]
+        lo, hi = np.searchsorted(self._mirror_pairs, [p * P, (p + 1) * P])
+        base = self._mirror_ptr[lo]
+        ptr = self._mirror_ptr[lo : hi + 1] - base
+        return self._mirror_pairs[lo:hi] - p * P, ptr, self._mirror_vertex[base : base + ptr[-1]]
 
     def mirror_counts(self) -> np.ndarray:
         """Matrix ``C`` with ``C[p, q]`` = number of mirrors in part ``p`` whose master is in ``q``.
@@ -277,10 +308,15 @@ class VertexCut:
         >>> cut.mirror_counts().tolist()
         [[0, 0], [2, 0]]
         """
+        P = self.num_parts
+        check_fits(8 * P * P, f"a {P} x {P} mirror-count matrix")
         self._build_mirrors()
-        return np.diff(self._mirror_ptr).reshape(self.num_parts, self.num_parts)
+        counts = np.zeros(P * P, dtype=np.int64)
+        counts[self._mirror_pairs] = np.diff(self._mirror_ptr)
+        return counts.reshape(P, P)
 
     def _build_mirrors(self) -> None:
+        """Mirrors sorted by (mirror part, master part, vertex); only non-empty pairs are indexed."""
         if self._mirror_ptr is not None:
             return
         P = self.num_parts
@@ -290,8 +326,11 @@ class VertexCut:
         vertex = vertex[is_mirror]
         key = self.replica_parts[is_mirror].astype(np.int64) * P + master[is_mirror]
         order = np.argsort(key, kind="stable")  # stable: vertices stay sorted in a group
+        key = key[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
         object.__setattr__(self, "_mirror_vertex", vertex[order])
-        object.__setattr__(self, "_mirror_ptr", _ptr_of(key, P * P))
+        object.__setattr__(self, "_mirror_pairs", key[starts])
+        object.__setattr__(self, "_mirror_ptr", np.r_[starts, key.size].astype(np.int64))
 
     # ------------------------------------------------------------ metrics
     @property

@@ -37,8 +37,27 @@ def test_gather_must_work_on_empty_batch():
         def gather(self, e):
             return e.nbr_data["x"] / e.nbr_data["x"].max()
 
-    with pytest.raises(ProgramError, match=r"NoEmpty\.gather: must accept an empty batch"):
+    with pytest.raises(ProgramError, match=r"NoEmpty\.gather: ValueError: zero-size array.*empty batch of 0 edges.*must accept one"):
         run(NoEmpty(), G)
+
+
+def test_misspelt_field_in_gather_is_reported_as_such():
+    # The empty-batch probe must not hide the real error behind "must accept an empty batch".
+    class Typo(Base):
+        def gather(self, e):
+            return e.nbr_data["xx"]
+
+    with pytest.raises(ProgramError, match=r"^Typo\.gather: no vertex field 'xx'; fields are \['x'\]$"):
+        run(Typo(), G)
+
+
+def test_vector_gather_blamed_on_apply_gets_a_hint():
+    class Column(Base):
+        def gather(self, e):
+            return e.nbr_data["x"][:, None]  # (E, 1): a vector of length 1 per edge
+
+    with pytest.raises(ProgramError, match=r"Column\.apply: .*must have shape.*acc has shape \(\d+, 1\) because gather returns values of shape \(1,\)"):
+        run(Column(), G)
 
 
 def test_combine_must_be_binary_ufunc():
@@ -53,6 +72,44 @@ def test_combine_must_be_binary_ufunc():
 
     with pytest.raises(ProgramError, match=r"Unary\.combine"):
         run(Unary(), G)
+
+
+@pytest.mark.parametrize("ufunc", [np.subtract, np.divide, np.power, np.arctan2])
+def test_combine_must_be_commutative_and_associative(ufunc):
+    class Ordered(Base):
+        combine = ufunc
+
+    with pytest.raises(ProgramError, match=rf"Ordered\.combine: np\.{ufunc.__name__} is not commutative and associative"):
+        run(Ordered(), G)
+    with pytest.raises(TypeError, match=rf"np\.{ufunc.__name__} is not commutative"):
+        Aggregator("diff", lambda v: v.data["x"], combine=ufunc)
+
+
+def test_a_class_instead_of_an_instance():
+    with pytest.raises(TypeError, match=r"run\(\) takes a program instance: run\(Base\(\), graph\), not the class Base"):
+        run(Base, G)
+    with pytest.raises(TypeError, match="takes a VertexProgram instance, got str"):
+        run("pagerank", G)
+
+
+@pytest.mark.parametrize("method, attr", [("scatter", "scatter_edges"), ("gather", "gather_edges")])
+def test_a_method_that_can_never_run_is_reported(method, attr):
+    class Dead(VertexProgram):
+        def init(self, v):
+            v.data["x"] = np.zeros(len(v))
+
+    setattr(Dead, method, lambda self, e: np.ones(len(e), dtype=bool))
+    with pytest.warns(UserWarning, match=rf"Dead\.{method} is defined but {attr} is NONE, so it never runs"):
+        run(Dead(), G)
+
+
+def test_system_exit_inside_a_program_is_a_program_error():
+    class Quits(Base):
+        def gather(self, e):
+            raise SystemExit(3)
+
+    with pytest.raises(ProgramError, match=r"Quits\.gather: SystemExit: 3"):
+        run(Quits(), G)
 
 
 def test_membership_test_on_fields_does_not_raise():
@@ -156,9 +213,29 @@ def test_aggregator_map_shape_error_names_aggregator():
         run(Base(), Graph([0, 1, 2, 3], [1, 2, 3, 0]), aggregators=[agg])
 
 
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_aggregator_whose_shape_follows_the_batch_is_refused(partitions):
+    # A (len(v), len(v)) map gave a value that changed with P; one part must refuse it too.
+    agg = Aggregator("outer", lambda v: np.outer(v.data["x"], v.data["x"]))
+    with pytest.raises(ProgramError, match=r"Aggregator\[outer\]\.map: must return one value per vertex, each of the shape it has for an empty batch \(0,\)"):
+        run(Base(), Graph([0, 1, 2, 3], [1, 2, 3, 0]), aggregators=[agg], partitions=partitions)
+
+
+def test_aggregator_error_inside_map_names_aggregator():
+    agg = Aggregator("typo", lambda v: v.data["nope"])
+    with pytest.raises(ProgramError, match=r"Aggregator\[typo\]\.map: no vertex field 'nope'"):
+        run(Base(), G, aggregators=[agg])
+
+
 def test_aggregator_requires_ufunc():
-    with pytest.raises(TypeError, match="combine must be a binary numpy ufunc"):
+    with pytest.raises(TypeError, match=r"Aggregator\[bad\]\.combine: must be a binary numpy ufunc"):
         Aggregator("bad", lambda v: v.data["x"], combine=sum)
+
+
+@pytest.mark.parametrize("every", [1.5, 2.0, "2", True, 0, -1])
+def test_aggregator_every_must_be_a_positive_integer(every):
+    with pytest.raises(ValueError, match=r"every must be an integer >= 1"):
+        Aggregator("x", lambda v: v.data["x"], every=every)
 
 
 def test_new_fields_only_in_init():
@@ -186,8 +263,15 @@ def test_degrees_only_in_init():
         ("consistency", "strong", "unknown consistency"),
         ("scheduler", "lifo", "unknown scheduler"),
         ("partition", "magic", "unknown partition strategy"),
-        ("partitions", 0, "partitions must be >= 1"),
-        ("max_supersteps", -1, "max_supersteps must be >= 0"),
+        ("partitions", 0, "partitions must be an integer >= 1"),
+        ("partitions", 2.5, "partitions must be an integer >= 1"),
+        ("max_supersteps", -1, "max_supersteps must be an integer >= 0"),
+        ("workers", 0, "workers must be an integer >= 1"),
+        ("engine", "chromatc", r"unknown engine 'chromatc' \(did you mean 'chromatic'\?\)"),
+        ("consistency", "egde", r"\(did you mean 'edge'\?\)"),
+        ("scheduler", "fif0", r"\(did you mean 'fifo'\?\)"),
+        ("backend", "multiproces", r"\(did you mean 'multiprocess'\?\)"),
+        ("partition", "hdfr", r"unknown partition strategy 'hdfr' \(did you mean 'hdrf'\?\)"),
     ],
 )
 def test_bad_run_options(option, value, message):
