@@ -341,3 +341,165 @@ def test_gather_sees_edge_weights_written_by_scatter():
         # step 2: x[dst] = 10 * w * x[src] -> x = [30*2, 10*3, 20*1]
         assert r.field("x").tolist() == [60.0, 30.0, 20.0]
         assert r.edge_data["w"].tolist() == [100.0, 200.0, 300.0]
+
+
+# ----------------------------------------------------------- engine self-checks
+class InSum(VertexProgram):
+    """Sums in-neighbours' values once."""
+
+    gather_edges = IN
+
+    def init(self, v):
+        v.data["x"] = v.ids.astype(np.float64) + 1
+
+    def gather(self, e):
+        return e.nbr_data["x"]
+
+    def apply(self, v, acc):
+        v.data["x"] = acc
+
+
+def engine_with_mirror(debug: bool):
+    """A SyncEngine on 3 parts of a small graph, half the vertices active, and one
+    ``(part, mirror local index, master part)`` whose vertex is active and has in-edges there."""
+    from gasengine.backends import LocalBackend
+    from gasengine.execution import initial_fields, make_cut
+    from gasengine.parts import build_parts
+    from gasengine.sync_engine import SyncEngine
+
+    g = random_graph(40, 200, seed=5)
+    program = InSum()
+    vf, ef = initial_fields(program, g)
+    cut = make_cut(g, "random", 3, seed=0)
+    parts = build_parts(g, cut, vf, ef)
+    start = np.arange(g.num_vertices) % 2 == 0
+    active = {p.index: start[p.gid] for p in parts}
+    engine = SyncEngine(program, parts, np.zeros(3, dtype=np.int64), LocalBackend(), g.num_vertices, (), active, debug=debug)
+    for part in parts:
+        indeg = np.bincount(part.edst, minlength=part.num_local)
+        for q, idx in part.send.items():
+            on = idx[active[part.index][idx] & (indeg[idx] > 0)]
+            off = idx[~active[part.index][idx]]
+            if on.size and off.size:
+                return engine, part.index, int(on[0]), int(off[0]), q
+    raise AssertionError("no suitable mirror")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_mirror_that_disagrees_on_the_active_set_is_an_engine_error(debug):
+    from gasengine import EngineError
+
+    engine, p, on, _, q = engine_with_mirror(debug)
+    engine.active[p][on] = False  # this mirror now thinks its vertex is inactive; the master does not
+    with pytest.raises(EngineError, match=rf"superstep 1, partials -> masters: part {p} sent .* part {q}"):
+        engine.superstep(engine.count_active())
+
+
+def test_a_disagreement_with_equal_counts_is_caught_in_debug_mode():
+    # Swapping which mirror is active keeps every count right: only ids can tell.
+    from gasengine import EngineError
+
+    engine, p, on, off, q = engine_with_mirror(debug=True)
+    engine.active[p][on], engine.active[p][off] = False, True
+    with pytest.raises(EngineError, match=rf"part {p} sent values for vertices .* but part {q} expected .*first difference"):
+        engine.superstep(engine.count_active())
+
+
+def test_debug_mode_compares_mirrors_with_masters():
+    from gasengine import EngineError
+
+    engine, p, on, _, q = engine_with_mirror(debug=True)
+    engine.superstep(engine.count_active())
+    part = engine.parts[p]
+    x = part.vdata["x"].copy()
+    x[on] += 1  # a stale mirror
+    part.vdata["x"] = x
+    with pytest.raises(EngineError, match=rf"replica check: field 'x' of vertex {int(part.gid[on])} .* mirror in part {p}"):
+        engine.superstep(engine.count_active())
+
+
+def test_debug_mode_gives_the_same_answers_and_statistics():
+    g = random_graph(80, 400, seed=8)
+    plain = run(MinLabel(), g, partitions=3)
+    checked = run(MinLabel(), g, partitions=3, debug=True)
+    np.testing.assert_array_equal(plain.field("label"), checked.field("label"))
+    assert plain.steps.column("bytes_exchanged").tolist() == checked.steps.column("bytes_exchanged").tolist()
+
+
+# ------------------------------------------------------------ degenerate cuts
+class NeighbourVectors(VertexProgram):
+    """A neighbour-only gather of vectors (shape (2,)) and matrices (shape (2, 2))."""
+
+    gather_edges = IN
+
+    def init(self, v):
+        v.data["vec"] = np.stack([v.ids, np.ones(len(v))], axis=1).astype(np.float64)
+        v.data["mat"] = np.zeros((len(v), 2, 2))
+
+    def gather_nbr(self, u):
+        return u.data["vec"]
+
+    def apply(self, v, acc):
+        v.data["vec"] = acc
+        v.data["mat"] = acc[:, :, None] * acc[:, None, :]
+
+
+def test_vector_nbr_gather_on_parts_without_edges():
+    # A 40-vertex path has 39 edges: with 40 parts at least one part is empty.
+    path = Graph(np.arange(39), np.arange(1, 40))
+    one = run(NeighbourVectors(), path)
+    many = run(NeighbourVectors(), path, partitions=40)
+    np.testing.assert_array_equal(many.field("vec"), one.field("vec"))
+    np.testing.assert_array_equal(many.field("mat"), one.field("mat"))
+    expected = np.zeros((40, 2))
+    expected[1:, 0] = np.arange(39)  # one superstep (nothing signals): vertex i holds vertex i-1's
+    expected[1:, 1] = 1.0
+    np.testing.assert_array_equal(one.field("vec"), expected)
+
+
+def test_many_more_parts_than_edges_costs_no_p_squared_table():
+    from algorithms import connected_components
+
+    ring = Graph([0, 1, 2, 3], [1, 2, 3, 0])
+    labels, result = connected_components(ring, partitions=3000, return_result=True)
+    assert labels.tolist() == [0, 0, 0, 0] and result.num_parts == 3000
+
+
+def test_a_run_that_cannot_fit_is_refused_before_allocating(monkeypatch):
+    from partitioning.memory import InsufficientMemoryError
+
+    monkeypatch.setenv("GASENGINE_MEMORY_LIMIT", str(64 << 20))
+    ring = Graph([0, 1, 2, 3], [1, 2, 3, 0])
+    huge = np.array([0, 0, 0, 5_000_000], dtype=np.int64)  # names part 5,000,000
+    with pytest.raises(InsufficientMemoryError, match=r"a run on 5000001 parts of this graph needs about .* more than the 64.0 MiB available"):
+        run(MinLabel(), ring, partition=huge)
+
+
+# ------------------------------------------------------------ partition files
+def test_partition_files_are_recognised_by_content(tmp_path):
+    g = random_graph(50, 200, seed=11)
+    assignment = (np.arange(g.num_edges) % 3).astype(np.int32)
+    upper = tmp_path / "cut.NPZ"
+    with open(upper, "wb") as f:
+        np.savez(f, edge_part=assignment, num_parts=np.int64(5))
+    r = run(MinLabel(), g, partition=str(upper))
+    assert r.num_parts == 5  # the stored count, though the last two parts are empty
+    with pytest.raises(ValueError, match=r"cut\.NPZ has 5 parts but partitions=7 was asked for"):
+        run(MinLabel(), g, partition=str(upper), partitions=7)
+    text = tmp_path / "text.npz"
+    text.write_text("0 1\n1 2\n")
+    with pytest.raises(ValueError, match=r"text\.npz: not an \.npz archive"):
+        run(MinLabel(), g, partition=str(text))
+    with pytest.raises(FileNotFoundError, match="no such partition file"):
+        run(MinLabel(), g, partition=str(tmp_path / "missing.npz"))
+
+
+def test_an_assignment_array_and_partitions_must_agree():
+    g = random_graph(30, 90, seed=2)
+    assignment = (np.arange(g.num_edges) % 3).astype(np.int8)
+    assert run(MinLabel(), g, partition=assignment, partitions=6).num_parts == 6  # parts 3..5 empty
+    with pytest.raises(ValueError, match=r"names part 2, but there are only 2 parts"):
+        run(MinLabel(), g, partition=assignment, partitions=2)
+    cut = partition(g, 4, "random")
+    with pytest.raises(ValueError, match=r"VertexCut has 4 parts but partitions=3"):
+        run(MinLabel(), g, partition=cut, partitions=3)
