@@ -166,8 +166,9 @@ class FieldMap(MutableMapping):
 
     An array read here keeps its values for the rest of the call, even after
     the field is assigned: ``old = v.data["x"]; v.data["x"] = new`` leaves
-    ``old`` as it was, on any number of parts.  The engine knows which fields
-    it handed out as views (:attr:`viewed`) and never writes those in place.
+    ``old`` as it was, on any number of parts, because assignments are only
+    stored after the call returns.  Do not keep such arrays after the call
+    (copy them): the engine may then write into the memory they view.
     """
 
     def __init__(
@@ -189,8 +190,6 @@ class FieldMap(MutableMapping):
         self._writable = writable
         self._cache: dict[str, np.ndarray] = {}
         self.written: dict[str, np.ndarray] = {}
-        #: Fields read as views of the store (not copies) during this call.
-        self.viewed: set[str] = set()
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self.written:
@@ -200,8 +199,6 @@ class FieldMap(MutableMapping):
         if name not in self._store:
             raise self._error(f"no {self._kind} field {name!r}; fields are {sorted(self._store)}")
         values = self._store[name]
-        if self._index is None or isinstance(self._index, slice):
-            self.viewed.add(name)
         values = values.view() if self._index is None else values[self._index]
         values.flags.writeable = False
         self._cache[name] = values

@@ -158,8 +158,6 @@ class SyncEngine:
         self._exchange_seconds = 0.0
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
         self._map_shapes: dict[str, tuple[int, ...]] = {}
-        #: Second buffers of fields written copy-on-write, by (part, field).
-        self._spare: dict[tuple[str, int, str], np.ndarray] = {}
 
     # ============================================================== driver
     def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
@@ -395,8 +393,7 @@ class SyncEngine:
                 scat[p][where] = flags
             if view.signalled is not None:
                 self_sig[p][where] = view.signalled
-            for name, values in view.data.written.items():
-                self._store(("v", p), part.vdata, name, masters, values, name in view.data.viewed)
+            store_fields(part.vdata, masters, view.data.written)
             written[p] = tuple(view.data.written)
         return scat, self_sig, written, updates
 
@@ -455,8 +452,8 @@ class SyncEngine:
                 for _, eidx in edge_chunks(ptr, order, act, self._chunk_edges((), np.dtype(np.float64))):
                     view = self._edge_view(part, eidx, direction, "scatter", writable=True)
                     ret = call_program(self.program, "scatter", view)
-                    for name, values in view.data.written.items():
-                        self._store(("e", p), part.edata, name, eidx, values, name in view.data.viewed)
+                    store_fields(part.edata, eidx, view.data.written)
+                    for name in view.data.written:
                         part.edge_field_changed(name)
                     if ret is not None:
                         flags = np.asarray(ret)
@@ -655,29 +652,6 @@ class SyncEngine:
         active = self.active[p]
         return None if active.all() else np.flatnonzero(active)
 
-    def _store(self, key: tuple[str, int], store: dict[str, np.ndarray], name: str, index: Any, values: Any,
-               viewed: bool) -> None:
-        """Write assigned values of field ``name`` into a part's store.
-
-        In place, unless the program was handed views of this field during
-        the call (the whole store or a slice of it): then into a second
-        buffer that replaces the store, so every array the program read keeps
-        its values.  The two buffers alternate, so no step allocates.
-        """
-        target = store[name]
-        if not viewed or not (index is None or isinstance(index, slice)):
-            target[slice(None) if index is None else index] = values
-            return
-        spare = self._spare.pop((*key, name), None)
-        if spare is None or spare.shape != target.shape or spare.dtype != target.dtype:
-            spare = np.empty_like(target)
-        lo, hi, _ = (index or slice(None)).indices(target.shape[0])
-        spare[:lo] = target[:lo]
-        spare[hi:] = target[hi:]
-        spare[lo:hi] = values
-        store[name] = spare
-        self._spare[(*key, name)] = target
-
     def _edge_view(self, part: Part, eidx: np.ndarray, direction: EdgeSet, method: str, writable: bool) -> EdgeView:
         src_l, dst_l = part.esrc[eidx], part.edst[eidx]
         owner = (self.program, method)
@@ -708,6 +682,23 @@ class SyncEngine:
 def _lift(values: np.ndarray, ndim: int) -> np.ndarray:
     """Reshape per-edge scalars to broadcast against per-edge values of ``ndim`` dims."""
     return values.reshape(values.shape + (1,) * (ndim - values.ndim)) if values.ndim < ndim else values
+
+
+def store_fields(store: dict[str, np.ndarray], index: Any, written: dict[str, np.ndarray]) -> None:
+    """Write the fields a program assigned into a part's store, in place.
+
+    The program's call has returned, so nothing it read can change under it;
+    the one hazard left is a value that is a view of *another* field stored
+    in the same batch (``v.data["prev"] = v.data["x"]; v.data["x"] = new``
+    in either order): such a value is copied before anything is written.
+    """
+    safe = {}
+    for name, values in written.items():
+        if any(np.may_share_memory(values, store[other]) for other in written if other != name):
+            values = np.array(values)
+        safe[name] = values
+    for name, values in safe.items():
+        store[name][slice(None) if index is None else index] = values
 
 
 def _active_among(act: np.ndarray | None, local: Any) -> tuple[Any, Any]:

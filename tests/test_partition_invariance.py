@@ -45,7 +45,7 @@ class Spec:
     coef: tuple[int, int, int]  # gathered = a*nbr.x + b*edge.w + c*vertex.x
     signal: str  # "none", "aliased field", "changed"
     mask: str  # "none", "aliased field", "changed"
-    copy_field: bool  # v.data["prev"] = v.data["x"] before x is reassigned
+    copy_field: str  # "no", or v.data["prev"] = (the old) v.data["x"] "before" or "after" x is reassigned
     scatter_edges: str
     scatter_writes: bool
     scatter_mask: str  # "none", "nbr flag", "edge parity"
@@ -73,7 +73,7 @@ def program_of(spec: Spec) -> VertexProgram:
         def apply(self, v, acc):
             old_flag = v.data["flag"]  # a view of the store when all vertices are active
             old_x = v.data["x"]
-            if spec.copy_field:
+            if spec.copy_field == "before":
                 v.data["prev"] = old_x
             step = 0 if acc is None else acc % MOD
             bonus = v.globals["total"] % 5 if spec.aggregate_every else 0
@@ -81,6 +81,8 @@ def program_of(spec: Spec) -> VertexProgram:
             if spec.signal == "aliased field":
                 v.signal(old_flag)
             v.data["x"] = new_x
+            if spec.copy_field == "after":
+                v.data["prev"] = old_x  # a view of x's store, which is written in the same batch
             v.data["flag"] = new_x % 3 == 0
             if spec.signal == "changed":
                 v.signal((new_x % 4 == 0) & (new_x != old_x))
@@ -115,7 +117,7 @@ specs = st.builds(
     coef=st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 5)),
     signal=st.sampled_from(["none", "aliased field", "changed"]),
     mask=st.sampled_from(["none", "aliased field", "changed"]),
-    copy_field=st.booleans(),
+    copy_field=st.sampled_from(["no", "before", "after"]),
     scatter_edges=st.sampled_from(sorted(EDGE_SETS)),
     scatter_writes=st.booleans(),
     scatter_mask=st.sampled_from(["none", "nbr flag", "edge parity"]),
