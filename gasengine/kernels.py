@@ -7,15 +7,38 @@ values.  No Python statement runs per edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
 
-def edge_chunks(
-    ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | None, chunk: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(rows, eidx)`` covering the edges of the vertices in ``act``.
+class EdgeChunk(NamedTuple):
+    """The edges of some vertices, as a program sees them and as they are folded.
+
+    Attributes
+    ----------
+    edges : slice or ndarray
+        Positions in the part's edge arrays: a slice when they are
+        contiguous in storage (all vertices, storage grouping), so that every
+        edge array is read as a view, not copied.
+    rows : ndarray of intp
+        For each vertex of the chunk (only vertices with edges), its row in
+        the accumulator: its position in the frontier, or its local number
+        when every vertex is active.
+    starts : ndarray of intp
+        Where each vertex's edges begin within the chunk (for ``ufunc.reduceat``).
+    size : int
+        Number of edges.
+    """
+
+    edges: slice | np.ndarray
+    rows: np.ndarray
+    starts: np.ndarray
+    size: int
+
+
+def edge_chunks(ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | None, chunk: int) -> list[EdgeChunk]:
+    """Split the edges of the vertices in ``act`` into chunks of whole vertices.
 
     Parameters
     ----------
@@ -25,56 +48,72 @@ def edge_chunks(
     act : ndarray or None
         Local vertices whose edges are wanted (sorted); None means all.
     chunk : int
-        Maximum number of edges per yielded chunk.
+        Edges per chunk.  A chunk holds whole vertices, so it is larger only
+        when one vertex alone has more edges.
 
-    Yields
-    ------
-    rows : ndarray
-        For each edge, the position of its vertex in ``act`` (its local index
-        when ``act`` is None); non-decreasing within a chunk.
-    eidx : ndarray
-        The edges (indices into the part's edge arrays).
+    Returns
+    -------
+    list of EdgeChunk
+        Cost O(vertices + chunks) for all vertices (no per-edge work: runs
+        are located from ``ptr``), O(active vertices + their edges) otherwise.
 
     Examples
     --------
     >>> ptr = np.array([0, 2, 2, 3]); order = np.array([1, 0, 2])
-    >>> [(r.tolist(), e.tolist()) for r, e in edge_chunks(ptr, order, np.array([0, 2]), 2)]
-    [([0, 0], [1, 0]), ([1], [2])]
+    >>> [(c.edges.tolist(), c.rows.tolist(), c.starts.tolist()) for c in edge_chunks(ptr, order, np.array([0, 2]), 2)]
+    [([1, 0], [0], [0]), ([2], [1], [0])]
+    >>> [(c.edges, c.rows.tolist(), c.starts.tolist()) for c in edge_chunks(ptr, None, None, 8)]
+    [(slice(0, 3, None), [0, 2], [0, 2])]
     """
     if act is None:
-        total = int(ptr[-1])
-        for lo in range(0, total, chunk):
-            hi = min(lo + chunk, total)
-            rows = np.searchsorted(ptr, np.arange(lo, hi), side="right") - 1
-            yield rows, np.arange(lo, hi) if order is None else order[lo:hi]
-        return
-    counts = ptr[act + 1] - ptr[act]
-    ends = np.cumsum(counts)
-    total = int(ends[-1]) if ends.size else 0
-    starts = ends - counts
-    for lo in range(0, total, chunk):
-        k = np.arange(lo, min(lo + chunk, total))
-        rows = np.searchsorted(ends, k, side="right")
-        pos = ptr[act[rows]] + (k - starts[rows])
-        yield rows, pos if order is None else order[pos]
+        verts = np.flatnonzero(ptr[1:] != ptr[:-1])
+        rows = verts
+    else:
+        counts = ptr[act + 1] - ptr[act]
+        rows = np.flatnonzero(counts)
+        verts = act[rows]
+    first, last = ptr[verts], ptr[verts + 1]
+    ends = np.cumsum(last - first)  # inclusive: edges of verts[:k+1]
+    chunks = []
+    lo = 0
+    while lo < verts.size:
+        base = ends[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(ends, base + chunk, side="right")), lo + 1)
+        size = int(ends[hi - 1] - base)
+        starts = (ends[lo:hi] - (last[lo:hi] - first[lo:hi]) - base).astype(np.intp)
+        if act is None:  # consecutive vertices: their edges are one contiguous run
+            edges = slice(int(first[lo]), int(first[lo]) + size)
+        else:
+            edges = _runs(first[lo:hi], last[lo:hi], size)
+        if order is not None:
+            edges = order[edges]
+        chunks.append(EdgeChunk(edges, rows[lo:hi].astype(np.intp, copy=False), starts, size))
+        lo = hi
+    return chunks
 
 
-def fold_segments(ufunc: np.ufunc, acc: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
-    """``acc[r] = ufunc(acc[r], fold of values whose row is r)`` for sorted ``rows``.
+def _runs(first: np.ndarray, last: np.ndarray, size: int) -> np.ndarray:
+    """The positions ``first[k]..last[k]-1`` of every run, concatenated."""
+    out = np.empty(size, dtype=np.intp)
+    _fill_runs(first, last, out)
+    return out
+
+
+def fold_chunk(ufunc: np.ufunc, acc: np.ndarray, chunk: EdgeChunk, values: np.ndarray) -> None:
+    """``acc[row] = ufunc(acc[row], fold of the chunk's values of that row)`` for every row.
 
     Examples
     --------
     >>> acc = np.zeros(3)
-    >>> fold_segments(np.add, acc, np.array([0, 0, 2]), np.array([1.0, 2.0, 5.0]))
+    >>> c = EdgeChunk(slice(0, 3), np.array([0, 2]), np.array([0, 2]), 3)
+    >>> fold_chunk(np.add, acc, c, np.array([1.0, 2.0, 5.0]))
     >>> acc.tolist()
     [3.0, 0.0, 5.0]
     """
-    if rows.size == 0:
+    if chunk.size == 0:
         return
-    starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    folded = ufunc.reduceat(values, starts, axis=0)
-    targets = rows[starts]
-    acc[targets] = ufunc(acc[targets], folded)
+    folded = ufunc.reduceat(values, chunk.starts, axis=0)
+    acc[chunk.rows] = ufunc(acc[chunk.rows], folded)
 
 
 # ---------------------------------------------------------------- compiled
@@ -82,6 +121,15 @@ def fold_segments(ufunc: np.ufunc, acc: np.ndarray, rows: np.ndarray, values: np
 # by vertex (stable, O(m), no argsort temporaries) and a sparse
 # matrix-vector product over those groups.
 from numba import njit  # noqa: E402
+
+
+@njit(cache=True)
+def _fill_runs(first, last, out):  # pragma: no cover - compiled
+    k = 0
+    for r in range(first.size):
+        for e in range(first[r], last[r]):
+            out[k] = e
+            k += 1
 
 
 @njit(cache=True)

@@ -1,0 +1,639 @@
+"""One gather-apply-scatter step over a batch of vertices, on the parts one worker holds.
+
+Every engine is a policy choosing batches; this module is what they share
+(DESIGN §4).  A step over a batch — a :class:`~gasengine.frontier.Frontier`
+of local vertices per part, masters and their mirrors alike — is:
+
+1. **gather** locally over each part's edges of the batch's vertices;
+2. **partials -> masters**: mirrors send partial accumulators, masters fold them;
+3. **apply** on the batch's masters;
+4. **values -> mirrors**: masters send the fields apply assigned, and which
+   vertices scatter;
+5. **scatter** locally, collecting signals;
+6. **signals -> masters**: mirrors forward the signals their edges raised.
+
+Its cost follows the batch: O(batch vertices + their edges) plus a constant
+per part and peer, never O(all vertices) for a small batch (Ligra's rule).
+Exchanges go through :class:`~gasengine.exchange.Exchange`, so the step is
+the same on every backend; every message is checked on arrival (see there).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .aggregators import Aggregator
+from .backends.base import Backend
+from .calls import call_program, probe_empty
+from .errors import EngineError, ProgramError
+from .exchange import Exchange, pick, subset_of
+from .frontier import DENSE_FRACTION, Frontier
+from .kernels import EdgeChunk, edge_chunks, fold_chunk, spmv
+from .parts import Part
+from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
+
+#: Bytes of gathered values one chunk may hold; bounds gather memory.
+DEFAULT_CHUNK_BYTES = 64 << 20
+
+#: Key of the scatter flags riding with the values masters send to mirrors.
+SCATTER_KEY = "\0scatter"
+
+
+def directions(edges: EdgeSet) -> tuple[EdgeSet, ...]:
+    """The single-direction passes an edge set needs."""
+    return {NONE: (), IN: (IN,), OUT: (OUT,), ALL: (IN, OUT)}[edges]
+
+
+@dataclass
+class Applied:
+    """What apply did on one part."""
+
+    masters: Frontier  # the masters that applied, as a set over the part's masters
+    written: tuple[str, ...]  # fields assigned
+    scatter: Frontier  # of those, the ones that scatter
+    signalled: np.ndarray  # of those, the ones that signalled themselves (local ids)
+
+
+class VertexSetBuilder:
+    """Collects local vertices (ids or masks) into a :class:`Frontier`, switching to a mask when large.
+
+    Examples
+    --------
+    >>> b = VertexSetBuilder(10)
+    >>> b.add(np.array([3, 1, 3])); b.add(np.array([7]))
+    >>> b.frontier().ids().tolist()
+    [1, 3, 7]
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._ids: list[np.ndarray] = []
+        self._count = 0
+        self._mask: np.ndarray | None = None
+
+    def add(self, ids: np.ndarray) -> None:
+        if ids.size == 0:
+            return
+        if self._mask is not None:
+            self._mask[ids] = True
+            return
+        self._ids.append(ids)
+        self._count += ids.size
+        if self._count > self.size * DENSE_FRACTION:
+            self._mask = np.zeros(self.size, dtype=bool)
+            for chunk in self._ids:
+                self._mask[chunk] = True
+            self._ids = []
+
+    def add_frontier(self, f: Frontier) -> None:
+        if f.count == 0:
+            return
+        if f.dense:
+            if self._mask is None:
+                self._mask = np.zeros(self.size, dtype=bool)
+                for chunk in self._ids:
+                    self._mask[chunk] = True
+                self._ids = []
+            self._mask[: f.size] |= f.mask()
+        else:
+            self.add(f.ids())
+
+    def frontier(self) -> Frontier:
+        if self._mask is not None:
+            return Frontier.of_mask(self._mask)
+        if not self._ids:
+            return Frontier.nothing(self.size)
+        return Frontier.of_ids(self.size, self._ids[0] if len(self._ids) == 1 else np.concatenate(self._ids))
+
+
+class GASStep:
+    """GAS steps over batches of the parts one worker holds.
+
+    Parameters
+    ----------
+    program : VertexProgram
+    parts : list of Part
+        The parts this worker holds.
+    part_owner : ndarray
+        Worker rank of every part (length P).
+    backend : Backend
+    num_vertices : int
+    aggregators : sequence of Aggregator
+    chunk_bytes : int
+        Memory bound for one chunk of gathered values.
+    debug : bool
+        Send vertex numbers with every message and compare replicas.
+    """
+
+    def __init__(
+        self,
+        program: VertexProgram,
+        parts: list[Part],
+        part_owner: np.ndarray,
+        backend: Backend,
+        num_vertices: int,
+        aggregators: tuple[Aggregator, ...],
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        debug: bool = False,
+    ):
+        self.program = program
+        self.parts = {p.index: p for p in parts}
+        self.backend = backend
+        self.n = num_vertices
+        self.aggregators = aggregators
+        self.chunk_bytes = chunk_bytes
+        self.debug = debug
+        self.exchange = Exchange(self.parts, part_owner, backend, debug)
+        self.globals: dict[str, Any] = {}
+        self.globals_view: Mapping[str, Any] = types.MappingProxyType(self.globals)
+        self.step = 0
+        self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
+        self._map_shapes: dict[str, tuple[int, ...]] = {}
+        self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
+
+    # ================================================================ step
+    def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], int]:
+        """One GAS step over ``batch``; returns the masters signalled (per part, a set over
+        its masters) and how many vertices applied."""
+        acc = self.gather(batch)
+        applied = self.apply(batch, acc)
+        scatter = self.sync_values(batch, applied)
+        signals = self.scatter(scatter)
+        if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
+            signals = self.send_signals_to_masters(signals)
+        signalled = {}
+        for p, part in self.parts.items():
+            builder = VertexSetBuilder(part.num_masters)
+            builder.add_frontier(signals[p].below(part.num_masters))
+            builder.add(applied[p].signalled)
+            signalled[p] = builder.frontier()
+        return signalled, sum(a.masters.count for a in applied.values())
+
+    def announce(self, masters: dict[int, Frontier], shared: Any = None) -> tuple[dict[int, Frontier], list[Any]]:
+        """Masters tell their mirrors which of them are in ``masters``; returns each part's
+        whole set (masters and mirrors) and every worker's ``shared`` value (see :meth:`Exchange.send`)."""
+        outbox = {}
+        for q, part in self.parts.items():
+            for p, shared_list in part.recv.items():
+                outbox[(q, p)] = self.exchange.message(part, shared_list, subset_of(masters[q], shared_list), None)
+        inbox, everyone = self.exchange.send(outbox, shared or (lambda: None))
+        whole = {}
+        for p, part in self.parts.items():
+            if part.num_local == part.num_masters:  # no mirrors
+                whole[p] = masters[p]
+                continue
+            builder = VertexSetBuilder(part.num_local)
+            builder.add_frontier(masters[p])
+            for q, msg in inbox.get(p, ()):
+                builder.add(self.exchange.open(msg, part, part.send[q], "activity -> mirrors", q).local)
+            whole[p] = builder.frontier()
+        return whole, everyone
+
+    # ============================================================== gather
+    def gather(self, batch: dict[int, Frontier]) -> dict[int, np.ndarray | None]:
+        """Local gathers, then partial accumulators folded at the masters.
+
+        ``acc[p]`` has one row per vertex of ``batch[p]`` in id order (its
+        local number when the batch is the whole part).
+        """
+        if self.program.gather_edges is NONE:
+            return {p: None for p in self.parts}
+        acc = {p: self._gather_part(self.parts[p], batch[p]) for p in self.parts}
+        combine = self.program.combine
+        outbox = {}
+        for p, part in self.parts.items():
+            for q, shared in part.send.items():
+                pos = subset_of(batch[p], shared)
+                rows = batch[p].positions(shared if pos is None else shared[pos])
+                outbox[(p, q)] = self.exchange.message(part, shared, pos, acc[p][rows])
+        for q, messages in self.exchange.send(outbox).items():
+            part = self.parts[q]
+            for p, msg in messages:
+                shared = part.recv[p]
+                got = self.exchange.open(msg, part, shared, "partials -> masters", p, subset_of(batch[q], shared))
+                rows = batch[q].positions(got.local)
+                acc[q][rows] = combine(acc[q][rows], got.payload)
+        return acc
+
+    def _gather_part(self, part: Part, batch: Frontier) -> np.ndarray:
+        program = self.program
+        act = None if batch.full else batch.ids()
+        if program.uses_nbr_gather():
+            return self._gather_nbr(part, act, batch.count)
+        shape, dtype = self._gather_value_spec(part)
+        acc = np.full((batch.count, *shape), neutral_element(program.combine, dtype), dtype=dtype)
+        chunk = self._chunk_edges(shape, dtype)
+        for direction in directions(program.gather_edges):
+            for c in self._chunks(part, direction, act, chunk):
+                view = self._edge_view(part, c.edges, c.size, direction, "gather", writable=False)
+                values = call_program(program, "gather", view)
+                fold_chunk(program.combine, acc, c, self._check_gathered(values, c.size, shape, dtype))
+        return acc
+
+    def _gather_nbr(self, part: Part, act: np.ndarray | None, count: int) -> np.ndarray:
+        """The neighbour-only gather: per-vertex values, then SpMV or a segmented fold.
+
+        A small batch evaluates ``gather_nbr`` only on its neighbours, so the
+        step stays O(batch edges) instead of O(part vertices).
+        """
+        program = self.program
+        weights = self._gather_weights(part)
+        op = program.gather_edge_op or np.multiply
+        sparse = act is not None and act.size <= part.num_local * DENSE_FRACTION
+        if sparse:
+            return self._gather_nbr_sparse(part, act, weights, op)
+        x = self._nbr_values(part, None, part.num_local)
+        dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
+        sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
+        if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
+            ptr, nbr, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
+            return spmv(ptr, nbr, data, x, act).astype(dtype, copy=False)
+        acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
+        for direction in directions(program.gather_edges):
+            if sum_product:
+                ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
+                acc += spmv(ptr, nbr, data, x, act)
+                continue
+            nbr_of = part.esrc if direction is IN else part.edst
+            for c in self._chunks(part, direction, act, self._chunk_edges(x.shape[1:], dtype)):
+                values = x[nbr_of[c.edges]]
+                if weights is not None:
+                    values = op(values, _lift(weights[c.edges], values.ndim))
+                fold_chunk(program.combine, acc, c, values)
+        return acc
+
+    def _gather_nbr_sparse(self, part: Part, act: np.ndarray, weights: np.ndarray | None, op: np.ufunc) -> np.ndarray:
+        """``gather_nbr`` over the neighbours of a few vertices only."""
+        program = self.program
+        chunks = [(d, c) for d in directions(program.gather_edges) for c in self._chunks(part, d, act, 1 << 62)]
+        nbrs = [(part.esrc if d is IN else part.edst)[c.edges] for d, c in chunks]
+        uniq, inverse = np.unique(np.concatenate(nbrs) if nbrs else np.zeros(0, dtype=np.intp), return_inverse=True)
+        x = self._nbr_values(part, uniq, uniq.size)
+        dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
+        acc = np.full((act.size, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
+        start = 0
+        for (d, c), nb in zip(chunks, nbrs):
+            values = x[inverse[start : start + nb.size]]
+            start += nb.size
+            if weights is not None:
+                values = op(values, _lift(weights[c.edges], values.ndim))
+            fold_chunk(program.combine, acc, c, values)
+        return acc
+
+    def _nbr_values(self, part: Part, index: np.ndarray | None, count: int) -> np.ndarray:
+        """``program.gather_nbr`` on the local vertices ``index`` (all when None), checked."""
+        program = self.program
+        view = VertexView(
+            (lambda: part.gid) if index is None else (lambda: part.gid[index]),
+            FieldMap(part.vdata, index, count, (program, "gather_nbr"), "vertex", writable=False),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+        x = np.asarray(call_program(program, "gather_nbr", view))
+        if x.ndim == 0 or x.shape[0] != count:
+            raise ProgramError(program, "gather_nbr", f"must return one value per vertex ({count}), got shape {x.shape}")
+        return x
+
+    def _gather_weights(self, part: Part) -> np.ndarray | None:
+        name = self.program.gather_edge_field
+        if not name:
+            return None
+        if name not in part.edata:
+            raise ProgramError(self.program, "gather_edge_field", f"no edge field {name!r}; fields are {sorted(part.edata)}")
+        return part.edata[name]
+
+    def _gather_value_spec(self, part: Part) -> tuple[tuple[int, ...], np.dtype]:
+        """Shape and dtype of one gathered value, from a call on an empty batch.
+
+        Every part must fold values of one shape, including parts with no
+        edges to gather, so the shape is learnt the same way on every part.
+        """
+        if self._gather_spec is None:
+            empty = np.zeros(0, dtype=np.intp)
+            view = self._edge_view(part, empty, 0, IN, "gather", writable=False)
+            probe = np.asarray(probe_empty(self.program, "gather", view, "edges"))
+            if probe.ndim == 0 or probe.shape[0] != 0:
+                raise ProgramError(
+                    self.program, "gather", f"must return one value per edge; for 0 edges got shape {probe.shape}"
+                )
+            self._gather_spec = (probe.shape[1:], probe.dtype)
+        return self._gather_spec
+
+    def _check_gathered(self, values: Any, count: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        values = np.asarray(values)
+        if values.shape != (count, *shape):
+            raise ProgramError(
+                self.program, "gather", f"must return shape {(count, *shape)} for {count} edges, got {values.shape}"
+            )
+        if values.dtype != dtype:
+            if not np.can_cast(values.dtype, dtype, casting="same_kind"):
+                raise ProgramError(
+                    self.program, "gather", f"returned dtype {values.dtype}, expected {dtype} (as for an empty batch)"
+                )
+            values = values.astype(dtype)
+        return values
+
+    def _chunk_edges(self, shape: tuple[int, ...], dtype: np.dtype) -> int:
+        per_edge = max(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize, 1)
+        return max(self.chunk_bytes // per_edge, 1024)
+
+    # =============================================================== apply
+    def apply(self, batch: dict[int, Frontier], acc: dict[int, np.ndarray | None]) -> dict[int, Applied]:
+        """Apply on the batch's masters of every part."""
+        return {p: self._apply_part(part, batch[p], acc[p]) for p, part in self.parts.items()}
+
+    def _apply_part(self, part: Part, batch: Frontier, acc: np.ndarray | None) -> Applied:
+        program = self.program
+        M = part.num_masters
+        masters = batch.below(M)
+        k = masters.count
+        if k == 0:
+            return Applied(masters, (), masters, np.zeros(0, dtype=np.intp))
+        # The batch's masters come first in id order (masters are local 0..M-1):
+        # all of them are a slice (views, no copies), or the whole store.
+        if k == M:
+            index = None if M == part.num_local else slice(0, M)
+        else:
+            index = masters.ids()
+        view = VertexView(
+            (lambda: part.gid) if index is None else (lambda: part.gid[index]),
+            FieldMap(part.vdata, index, k, (program, "apply"), "vertex"),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+        part_acc = None
+        if acc is not None:
+            part_acc = acc if acc.shape[0] == k else acc[:k]
+            part_acc.flags.writeable = False
+        ret = self._call_apply(view, part_acc)
+        # Read the returned mask and the signals before storing any field:
+        # either may be (a view of) a field that apply just assigned.
+        scatter = masters
+        if ret is not None:
+            flags = np.asarray(ret)
+            if flags.dtype != bool or flags.shape not in ((), (k,)):
+                raise ProgramError(program, "apply", f"may return None or a bool array of length {k}; got {flags.dtype} {flags.shape}")
+            if flags.ndim == 0:
+                scatter = masters if flags else Frontier.nothing(M)
+            else:
+                scatter = Frontier.of_ids(M, masters.ids()[flags], unique=True)
+        signalled = np.zeros(0, dtype=np.intp)
+        if view.signalled is not None:
+            signalled = masters.ids()[view.signalled]
+        store_fields(part.vdata, index, view.data.written)
+        return Applied(masters, tuple(view.data.written), scatter, signalled)
+
+    def _call_apply(self, view: VertexView, acc: np.ndarray | None) -> Any:
+        """``program.apply``; a shape error caused by a vector gather says so."""
+        try:
+            return call_program(self.program, "apply", view, acc)
+        except ProgramError as exc:
+            text = str(exc).split(": ", 1)[-1]
+            if acc is None or acc.ndim < 2 or not ("shape" in text or "broadcast" in text):
+                raise
+            trailing = acc.shape[1:]
+            hint = (
+                f" (acc has shape {acc.shape} because gather returns values of shape {trailing} per edge, "
+                f"i.e. shape (len(e), {', '.join(map(str, trailing))}); for one number per vertex, "
+                "gather must return shape (len(e),))"
+            )
+            raise ProgramError(self.program, "apply", text + hint) from exc
+
+    def sync_values(self, batch: dict[int, Frontier], applied: dict[int, Applied]) -> dict[int, Frontier]:
+        """Masters send assigned fields and scatter flags to mirrors; returns who scatters, per part."""
+        need_flags = self.program.scatter_edges is not NONE
+        outbox = {}
+        for q, part in self.parts.items():
+            a = applied[q]
+            for p, shared in part.recv.items():
+                pos = subset_of(a.masters, shared)
+                payload = {name: pick(part.vdata[name], shared, pos) for name in a.written}
+                if need_flags:
+                    payload[SCATTER_KEY] = a.scatter.contains(shared if pos is None else shared[pos])
+                outbox[(q, p)] = self.exchange.message(part, shared, pos, payload)
+        scatter = {}
+        inbox = self.exchange.send(outbox)
+        for p, part in self.parts.items():
+            builder = VertexSetBuilder(part.num_local) if need_flags else None
+            if need_flags:
+                builder.add_frontier(applied[p].scatter)
+            for q, msg in inbox.get(p, ()):
+                shared = part.send[q]
+                got = self.exchange.open(msg, part, shared, "values -> mirrors", q, subset_of(batch[p], shared))
+                for name, values in got.payload.items():
+                    if name == SCATTER_KEY:
+                        builder.add(got.local[values])
+                    else:
+                        part.vdata[name][got.local] = values
+            scatter[p] = builder.frontier() if need_flags else Frontier.nothing(part.num_local)
+        return scatter
+
+    # ============================================================= scatter
+    def scatter(self, scatter: dict[int, Frontier]) -> dict[int, Frontier]:
+        """Local scatters over the edges of the vertices in ``scatter``; returns who was signalled."""
+        signals = {}
+        for p, part in self.parts.items():
+            who = scatter[p]
+            builder = VertexSetBuilder(part.num_local)
+            if who.count and self.program.scatter_edges is not NONE:
+                act = None if who.full else who.ids()
+                for direction in directions(self.program.scatter_edges):
+                    nbr_of = part.esrc if direction is IN else part.edst
+                    for c in self._chunks(part, direction, act, self._chunk_edges((), np.dtype(np.float64))):
+                        flags = self._scatter_chunk(part, c, direction)
+                        if flags is not None:
+                            nbrs = nbr_of[c.edges]
+                            builder.add(nbrs[flags] if flags.ndim else nbrs if flags else nbrs[:0])
+            signals[p] = builder.frontier()
+        return signals
+
+    def _scatter_chunk(self, part: Part, c: EdgeChunk, direction: EdgeSet) -> np.ndarray | None:
+        view = self._edge_view(part, c.edges, c.size, direction, "scatter", writable=True)
+        ret = call_program(self.program, "scatter", view)
+        store_fields(part.edata, c.edges, view.data.written)
+        for name in view.data.written:
+            part.edge_field_changed(name)
+        if ret is None:
+            return None
+        flags = np.asarray(ret)
+        if flags.dtype != bool or flags.shape not in ((), (c.size,)):
+            raise ProgramError(
+                self.program, "scatter", f"may return None or a bool array of length {c.size}; got {flags.dtype} {flags.shape}"
+            )
+        return flags
+
+    def send_signals_to_masters(self, signals: dict[int, Frontier]) -> dict[int, Frontier]:
+        """Mirrors' signals are added to their masters'."""
+        outbox = {}
+        for p, part in self.parts.items():
+            for q, shared in part.send.items():
+                outbox[(p, q)] = self.exchange.message(part, shared, _positions_of(signals[p], shared), None)
+        inbox = self.exchange.send(outbox)
+        merged = {}
+        for q, part in self.parts.items():
+            if q not in inbox:
+                merged[q] = signals[q]
+                continue
+            builder = VertexSetBuilder(part.num_local)
+            builder.add_frontier(signals[q])
+            for p, msg in inbox[q]:
+                builder.add(self.exchange.open(msg, part, part.recv[p], "signals -> masters", p).local)
+            merged[q] = builder.frontier()
+        return merged
+
+    def check_replicas(self) -> None:
+        """Debug mode: every mirror's fields must equal its master's (NaN equals NaN)."""
+        outbox = {
+            (q, p): self.exchange.message(part, shared, None, {name: values[shared] for name, values in part.vdata.items()})
+            for q, part in self.parts.items() for p, shared in part.recv.items()
+        }
+        for p, messages in self.exchange.send(outbox).items():
+            part = self.parts[p]
+            for q, msg in messages:
+                got = self.exchange.open(msg, part, part.send[q], "replica check", q, None)
+                for name, values in got.payload.items():
+                    mine = part.vdata[name][got.local]
+                    same = (mine == values) | ((mine != mine) & (values != values))
+                    if not np.all(same):
+                        k = int(np.flatnonzero(~same.reshape(same.shape[0], -1).all(axis=1))[0])
+                        raise EngineError(
+                            f"superstep {self.step}, replica check: field {name!r} of vertex {int(part.gid[got.local[k]])} "
+                            f"is {mine[k]!r} on its mirror in part {p} but {values[k]!r} on its master in part {q}"
+                        )
+
+    # ========================================================= aggregators
+    def run_aggregators(self) -> None:
+        """Run every aggregator now (before the first superstep)."""
+        aggs = list(self.aggregators)
+        self.publish_aggregates(aggs, self.backend.alltoall([self.aggregate_locally(aggs)] * self.backend.size))
+
+    def aggregate_locally(self, aggs: list[Aggregator]) -> list[np.ndarray]:
+        """Each aggregator folded over the masters this worker holds."""
+        partials = []
+        for agg in aggs:
+            shape = self._map_shape(agg)
+            total = None
+            for part in self.parts.values():
+                view = self._master_view(part, part.masters, part.num_masters, agg)
+                values = np.asarray(call_program(agg, "map", view))
+                if values.shape != (part.num_masters, *shape):
+                    raise ProgramError(
+                        f"Aggregator[{agg.name}]", "map",
+                        f"must return one value per vertex, each of the shape it has for an empty batch {shape}: "
+                        f"{(part.num_masters, *shape)} for {part.num_masters} vertices, got {values.shape}",
+                    )
+                folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
+                total = folded if total is None else agg.combine(total, folded)
+            partials.append(np.asarray(total))
+        return partials
+
+    def _map_shape(self, agg: Aggregator) -> tuple[int, ...]:
+        """Trailing shape of ``agg.map``'s values, from a call on an empty batch.
+
+        The rule is one value per vertex with a fixed trailing shape; learning
+        that shape from an empty batch catches a map whose shape follows the
+        batch (``(len(v), len(v))``) on one part as on many.
+        """
+        if agg.name not in self._map_shapes:
+            part = next(iter(self.parts.values()))
+            view = self._master_view(part, np.zeros(0, dtype=np.intp), 0, agg)
+            probe = np.asarray(probe_empty(agg, "map", view, "vertices"))
+            if probe.ndim == 0 or probe.shape[0] != 0:
+                raise ProgramError(
+                    f"Aggregator[{agg.name}]", "map",
+                    f"must return one value per vertex; for 0 vertices got shape {probe.shape}",
+                )
+            self._map_shapes[agg.name] = probe.shape[1:]
+        return self._map_shapes[agg.name]
+
+    def _master_view(self, part: Part, index: Any, count: int, agg: Aggregator) -> VertexView:
+        """A read-only view of some masters of ``part`` for ``agg.map``."""
+        return VertexView(
+            lambda: part.gid[index],
+            FieldMap(part.vdata, index, count, (f"Aggregator[{agg.name}]", "map"), "vertex", writable=False),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+
+    def publish_aggregates(self, aggs: list[Aggregator], per_worker: list[list[np.ndarray]]) -> None:
+        """Fold the workers' partials in rank order (identical everywhere) into globals."""
+        for i, agg in enumerate(aggs):
+            total = per_worker[0][i]
+            for partials in per_worker[1:]:
+                total = agg.combine(total, partials[i])
+            value = total[()] if total.ndim == 0 else total
+            self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
+
+    # ============================================================= helpers
+    def _chunks(self, part: Part, direction: EdgeSet, act: np.ndarray | None, chunk: int) -> list[EdgeChunk]:
+        """The edge chunks of the vertices ``act`` (all: cached, the plan only depends on the part)."""
+        ptr, order = part.csr(direction)
+        if act is not None:
+            return edge_chunks(ptr, order, act, chunk)
+        key = (part.index, direction, chunk)
+        if key not in self._plans:
+            self._plans[key] = edge_chunks(ptr, order, None, chunk)
+        return self._plans[key]
+
+    def _edge_view(self, part: Part, eidx: slice | np.ndarray, size: int, direction: EdgeSet, method: str,
+                   writable: bool) -> EdgeView:
+        """The view a program gets of the edges ``eidx`` (a slice: every array is read as a view)."""
+        src_l, dst_l = part.esrc[eidx], part.edst[eidx]
+        owner = (self.program, method)
+        return EdgeView(
+            lambda: part.gid[src_l],
+            lambda: part.gid[dst_l],
+            FieldMap(part.edata, eidx, size, owner, "edge", writable=writable),
+            FieldMap(part.vdata, src_l, size, owner, "vertex", writable=False),
+            FieldMap(part.vdata, dst_l, size, owner, "vertex", writable=False),
+            direction,
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+
+    def collect(self) -> tuple[dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
+        """Master values and edge fields of every held part, for the driver to assemble."""
+        vertex = {}
+        edge = {}
+        for p, part in self.parts.items():
+            vertex[p], edges = part.results()
+            if edges is not None:
+                edge[p] = edges
+        return vertex, edge
+
+
+def _positions_of(f: Frontier, shared: np.ndarray) -> np.ndarray:
+    """Positions in ``shared`` of the vertices in ``f`` (explicitly, even for all)."""
+    pos = subset_of(f, shared)
+    return np.arange(shared.size, dtype=np.intp) if pos is None else pos
+
+
+def _lift(values: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape per-edge scalars to broadcast against per-edge values of ``ndim`` dims."""
+    return values.reshape(values.shape + (1,) * (ndim - values.ndim)) if values.ndim < ndim else values
+
+
+def store_fields(store: dict[str, np.ndarray], index: Any, written: dict[str, np.ndarray]) -> None:
+    """Write the fields a program assigned into a part's store, in place.
+
+    The program's call has returned, so nothing it read can change under it;
+    the one hazard left is a value that is a view of *another* field stored
+    in the same batch (``v.data["prev"] = v.data["x"]; v.data["x"] = new``
+    in either order): such a value is copied before anything is written.
+    """
+    safe = {}
+    for name, values in written.items():
+        if any(np.may_share_memory(values, store[other]) for other in written if other != name):
+            values = np.array(values)
+        safe[name] = values
+    for name, values in safe.items():
+        store[name][slice(None) if index is None else index] = values
