@@ -173,6 +173,8 @@ def pagerank(
         for name, values in (("personalization", personalization), ("dangling", dangling), ("nstart", nstart))
     }
     program = PageRankProgram(alpha, tol, weight, **vectors)
+    if "max_supersteps" in engine_options:
+        raise TypeError("pagerank takes max_iter (networkx's name for its superstep budget), not max_supersteps")
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and graph.num_vertices:
         raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})", result=result)

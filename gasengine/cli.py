@@ -221,7 +221,8 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", choices=["edgelist", "csv", "tsv", "mtx", "dimacs"],
                    help="file format (default: from the extension)")
     g.add_argument("--columns", metavar="S,D[,W]",
-                   help="0-based columns of source, destination and optional weight (default 0,1)")
+                   help="0-based columns of source, destination and optional weight (default: 0,1,2 if the first "
+                   "data line's third column is a number, else 0,1; .cedge files: 1,2,3)")
     g.add_argument("--header", action="store_true", help="CSV/TSV: skip a header line")
     g.add_argument("--undirected", action="store_true", help="each line is an undirected edge (stored both ways)")
 
@@ -430,27 +431,44 @@ def cmd_info(args: argparse.Namespace) -> int:
 def graph_info(graph: Graph) -> dict[str, Any]:
     """Size, degree statistics, self-loops and duplicate edges of a graph.
 
+    An undirected graph counts its undirected edges (each stored as two
+    arcs) and reports networkx's degree.
+
     Examples
     --------
     >>> graph_info(Graph([0, 0, 1], [1, 1, 1]))["duplicate edges"]
     1
+    >>> graph_info(Graph([0, 0], [1, 1], directed=False))["edges"]
+    '2 undirected (4 arcs stored)'
     """
     n, m = graph.num_vertices, graph.num_edges
-    out_deg, in_deg = graph.out_degree(), graph.in_degree()
-    key = graph.src.astype(np.int64) * max(n, 1) + graph.dst
-    info: dict[str, Any] = {
-        "vertices": n,
-        "edges": m,
-        "self-loops": int(np.count_nonzero(graph.src == graph.dst)),
-        "duplicate edges": int(m - np.unique(key).size),
-        "isolated vertices": int(np.count_nonzero((out_deg + in_deg) == 0)),
-        "out-degree min/mean/max": _stats(out_deg),
-        "in-degree min/mean/max": _stats(in_deg),
-    }
+    info: dict[str, Any] = {"vertices": n, "directed": "yes" if graph.directed else "no"}
+    if graph.directed:
+        info["edges"] = m
+        info["duplicate edges"] = m - _distinct_pairs(graph.src, graph.dst, n)
+    else:
+        edges = graph.num_undirected_edges
+        info["edges"] = f"{edges} undirected ({m} arcs stored)"
+        info["duplicate edges"] = edges - graph.to_undirected().num_undirected_edges
+    info["self-loops"] = int(np.count_nonzero(graph.src == graph.dst))
+    degree = graph.degree()
+    info["isolated vertices"] = int(np.count_nonzero(degree == 0))
+    if graph.directed:
+        info["out-degree min/mean/max"] = _stats(graph.out_degree())
+        info["in-degree min/mean/max"] = _stats(graph.in_degree())
+    else:
+        info["degree min/mean/max"] = _stats(degree)
     for name, values in graph.edge_data.items():
         if values.ndim == 1 and values.dtype.kind in "if":
             info[f"{name} min/mean/max"] = _stats(values)
     return info
+
+
+def _distinct_pairs(src: np.ndarray, dst: np.ndarray, n: int) -> int:
+    """Number of distinct ``(src, dst)`` pairs (one packed key while ``n * n`` fits int64)."""
+    if n <= 3_000_000_000:
+        return int(np.unique(src.astype(np.int64) * max(n, 1) + dst).size)
+    return int(np.unique(np.stack([src, dst], axis=1), axis=0).shape[0])
 
 
 def _stats(values: np.ndarray) -> str:

@@ -209,6 +209,7 @@ class WorkerJob:
     max_supersteps: int | None
     chunk_bytes: int
     report_progress: bool
+    debug: bool = False
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
@@ -226,7 +227,8 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
-        engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active, job.chunk_bytes)
+        engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active,
+                            job.chunk_bytes, job.debug)
         progress = None
         if job.report_progress and job.rank == 0:
             progress = lambda step, count: conn.send(("progress", step, count))  # noqa: E731
@@ -347,6 +349,7 @@ def run_workers(
     max_supersteps: int | None,
     chunk_bytes: int,
     progress: Any = None,
+    debug: bool = False,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
 
@@ -399,6 +402,7 @@ def run_workers(
                         rank, workers, run.prefix, os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
                         part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
+                        debug,
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)

@@ -111,3 +111,8 @@ def test_program_is_usable_directly_with_run():
     r = run(PageRankProgram(tol=1e-10), g, partitions=2, max_supersteps=100)
     assert r.converged and "dangling_mass" in r.aggregates
     assert abs(r.field("rank").sum() - 1) < 1e-9
+
+
+def test_the_budget_is_called_max_iter():
+    with pytest.raises(TypeError, match="pagerank takes max_iter"):
+        pagerank(Graph([0, 1], [1, 0]), max_supersteps=3)
