@@ -341,6 +341,50 @@ def _token_at(buf: np.ndarray, ts: int, n: int, whitespace: bool, delim: int, co
     return p, ts, te
 
 
+@numba.njit(cache=True, inline="always")
+def _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending):
+    """Skip blank, comment and (pending) header lines, starting with the line at ``pos``.
+
+    Returns ``(p, pos, line, header_pending)``: ``p`` is the first byte of the
+    next record (``n`` when the buffer ends first), ``pos`` the start of its
+    line and ``line`` its 1-based number.
+    """
+    while pos < n:
+        line += 1
+        p = pos
+        # leading blanks (but a leading tab is an empty first field in TSV)
+        while p < n and _is_blank(buf[p]) and (whitespace or buf[p] != delim):
+            p += 1
+        if p >= n:
+            break
+        c = buf[p]
+        is_comment = comment != 0 and c == comment
+        if c == 10 or is_comment or header_pending:
+            if c != 10 and not is_comment:
+                header_pending = False
+            while p < n and buf[p] != 10:
+                p += 1
+            pos = p + 1
+            continue
+        return p, pos, line, header_pending
+    return n, pos, line, header_pending
+
+
+@numba.njit(cache=True, inline="always")
+def _next_token(buf, p, n, whitespace, delim, comment):
+    """Move from the end of a token to the next one of the record: ``(p, more)``;
+    ``more`` is False at the end of the line or at a comment."""
+    if whitespace:
+        while p < n and _is_blank(buf[p]):
+            p += 1
+        return p, not (p >= n or buf[p] == 10 or (comment != 0 and buf[p] == comment))
+    while p < n and _is_blank(buf[p]) and buf[p] != delim:
+        p += 1
+    if p < n and buf[p] == delim:
+        return p + 1, True
+    return p, False
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(
     buf, start, line0, whitespace, delim, comment, tag, skip_header,
@@ -377,23 +421,10 @@ def _scan(
     header_pending = skip_header
     status = _OK
     ts = te = col = 0
-    while pos < n:
-        line += 1
-        p = pos
-        # leading blanks (but a leading tab is an empty first field in TSV)
-        while p < n and _is_blank(buf[p]) and (whitespace or buf[p] != delim):
-            p += 1
+    while True:
+        p, pos, line, header_pending = _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending)
         if p >= n:
             break
-        c = buf[p]
-        is_comment = comment != 0 and c == comment
-        if c == 10 or is_comment or header_pending:
-            if c != 10 and not is_comment:
-                header_pending = False
-            while p < n and buf[p] != 10:
-                p += 1
-            pos = p + 1
-            continue
         col = 0
         while True:
             # one token [ts, te) of column `col`
@@ -466,19 +497,9 @@ def _scan(
             col += 1
             if col >= need:
                 break
-            # move to the next token; stop at the end of the line or a comment
-            if whitespace:
-                while p < n and _is_blank(buf[p]):
-                    p += 1
-                if p >= n or buf[p] == 10 or (comment != 0 and buf[p] == comment):
-                    break
-            else:
-                while p < n and _is_blank(buf[p]) and buf[p] != delim:
-                    p += 1
-                if p < n and buf[p] == delim:
-                    p += 1
-                else:
-                    break
+            p, more = _next_token(buf, p, n, whitespace, delim, comment)
+            if not more:
+                break
         if status != _OK:
             break
         if col < need:
@@ -533,42 +554,19 @@ def _first_record(
     line = 0
     pos = start
     header_pending = skip_header
-    while pos < n:
-        line += 1
-        p = pos
-        while p < n and _is_blank(buf[p]) and (whitespace or buf[p] != delim):
-            p += 1
-        if p >= n:
+    p, pos, line, header_pending = _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending)
+    if p >= n:
+        return 0, 0, ts_out, te_out
+    col = 0
+    while col < max_cols:
+        p, ts, te = _token_at(buf, p, n, whitespace, delim, comment)
+        ts_out[col] = ts
+        te_out[col] = te
+        col += 1
+        p, more = _next_token(buf, p, n, whitespace, delim, comment)
+        if not more:
             break
-        c = buf[p]
-        is_comment = comment != 0 and c == comment
-        if c == 10 or is_comment or header_pending:
-            if c != 10 and not is_comment:
-                header_pending = False
-            while p < n and buf[p] != 10:
-                p += 1
-            pos = p + 1
-            continue
-        col = 0
-        while col < max_cols:
-            p, ts, te = _token_at(buf, p, n, whitespace, delim, comment)
-            ts_out[col] = ts
-            te_out[col] = te
-            col += 1
-            if whitespace:  # the scanner's move to the next token
-                while p < n and _is_blank(buf[p]):
-                    p += 1
-                if p >= n or buf[p] == 10 or (comment != 0 and buf[p] == comment):
-                    break
-            else:
-                while p < n and _is_blank(buf[p]) and buf[p] != delim:
-                    p += 1
-                if p < n and buf[p] == delim:
-                    p += 1
-                else:
-                    break
-        return line, col, ts_out, te_out
-    return 0, 0, ts_out, te_out
+    return line, col, ts_out, te_out
 
 
 # ------------------------------------------------------------------ public API
