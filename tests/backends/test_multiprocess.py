@@ -385,7 +385,8 @@ def test_a_thousand_workers_are_refused_before_any_pipe(clean_run):
     fds = psutil.Process().num_fds()
     with pytest.raises(ValueError, match=r"workers=1000 needs 1002003 file descriptors.*at most \d+ workers"):
         run(Slow(), g, workers=1000)
-    assert psutil.Process().num_fds() == fds
+    # no pipe was opened (other files, numba's cache say, may have closed meanwhile)
+    assert psutil.Process().num_fds() <= fds
 
 
 def test_fifty_runs_leave_nothing_behind():
