@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, Graph, Result, VertexProgram, run
+from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, run
 
 
 class ConnectedComponentsProgram(VertexProgram):
@@ -57,7 +57,8 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
     return_result : bool
         Also return the engine's :class:`~gasengine.Result`.
     **engine_options
-        Passed to :func:`gasengine.run`.
+        Passed to :func:`gasengine.run` (``partitions``, ``workers``,
+        ``max_supersteps``, ...).
 
     Returns
     -------
@@ -65,11 +66,30 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
         For every vertex, the smallest vertex number in its component (map it
         through ``graph.original_ids()`` for the original id).
 
+    Raises
+    ------
+    ConvergenceError
+        If ``max_supersteps`` stopped the run while labels were still
+        spreading ("connected_components did not converge within N
+        supersteps"); its ``result`` holds the unfinished run, whose labels
+        may split a component.
+
     Examples
     --------
     >>> connected_components(Graph([0, 2], [1, 1], num_vertices=4)).tolist()
     [0, 0, 0, 3]
+    >>> try:
+    ...     connected_components(Graph([1, 2], [0, 1]), max_supersteps=1)
+    ... except ConvergenceError as exc:
+    ...     exc.result.field("component").tolist()  # the unfinished labels
+    [0, 0, 1]
     """
     result = run(ConnectedComponentsProgram(), graph, **engine_options)
+    if not result.converged:
+        raise ConvergenceError(
+            f"connected_components did not converge within {result.supersteps} supersteps "
+            "(labels were still spreading)",
+            result=result,
+        )
     labels = result.field("component")
     return (labels, result) if return_result else labels

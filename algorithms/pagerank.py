@@ -153,7 +153,9 @@ def pagerank(
     Raises
     ------
     ConvergenceError
-        If the tolerance is not reached within ``max_iter`` supersteps.
+        If the tolerance is not reached within ``max_iter`` supersteps
+        ("pagerank did not converge within N supersteps"); its ``result``
+        holds the unfinished run (ranks after ``max_iter`` iterations).
 
     Examples
     --------
@@ -171,9 +173,11 @@ def pagerank(
         for name, values in (("personalization", personalization), ("dangling", dangling), ("nstart", nstart))
     }
     program = PageRankProgram(alpha, tol, weight, **vectors)
+    if "max_supersteps" in engine_options:
+        raise TypeError("pagerank takes max_iter (networkx's name for its superstep budget), not max_supersteps")
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and graph.num_vertices:
-        raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})")
+        raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})", result=result)
     ranks = result.field("rank")
     return (ranks, result) if return_result else ranks
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import IN, OUT, Graph, Result, VertexProgram, run
+from gasengine import IN, OUT, ConvergenceError, Graph, Result, VertexProgram, run
 
 from .edge_weights import check_nonnegative_weights
 
@@ -88,19 +88,28 @@ def sssp(
     return_result : bool
         Also return the engine's :class:`~gasengine.Result`.
     **engine_options
-        Passed to :func:`gasengine.run`.
+        Passed to :func:`gasengine.run` (``partitions``, ``workers``,
+        ``max_supersteps``, ...).
 
     Raises
     ------
     ValueError
         If a weight is negative or not finite (naming the edge), or the
         source does not exist.
+    ConvergenceError
+        If ``max_supersteps`` stopped the run while some distance could still
+        shrink ("sssp did not converge within N supersteps"); its ``result``
+        holds the unfinished run, whose distances are upper bounds.
 
     Examples
     --------
     >>> g = Graph([0, 1], [1, 2], edge_data={"weight": [2.0, 3.0]})
     >>> sssp(g, 0).tolist()
     [0.0, 2.0, 5.0]
+    >>> sssp(g, 0, max_supersteps=1)
+    Traceback (most recent call last):
+    ...
+    gasengine.errors.ConvergenceError: sssp did not converge within 1 supersteps (some distances could still shrink)
     """
     if weight is not None:
         if weight not in graph.edge_data:
@@ -116,5 +125,11 @@ def sssp(
     if not 0 <= start < graph.num_vertices:
         raise ValueError(f"source {source!r} is not a vertex of the graph")
     result = run(SSSPProgram(start, weight), graph, active=[start], **engine_options)
+    if not result.converged:
+        raise ConvergenceError(
+            f"sssp did not converge within {result.supersteps} supersteps (some distances could still shrink)",
+            result=result,
+        )
     dist = result.field("dist")
     return (dist, result) if return_result else dist
+

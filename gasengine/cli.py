@@ -1,5 +1,12 @@
 """The ``gasengine`` command: run algorithms, inspect and partition graphs.
 
+Errors a user can cause (a bad file, option or path, an algorithm stopped by
+``--max-supersteps``, a failed write) are one line on stderr,
+``gasengine: error: ...``, with exit status 2; paths given for writing are
+checked before any graph is loaded.  Ctrl-C prints ``gasengine: interrupted``
+and exits with 130; SIGTERM ends a run quietly (143 while workers run: they
+are stopped and their shared memory removed first).
+
 Examples
 --------
     gasengine info --input examples/data/email-Eu-core.txt
@@ -10,6 +17,8 @@ Examples
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,8 +27,30 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GasEngineError
+from .errors import ConvergenceError, GasEngineError, WorkerFailed
 from .graph import Graph
+
+#: Output formats of ``run --output``, by lower-case extension.
+OUTPUT_EXTENSIONS = (".tsv", ".csv", ".npz")
+
+
+class CommandError(Exception):
+    """A mistake on the command line; printed as ``gasengine: error: <message>``."""
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
 
 EPILOG = """\
 Input files: SNAP-style edge lists (whitespace, '#' comments), CSV/TSV, Matrix
@@ -71,11 +102,49 @@ def _run_components(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]
 def _run_sssp(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
     from algorithms import sssp
 
-    source: Any = args.source
+    start = source_vertex(graph, args.source)
+    weight: str | None = "weight"
+    if args.hops:
+        weight = None
+    elif "weight" not in graph.edge_data:
+        # Never count hops silently: a file read without its weight column
+        # would give plausible but wrong distances.
+        print(f"sssp: {args.input} has no edge weights, so distances count hops "
+              "(--hops says so and silences this; --columns S,D,W reads weights from a column)", file=sys.stderr)
+        weight = None
+    return sssp(graph, start, weight=weight, by_id=False, return_result=True, max_supersteps=args.max_supersteps, **opts)
+
+
+def source_vertex(graph: Graph, text: str) -> int:
+    """The vertex number of the ``--source`` id as written in the input file.
+
+    Raises
+    ------
+    CommandError
+        Naming ``--source`` when no vertex of the graph has that id.
+
+    Examples
+    --------
+    >>> g = Graph([0, 1], [1, 2], ids=np.array([10, 20, 30]))
+    >>> source_vertex(g, "20")
+    1
+    >>> source_vertex(g, "abc")
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: --source 'abc' is not a vertex id of the input
+    """
+    key: Any = text
     if graph.ids is None or graph.ids.dtype.kind in "iu":
-        source = int(source)
-    weight = None if args.hops or "weight" not in graph.edge_data else "weight"
-    return sssp(graph, source, weight=weight, return_result=True, max_supersteps=args.max_supersteps, **opts)
+        try:
+            key = int(text)
+        except ValueError:
+            key = None
+    try:
+        if key is not None:
+            return graph.vertex_index(key)
+    except (KeyError, ValueError, OverflowError):
+        pass
+    raise CommandError(f"--source {text!r} is not a vertex id of the input")
 
 
 ALGORITHMS: dict[str, Algorithm] = {
@@ -115,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         _input_options(p)
         _engine_options(p)
         algo.add_options(p)
-        p.add_argument("--output", "-o", help="write 'id<TAB>value' per vertex (.tsv, .csv or .npz by extension)")
-        p.add_argument("--top", type=int, default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
+        p.add_argument("--output", "-o", metavar="PATH",
+                       help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case)")
+        p.add_argument("--top", type=_count(0), default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
         p.set_defaults(handler=cmd_run)
 
     part_p = sub.add_parser(
@@ -126,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         "edge balance, master balance and the bytes one superstep would exchange.",
     )
     _input_options(part_p)
-    part_p.add_argument("--parts", "-P", type=int, required=True, help="number of parts")
+    part_p.add_argument("--parts", "-P", type=_count(1), required=True, help="number of parts")
     part_p.add_argument("--strategy", default="hdrf", metavar="NAME",
                         help="a strategy (%(default)s by default) or 'all' for one row per strategy; "
                         "strategies: " + ", ".join(_strategy_names()))
@@ -134,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     part_p.add_argument("--order", choices=["shuffle", "file"], default="shuffle",
                         help="edge order seen by greedy/hdrf (default: seeded shuffle)")
     part_p.add_argument("--save", metavar="PATH.npz",
-                        help="save the assignment (array 'edge_part') for 'run --partition PATH.npz'")
+                        help="save the assignment (arrays 'edge_part' and 'num_parts', npz format) to exactly PATH, "
+                        "for 'run --partition PATH'")
     part_p.set_defaults(handler=cmd_partition)
 
     info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
@@ -150,7 +221,8 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", choices=["edgelist", "csv", "tsv", "mtx", "dimacs"],
                    help="file format (default: from the extension)")
     g.add_argument("--columns", metavar="S,D[,W]",
-                   help="0-based columns of source, destination and optional weight (default 0,1)")
+                   help="0-based columns of source, destination and optional weight (default: 0,1,2 if the first "
+                   "data line's third column is a number, else 0,1; .cedge files: 1,2,3)")
     g.add_argument("--header", action="store_true", help="CSV/TSV: skip a header line")
     g.add_argument("--undirected", action="store_true", help="each line is an undirected edge (stored both ways)")
 
@@ -163,15 +235,16 @@ def _strategy_names() -> list[str]:
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine")
-    g.add_argument("--workers", "-w", type=int, default=1, metavar="N",
+    g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
                    help="worker processes (default 1; N > 1 uses the multiprocess backend)")
     g.add_argument("--backend", choices=["local", "multiprocess"], help="default: local for 1 worker, else multiprocess")
-    g.add_argument("--partitions", "-P", type=int, default=None, metavar="P",
+    g.add_argument("--partitions", "-P", type=_count(1), default=None, metavar="P",
                    help="number of edge partitions (default: one per worker)")
-    g.add_argument("--partition", default="hdrf", metavar="STRATEGY|FILE.npz",
-                   help="vertex-cut strategy (default hdrf) or an assignment saved by 'gasengine partition --save'; "
+    g.add_argument("--partition", default="hdrf", metavar="STRATEGY|FILE",
+                   help="vertex-cut strategy (default hdrf) or a file saved by 'gasengine partition --save'; "
                    "strategies: " + ", ".join(_strategy_names()))
-    g.add_argument("--max-supersteps", type=int, default=None, metavar="N", help="stop after N supersteps")
+    g.add_argument("--max-supersteps", type=_count(0), default=None, metavar="N",
+                   help="superstep budget (pagerank: default 100); not converging within it is an error")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -182,14 +255,87 @@ def load_input(args: argparse.Namespace) -> Graph:
         try:
             options["columns"] = tuple(int(c) for c in args.columns.split(","))
         except ValueError:
-            raise SystemExit(f"gasengine: --columns takes 2 or 3 comma-separated integers, got {args.columns!r}") from None
+            raise CommandError(f"--columns takes 2 or 3 comma-separated integers, got {args.columns!r}") from None
     if args.header:
         options["header"] = True
+    check_input(args.input)
     return Graph.load(args.input, format=args.format, **options)
+
+
+def check_input(path: str) -> None:
+    """Refuse an input that is not a regular file before reading it.
+
+    Reading a FIFO would block until some other process writes to it, and a
+    directory or device is never a graph file.  Missing and unreadable files
+    are left to the loader, whose errors name them.
+
+    Examples
+    --------
+    >>> check_input("/dev/null")
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: --input /dev/null: not a regular file (a character device)
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode):
+        raise CommandError(f"--input {path}: is a directory, not a graph file")
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+                else "a special file")
+        raise CommandError(f"--input {path}: not a regular file ({kind})")
+
+
+def check_writable(path: str, option: str) -> None:
+    """Refuse, before any work, a path that cannot be written: a missing or read-only folder, a directory.
+
+    Examples
+    --------
+    >>> check_writable("/no/such/folder/out.tsv", "--output")
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: --output /no/such/folder/out.tsv: folder /no/such/folder does not exist
+    """
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise CommandError(f"{option} {path}: folder {folder} {what}")
+    if os.path.isdir(path):
+        raise CommandError(f"{option} {path}: is a directory")
+    # os.access also reports a read-only file system (EROFS) to root
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise CommandError(f"{option} {path}: file is not writable")
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandError(f"{option} {path}: folder {folder} is not writable")
+
+
+def output_format(path: str) -> str:
+    """``"tsv"``, ``"csv"`` or ``"npz"`` from the extension of ``path``, in any case.
+
+    Examples
+    --------
+    >>> output_format("ranks.CSV")
+    'csv'
+    >>> output_format("ranks.json")
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: --output ranks.json: unknown extension '.json'; use .tsv, .csv or .npz
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in OUTPUT_EXTENSIONS:
+        raise CommandError(f"--output {path}: unknown extension {ext!r}; use .tsv, .csv or .npz")
+    return ext[1:]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     algo = ALGORITHMS[args.algorithm]
+    if args.output:  # before loading: a bad path should not cost a whole run
+        check_writable(args.output, "--output")
+        output_format(args.output)
     start = time.perf_counter()
     graph = load_input(args)
     loaded = time.perf_counter() - start
@@ -205,6 +351,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts["progress"] = bar.update_to
     try:
         values, result = algo.call(graph, args, opts)
+    except ConvergenceError as exc:
+        raise CommandError(f"{exc} (raise --max-supersteps)") from exc
     finally:
         if bar is not None:
             bar.close()
@@ -213,7 +361,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.top:
         _print_top(ids, np.asarray(values), algo, args.top)
     if args.output:
-        write_values(args.output, ids, np.asarray(values), algo.field)
+        write_safely(args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output)))
         print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
     return 0
 
@@ -221,6 +369,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_partition(args: argparse.Namespace) -> int:
     from partitioning import partition, report
 
+    if args.save:
+        if args.strategy == "all":
+            raise CommandError("--save needs a single --strategy, not 'all'")
+        check_writable(args.save, "--save")
     graph = load_input(args)
     names = _strategy_names() if args.strategy == "all" else [args.strategy]
     cuts = []
@@ -231,11 +383,42 @@ def cmd_partition(args: argparse.Namespace) -> int:
         print(f"{name}: {time.perf_counter() - start:.2f} s", file=sys.stderr)
     print(report(cuts))
     if args.save:
-        if len(cuts) != 1:
-            raise ValueError("--save needs a single --strategy, not 'all'")
-        np.savez(args.save, edge_part=cuts[0].edge_part)
-        print(f"saved the assignment of {graph.num_edges} edges to {args.save}", file=sys.stderr)
+        cut = cuts[0]
+        # Through a file object: given a name, numpy appends ".npz" unless the
+        # name ends so (case-sensitively), and the path reported would be wrong.
+        # num_parts: trailing parts may hold no edge, so edge_part.max() + 1 can undercount.
+        write_safely(args.save, lambda f: np.savez(f, edge_part=cut.edge_part,
+                                                    num_parts=np.array(cut.num_parts, dtype=np.int64)))
+        print(f"saved the assignment of {graph.num_edges} edges to {cut.num_parts} parts to {args.save}", file=sys.stderr)
     return 0
+
+
+def write_safely(path: str, write: Callable[[Any], None]) -> None:
+    """Open ``path`` for writing and call ``write(file)``; on failure remove a file this call created.
+
+    A file that existed before (or a symlink, say to ``/dev/full``) is left
+    in place.  A failed write becomes a :class:`CommandError` naming the path.
+
+    Examples
+    --------
+    >>> write_safely("/dev/full", lambda f: f.write(b"x" * 100000))
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: cannot write /dev/full: No space left on device
+    """
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "wb") as f:
+            write(f)
+    except BaseException as exc:  # Ctrl-C half-way too: no partial file
+        if not existed:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -248,27 +431,44 @@ def cmd_info(args: argparse.Namespace) -> int:
 def graph_info(graph: Graph) -> dict[str, Any]:
     """Size, degree statistics, self-loops and duplicate edges of a graph.
 
+    An undirected graph counts its undirected edges (each stored as two
+    arcs) and reports networkx's degree.
+
     Examples
     --------
     >>> graph_info(Graph([0, 0, 1], [1, 1, 1]))["duplicate edges"]
     1
+    >>> graph_info(Graph([0, 0], [1, 1], directed=False))["edges"]
+    '2 undirected (4 arcs stored)'
     """
     n, m = graph.num_vertices, graph.num_edges
-    out_deg, in_deg = graph.out_degree(), graph.in_degree()
-    key = graph.src.astype(np.int64) * max(n, 1) + graph.dst
-    info: dict[str, Any] = {
-        "vertices": n,
-        "edges": m,
-        "self-loops": int(np.count_nonzero(graph.src == graph.dst)),
-        "duplicate edges": int(m - np.unique(key).size),
-        "isolated vertices": int(np.count_nonzero((out_deg + in_deg) == 0)),
-        "out-degree min/mean/max": _stats(out_deg),
-        "in-degree min/mean/max": _stats(in_deg),
-    }
+    info: dict[str, Any] = {"vertices": n, "directed": "yes" if graph.directed else "no"}
+    if graph.directed:
+        info["edges"] = m
+        info["duplicate edges"] = m - _distinct_pairs(graph.src, graph.dst, n)
+    else:
+        edges = graph.num_undirected_edges
+        info["edges"] = f"{edges} undirected ({m} arcs stored)"
+        info["duplicate edges"] = edges - graph.to_undirected().num_undirected_edges
+    info["self-loops"] = int(np.count_nonzero(graph.src == graph.dst))
+    degree = graph.degree()
+    info["isolated vertices"] = int(np.count_nonzero(degree == 0))
+    if graph.directed:
+        info["out-degree min/mean/max"] = _stats(graph.out_degree())
+        info["in-degree min/mean/max"] = _stats(graph.in_degree())
+    else:
+        info["degree min/mean/max"] = _stats(degree)
     for name, values in graph.edge_data.items():
         if values.ndim == 1 and values.dtype.kind in "if":
             info[f"{name} min/mean/max"] = _stats(values)
     return info
+
+
+def _distinct_pairs(src: np.ndarray, dst: np.ndarray, n: int) -> int:
+    """Number of distinct ``(src, dst)`` pairs (one packed key while ``n * n`` fits int64)."""
+    if n <= 3_000_000_000:
+        return int(np.unique(src.astype(np.int64) * max(n, 1) + dst).size)
+    return int(np.unique(np.stack([src, dst], axis=1), axis=0).shape[0])
 
 
 def _stats(values: np.ndarray) -> str:
@@ -277,13 +477,22 @@ def _stats(values: np.ndarray) -> str:
     return f"{values.min():g} / {values.mean():.3f} / {values.max():g}"
 
 
-def write_values(path: str, ids: np.ndarray, values: np.ndarray, name: str) -> None:
-    """Write one row per vertex: original id and value (TSV, CSV or NPZ by extension).
+def write_values(out: Any, ids: np.ndarray, values: np.ndarray, name: str, fmt: str = "tsv") -> None:
+    """Write one row per vertex: original id and value, as ``fmt`` (``"tsv"``, ``"csv"`` or ``"npz"``).
 
-    Vector values get one column each (``name_0``, ``name_1``, ...).
+    ``out`` is a path or a binary file.  Vector values get one column each
+    (``name_0``, ``name_1``, ...).
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> write_values(buf, np.array([7, 9]), np.array([0.5, 0.25]), "rank", "csv")
+    >>> buf.getvalue().decode().splitlines()
+    ['id,rank', '7,0.5', '9,0.25']
     """
-    if path.endswith(".npz"):
-        np.savez(path, id=ids, **{name: values})
+    if fmt == "npz":
+        np.savez(out, id=ids, **{name: values})
         return
     import pandas as pd
 
@@ -291,7 +500,7 @@ def write_values(path: str, ids: np.ndarray, values: np.ndarray, name: str) -> N
     cols = [name] if values.ndim == 1 else [f"{name}_{i}" for i in range(flat.shape[1])]
     table = pd.DataFrame(flat, columns=cols)
     table.insert(0, "id", ids)
-    table.to_csv(path, sep="," if path.endswith(".csv") else "\t", index=False, float_format="%.17g")
+    table.to_csv(out, sep="," if fmt == "csv" else "\t", index=False, float_format="%.17g")
 
 
 def _print_top(ids: np.ndarray, values: np.ndarray, algo: Algorithm, k: int) -> None:
@@ -337,14 +546,41 @@ def _progress_bar(args: argparse.Namespace) -> _Bar | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gasengine`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``gasengine`` command; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["info", "--input", "/no/such/file.txt"])  # prints "gasengine: error: ..." on stderr
+    2
+    """
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.handler(args) or 0)
-    except (GasEngineError, ValueError, FileNotFoundError, NotImplementedError) as exc:
-        print(f"gasengine: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("gasengine: interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, GasEngineError, ValueError, OSError, MemoryError, NotImplementedError) as exc:
+        print(f"gasengine: error: {describe(exc)}", file=sys.stderr)
         return 2
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an error: OSErrors as ``path: reason``, worker failures without their traceback.
+
+    Examples
+    --------
+    >>> describe(IsADirectoryError(21, "Is a directory", "data/"))
+    'data/: Is a directory'
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename is not None else exc.strerror
+    if isinstance(exc, MemoryError):
+        return f"out of memory: {exc}" if str(exc) else "out of memory"
+    text = str(exc)
+    if isinstance(exc, WorkerFailed):
+        text = text.split("\n--- worker", 1)[0]  # the worker's traceback is for a debugger, not the terminal
+    return " ".join(text.split("\n")) if text else type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

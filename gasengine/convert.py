@@ -2,14 +2,18 @@
 
 networkx
     Nodes become vertices ``0..n-1`` in ``G.nodes`` order and the node objects
-    are kept in ``Graph.ids``.  An undirected networkx edge is stored in both
-    directions (a self-loop once), so every algorithm sees it from both ends,
-    as networkx's own algorithms do.  Numeric attributes present on *every*
-    node (edge) become vertex (edge) fields; attributes that are missing
-    somewhere, non-numeric, or arrays of unequal shapes are skipped.
+    are kept in ``Graph.ids``.  The graph remembers whether it is directed:
+    an undirected networkx graph gives ``Graph(..., directed=False)``, whose
+    edges are stored in both directions (a self-loop once) so that every
+    algorithm sees them from both ends, and converts back to an undirected
+    networkx graph.  Numeric attributes present on *every* node (edge)
+    become vertex (edge) fields; attributes that are missing somewhere,
+    non-numeric, or arrays of unequal shapes are skipped.
 scipy.sparse
     Entry ``(i, j)`` of a square matrix is an edge ``i -> j``; every stored
-    entry is one edge (explicit zeros and duplicate coordinates included).
+    entry is one edge (explicit zeros and duplicate coordinates included),
+    its value the edge field ``"weight"``, which :func:`to_scipy` reads back
+    by default, so ``to_scipy(from_scipy(A))`` equals ``A``.
 """
 
 from __future__ import annotations
@@ -46,11 +50,13 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
     -------
     Graph
         Vertex ``i`` is ``list(G.nodes)[i]``; ``graph.ids`` holds the nodes
-        (int64 if all are integers, else an object array).  Undirected edges
-        appear as ``u->v`` followed, after all edges, by the ``v->u`` copies
-        (self-loops once).  Vertex/edge fields: every attribute present on all
-        nodes/edges whose values are numbers (or numeric arrays of one shape);
-        other attributes are skipped.
+        (int64 if all are integers, else an object array).
+        ``graph.directed`` is ``G.is_directed()``; an undirected graph is
+        built by ``Graph(..., directed=False)``: its edges appear as ``u->v``
+        followed, after all edges, by the ``v->u`` copies (self-loops once).
+        Vertex/edge fields: every attribute present on all nodes/edges whose
+        values are numbers (or numeric arrays of one shape); other attributes
+        are skipped.
 
     Examples
     --------
@@ -60,6 +66,8 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
     >>> g = from_networkx(G)
     >>> g.ids.tolist(), g.src.tolist(), g.dst.tolist(), g.edge_data["weight"].tolist()
     (['a', 'b'], [0, 1], [1, 0], [2.0, 2.0])
+    >>> g.directed, g.num_undirected_edges
+    (False, 1)
     """
     nodes = list(G.nodes)
     index = {node: i for i, node in enumerate(nodes)}
@@ -81,10 +89,7 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
             )
         except (TypeError, ValueError) as exc:
             raise GraphFormatError(f"edge attribute {weight!r} must be a number: {exc}") from exc
-    if not G.is_directed():
-        back = np.flatnonzero(src != dst)
-        src, dst = np.concatenate([src, dst[back]]), np.concatenate([dst, src[back]])
-        edge_data = {k: np.concatenate([v, v[back]]) for k, v in edge_data.items()}
+    # an undirected graph: Graph mirrors every edge (fields copied), as the loader does
     return Graph(
         src,
         dst,
@@ -92,6 +97,7 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
         vertex_data=_common_numeric_fields(node_attrs),
         edge_data=edge_data,
         ids=_id_array(nodes),
+        directed=G.is_directed(),
     )
 
 
@@ -127,19 +133,25 @@ def _common_numeric_fields(
     return fields
 
 
-def to_networkx(graph: Graph, *, directed: bool = True, multigraph: bool | None = None) -> Any:
+def to_networkx(
+    graph: Graph, *, directed: bool | None = None, multigraph: bool | None = None
+) -> Any:
     """Build a networkx graph with the original ids as nodes.
 
     Parameters
     ----------
     graph : Graph
         The graph.
-    directed : bool
-        ``True``: a DiGraph/MultiDiGraph with one edge per stored edge.
+    directed : bool, optional
+        Default: ``graph.directed``, so an undirected networkx graph comes
+        back undirected with the same edges and attributes.
+        ``True``: a DiGraph/MultiDiGraph with one edge per stored arc (for an
+        undirected graph, both arcs of every edge, as ``G.to_directed()``).
         ``False``: a Graph/MultiGraph in which ``u->v`` and ``v->u`` collapse:
-        the k-th ``u->v`` edge and the k-th ``v->u`` edge are one undirected
-        edge (so a graph from an undirected networkx graph comes back as it
-        was), carrying the fields of whichever comes first in edge order.
+        the k-th ``u->v`` arc and the k-th ``v->u`` arc are one undirected
+        edge, carrying the fields of whichever comes first in edge order (for
+        an undirected graph: the edge as given); a one-way arc of a directed
+        graph becomes an undirected edge too.
     multigraph : bool, optional
         Default: a multigraph only if there are parallel edges (after
         collapsing, when undirected).  ``False`` with parallel edges keeps the
@@ -154,11 +166,19 @@ def to_networkx(graph: Graph, *, directed: bool = True, multigraph: bool | None 
     Examples
     --------
     >>> g = Graph([0, 1, 1], [1, 0, 2], edge_data={"w": [1.0, 1.0, 3.0]}, ids=[10, 20, 30])
+    >>> type(to_networkx(g)).__name__
+    'DiGraph'
     >>> H = to_networkx(g, directed=False)
     >>> type(H).__name__, sorted(H.edges(data="w"))
     ('Graph', [(10, 20, 1.0), (20, 30, 3.0)])
+    >>> u = Graph([0, 1], [1, 2], ids=[10, 20, 30], directed=False)
+    >>> type(to_networkx(u)).__name__, sorted(to_networkx(u).edges())
+    ('Graph', [(10, 20), (20, 30)])
     """
     import networkx as nx
+
+    if directed is None:
+        directed = graph.directed
 
     src = graph.src.astype(np.int64)
     dst = graph.dst.astype(np.int64)
@@ -280,16 +300,24 @@ def from_scipy(matrix: Any, *, weight: str | None = "weight") -> Graph:
     return Graph(np.array(coo.row), np.array(coo.col), num_vertices=n, edge_data=edge_data)
 
 
-def to_scipy(graph: Graph, *, weight: str | None = None, format: str = "csr") -> Any:
+def to_scipy(graph: Graph, *, weight: str | None = "weight", format: str = "csr") -> Any:
     """The ``n x n`` adjacency matrix as a scipy sparse array.
+
+    Entry ``(u, v)`` sums the weights of the ``u -> v`` arcs, as
+    ``networkx.to_scipy_sparse_array(G, weight="weight")`` does; an
+    undirected graph gives a symmetric matrix with each self-loop once.
 
     Parameters
     ----------
     graph : Graph
         The graph.
-    weight : str, optional
-        Edge field to sum over parallel edges; by default entry ``(u, v)`` is
-        the number of ``u -> v`` edges (int64), as in networkx.
+    weight : str or None
+        Edge field to sum over parallel arcs (its dtype is kept).  Default
+        ``"weight"``: that field when the graph has it, else counts (networkx
+        gives a missing weight the value 1), so
+        ``to_scipy(from_scipy(A))`` equals ``A``.  Another name must be an
+        existing field.  ``None``: entry ``(u, v)`` is the number of
+        ``u -> v`` arcs (int64), whatever the fields.
     format : str
         Any scipy sparse format name: ``"csr"``, ``"csc"``, ``"coo"`` (with
         duplicates summed), ``"lil"``, ``"dok"``, ``"bsr"``, ``"dia"``.
@@ -304,8 +332,13 @@ def to_scipy(graph: Graph, *, weight: str | None = None, format: str = "csr") ->
     >>> g = Graph([0, 0, 1], [1, 1, 0], edge_data={"w": [1.0, 2.0, 4.0]})
     >>> to_scipy(g).toarray().tolist(), to_scipy(g, weight="w").toarray().tolist()
     ([[0, 2], [1, 0]], [[0.0, 3.0], [4.0, 0.0]])
+    >>> g.set_edge_field("weight", [0.5, 0.5, 2.0])
+    >>> to_scipy(g).toarray().tolist(), to_scipy(g, weight=None).toarray().tolist()
+    ([[0.0, 1.0], [2.0, 0.0]], [[0, 2], [1, 0]])
     """
     n = graph.num_vertices
+    if weight == "weight" and weight not in graph.edge_data:
+        weight = None  # networkx: a missing weight attribute counts as 1
     if weight is None:
         data = np.ones(graph.num_edges, dtype=np.int64)
     else:

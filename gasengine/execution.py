@@ -143,7 +143,7 @@ def run(
         stats, converged, globals_, vertex_parts, edge_parts = run_workers(
             program, lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate),
             cut.num_parts, start_active, workers,
-            graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress,
+            graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
         )
     else:
         parts = build_parts(graph, cut, vertex_fields, edge_fields)

@@ -7,24 +7,36 @@ takes about half the time of ``pandas.read_csv`` on the same file (see
 ``benchmarks/load.py``); only error messages are built in Python.  Matrix
 Market goes through :func:`scipy.io.mmread`.
 
-Vertex ids in the file are arbitrary integers; by default they are compacted to
-``0..n-1`` in increasing id order and kept in ``Graph.ids``.
+Vertex ids in the file are arbitrary 64-bit integers; by default they are
+compacted to ``0..n-1`` in increasing id order and kept in ``Graph.ids``.  A
+third numeric column is the edge weight unless ``columns`` says otherwise (see
+:func:`load_graph`).
+
+Before reading, the path is checked to be a regular, readable, uncompressed
+file, and every size a header declares (or a large id implies) is checked
+against the memory available (:func:`partitioning.memory.check_fits`), so
+that bad input ends in a clear error rather than a blocked read, a numpy
+traceback or an allocation the machine cannot make.
 """
 
 from __future__ import annotations
 
+import difflib
 import errno
 import math
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 
+from partitioning.memory import InsufficientMemoryError, check_fits
+
 from .errors import GraphFormatError
-from .graph import Graph, index_dtype
+from .graph import Graph, exact_int64, index_dtype
 
 __all__ = ["FORMATS", "EXTENSIONS", "load_graph", "infer_format"]
 
@@ -43,13 +55,16 @@ EXTENSIONS: dict[str, str] = {
     ".gr": "dimacs",
 }
 
-# Ids are parsed into int64; 18 digits always fit, so longer tokens are rejected
-# instead of silently wrapping around.
-_MAX_ID_DIGITS = 18
-_ID_LIMIT = 2**62
+# Ids are parsed into int64: every id in -_ID_MAX.._ID_MAX is accepted (the
+# range is symmetric so that a sign and a magnitude describe every id), and
+# larger ones are rejected instead of silently wrapping around.
+_ID_MAX = 2**63 - 1
+# Up to 18 digits can never overflow int64, so the scanner's fast path takes
+# them without checks; longer tokens go through the overflow-safe _parse_int.
+_FAST_ID_DIGITS = 18
 
 # Status codes returned by the scanner (0 = success).
-_OK, _FEW_COLUMNS, _ID_NOT_NUMBER, _ID_NOT_INTEGER, _ID_TOO_LONG = 0, 1, 2, 3, 4
+_OK, _FEW_COLUMNS, _ID_NOT_NUMBER, _ID_NOT_INTEGER, _ID_TOO_BIG = 0, 1, 2, 3, 4
 _ID_OUT_OF_RANGE, _EMPTY_FIELD, _BAD_TAG, _WEIGHT_NOT_NUMBER, _WEIGHT_NAN = 5, 6, 7, 8, 9
 _TOO_WIDE = 10  # an id does not fit int32: scan again into int64 arrays
 
@@ -78,7 +93,11 @@ def _is_blank(c: int) -> bool:
 
 @numba.njit(cache=True)
 def _parse_int(buf: np.ndarray, ts: int, te: int) -> tuple[int, int]:
-    """(value, status) of an integer token ``buf[ts:te]``; ``1.0`` counts as 1."""
+    """(value, status) of an integer token ``buf[ts:te]``; ``1.0`` counts as 1.
+
+    Magnitudes above ``_ID_MAX`` give ``_ID_TOO_BIG``: the accumulation checks
+    before every step that it cannot overflow (leading zeros are fine).
+    """
     p = ts
     neg = False
     if p < te and (buf[p] == 45 or buf[p] == 43):  # '-' / '+'
@@ -86,8 +105,13 @@ def _parse_int(buf: np.ndarray, ts: int, te: int) -> tuple[int, int]:
         p += 1
     value = 0
     ndigits = 0
+    overflow = False
     while p < te and 48 <= buf[p] <= 57:
-        value = value * 10 + (buf[p] - 48)
+        d = buf[p] - 48
+        if value > (_ID_MAX - d) // 10:
+            overflow = True  # sticky; keep reading to classify the token
+        else:
+            value = value * 10 + d
         ndigits += 1
         p += 1
     if p < te and buf[p] == 46:  # '.': accept only an all-zero fraction
@@ -97,8 +121,8 @@ def _parse_int(buf: np.ndarray, ts: int, te: int) -> tuple[int, int]:
         if q == te and (ndigits > 0 or q > p + 1):
             p = te
     if p == te and ndigits > 0:
-        if ndigits > _MAX_ID_DIGITS:
-            return 0, _ID_TOO_LONG
+        if overflow:
+            return 0, _ID_TOO_BIG
         return (-value if neg else value), _OK
     # Tell "1.5" / "2e3" (a number, but not an integer) from "abc".
     has_digit = ndigits > 0
@@ -317,41 +341,14 @@ def _token_at(buf: np.ndarray, ts: int, n: int, whitespace: bool, delim: int, co
     return p, ts, te
 
 
-@numba.njit(cache=True, nogil=True)
-def _scan(
-    buf, start, line0, whitespace, delim, comment, tag, skip_header,
-    c_src, c_dst, c_w, id_lo, id_hi, out_src, out_dst, out_w,
-):
-    """Parse records from ``buf[start:]`` into the ``out_*`` arrays.
+@numba.njit(cache=True, inline="always")
+def _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending):
+    """Skip blank, comment and (pending) header lines, starting with the line at ``pos``.
 
-    ``comment`` (0 for none) starts a comment anywhere on a line; ``tag``
-    (0 for none) must be the whole first token of every record.  Ids outside
-    ``id_lo..id_hi`` are an error; ids that do not fit the dtype of ``out_src``
-    stop the scan with status ``_TOO_WIDE`` so the caller can retry with int64.
-
-    Returns ``(records, status, line, token_start, token_end, column, min_id,
-    max_id, slow_records, slow_starts, slow_ends)``; on a bad line ``status``
-    is non-zero, ``line`` is its 1-based number and the token (or, for too few
-    columns, the line) is ``buf[token_start:token_end]``.  Weight tokens that
-    are valid but outside the exact fast path are listed as slow (record
-    number, token bounds) for :func:`_slow_weights`.
+    Returns ``(p, pos, line, header_pending)``: ``p`` is the first byte of the
+    next record (``n`` when the buffer ends first), ``pos`` the start of its
+    line and ``line`` its 1-based number.
     """
-    n = buf.size
-    need = max(c_src, c_dst, c_w) + 1
-    store_lo = max(id_lo, np.iinfo(out_src.dtype).min)
-    store_hi = min(id_hi, np.iinfo(out_src.dtype).max)
-    slow_rec = np.empty(16, np.int64)
-    slow_ts = np.empty(16, np.int64)
-    slow_te = np.empty(16, np.int64)
-    nslow = 0
-    lo = id_hi
-    hi = id_lo
-    rec = 0
-    line = line0
-    pos = start
-    header_pending = skip_header
-    status = _OK
-    ts = te = col = 0
     while pos < n:
         line += 1
         p = pos
@@ -369,6 +366,65 @@ def _scan(
                 p += 1
             pos = p + 1
             continue
+        return p, pos, line, header_pending
+    return n, pos, line, header_pending
+
+
+@numba.njit(cache=True, inline="always")
+def _next_token(buf, p, n, whitespace, delim, comment):
+    """Move from the end of a token to the next one of the record: ``(p, more)``;
+    ``more`` is False at the end of the line or at a comment."""
+    if whitespace:
+        while p < n and _is_blank(buf[p]):
+            p += 1
+        return p, not (p >= n or buf[p] == 10 or (comment != 0 and buf[p] == comment))
+    while p < n and _is_blank(buf[p]) and buf[p] != delim:
+        p += 1
+    if p < n and buf[p] == delim:
+        return p + 1, True
+    return p, False
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(
+    buf, start, line0, whitespace, delim, comment, tag, skip_header,
+    c_src, c_dst, c_w, id_lo, id_hi, out_src, out_dst, out_w,
+):
+    """Parse records from ``buf[start:]`` into the ``out_*`` arrays.
+
+    ``comment`` (0 for none) starts a comment anywhere on a line; ``tag``
+    (0 for none) must be the whole first token of every record.  Ids outside
+    ``id_lo..id_hi`` are an error; ids that do not fit the dtype of ``out_src``
+    stop the scan with status ``_TOO_WIDE`` so the caller can retry with int64.
+
+    Returns ``(records, status, line, token_start, token_end, column, min_id,
+    max_id, max_id_line, slow_records, slow_starts, slow_ends)``; on a bad line ``status``
+    is non-zero, ``line`` is its 1-based number and the token (or, for too few
+    columns, the line) is ``buf[token_start:token_end]``.  Weight tokens that
+    are valid but outside the exact fast path are listed as slow (record
+    number, token bounds) for :func:`_slow_weights`.
+    """
+    n = buf.size
+    need = max(c_src, c_dst, c_w) + 1
+    store_lo = max(id_lo, np.iinfo(out_src.dtype).min)
+    store_hi = min(id_hi, np.iinfo(out_src.dtype).max)
+    slow_rec = np.empty(16, np.int64)
+    slow_ts = np.empty(16, np.int64)
+    slow_te = np.empty(16, np.int64)
+    nslow = 0
+    lo = id_hi
+    hi = id_lo
+    hi_line = 0  # the line holding the largest id (named if it needs too much memory)
+    rec = 0
+    line = line0
+    pos = start
+    header_pending = skip_header
+    status = _OK
+    ts = te = col = 0
+    while True:
+        p, pos, line, header_pending = _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending)
+        if p >= n:
+            break
         col = 0
         while True:
             # one token [ts, te) of column `col`
@@ -379,7 +435,7 @@ def _scan(
                 while p < n and 48 <= buf[p] <= 57:
                     v = v * 10 + (buf[p] - 48)
                     p += 1
-                if p == ts or p - ts > _MAX_ID_DIGITS or (
+                if p == ts or p - ts > _FAST_ID_DIGITS or (
                     p < n and not _ends_token(buf[p], whitespace, delim, comment)
                 ):
                     # anything else: find the token, then the full parser
@@ -403,6 +459,7 @@ def _scan(
                     lo = v
                 if v > hi:
                     hi = v
+                    hi_line = line
             elif col == c_w:
                 # fast path: parse straight from the buffer, one pass
                 w, kind, q = _parse_float(buf, p, n)
@@ -440,19 +497,9 @@ def _scan(
             col += 1
             if col >= need:
                 break
-            # move to the next token; stop at the end of the line or a comment
-            if whitespace:
-                while p < n and _is_blank(buf[p]):
-                    p += 1
-                if p >= n or buf[p] == 10 or (comment != 0 and buf[p] == comment):
-                    break
-            else:
-                while p < n and _is_blank(buf[p]) and buf[p] != delim:
-                    p += 1
-                if p < n and buf[p] == delim:
-                    p += 1
-                else:
-                    break
+            p, more = _next_token(buf, p, n, whitespace, delim, comment)
+            if not more:
+                break
         if status != _OK:
             break
         if col < need:
@@ -463,7 +510,7 @@ def _scan(
         while p < n and buf[p] != 10:  # extra columns are ignored
             p += 1
         pos = p + 1
-    return (rec, status, line, ts, te, col, lo, hi,
+    return (rec, status, line, ts, te, col, lo, hi, hi_line,
             slow_rec[:nslow], slow_ts[:nslow], slow_te[:nslow])
 
 
@@ -487,6 +534,39 @@ def _slow_weights(buf: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray
     raw = _gather_tokens(buf, ts, te, width)
     with np.errstate(over="ignore"):  # "1e999" is inf, as float() says
         return raw.view(f"S{width}").ravel().astype(np.float64)
+
+
+@numba.njit(cache=True)
+def _first_record(
+    buf: np.ndarray, start: int, whitespace: bool, delim: int, comment: int,
+    skip_header: bool, max_cols: int,
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """The first data record of ``buf[start:]``, split as :func:`_scan` splits it.
+
+    Returns ``(line, columns, token_starts, token_ends)`` for at most
+    ``max_cols`` columns; ``line`` is 0 when there is no record.  Only the
+    lines before the record are visited, so the cost does not grow with the
+    file.
+    """
+    n = buf.size
+    ts_out = np.zeros(max_cols, np.int64)
+    te_out = np.zeros(max_cols, np.int64)
+    line = 0
+    pos = start
+    header_pending = skip_header
+    p, pos, line, header_pending = _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending)
+    if p >= n:
+        return 0, 0, ts_out, te_out
+    col = 0
+    while col < max_cols:
+        p, ts, te = _token_at(buf, p, n, whitespace, delim, comment)
+        ts_out[col] = ts
+        te_out[col] = te
+        col += 1
+        p, more = _next_token(buf, p, n, whitespace, delim, comment)
+        if not more:
+            break
+    return line, col, ts_out, te_out
 
 
 # ------------------------------------------------------------------ public API
@@ -513,7 +593,7 @@ def load_graph(
     path: str | os.PathLike[str],
     format: str | None = None,
     *,
-    columns: tuple[int, ...] = (0, 1),
+    columns: tuple[int, ...] | None = None,
     comment: str = "#",
     header: bool = False,
     undirected: bool = False,
@@ -524,7 +604,7 @@ def load_graph(
     Parameters
     ----------
     path : str or path-like
-        The file to read.
+        The file to read: a regular, readable, uncompressed file.
     format : {"edgelist", "csv", "tsv", "mtx", "dimacs"}, optional
         ``edgelist``: whitespace-separated columns (tabs and/or spaces, SNAP
         style).  ``csv`` / ``tsv``: fields split at every ``,`` / tab,
@@ -538,26 +618,38 @@ def load_graph(
         count must match ``m``).  Inferred from the extension when omitted
         (see :data:`EXTENSIONS`).  All text formats accept LF or CRLF line
         endings, a UTF-8 byte-order mark and a missing final newline.
-    columns : tuple of int
+    columns : tuple of int, optional
         ``(src_col, dst_col)`` or ``(src_col, dst_col, weight_col)``, 0-based,
         for edgelist/csv/tsv; the weight becomes the float64 edge field
-        ``"weight"``.  Other columns are ignored.
+        ``"weight"``, and columns not named are ignored.  By default
+        (``None``) the columns are decided from the first data record, as
+        networkx's ``read_weighted_edgelist`` reads ``u v weight`` lines: if
+        it has a third column that is a number, the columns are ``(0, 1, 2)``;
+        otherwise ``(0, 1)`` and any further columns are ignored.  Once a
+        weight column is chosen, every record must have a number there (a
+        missing column, a non-number or NaN is an error naming its line), as
+        with explicit ``columns=(0, 1, 2)``.  A ``.cedge`` file (road network
+        edges ``edge_id src dst length``) defaults the same way to
+        ``(1, 2, 3)`` or ``(1, 2)``.  Pass ``columns=(0, 1)`` to ignore a
+        numeric third column.
     comment : str
         One-character comment marker for edgelist/csv/tsv (``""`` for none).
     header : bool
         Skip the first non-comment line (edgelist/csv/tsv).
     undirected : bool
-        Every line is an undirected edge: store ``u->v`` and ``v->u`` (a
-        self-loop once), with the same edge fields.  The reversed copies follow
-        all the edges as read.
+        Every line is an undirected edge: the result has ``directed=False``
+        and stores ``u->v`` and ``v->u`` (a self-loop once), with the same
+        edge fields; the reversed copies follow all the edges as read (see
+        :class:`~gasengine.graph.Graph`).
     relabel : bool
         ``True``: number the vertices ``0..n-1`` in increasing id order and
-        keep the ids (int64) in ``graph.ids``; ids may be any integers.
-        ``False``: use the ids as vertex numbers (``n = max id + 1``, negative
-        ids are an error, ``graph.ids`` is None).  For ``mtx`` and ``dimacs``,
-        whose files declare ``n`` 1-based vertices, ``True`` keeps all ``n``
-        (isolated ones too) as ``0..n-1`` with ``ids = 1..n``, and ``False``
-        uses the 1-based ids as vertex numbers (vertex 0 is then isolated).
+        keep the ids (int64) in ``graph.ids``; ids may be any integers in
+        ``-(2**63-1)..2**63-1``.  ``False``: use the ids as vertex numbers
+        (``n = max id + 1``, negative ids are an error, ``graph.ids`` is
+        None).  For ``mtx`` and ``dimacs``, whose files declare ``n`` 1-based
+        vertices, ``True`` keeps all ``n`` (isolated ones too) as ``0..n-1``
+        with ``ids = 1..n``, and ``False`` uses the 1-based ids as vertex
+        numbers (vertex 0 is then isolated).
 
     Returns
     -------
@@ -567,9 +659,25 @@ def load_graph(
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a directory.
+    PermissionError
+        If ``path`` cannot be read.
     GraphFormatError
-        For an unknown format or bad content; the message starts with
-        ``path:line:`` naming the first bad line.
+        For a path that is not a regular file (a FIFO, a device: they are
+        never opened, so nothing blocks), compressed or binary content, an
+        unknown format (with a suggestion) or bad content; for bad content
+        the message starts with ``path:line:`` naming the first bad line.
+        Also, before anything is allocated, when the graph would not fit in
+        memory (see :func:`partitioning.memory.check_fits`): a header
+        declaring more vertices or entries than fit (naming the header
+        line), ``relabel=False`` with an id so large that ``n`` vertices do
+        not fit (naming the line of the largest id), or a file larger than
+        the memory available.  The message gives the estimate, and the
+        exception's ``__cause__`` is the
+        :class:`~partitioning.memory.InsufficientMemoryError`.
+    ValueError
+        For bad options (``columns``, ``comment``).
 
     Examples
     --------
@@ -579,31 +687,162 @@ def load_graph(
     >>> g = load_graph(f)
     >>> g.num_vertices, g.num_edges, g.ids.tolist(), g.src.tolist(), g.dst.tolist()
     (3, 2, [10, 20, 30], [0, 1], [1, 2])
+    >>> _ = open(f, "w").write("10 20 0.5\\n20 30 2\\n")
+    >>> load_graph(f).edge_data["weight"].tolist()  # a numeric third column is the weight
+    [0.5, 2.0]
+    >>> load_graph(f, columns=(0, 1)).edge_data
+    {}
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(errno.ENOENT, "no such graph file", path)
+    if format is not None:
+        format = _check_format_name(format, path)
+    size = _check_regular_file(path)
+    _check_not_compressed(path)
     if format is None:
         format = infer_format(path)
-    format = str(format).lower()
-    if format not in FORMATS:
-        raise GraphFormatError(
-            f"unknown format {format!r}; accepted formats: {', '.join(FORMATS)}", path=path
-        )
     if format in ("mtx", "dimacs"):
-        if tuple(columns) != (0, 1):
+        if columns is not None:
             raise ValueError(f"columns= does not apply to {format!r} files: their layout is fixed")
-        records, n = _read_mtx(path) if format == "mtx" else _read_dimacs(path)
+        if format == "mtx":
+            records, n = _read_mtx(path, size, relabel)
+        else:
+            records, n = _read_dimacs(path, size, relabel)
     else:
         delim = {"edgelist": None, "csv": ",", "tsv": "\t"}[format]
-        records = _read_delimited(path, delim, columns, comment, header, relabel)
+        records = _read_delimited(path, size, delim, columns, comment, header, relabel)
         n = None
-    return _build_graph(records, n, undirected, relabel)
+    return _build_graph(path, records, n, undirected, relabel)
+
+
+# ------------------------------------------------------- what the path holds
+# Other spellings a user may try for a format, for the "did you mean" hint.
+_FORMAT_ALIASES: dict[str, str] = {
+    **{fmt: fmt for fmt in FORMATS},
+    **{ext[1:]: fmt for ext, fmt in EXTENSIONS.items()},
+    "snap": "edgelist",
+    "edge_list": "edgelist",
+    "matrixmarket": "mtx",
+    "mm": "mtx",
+    "dimacs9": "dimacs",
+}
+
+
+def _check_format_name(format: str, path: str) -> str:
+    """The lower-cased format name, or a GraphFormatError suggesting the nearest one."""
+    name = str(format).lower()
+    if name in FORMATS:
+        return name
+    close = difflib.get_close_matches(name, list(_FORMAT_ALIASES), n=1, cutoff=0.6)
+    hint = f"did you mean {_FORMAT_ALIASES[close[0]]!r}? " if close else ""
+    raise GraphFormatError(
+        f"unknown format {format!r}; {hint}accepted formats: {', '.join(FORMATS)}", path=path
+    )
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular_file(path: str) -> int:
+    """The size of the regular, readable file ``path``, or a clear error.
+
+    Checked with ``stat`` before anything is opened: opening a FIFO waits
+    for a writer, and reading a device may never end.  The OSErrors carry
+    the path as ``filename`` and the operating system's wording followed by
+    what it means here, so ``f"{exc.filename}: {exc.strerror}"`` reads well.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no such graph file", path) from None
+    except PermissionError:
+        raise PermissionError(
+            errno.EACCES, "Permission denied: cannot reach the graph file", path
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory, not a graph file", path)
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((k for test, k in _NOT_REGULAR if test(info.st_mode)), "not a file")
+        raise GraphFormatError(
+            f"is {kind}, not a regular file; graphs are read from regular files "
+            f"only (save the data to a file first)",
+            path=path,
+        )
+    if not os.access(path, os.R_OK):
+        raise PermissionError(
+            errno.EACCES, "Permission denied: the graph file is not readable", path
+        )
+    return int(info.st_size)
+
+
+# (magic bytes, what the file is, what to do)
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "looks gzip-compressed", "decompress it first (gunzip)"),
+    (b"\xfd7zXZ\x00", "looks xz-compressed", "decompress it first (unxz)"),
+    (b"\x28\xb5\x2f\xfd", "looks zstd-compressed", "decompress it first (unzstd)"),
+    (b"PK\x03\x04", "looks like a zip archive", "extract the graph file first (unzip)"),
+    (b"PK\x05\x06", "looks like an (empty) zip archive", "extract the graph file first"),
+    (b"\xff\xfe", "looks like UTF-16 text", "convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8)"),
+    (b"\xfe\xff", "looks like UTF-16 text", "convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8)"),
+)
+_BZIP2 = re.compile(rb"BZh[1-9](1AY&SY|\x17rE8P\x90)")
+
+
+def _check_not_compressed(path: str) -> None:
+    """A GraphFormatError if the file starts like a compressed file or UTF-16 text."""
+    with open(path, "rb") as f:
+        head = f.read(10)
+    found = next(((what, todo) for magic, what, todo in _MAGIC if head.startswith(magic)), None)
+    if found is None and _BZIP2.match(head):
+        found = ("looks bzip2-compressed", "decompress it first (bunzip2)")
+    if found is not None:
+        what, todo = found
+        raise GraphFormatError(f"{what}; {todo}", path=path)
+
+
+def _is_binary(raw: bytes) -> bool:
+    """Whether bytes cannot come from a UTF-8 text file (a NUL, or invalid UTF-8)."""
+    if b"\0" in raw:
+        return True
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+# ------------------------------------------------------------------- memory
+# A vertex costs at least one 8-byte value as soon as the graph is used (its
+# degree, any vertex field), plus its int64 original id when the loader
+# makes ``ids``; an edge list is bounded by the file, a declared size is not.
+_VERTEX_BYTES = 8
+_ID_BYTES = 8
+# A Matrix Market entry: scipy's row, column and value, then our copies.
+_MTX_ENTRY_BYTES = 40
+
+
+def _refuse_unless_fits(
+    needed: float, what: str, path: str, line: int | None = None, hint: str = ""
+) -> None:
+    """:func:`check_fits`, reported as a GraphFormatError naming the file (and line)."""
+    try:
+        check_fits(needed, what)
+    except InsufficientMemoryError as exc:
+        raise GraphFormatError(f"{exc}{hint}", path=path, line=line) from exc
+
+
+def _vertex_bytes(n: int, with_ids: bool) -> int:
+    return n * (_VERTEX_BYTES + (_ID_BYTES if with_ids else 0))
 
 
 # --------------------------------------------------------------- text formats
-def _read_bytes(path: str) -> tuple[np.ndarray, int]:
+def _read_bytes(path: str, size: int) -> tuple[np.ndarray, int]:
     """The file as a uint8 array and the offset after a UTF-8 byte-order mark."""
+    _refuse_unless_fits(size, f"reading the whole file ({size} bytes)", path)
     buf = np.fromfile(path, dtype=np.uint8)
     start = 3 if buf[:3].tobytes() == b"\xef\xbb\xbf" else 0
     return buf, start
@@ -618,27 +857,58 @@ def _single_byte(value: str | None, name: str) -> int:
     return ord(value)
 
 
+# Extensions whose files lead with other columns: src/dst columns by default.
+_DEFAULT_ENDPOINTS: dict[str, tuple[int, int]] = {".cedge": (1, 2)}  # edge_id src dst length
+
+
 def _read_delimited(
     path: str,
+    size: int,
     delim: str | None,
-    columns: tuple[int, ...],
+    columns: tuple[int, ...] | None,
     comment: str,
     header: bool,
     relabel: bool,
 ) -> _Records:
     """Parse an edgelist/csv/tsv file (``delim=None`` means whitespace)."""
-    columns = tuple(int(c) for c in columns)
-    if len(columns) not in (2, 3) or min(columns) < 0 or len(set(columns)) != len(columns):
-        raise ValueError(
-            f"columns must be 2 or 3 distinct non-negative indices "
-            f"(src, dst[, weight]), got {columns}"
-        )
-    id_lo = 0 if not relabel else -_ID_LIMIT
-    buf, start = _read_bytes(path)
+    if columns is not None:
+        columns = tuple(int(c) for c in columns)
+        if len(columns) not in (2, 3) or min(columns) < 0 or len(set(columns)) != len(columns):
+            raise ValueError(
+                f"columns must be 2 or 3 distinct non-negative indices "
+                f"(src, dst[, weight]), got {columns}"
+            )
+    comment_code = _single_byte(comment, "comment")
+    id_lo = 0 if not relabel else -_ID_MAX
+    buf, start = _read_bytes(path, size)
+    inferred_from = 0
+    if columns is None:
+        columns, inferred_from = _default_columns(path, buf, start, delim, comment_code, header)
     return _scan_records(
-        path, buf, start, 0, delim, _single_byte(comment, "comment"), 0,
-        header, columns, id_lo, _ID_LIMIT,
+        path, buf, start, 0, delim, comment_code, 0,
+        header, columns, id_lo, _ID_MAX, inferred_from,
     )
+
+
+def _default_columns(
+    path: str, buf: np.ndarray, start: int, delim: str | None, comment: int, header: bool
+) -> tuple[tuple[int, ...], int]:
+    """Columns when ``columns=None``, and the line they were read from (0: no weight).
+
+    The endpoints are ``(0, 1)`` (``(1, 2)`` for ``.cedge``); the next column
+    is the weight if the first data record has a number there.
+    """
+    endpoints = _DEFAULT_ENDPOINTS.get(Path(path).suffix.lower(), (0, 1))
+    c_w = max(endpoints) + 1
+    whitespace = delim is None
+    line, found, ts, te = _first_record(
+        buf, start, whitespace, 0 if whitespace else ord(delim), comment, header, c_w + 1
+    )
+    if found > c_w and te[c_w] > ts[c_w]:
+        _, kind, end = _parse_float(buf, ts[c_w], te[c_w])
+        if end == te[c_w] and kind != 2:  # a number (NaN included: reported as NaN)
+            return (*endpoints, c_w), line
+    return endpoints, 0
 
 
 class _Records(NamedTuple):
@@ -649,6 +919,7 @@ class _Records(NamedTuple):
     weight: np.ndarray | None
     lo: int
     hi: int
+    hi_line: int = 0  # line of the largest id (text formats)
 
 
 def _scan_records(
@@ -663,14 +934,24 @@ def _scan_records(
     columns: tuple[int, ...],
     id_lo: int,
     id_hi: int,
+    inferred_from: int = 0,
 ) -> _Records:
-    """Run the compiled scanner and turn a failure into a GraphFormatError."""
+    """Run the compiled scanner and turn a failure into a GraphFormatError.
+
+    ``inferred_from`` is the line the weight column was inferred from (0 if
+    the columns were given), for the error messages.
+    """
     cap = _count_lines(buf, start)
     c_w = columns[2] if len(columns) == 3 else -1
-    out_w = np.empty(cap if c_w >= 0 else 0, np.float64)
+    weight_bytes = 8 if c_w >= 0 else 0
     whitespace = delim is None
     # int32 first: half the memory to fill, and it is what Graph stores anyway
     for dtype in (np.int32, np.int64):
+        _refuse_unless_fits(
+            cap * (2 * np.dtype(dtype).itemsize + weight_bytes),
+            f"the edge arrays for up to {cap} lines", path,
+        )
+        out_w = np.empty(cap if c_w >= 0 else 0, np.float64)
         out_src = np.empty(cap, dtype)
         out_dst = np.empty(cap, dtype)
         result = _scan(
@@ -679,15 +960,18 @@ def _scan_records(
         )
         if result[1] != _TOO_WIDE:
             break
-    rec, status, line, ts, te, col, lo, hi, slow_rec, slow_ts, slow_te = result
+    rec, status, line, ts, te, col, lo, hi, hi_line, slow_rec, slow_ts, slow_te = result
     if status != _OK:
-        raise _scan_error(path, buf, status, line, ts, te, col, columns, rec, header, id_lo, id_hi)
+        raise _scan_error(
+            path, buf, status, line, ts, te, col, columns, rec, header, id_lo, id_hi,
+            inferred_from,
+        )
     weight = None
     if c_w >= 0:
         weight = out_w[:rec]
         if slow_rec.size:
             weight[slow_rec] = _slow_weights(buf, slow_ts, slow_te)
-    return _Records(out_src[:rec], out_dst[:rec], weight, int(lo), int(hi))
+    return _Records(out_src[:rec], out_dst[:rec], weight, int(lo), int(hi), int(hi_line))
 
 
 def _scan_error(
@@ -703,28 +987,45 @@ def _scan_error(
     header: bool,
     id_lo: int,
     id_hi: int,
+    inferred_from: int = 0,
 ) -> GraphFormatError:
     """Describe the scanner's failure in words (error path only)."""
-    token = buf[ts:te].tobytes().decode("utf-8", "replace")
+    raw = buf[ts:te].tobytes()
+    if _is_binary(raw):
+        # whatever the scanner tripped on, the cause is that this is no text file
+        reason = "NUL bytes" if b"\0" in raw else "bytes that are not UTF-8 text"
+        return GraphFormatError(
+            f"binary data, not a text graph file: {raw[:40]!r} holds {reason}",
+            path=path, line=line,
+        )
+    token = raw.decode("utf-8")
+    weight_col = columns[2] if len(columns) == 3 else -1
+    inferred = ""
+    if inferred_from:
+        inferred = (
+            f" (the weight column {weight_col} was inferred from line {inferred_from}, "
+            f"which has a number there; pass columns={tuple(columns[:2])} to ignore it)"
+        )
     if status == _FEW_COLUMNS:
         need = max(columns) + 1
         text = token.rstrip("\r")
+        hint = inferred if col == weight_col else ""  # only the weight is missing
         return GraphFormatError(
             f"expected at least {need} columns (columns={tuple(columns)}), "
-            f"found {col}: {text[:80]!r}",
+            f"found {col}: {text[:80]!r}{hint}",
             path=path, line=line,
         )
-    what = "weight" if len(columns) == 3 and col == columns[2] else "vertex id"
+    what = "weight" if col == weight_col else "vertex id"
     where = f"{what} {token[:40]!r} in column {col}"
     if status == _ID_NOT_NUMBER:
         hint = ""
-        if rec == 0 and not header:
-            hint = " (if the first line is a header, pass header=True)"
+        if rec == 0 and not header and re.search(r"[^\W\d]", token):
+            hint = " (if the first line is a header, pass header=True)"  # a word: maybe a title
         message = f"{where} is not a number{hint}"
     elif status == _ID_NOT_INTEGER:
         message = f"{where} is not an integer"
-    elif status == _ID_TOO_LONG:
-        message = f"{where} has more than {_MAX_ID_DIGITS} digits"
+    elif status == _ID_TOO_BIG:
+        message = f"{where} does not fit a 64-bit integer (ids must lie in {-_ID_MAX}..{_ID_MAX})"
     elif status == _ID_OUT_OF_RANGE:
         if id_lo == 0:
             message = (
@@ -734,13 +1035,13 @@ def _scan_error(
         else:
             message = f"{where} is outside {id_lo}..{id_hi}"
     elif status == _EMPTY_FIELD:
-        message = f"empty field in column {col}"
+        message = f"empty field in column {col}" + (inferred if col == weight_col else "")
     elif status == _BAD_TAG:
         message = f"expected an arc line 'a u v w', found {token[:40]!r}"
     elif status == _WEIGHT_NOT_NUMBER:
-        message = f"{where} is not a number"
+        message = f"{where} is not a number{inferred}"
     elif status == _WEIGHT_NAN:
-        message = f"{where} is NaN"
+        message = f"{where} is NaN"  # the same with inferred columns: NaN is clearly a weight
     else:  # pragma: no cover - all codes are listed above
         message = f"unreadable line (status {status})"
     return GraphFormatError(message, path=path, line=line)
@@ -750,10 +1051,15 @@ def _scan_error(
 _PROBLEM_LINE = re.compile(rb"p\s+(\S+)\s+(\d+)\s+(\d+)\s*")
 
 
-def _read_dimacs(path: str) -> tuple[_Records, int]:
+def _read_dimacs(path: str, size: int, relabel: bool) -> tuple[_Records, int]:
     """Arcs of a 9th DIMACS shortest-path file (ids 1-based) and ``n``."""
-    buf, start = _read_bytes(path)
+    buf, start = _read_bytes(path, size)
     num_vertices, num_arcs, line0, body = _dimacs_problem_line(path, buf, start)
+    # the arcs are bounded by the file, but n is only a number on that line
+    _refuse_unless_fits(
+        _vertex_bytes(num_vertices + (not relabel), relabel),
+        f"a graph of {num_vertices} vertices (as the problem line declares)", path, line0,
+    )
     records = _scan_records(
         path, buf, body, line0, None, ord("c"), ord("a"), False, (1, 2, 3), 1, num_vertices
     )
@@ -805,26 +1111,27 @@ def _line_end(buf: np.ndarray, pos: int) -> int:
 _MM_LINE = re.compile(r"[Ll]ine\s+(\d+)")
 
 
-def _read_mtx(path: str) -> tuple[_Records, int]:
+def _read_mtx(path: str, size: int, relabel: bool) -> tuple[_Records, int]:
     """Entries of a Matrix Market file as 1-based (row, col, value) and ``n``."""
     import scipy.io
     import scipy.sparse as sp
 
     try:
-        rows, cols, _, _, field, _ = scipy.io.mminfo(path)
-        matrix = scipy.io.mmread(path)
+        rows, cols, entries, layout, field, symmetry = scipy.io.mminfo(path)
     except (ValueError, OSError, IndexError) as exc:
-        match = _MM_LINE.search(str(exc))
-        line = int(match.group(1)) if match else None
-        raise GraphFormatError(
-            f"not a valid Matrix Market file: {exc}", path=path, line=line
-        ) from exc
+        raise _mtx_error(path, exc) from exc
     if rows != cols:
         raise GraphFormatError(
-            f"the matrix is {rows}x{cols}; an adjacency matrix must be square", path=path
+            f"the matrix is {rows}x{cols}; an adjacency matrix must be square",
+            path=path, line=_mtx_size_line(path),
         )
     if field == "complex":
         raise GraphFormatError("complex matrices cannot be read as edge weights", path=path)
+    _check_mtx_sizes(path, size, int(rows), int(entries), layout, symmetry, relabel)
+    try:
+        matrix = scipy.io.mmread(path)
+    except (ValueError, OSError, IndexError) as exc:
+        raise _mtx_error(path, exc) from exc
     coo = sp.coo_array(matrix)  # a dense "array" file keeps only its non-zeros
     weight = None
     if field != "pattern":
@@ -841,11 +1148,60 @@ def _read_mtx(path: str) -> tuple[_Records, int]:
     return _Records(src, dst, weight, 1, int(rows)), int(rows)
 
 
+def _mtx_error(path: str, exc: Exception) -> GraphFormatError:
+    """scipy's complaint about a Matrix Market file, with its line number if it gave one."""
+    match = _MM_LINE.search(str(exc))
+    line = int(match.group(1)) if match else None
+    return GraphFormatError(f"not a valid Matrix Market file: {exc}", path=path, line=line)
+
+
+def _check_mtx_sizes(
+    path: str, size: int, n: int, entries: int, layout: str, symmetry: str, relabel: bool
+) -> None:
+    """Refuse a size line that the file cannot back, or whose graph cannot fit in memory.
+
+    scipy allocates what the size line declares before reading the entries,
+    so both checks must come first.
+    """
+    mirrored = symmetry != "general"  # scipy stores both triangles
+    if layout == "coordinate":
+        stored, shortest = entries, 4  # "1 1\n" (pattern)
+        needed = entries * (2 if mirrored else 1) * _MTX_ENTRY_BYTES
+    else:  # a dense array: scipy builds the whole n x n matrix
+        stored = {"symmetric": n * (n + 1) // 2, "hermitian": n * (n + 1) // 2,
+                  "skew-symmetric": n * (n - 1) // 2}.get(symmetry, n * n)
+        shortest = 2  # "0\n"
+        needed = n * n * (8 + _MTX_ENTRY_BYTES)
+    most = (size + 1) // shortest  # the last line may lack its newline
+    if stored > most:
+        raise GraphFormatError(
+            f"the size line declares {stored} entries, but a file of {size} bytes "
+            f"holds at most {most}",
+            path=path, line=_mtx_size_line(path),
+        )
+    needed += _vertex_bytes(n + (not relabel), relabel)
+    try:
+        check_fits(
+            needed, f"a graph of {n} vertices and {stored} entries (as the size line declares)"
+        )
+    except InsufficientMemoryError as exc:
+        raise GraphFormatError(str(exc), path=path, line=_mtx_size_line(path)) from exc
+
+
+def _mtx_size_line(path: str) -> int | None:
+    """Line number of the size line (the first after the banner and ``%`` comments)."""
+    with open(path, "rb") as f:
+        for number, text in enumerate(f, start=1):
+            if number > 1 and text.strip() and not text.startswith(b"%"):
+                return number
+    return None
+
+
 # ---------------------------------------------------------------- assembly
 def _build_graph(
-    records: _Records, declared_n: int | None, undirected: bool, relabel: bool
+    path: str, records: _Records, declared_n: int | None, undirected: bool, relabel: bool
 ) -> Graph:
-    """Relabel (or not), mirror undirected edges and make the Graph.
+    """Relabel (or not) and make the Graph (which mirrors undirected edges).
 
     ``records.src``/``dst`` belong to the loader, so they are renumbered in place.
     """
@@ -863,20 +1219,17 @@ def _build_graph(
         n = ids.size
     else:
         n = records.hi + 1 if src.size else 0
+        # the ids are vertex numbers: a single large id implies n vertices
+        _refuse_unless_fits(
+            _vertex_bytes(n, False),
+            f"a graph of {n} vertices (relabel=False and the largest id is {records.hi})",
+            path, records.hi_line,
+            hint="; pass relabel=True to number the vertices 0..n-1",
+        )
     edge_data = {} if records.weight is None else {"weight": records.weight}
-    if undirected:
-        src, dst, edge_data = _mirror(src, dst, edge_data)
-    return Graph(src, dst, num_vertices=n, edge_data=edge_data, ids=ids)
-
-
-def _mirror(
-    src: np.ndarray, dst: np.ndarray, edge_data: dict[str, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """Append ``v->u`` for every non-loop ``u->v``, with copied edge fields."""
-    back = np.flatnonzero(src != dst)
-    new_src = np.concatenate([src, dst[back]])
-    new_dst = np.concatenate([dst, src[back]])
-    return new_src, new_dst, {k: np.concatenate([v, v[back]]) for k, v in edge_data.items()}
+    return Graph(
+        src, dst, num_vertices=n, edge_data=edge_data, ids=ids, directed=not undirected
+    )
 
 
 # ----------------------------------------------------------------- relabel
@@ -890,7 +1243,8 @@ def relabel_ids(src: Any, dst: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     Parameters
     ----------
     src, dst : array_like of int
-        Edge endpoints as arbitrary integer ids (not modified).
+        Edge endpoints as arbitrary integer ids (not modified): any integers
+        that int64 represents exactly.
 
     Returns
     -------
@@ -899,15 +1253,22 @@ def relabel_ids(src: Any, dst: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     ids : ndarray of int64
         ``ids[k]`` is the original id of vertex ``k``.
 
+    Raises
+    ------
+    GraphFormatError
+        For a value that is not an integer or does not fit int64 (uint64
+        from ``2**63``, ``1e20``), naming the array and index.
+
     Examples
     --------
     >>> s, d, ids = relabel_ids([7, 3], [3, 42])
     >>> s.tolist(), d.tolist(), ids.tolist()
     ([1, 0], [0, 2], [3, 7, 42])
     """
-    src = np.array(src, dtype=np.int64)  # copies: renumbered in place below
-    dst = np.array(dst, dtype=np.int64)
-    if src.shape != dst.shape or src.ndim != 1:
+    # copies (renumbered in place below); values beyond int64 are an error, not a wrap
+    src = exact_int64(src, "src").astype(np.int64, copy=True)
+    dst = exact_int64(dst, "dst").astype(np.int64, copy=True)
+    if src.shape != dst.shape:
         raise ValueError(f"src and dst must be 1-d of equal length, got {src.shape}, {dst.shape}")
     lo = int(min(src.min(initial=0), dst.min(initial=0)))
     hi = int(max(src.max(initial=0), dst.max(initial=0)))

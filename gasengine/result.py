@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from partitioning.memory import human_bytes
+
 if TYPE_CHECKING:
     from .graph import Graph
 
@@ -87,10 +89,10 @@ class StepTable:
         nbytes = sum(r.bytes_exchanged for r in self.rows)
         between = sum(r.bytes_between_workers for r in self.rows)
         updates = sum(r.updates for r in self.rows)
-        workers = f" ({_human_bytes(between)} between workers)" if between else ""
+        workers = f" ({human_bytes(between)} between workers)" if between else ""
         return (
             f"{len(self.rows)} supersteps, {updates} updates, {total:.3f} s "
-            f"(compute {comp:.3f} s, exchange {exch:.3f} s), {_human_bytes(nbytes)} exchanged{workers}"
+            f"(compute {comp:.3f} s, exchange {exch:.3f} s), {human_bytes(nbytes)} exchanged{workers}"
         )
 
     def __str__(self) -> str:
@@ -172,13 +174,14 @@ class Result:
         """The graph as networkx with the final fields as node and edge attributes."""
         from .graph import Graph
 
-        g = Graph(
+        g = Graph.from_arcs(
             self.graph.src,
             self.graph.dst,
             self.graph.num_vertices,
             vertex_data=self.vertex_data,
             edge_data=self.edge_data,
             ids=self.graph.ids,
+            directed=self.graph.directed,
         )
         return g.to_networkx(**options)
 
@@ -187,11 +190,3 @@ class Result:
             f"Result(engine={self.engine!r}, supersteps={self.supersteps}, converged={self.converged}, "
             f"vertex_fields={sorted(self.vertex_data)}, aggregates={sorted(self.aggregates)})"
         )
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

@@ -1,18 +1,69 @@
-"""The gasengine command: run, info, help, errors."""
+"""The gasengine command: run, info, help, errors, signals.
+
+Exit codes and signals are checked on real ``python -m gasengine``
+subprocesses; messages mostly through ``main`` in this process (faster).
+"""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from gasengine.cli import main
+from gasengine.shm import shm_dir
 from tests.datasets import REPO, data_file
 
 EXAMPLE = str(REPO / "examples" / "data" / "email-Eu-core.txt")
+
+
+def error_line(capsys) -> str:
+    """The one error line main printed on stderr (and that it printed no traceback)."""
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("gasengine: error: ")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+def cli(*args: str, preexec_fn=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m gasengine ARGS`` in a real subprocess."""
+    return subprocess.run([sys.executable, "-m", "gasengine", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, preexec_fn=preexec_fn)
+
+
+def without_root_override() -> None:
+    """In the child before exec: drop root's right to ignore file permissions, so modes apply.
+
+    Takes CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of the bounding set
+    (prctl PR_CAPBSET_DROP); the exec'd Python cannot get them back.  A
+    non-root user has neither, so nothing changes for them.
+    """
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """Exit 2, no traceback, and one error line, the last (progress lines may come before it)."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith("gasengine: error: ")] == lines[-1:], proc.stderr
+    for needle in needles:
+        assert needle in lines[-1]
+    return lines[-1]
 
 
 def test_pagerank_prints_top_vertices_and_writes_tsv(tmp_path, capsys):
@@ -68,13 +119,180 @@ def test_undirected_and_columns_options(capsys):
 
 def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
     assert main(["run", "pagerank", "--input", str(tmp_path / "missing.txt")]) == 2
-    assert "missing.txt" in capsys.readouterr().err
+    assert "missing.txt" in error_line(capsys)
     bad = tmp_path / "bad.txt"
     bad.write_text("1 2\n3 x\n")
     assert main(["info", "--input", str(bad)]) == 2
-    assert "bad.txt:2" in capsys.readouterr().err
+    assert "bad.txt:2" in error_line(capsys)
     assert main(["run", "sssp", "--input", EXAMPLE, "--source", "99999"]) == 2
-    assert "99999" in capsys.readouterr().err
+    assert error_line(capsys) == "gasengine: error: --source '99999' is not a vertex id of the input"
+    assert main(["run", "sssp", "--input", EXAMPLE, "--source", "abc"]) == 2
+    assert error_line(capsys) == "gasengine: error: --source 'abc' is not a vertex id of the input"
+    assert main(["info", "--input", EXAMPLE, "--columns", "0,x"]) == 2
+    assert "--columns" in error_line(capsys)
+
+
+def test_a_directory_as_input(tmp_path, capsys):
+    assert main(["info", "--input", str(tmp_path)]) == 2
+    assert "is a directory" in error_line(capsys)
+
+
+def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "graph.txt"
+    os.mkfifo(fifo)
+    proc = cli("info", "--input", str(fifo), timeout=60)  # reading it would wait for a writer forever
+    assert_one_error_line(proc, "FIFO", str(fifo))
+
+
+def test_unreadable_input_and_unwritable_output_folder(tmp_path):
+    """Real permission errors, also as root (whose file-permission override the child drops)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("1 2\n")
+    secret.chmod(0)
+    proc = cli("info", "--input", str(secret), preexec_fn=without_root_override)
+    assert_one_error_line(proc, f"{secret}: Permission denied")
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    proc = cli("run", "pagerank", "--input", EXAMPLE, "-o", str(locked / "r.tsv"), preexec_fn=without_root_override)
+    assert_one_error_line(proc, "not writable")
+    assert "loaded" not in proc.stderr  # refused before the graph was read
+    assert not (locked / "r.tsv").exists()
+
+
+def test_output_checked_before_loading(tmp_path, capsys):
+    for path, needle in ((tmp_path / "no" / "such" / "r.tsv", "does not exist"),
+                         (tmp_path / "r.json", "use .tsv, .csv or .npz"),
+                         (tmp_path, "is a directory")):
+        assert main(["run", "pagerank", "--input", EXAMPLE, "-o", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "loaded" not in err, err  # nothing was loaded or computed
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_output_extension_in_any_case(tmp_path):
+    out = tmp_path / "r.CSV"
+    assert main(["run", "connected-components", "--input", EXAMPLE, "--top", "0", "-o", str(out)]) == 0
+    table = pd.read_csv(out)  # comma-separated, not the TSV default
+    assert list(table.columns) == ["id", "component"] and len(table) == 1005
+    npz = tmp_path / "r.NPZ"
+    assert main(["run", "connected-components", "--input", EXAMPLE, "--top", "0", "-o", str(npz)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.CSV", "r.NPZ"]  # numpy did not append .npz
+    with np.load(npz) as data:
+        assert data["component"].size == 1005
+
+
+def test_full_disk_is_one_line_and_leaves_the_existing_path(tmp_path, capsys):
+    out = tmp_path / "out.tsv"
+    out.symlink_to("/dev/full")  # every write fails with ENOSPC, for real
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--top", "0", "-o", str(out)]) == 2
+    line = error_line(capsys)
+    assert line == f"gasengine: error: cannot write {out}: No space left on device"
+    assert out.is_symlink()  # it existed before: not ours to remove
+
+
+def test_a_failed_write_removes_the_partial_file(tmp_path):
+    """The file size limit stops the write half-way (EFBIG); the half-written new file is removed."""
+    import resource
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # Python ignores SIGXFSZ: writes fail instead
+
+    out = tmp_path / "ranks.tsv"
+    proc = cli("run", "pagerank", "--input", EXAMPLE, "--top", "0", "-o", str(out), preexec_fn=small_files)
+    assert_one_error_line(proc, f"cannot write {out}: File too large")
+    assert not out.exists()
+
+
+def test_top_must_not_be_negative(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "pagerank", "--input", EXAMPLE, "--top", "-5"])
+    assert info.value.code == 2
+    assert "argument --top: must be at least 0, got -5" in capsys.readouterr().err
+
+
+def test_a_thousand_workers_one_line(tmp_path, capsys):
+    small = tmp_path / "small.txt"
+    small.write_text("".join(f"{i} {(i * 7 + 1) % 50}\n" for i in range(50)))
+    assert main(["run", "connected-components", "--input", str(small), "--workers", "1000"]) == 2
+    line = error_line(capsys)
+    assert "workers=1000" in line and "RLIMIT_NOFILE" in line and "at most" in line
+
+
+@pytest.mark.parametrize("algorithm, extra", [
+    ("sssp", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt"), "--source", "0", "--hops"]),
+    ("connected-components", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
+    ("pagerank", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
+])
+def test_superstep_budget_too_small_is_an_error(algorithm, extra, tmp_path, capsys):
+    out = tmp_path / "out.tsv"
+    assert main(["run", algorithm, *extra, "--max-supersteps", "1", "-o", str(out)]) == 2
+    assert "did not converge within 1 supersteps" in error_line(capsys)
+    assert not out.exists()  # unfinished values are not written as if they were the answer
+
+
+def test_sssp_says_when_it_counts_hops(capsys):
+    assert main(["run", "sssp", "--input", EXAMPLE, "--source", "0", "--top", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "has no edge weights, so distances count hops" in err
+    assert main(["run", "sssp", "--input", EXAMPLE, "--source", "0", "--top", "2", "--hops"]) == 0
+    printed = capsys.readouterr()
+    assert "hops" not in printed.err
+    assert printed.out.splitlines()[1:] == ["0\t0", "1\t1"]  # vertex 0 -> 1 is an edge of the file
+    rome = str(data_file("dimacs9/rome99.gr"))
+    assert main(["run", "sssp", "--input", rome, "--source", "1", "--top", "0"]) == 0
+    assert "hops" not in capsys.readouterr().err  # weighted: nothing to say
+
+
+def running_cli(*args: str) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """A CLI subprocess once its 2 workers run."""
+    proc = subprocess.Popen([sys.executable, "-m", "gasengine", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = psutil.Process(proc.pid)
+    deadline = time.time() + 60
+    while len(driver.children()) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    workers = driver.children()
+    assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else "workers did not start"
+    time.sleep(0.3)  # into the supersteps
+    return proc, workers
+
+
+def test_a_killed_worker_is_one_line():
+    proc, workers = running_cli("run", "pagerank", "--input", EXAMPLE, "--workers", "2", "--tol", "0",
+                                "--max-supersteps", "1000000", "--no-progress", "--top", "0")
+    workers[-1].kill()
+    out, err = proc.communicate(timeout=30)
+    assert_one_error_line(subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
+                          "failed: worker process killed by signal 9")
+    assert not {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}
+
+
+def test_worker_program_errors_print_without_the_worker_traceback():
+    from gasengine.backends.multiprocess import WorkerProgramError
+    from gasengine.cli import describe
+
+    err = WorkerProgramError(1, "Boom", "apply", "RuntimeError: cursed", 'Traceback (most recent call last):\n  File "x"')
+    assert describe(err) == "Boom.apply: RuntimeError: cursed (in worker 1)"
+
+
+@pytest.mark.parametrize("sig, code, last_line", [(signal.SIGINT, 130, "gasengine: interrupted"),
+                                                  (signal.SIGTERM, 143, None)])
+def test_signals_end_the_command_quietly_and_clean_up(sig, code, last_line):
+    proc, workers = running_cli("run", "pagerank", "--input", EXAMPLE, "--workers", "2", "--tol", "0",
+                                "--max-supersteps", "1000000", "--no-progress", "--top", "0")
+    assert {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}  # its parts exist while it runs
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("loaded ")
+    assert lines[1:] == ([last_line] if last_line else [])
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []
+    assert not {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}
 
 
 def test_help_everywhere():
@@ -110,9 +328,33 @@ def test_partition_save_then_run_with_it(tmp_path, capsys):
     assert main(["partition", "--input", EXAMPLE, "-P", "3", "--strategy", "grid", "--save", str(saved)]) == 0
     with np.load(saved) as data:
         assert data["edge_part"].shape == (25571,) and data["edge_part"].max() == 2
+        assert data["num_parts"].dtype == np.int64 and int(data["num_parts"]) == 3
     capsys.readouterr()
     assert main(["run", "connected-components", "--input", EXAMPLE, "--partition", str(saved), "--top", "1"]) == 0
     assert capsys.readouterr().out.startswith("20 groups")
+
+
+def test_partition_save_writes_the_path_it_reports(tmp_path, capsys):
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("0 1\n1 2\n2 0\n")
+    saved = tmp_path / "cut_noext"
+    assert main(["partition", "--input", str(tiny), "-P", "64", "--strategy", "random", "--save", str(saved)]) == 0
+    assert f"to {saved}" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("cut")] == ["cut_noext"]  # no .npz appended
+    with np.load(saved) as data:
+        # three edges leave the last parts empty: only num_parts says there were 64
+        assert data["edge_part"].max() + 1 < 64 and int(data["num_parts"]) == 64
+    assert main(["run", "connected-components", "--input", str(tiny), "--partition", str(saved), "--top", "1"]) == 0
+    assert capsys.readouterr().out.startswith("1 groups")  # the file was read as a cut, not a strategy name
+    assert main(["run", "connected-components", "--input", str(tiny), "--partition", str(saved), "-P", "63"]) == 2
+    assert "64 parts but partitions=63" in error_line(capsys)
+
+
+def test_partition_save_is_checked_before_partitioning(tmp_path, capsys):
+    assert main(["partition", "--input", EXAMPLE, "-P", "2", "--strategy", "all", "--save", str(tmp_path / "c.npz")]) == 2
+    assert "--save needs a single --strategy" in error_line(capsys)
+    assert main(["partition", "--input", EXAMPLE, "-P", "2", "--save", str(tmp_path / "no" / "c.npz")]) == 2
+    assert "does not exist" in error_line(capsys)
 
 
 def test_run_with_workers_prints_worker_traffic(capsys):
@@ -123,6 +365,11 @@ def test_run_with_workers_prints_worker_traffic(capsys):
 
 def test_bad_strategy_and_parts(capsys):
     assert main(["run", "pagerank", "--input", EXAMPLE, "--partition", "bogus", "-P", "2"]) == 2
-    assert "unknown partition strategy 'bogus'" in capsys.readouterr().err
-    assert main(["partition", "--input", EXAMPLE, "--parts", "0"]) == 2
-    assert "num_parts" in capsys.readouterr().err
+    assert "unknown partition strategy 'bogus'" in error_line(capsys)
+    for argv in (["partition", "--input", EXAMPLE, "--parts", "0"],
+                 ["run", "pagerank", "--input", EXAMPLE, "--workers", "0"],
+                 ["run", "pagerank", "--input", EXAMPLE, "--partitions", "-1"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        assert "must be at least 1" in capsys.readouterr().err

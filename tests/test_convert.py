@@ -126,8 +126,8 @@ def test_pagerank_on_undirected_matches_networkx():
     np.testing.assert_allclose(x, [ref[v] for v in g.ids], atol=1e-9)
 
 
-def test_from_networkx_is_fast_enough_shape():
-    # 100k edges go through one list pass; this checks the result, not the time
+def test_from_networkx_of_a_large_graph_keeps_every_edge():
+    # 100k edges go through one list pass (no per-edge graph lookups)
     G = nx.gnm_random_graph(20000, 100000, seed=3, directed=True)
     g = from_networkx(G)
     assert g.num_edges == 100000 and g.src.dtype == np.int32
@@ -280,3 +280,94 @@ def test_scipy_round_trip(n, density, seed, fmt):
     assert B.shape == A.shape and B.format == fmt
     assert (A != B).nnz == 0
     np.testing.assert_array_equal(B.toarray(), A.toarray())
+
+
+# ------------------------------------------------------ faithful round trips
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 25),
+    density=st.floats(0.0, 0.6),
+    seed=st.integers(0, 2**16),
+    dtype=st.sampled_from([np.float64, np.float32, np.int64, np.int32, np.int8, np.uint16, np.complex128]),
+    fmt=st.sampled_from(["csr", "csc", "coo"]),
+)
+def test_from_scipy_to_scipy_is_the_identity(n, density, seed, dtype, fmt):
+    rng = np.random.default_rng(seed)
+    A = sp.random_array((n, n), density=density, rng=rng, format=fmt,
+                        data_sampler=lambda size: rng.integers(1, 100, size)).astype(dtype)
+    B = Graph.from_scipy(A).to_scipy()  # no options: the entries come back as they went in
+    assert B.dtype == A.dtype and B.shape == A.shape
+    np.testing.assert_array_equal(B.toarray(), A.toarray())
+    assert B.nnz == A.nnz
+
+
+def test_round_trip_keeps_explicit_zeros_bools_and_sums_duplicates():
+    A = sp.coo_array((np.array([0.0, 2.5, 1.0, 3.0]), ([0, 1, 1, 2], [0, 2, 2, 1])), shape=(3, 3))
+    B = Graph.from_scipy(A).to_scipy()
+    assert B.nnz == 3 and B[0, 0] == 0.0 and B[1, 2] == 3.5  # a stored zero stays stored
+    M = sp.csr_array(np.array([[False, True], [True, False]]))
+    assert Graph.from_scipy(M).to_scipy().dtype == bool
+
+
+def test_to_scipy_weight_default_none_and_missing():
+    g = Graph([0, 0, 1], [1, 1, 0], edge_data={"weight": np.array([0.5, 0.25, 3.0], np.float32)})
+    assert to_scipy(g).dtype == np.float32 and to_scipy(g)[0, 1] == 0.75
+    counts = to_scipy(g, weight=None)
+    assert counts.dtype == np.int64 and counts.toarray().tolist() == [[0, 2], [1, 0]]
+    unweighted = Graph([0, 0], [1, 1])
+    assert to_scipy(unweighted).toarray().tolist() == [[0, 2], [0, 0]]  # networkx: missing weight = 1
+    with pytest.raises(KeyError, match="'cost'"):
+        to_scipy(unweighted, weight="cost")
+
+
+@pytest.mark.parametrize("directed", [True, False])
+def test_to_scipy_matches_networkx_weighted(directed):
+    G = nx.gnm_random_graph(40, 120, seed=4, directed=directed)
+    G.add_edge(3, 3)
+    G.add_edge(7, 7)
+    rng = np.random.default_rng(1)
+    for u, v, d in G.edges(data=True):
+        d["weight"] = float(rng.uniform(0.5, 5))
+    g = from_networkx(G)
+    assert g.directed is directed
+    ref = nx.to_scipy_sparse_array(G, nodelist=list(G), weight="weight")
+    np.testing.assert_array_equal(to_scipy(g).toarray(), ref.toarray())  # self-loops once, symmetric
+    np.testing.assert_array_equal(
+        to_scipy(g, weight=None).toarray(), nx.to_scipy_sparse_array(G, nodelist=list(G), weight=None).toarray()
+    )
+
+
+@pytest.mark.parametrize("G", ROUND_TRIP, ids=lambda G: f"{type(G).__name__}{len(G)}")
+def test_networkx_round_trip_by_default(G):
+    G = G.copy()
+    for k, (u, v, d) in enumerate(G.edges(data=True)):
+        d.clear()
+        d["weight"] = float(k)
+    for v, d in G.nodes(data=True):
+        d.clear()
+    g = from_networkx(G)
+    assert g.directed == G.is_directed()
+    H = to_networkx(g, multigraph=G.is_multigraph())  # directedness from the graph itself
+    assert same_graph(G, H)
+    assert g.to_networkx(multigraph=G.is_multigraph()).is_directed() == G.is_directed()
+
+
+def test_undirected_graph_round_trip_keeps_attributes_and_self_loops():
+    G = nx.Graph()
+    G.add_edge("a", "b", weight=1.5, hops=1)
+    G.add_edge("b", "b", weight=2.0, hops=2)
+    G.add_edge("c", "a", weight=0.5, hops=3)
+    g = from_networkx(G)
+    assert (g.num_edges, g.num_undirected_edges) == (5, 3)
+    assert g.degree().tolist() == [G.degree(v) for v in G]
+    H = to_networkx(g)
+    assert type(H) is nx.Graph and same_graph(G, H)
+    D = to_networkx(g, directed=True)  # the explicit override: both arcs of every edge
+    assert type(D) is nx.DiGraph and same_graph(G.to_directed(), D)
+
+
+def test_directed_default_and_undirected_override():
+    g = Graph([0, 1], [1, 0], edge_data={"w": [1.0, 2.0]})
+    assert type(to_networkx(g)) is nx.DiGraph
+    H = to_networkx(g, directed=False)
+    assert type(H) is nx.Graph and H.number_of_edges() == 1 and H.edges[0, 1]["w"] == 1.0

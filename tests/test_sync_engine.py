@@ -503,3 +503,25 @@ def test_an_assignment_array_and_partitions_must_agree():
     cut = partition(g, 4, "random")
     with pytest.raises(ValueError, match=r"VertexCut has 4 parts but partitions=3"):
         run(MinLabel(), g, partition=cut, partitions=3)
+
+
+def test_debug_mode_reaches_worker_processes(monkeypatch, tmp_path):
+    # debug=True must reach the workers, not only the environment variable;
+    # forked workers inherit the spy, which leaves a file per check it sees.
+    from gasengine import sync_engine
+
+    monkeypatch.delenv("GASENGINE_DEBUG", raising=False)
+    original = sync_engine.SyncEngine.check_replicas
+
+    def spy(self):
+        (tmp_path / f"rank{self.backend.rank}-step{self.step}").touch()
+        return original(self)
+
+    monkeypatch.setattr(sync_engine.SyncEngine, "check_replicas", spy)
+    g = random_graph(40, 160, seed=4)
+    result = run(MinLabel(), g, workers=2, debug=True)
+    assert {f"rank{r}-step{s}" for r in (0, 1) for s in range(1, result.supersteps + 1)} == {p.name for p in tmp_path.iterdir()}
+    for p in tmp_path.iterdir():
+        p.unlink()
+    run(MinLabel(), g, workers=2)
+    assert not list(tmp_path.iterdir())

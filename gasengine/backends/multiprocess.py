@@ -15,19 +15,31 @@ loop as the local backend, and exchanges through :class:`MultiprocessBackend`:
 * small values (allreduce scalars, signals of tiny graphs) ride inside the note.
 
 The driver waits on the workers' result pipes *and* their process sentinels,
-so a worker that dies is noticed at once; on any failure, on Ctrl-C and on
-success alike it stops every worker and removes every segment of the run.
+so a worker that dies is noticed at once; on any failure, on Ctrl-C, on
+SIGTERM and on success alike it stops every worker and removes every segment
+of the run.  While the driver cleans up, a further Ctrl-C or SIGTERM waits
+until the cleanup is done (see :class:`SignalGuard`).
+
+Errors: a vertex program that raises inside a worker surfaces in the driver
+as :class:`WorkerProgramError` — a :class:`~gasengine.errors.ProgramError`
+whose message starts like the local backend's (``Class.method: ...``) and a
+:class:`~gasengine.errors.WorkerFailed` naming the worker and carrying its
+traceback; a worker that dies or breaks outside the program is a plain
+:class:`~gasengine.errors.WorkerFailed`.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +48,7 @@ import multiprocess as mp
 import numpy as np
 from multiprocess.connection import wait
 
-from ..errors import ProgramError, WorkerFailed
+from ..errors import GasEngineError, ProgramError, WorkerFailed
 from ..parts import Allocate, Part
 from ..shm import (
     ArraySpec,
@@ -58,6 +70,9 @@ INLINE_BYTES = 4096
 NOTE_BYTES = 16384
 #: How often a blocked worker checks that its driver is still alive.
 PARENT_CHECK_SECONDS = 1.0
+#: File descriptors the driver keeps free beyond the pipes it counts: the
+#: selector of ``wait``, files numpy or numba open on the way, a log file.
+SPARE_FDS = 16
 
 
 class MultiprocessBackend(Backend):
@@ -194,6 +209,7 @@ class WorkerJob:
     max_supersteps: int | None
     chunk_bytes: int
     report_progress: bool
+    debug: bool = False
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
@@ -201,6 +217,9 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     from ..sync_engine import SyncEngine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    # A forked worker inherits the driver's SIGTERM handler (SignalGuard); the
+    # driver stops workers with SIGTERM and they should simply end.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent(job.parent_pid)
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
@@ -208,7 +227,8 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
-        engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active, job.chunk_bytes)
+        engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active,
+                            job.chunk_bytes, job.debug)
         progress = None
         if job.report_progress and job.rank == 0:
             progress = lambda step, count: conn.send(("progress", step, count))  # noqa: E731
@@ -217,13 +237,25 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
             publish(part, arrays[part.index])
         conn.send(("done", job.rank, stats, converged, dict(engine.globals) if job.rank == 0 else None))
     except BaseException as exc:  # report everything, including SystemExit
-        kind = "program" if isinstance(exc, ProgramError) else "crash"
+        if isinstance(exc, ProgramError):
+            # the parts the driver needs to rebuild the error as the local backend words it
+            what: Any = (exc.program_name, exc.method, _program_message(exc))
+            kind = "program"
+        else:
+            what, kind = f"{type(exc).__name__}: {exc}", "crash"
         try:
-            conn.send(("error", job.rank, kind, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            conn.send(("error", job.rank, kind, what, traceback.format_exc()))
         except Exception:
             pass
     finally:
         conn.close()
+
+
+def _program_message(exc: ProgramError) -> str:
+    """A ProgramError's message without its ``Class.method: `` prefix."""
+    text = str(exc)
+    prefix = f"{exc.program_name}.{exc.method}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def _wait_to_be_stopped(parent_pid: int) -> None:
@@ -267,10 +299,32 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 class WorkerProgramError(WorkerFailed, ProgramError):
-    """A vertex program raised inside a worker; the message carries its traceback."""
+    """A vertex program raised inside a worker.
 
-    def __init__(self, worker: int, message: str, traceback_text: str):
-        WorkerFailed.__init__(self, worker, message, traceback_text)
+    Both a :class:`~gasengine.errors.ProgramError` (the message starts as the
+    local backend's does, ``Class.method: ...``) and a
+    :class:`~gasengine.errors.WorkerFailed` (``worker`` and
+    ``traceback_text`` say where it happened).
+
+    Examples
+    --------
+    >>> err = WorkerProgramError(1, "Boom", "apply", "RuntimeError: cursed", "Traceback ...")
+    >>> str(err).splitlines()[0]
+    'Boom.apply: RuntimeError: cursed (in worker 1)'
+    >>> isinstance(err, ProgramError) and isinstance(err, WorkerFailed)
+    True
+    """
+
+    def __init__(self, worker: int, program_name: str, method: str, message: str, traceback_text: str = ""):
+        self.worker = worker
+        self.traceback_text = traceback_text
+        self.program_name = program_name
+        self.method = method
+        text = f"{program_name}.{method}: {message} (in worker {worker})"
+        if traceback_text:
+            text += f"\n--- worker {worker} traceback ---\n" + traceback_text.rstrip()
+        # Neither base's constructor: each words the message its own way.
+        GasEngineError.__init__(self, text)
 
 
 def start_method() -> str:
@@ -295,63 +349,244 @@ def run_workers(
     max_supersteps: int | None,
     chunk_bytes: int,
     progress: Any = None,
+    debug: bool = False,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
 
     ``make_parts(allocate)`` builds the parts into memory from ``allocate``
     (:func:`gasengine.parts.iter_parts`); here that memory is one shared
     segment per part, so the driver never holds a private copy of a part.
+
+    Whatever ends the run — success, a failed worker, Ctrl-C or SIGTERM
+    (turned into ``SystemExit(143)`` for the duration of the run, see
+    :class:`SignalGuard`) — every worker is stopped and every segment of the
+    run removed before this returns or raises.
+
+    Raises
+    ------
+    ValueError
+        If the file-descriptor limit cannot hold the pipes ``workers`` need
+        (checked before anything is started).
+    WorkerProgramError
+        If the vertex program raised in a worker.
+    WorkerFailed
+        If a worker died or failed outside the program.
     """
+    check_fd_limit(workers)
     remove_orphaned_segments()  # left by a driver that was killed outright
     ctx = mp.get_context(start_method())
-    prefix = new_run_prefix()
+    run = _RunResources(new_run_prefix())
     part_owner = np.arange(num_parts, dtype=np.int64) % workers
-    procs: list[Any] = []
-    conns: list[Any] = []
-    # one duplex pipe per pair of workers: links[(i, j)] = (i's end, j's end)
-    links = {(i, j): ctx.Pipe(duplex=True) for i in range(workers) for j in range(i + 1, workers)}
     packed: dict[int, tuple[Segment, dict[str, ArraySpec]]] = {}
 
     def allocate(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
         specs, size = layout({**shapes, "active": (shapes["gid"][0], np.dtype(bool))})
-        seg = Segment.create(f"{prefix}part-{index}", size)
+        seg = Segment.create(f"{run.prefix}part-{index}", size)
         packed[index] = (seg, specs)
         return unpack(seg, specs)
 
-    try:
-        for part in make_parts(allocate):
-            unpack(*packed[part.index])["active"][:] = active[part.gid]
-            del part
-        for rank in range(workers):
-            job = WorkerJob(
-                rank, workers, prefix, os.getpid(),
-                {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
-                part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
-            )
-            here, there = ctx.Pipe(duplex=False)
-            peers = {j: link[0] for (i, j), link in links.items() if i == rank}
-            peers.update({i: link[1] for (i, j), link in links.items() if j == rank})
-            proc = ctx.Process(target=worker_main, args=(job, peers, there), name=f"gasengine-worker-{rank}", daemon=True)
-            proc.start()
-            there.close()
-            procs.append(proc)
-            conns.append(here)
-        done = _watch(procs, conns, progress)
-        stats, converged, globals_ = done[0][0], done[0][1], done[0][2]
-        vertex, edge = {}, {}
-        for p, (seg, specs) in packed.items():
-            vertex[p], edges = Part.from_arrays(p, unpack(seg, specs)).results()
-            if edges is not None:
-                edge[p] = edges
-        return stats, converged, globals_, vertex, edge
-    finally:
+    with SignalGuard(run.release) as guard:
+        try:
+            # one duplex pipe per pair of workers: links[(i, j)] = (i's end, j's end)
+            for i in range(workers):
+                for j in range(i + 1, workers):
+                    run.links[(i, j)] = ctx.Pipe(duplex=True)
+            for part in make_parts(allocate):
+                unpack(*packed[part.index])["active"][:] = active[part.gid]
+                del part
+            # A signal raised between fork and run.procs.append would leave a
+            # worker nobody stops: signals wait until every worker is on the list.
+            with guard.deferred():
+                for rank in range(workers):
+                    job = WorkerJob(
+                        rank, workers, run.prefix, os.getpid(),
+                        {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
+                        part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
+                        debug,
+                    )
+                    here, there = ctx.Pipe(duplex=False)
+                    run.conns.append(here)
+                    peers = {j: link[0] for (i, j), link in run.links.items() if i == rank}
+                    peers.update({i: link[1] for (i, j), link in run.links.items() if j == rank})
+                    proc = ctx.Process(target=worker_main, args=(job, peers, there), name=f"gasengine-worker-{rank}", daemon=True)
+                    try:
+                        proc.start()
+                        run.procs.append(proc)
+                    finally:
+                        there.close()
+            done = _watch(run.procs, run.conns, progress)
+            stats, converged, globals_ = done[0][0], done[0][1], done[0][2]
+            vertex, edge = {}, {}
+            for p, (seg, specs) in packed.items():
+                vertex[p], edges = Part.from_arrays(p, unpack(seg, specs)).results()
+                if edges is not None:
+                    edge[p] = edges
+            return stats, converged, globals_, vertex, edge
+        finally:
+            guard.hold()  # a signal from here on waits until the cleanup is done
+            run.release()
+
+
+class _RunResources:
+    """The processes, pipes and segments of one run, released once, in any state."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        self.links: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def release(self) -> None:
+        """Stop every worker, close every pipe, remove every segment; safe to call again."""
+        procs, self.procs = self.procs, []
         _stop(procs)
-        for c in conns:
-            c.close()
-        for link in links.values():
-            for end in link:
+        while self.conns:
+            self.conns.pop().close()
+        while self.links:
+            for end in self.links.popitem()[1]:
                 end.close()
-        remove_segments(prefix)
+        remove_segments(self.prefix)
+
+
+class SignalGuard:
+    """For the duration of a run: SIGTERM unwinds like Ctrl-C, and no signal cuts the cleanup short.
+
+    In the main thread (the only one where Python runs signal handlers),
+    SIGTERM raises ``SystemExit(143)`` (128 + 15, the shell's code for it)
+    and SIGINT ``KeyboardInterrupt``, as usual — unless the program already
+    has its own handler for them, which is left alone.  The first signal
+    switches the guard to *holding* before it raises, as does :meth:`hold`:
+    from then on a signal is only recorded, and re-raised by ``__exit__``
+    once ``cleanup`` has run (a second Ctrl-C during the cleanup would
+    otherwise abort it and leave segments behind).  ``__exit__`` calls
+    ``cleanup`` again, for the case where a signal interrupted the caller's
+    own cleanup before it could call :meth:`hold`; so ``cleanup`` must be
+    safe to call twice.  The previous handlers are restored on exit.
+
+    Examples
+    --------
+    >>> done = []
+    >>> with SignalGuard(lambda: done.append(1)) as guard:
+    ...     guard.hold()
+    >>> done
+    [1]
+    """
+
+    def __init__(self, cleanup: Callable[[], None]):
+        self._cleanup = cleanup
+        self._previous: dict[int, Any] = {}
+        self._holding = False
+        self._pending: int | None = None
+
+    def __enter__(self) -> SignalGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig, default in ((signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler)):
+                if signal.getsignal(sig) is default:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def hold(self) -> None:
+        """From now on, record signals instead of raising them."""
+        self._holding = True
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Record signals while the block runs; raise the first one, if any, once it is done."""
+        if self._holding:
+            yield
+            return
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            if self._pending is not None:
+                signum, self._pending = self._pending, None
+                self._holding = True  # as in _handle: the unwinding this starts runs the cleanup
+                raise _signal_exception(signum)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self._holding:
+            if self._pending is None:
+                self._pending = signum
+            return
+        self._holding = True  # before raising: the unwinding this starts runs the cleanup
+        raise _signal_exception(signum)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._holding = True
+        try:
+            self._cleanup()
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+            self._previous.clear()
+        if self._pending is not None and not isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            # the user asked to stop while we cleaned up: that wins over any result or error
+            raise _signal_exception(self._pending) from exc
+
+
+def _signal_exception(signum: int) -> BaseException:
+    """What a signal raises in the driver: KeyboardInterrupt for SIGINT, else ``SystemExit(128 + signum)``."""
+    if signum == signal.SIGINT:
+        return KeyboardInterrupt()
+    return SystemExit(128 + signum)
+
+
+def pipe_fds(workers: int) -> int:
+    """File descriptors the driver holds at most while starting ``workers`` workers.
+
+    Both ends of one duplex pipe per pair of workers (the driver keeps them
+    until the end), the driver's end of one result pipe per worker and the
+    two descriptors ``multiprocess`` keeps per process (its sentinel pipe);
+    plus, while a worker starts, the worker's end of its result pipe and the
+    two ends ``fork`` closes after it.
+
+    Examples
+    --------
+    >>> pipe_fds(1), pipe_fds(4)
+    (6, 27)
+    """
+    return workers * (workers - 1) + 3 * workers + 3
+
+
+def check_fd_limit(workers: int) -> None:
+    """Raise ValueError if this process's RLIMIT_NOFILE cannot hold the pipes of ``workers`` workers.
+
+    Checked before any pipe exists: past the limit, creating pipes fails
+    half-way with "Too many open files" (the pipes grow with ``workers**2``).
+
+    Examples
+    --------
+    >>> check_fd_limit(2)
+    """
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no such limit to check
+        return
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return
+    free = soft - _open_fds() - SPARE_FDS
+    if pipe_fds(workers) <= free:
+        return
+    # the largest w with pipe_fds(w) = (w + 1)**2 + 2 <= free
+    fit = max(math.isqrt(max(free - 2, 0)) - 1, 0)
+    raise ValueError(
+        f"workers={workers} needs {pipe_fds(workers)} file descriptors for its pipes, but this process may open "
+        f"{soft} (RLIMIT_NOFILE) and already has {_open_fds()} open: the limit allows at most {fit} workers "
+        "(raise it with 'ulimit -n')"
+    )
+
+
+def _open_fds() -> int:
+    """How many file descriptors this process has open (0 where that cannot be listed)."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return max(len(os.listdir(folder)) - 1, 0)  # listing the folder opens one more
+        except OSError:
+            continue
+    return 0
 
 
 def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, tuple]:
@@ -377,10 +612,10 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, tuple
             elif msg[0] == "done":
                 done[rank] = msg[2:]
             else:
-                _, rank, kind, text, tb = msg
+                _, rank, kind, what, tb = msg
                 if kind == "program":
-                    raise WorkerProgramError(rank, text, tb)
-                raise WorkerFailed(rank, text, tb)
+                    raise WorkerProgramError(rank, *what, tb)
+                raise WorkerFailed(rank, what, tb)
     return done
 
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components as scipy_components
 
 from algorithms import connected_components
-from gasengine import Graph
+from gasengine import ConvergenceError, Graph
 from tests.datasets import load, random_graph
 
 
@@ -53,3 +53,13 @@ def test_long_path_needs_diameter_supersteps():
     labels, result = connected_components(g, return_result=True, partitions=3)
     assert labels.tolist() == [0] * n
     assert result.supersteps == n - 1  # label 0 travels one hop per superstep
+
+
+def test_superstep_budget_that_stops_early_raises_with_the_partial_result():
+    n = 10
+    g = Graph(np.arange(1, n), np.arange(0, n - 1))
+    assert connected_components(g, max_supersteps=n - 1).tolist() == [0] * n  # just enough: no error
+    with pytest.raises(ConvergenceError, match=rf"connected_components did not converge within {n - 2} supersteps") as info:
+        connected_components(g, max_supersteps=n - 2)
+    labels = info.value.result.field("component")
+    assert labels[-1] == 1 and labels[:-1].tolist() == [0] * (n - 1)  # label 0 is one hop short of the end

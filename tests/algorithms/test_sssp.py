@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from algorithms import sssp
-from gasengine import Graph
+from gasengine import ConvergenceError, Graph
 from tests.datasets import load, random_graph
 
 
@@ -64,3 +64,11 @@ def test_missing_weight_field_and_bad_source():
         sssp(g, 0)
     with pytest.raises(ValueError, match="source 7 is not a vertex"):
         sssp(g, 7, weight=None)
+
+
+def test_superstep_budget_that_stops_early_raises_with_the_partial_result():
+    path = Graph(np.arange(4), np.arange(1, 5))  # 0 -> 1 -> 2 -> 3 -> 4: five supersteps to settle
+    assert sssp(path, 0, weight=None, max_supersteps=5).tolist() == [0, 1, 2, 3, 4]  # just enough: no error
+    with pytest.raises(ConvergenceError, match=r"sssp did not converge within 4 supersteps") as info:
+        sssp(path, 0, weight=None, max_supersteps=4)
+    assert info.value.result.field("dist").tolist() == [0, 1, 2, 3, np.inf]

@@ -24,8 +24,12 @@ from partitioning import STRATEGIES
 from tests.datasets import REPO, load, random_graph
 
 
-def our_segments() -> set[str]:
-    return {p.name for p in shm_dir().glob("gasengine-*")}
+def our_segments(pid: int | None = None) -> set[str]:
+    """Segments of the driver ``pid`` (default: this test process); other processes' runs are not ours to count.
+
+    Segment names are ``gasengine-<driver pid>-<token>-...``.
+    """
+    return {p.name for p in shm_dir().glob(f"gasengine-{os.getpid() if pid is None else pid}-*")}
 
 
 def worker_children() -> list[psutil.Process]:
@@ -62,20 +66,35 @@ def test_pagerank_same_as_local(email, workers, clean_run):
     local = pagerank(email, tol=1e-10, partitions=workers)
     multi, result = pagerank(email, tol=1e-10, workers=workers, backend="multiprocess", return_result=True)
     np.testing.assert_allclose(multi, local, rtol=1e-12, atol=0)
-    assert result.workers == workers and result.supersteps > 10
+    assert result.supersteps > 10
+    # values really crossed between worker processes (none can with one worker)
+    between = result.steps.column("bytes_between_workers").sum()
+    assert between > 0 if workers > 1 else between == 0
+
+
+@pytest.fixture(scope="module")
+def weighted_email(email):
+    return Graph(email.src, email.dst, email.num_vertices,
+                 edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)}, ids=email.ids)
+
+
+@pytest.fixture(scope="module")
+def local_answers(email, weighted_email):
+    """The local backend's answers, computed once: they do not depend on the cut (tested elsewhere)."""
+    return {
+        "components": connected_components(email),
+        "sssp": sssp(weighted_email, 1),
+        "pagerank": pagerank(email, tol=1e-10),
+    }
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_every_strategy_same_answers_with_workers(email, strategy, clean_run):
-    weighted = Graph(email.src, email.dst, email.num_vertices,
-                     edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)}, ids=email.ids)
+def test_every_strategy_same_answers_with_workers(email, weighted_email, local_answers, strategy, clean_run):
     for workers in (1, 2, 3, 4):
         opts = dict(workers=workers, backend="multiprocess", partition=strategy, partitions=4)
-        np.testing.assert_array_equal(
-            connected_components(email, **opts), connected_components(email, partition=strategy, partitions=4)
-        )
-        np.testing.assert_array_equal(sssp(weighted, 1, **opts), sssp(weighted, 1))
-        np.testing.assert_allclose(pagerank(email, tol=1e-10, **opts), pagerank(email, tol=1e-10), rtol=1e-12)
+        np.testing.assert_array_equal(connected_components(email, **opts), local_answers["components"])
+        np.testing.assert_array_equal(sssp(weighted_email, 1, **opts), local_answers["sssp"])
+        np.testing.assert_allclose(pagerank(email, tol=1e-10, **opts), local_answers["pagerank"], rtol=1e-12)
 
 
 def test_aggregators_and_max_supersteps_identical(clean_run):
@@ -122,15 +141,43 @@ class Boom(VertexProgram):
         v.signal()
 
 
-def test_program_error_in_worker_carries_traceback(clean_run):
+def test_program_error_in_worker_reads_like_the_local_one_and_carries_traceback(clean_run):
     g = random_graph(100, 400, seed=4)
+    with pytest.raises(ProgramError) as local:
+        run(Boom(), g, partitions=2, max_supersteps=10)
     with pytest.raises(WorkerFailed) as info:
         run(Boom(), g, workers=2, max_supersteps=10)
     err = info.value
     assert isinstance(err, ProgramError)
-    assert "Boom.apply: RuntimeError: vertex 7 is cursed" in str(err)
+    assert str(local.value) == "Boom.apply: RuntimeError: vertex 7 is cursed"
+    first = str(err).splitlines()[0]
+    assert first == f"{local.value} (in worker {err.worker})" and err.worker in (0, 1)
+    assert (err.program_name, err.method) == ("Boom", "apply")
     assert "Traceback (most recent call last)" in err.traceback_text
     assert "raise RuntimeError" in err.traceback_text
+    assert err.traceback_text.rstrip() in str(err)  # the traceback follows the message
+
+
+class Quits(VertexProgram):
+    def init(self, v):
+        v.data["x"] = np.zeros(len(v))
+
+    def apply(self, v, acc):
+        if v.superstep == 2:
+            sys.exit(3)  # a program must not end a worker (or the caller) silently
+        v.data["x"] = v.data["x"] + 1
+        v.signal()
+
+
+def test_system_exit_in_a_worker_program_is_a_program_error(clean_run):
+    g = random_graph(100, 400, seed=4)
+    with pytest.raises(ProgramError) as local:
+        run(Quits(), g, partitions=2, max_supersteps=10)
+    with pytest.raises(ProgramError) as info:
+        run(Quits(), g, workers=2, max_supersteps=10)
+    assert isinstance(info.value, WorkerFailed)
+    assert str(local.value) == "Quits.apply: SystemExit: 3"
+    assert str(info.value).startswith(f"{local.value} (in worker ")
 
 
 class Slow(VertexProgram):
@@ -190,6 +237,9 @@ DRIVER_SCRIPT = textwrap.dedent(
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         sys.exit(130)
+    except SystemExit as exc:
+        print("exit", exc.code, flush=True)
+        raise
     """
 )
 
@@ -210,29 +260,133 @@ def start_driver(tmp_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
 
 
 def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
-    before = our_segments()
     proc, workers = start_driver(tmp_path)
+    assert our_segments(proc.pid)  # the run's parts exist while it runs
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
     assert "interrupted" in proc.stdout.read()
     gone, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
-    assert our_segments() - before == set()
+    assert our_segments(proc.pid) == set()
 
 
-def test_killed_driver_takes_its_workers_with_it(tmp_path):
-    """A driver that dies without cleaning up (SIGKILL) leaves no orphaned worker."""
+def test_sigterm_in_driver_cleans_up_like_ctrl_c(tmp_path):
     proc, workers = start_driver(tmp_path)
-    proc.kill()
+    assert our_segments(proc.pid)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 143  # SystemExit(128 + SIGTERM), unwound through the cleanup
+    assert "exit 143" in proc.stdout.read()
+    gone, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []
+    assert our_segments(proc.pid) == set()
+
+
+def test_signals_during_cleanup_do_not_cut_it_short(tmp_path):
+    """A burst of SIGTERM and SIGINT after the first SIGTERM: the cleanup still finishes."""
+    proc, workers = start_driver(tmp_path)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    deadline = time.time() + 2
+    i = 0
+    while proc.poll() is None and time.time() < deadline:  # signals all through the cleanup
+        try:
+            proc.send_signal(signal.SIGINT if i % 2 else signal.SIGTERM)
+        except ProcessLookupError:
+            break
+        i += 1
+        time.sleep(0.0002)
     proc.wait(timeout=10)
     gone, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
-    # The killed driver could not unlink its segments; the next run sweeps them.
-    leftover = {p for p in our_segments() if p.startswith(f"gasengine-{proc.pid}-")}
-    assert leftover
-    run(Slow(), random_graph(20, 40, seed=9), workers=2, max_supersteps=1)
-    assert not {p for p in our_segments() if p.startswith(f"gasengine-{proc.pid}-")}
+    assert our_segments(proc.pid) == set()
+
+
+def outcome(body) -> BaseException | None:
+    """What ``body()`` raised, KeyboardInterrupt and SystemExit included (they must not end the test session)."""
+    try:
+        body()
+    except (KeyboardInterrupt, SystemExit) as exc:
+        return exc
+    return None
+
+
+def test_signal_guard_holds_signals_until_cleanup_is_done():
+    """In this process: a second signal arrives inside the cleanup and waits for its end."""
+    from gasengine.backends.multiprocess import SignalGuard
+
+    steps = []
+
+    def cleanup():
+        steps.append("start")
+        os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C while cleaning up
+        time.sleep(0.05)  # the handler runs during this call; it must not raise here
+        steps.append("end")
+
+    def terminated_run():
+        with SignalGuard(cleanup):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # cut short by the handler's SystemExit
+
+    exc = outcome(terminated_run)
+    assert isinstance(exc, SystemExit) and exc.code == 143
+    assert steps == ["start", "end"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    def finished_run():
+        with SignalGuard(cleanup) as guard:
+            guard.hold()
+
+    steps.clear()
+    exc = outcome(finished_run)  # no error in flight: the held Ctrl-C is raised once the cleanup is done
+    assert isinstance(exc, KeyboardInterrupt)
+    assert steps == ["start", "end"]
+
+
+def test_signals_wait_while_workers_start():
+    from gasengine.backends.multiprocess import SignalGuard
+
+    reached = []
+
+    def starting():
+        with SignalGuard(lambda: None) as guard:
+            with guard.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                reached.append("block finished")
+            reached.append("after the block")
+
+    exc = outcome(starting)
+    assert isinstance(exc, SystemExit) and exc.code == 143
+    assert reached == ["block finished"]
+
+
+def test_worker_count_is_checked_against_the_fd_limit(clean_run):
+    """The limit allows exactly the workers pipe_fds says fit: one more is refused, that many really run."""
+    import resource
+
+    from gasengine.backends.multiprocess import SPARE_FDS, _open_fds, pipe_fds
+
+    g = random_graph(60, 240, seed=10)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_open_fds() + SPARE_FDS + pipe_fds(3), hard))
+    try:
+        with pytest.raises(ValueError, match=r"RLIMIT_NOFILE.*at most 3 workers"):
+            connected_components(g, workers=4)
+        np.testing.assert_array_equal(connected_components(g, workers=3), connected_components(g))
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_thousand_workers_are_refused_before_any_pipe(clean_run):
+    g = random_graph(60, 240, seed=10)
+    fds = psutil.Process().num_fds()
+    with pytest.raises(ValueError, match=r"workers=1000 needs 1002003 file descriptors.*at most \d+ workers"):
+        run(Slow(), g, workers=1000)
+    # no pipe was opened (other files, numba's cache say, may have closed meanwhile)
+    assert psutil.Process().num_fds() <= fds
 
 
 def test_fifty_runs_leave_nothing_behind():
