@@ -179,7 +179,7 @@ class Exchange:
                 f"{receiver.index} expected {want}{_first_difference(positions, expected, shared)}; "
                 "the two parts disagree on which of their shared vertices are active",
             )
-        arrays = payload.values() if isinstance(payload, dict) else (payload,)
+        arrays = payload.values() if isinstance(payload, dict) else () if payload is None else (payload,)
         for values in arrays:
             if len(values) != count:
                 raise self._error(stage, sender, receiver, f"{len(values)} values for {count} vertices")

@@ -19,7 +19,8 @@ from .graph import Graph
 from .parts import build_parts, iter_parts
 from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_program
 from .result import Result, StepTable
-from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine, call_program, debug_default
+from .calls import call_program, debug_default
+from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
 
 ENGINES = ("sync",)
 PLANNED_ENGINES = ("chromatic", "async")

@@ -65,13 +65,14 @@ def edge_chunks(ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | Non
     >>> [(c.edges, c.rows.tolist(), c.starts.tolist()) for c in edge_chunks(ptr, None, None, 8)]
     [(slice(0, 3, None), [0, 2], [0, 2])]
     """
-    if act is None:
+    if act is not None:
+        edges, rows, starts = _frontier_edges(ptr, act)
+        if edges.size <= chunk:  # a small frontier: one chunk, built in one compiled pass
+            return [EdgeChunk(edges if order is None else order[edges], rows, starts, int(edges.size))]
+        verts = act[rows]
+    else:
         verts = np.flatnonzero(ptr[1:] != ptr[:-1])
         rows = verts
-    else:
-        counts = ptr[act + 1] - ptr[act]
-        rows = np.flatnonzero(counts)
-        verts = act[rows]
     first, last = ptr[verts], ptr[verts + 1]
     ends = np.cumsum(last - first)  # inclusive: edges of verts[:k+1]
     chunks = []
@@ -121,6 +122,32 @@ def fold_chunk(ufunc: np.ufunc, acc: np.ndarray, chunk: EdgeChunk, values: np.nd
 # by vertex (stable, O(m), no argsort temporaries) and a sparse
 # matrix-vector product over those groups.
 from numba import njit  # noqa: E402
+
+
+@njit(cache=True)
+def _frontier_edges(ptr, act):  # pragma: no cover - compiled
+    """Edges of the vertices ``act``: (positions, row in act of each vertex with edges, its start)."""
+    total = 0
+    with_edges = 0
+    for r in range(act.size):
+        d = ptr[act[r] + 1] - ptr[act[r]]
+        total += d
+        with_edges += d > 0
+    edges = np.empty(total, dtype=np.intp)
+    rows = np.empty(with_edges, dtype=np.intp)
+    starts = np.empty(with_edges, dtype=np.intp)
+    k = 0
+    j = 0
+    for r in range(act.size):
+        lo, hi = ptr[act[r]], ptr[act[r] + 1]
+        if hi > lo:
+            rows[j] = r
+            starts[j] = k
+            j += 1
+            for e in range(lo, hi):
+                edges[k] = e
+                k += 1
+    return edges, rows, starts
 
 
 @njit(cache=True)

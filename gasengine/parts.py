@@ -5,9 +5,9 @@ list ``gid``, which holds the part's masters first (``0..M-1``) and then its
 mirrors, each group sorted, so "all masters" is a slice and apply reads and
 writes fields without copies.  Exchanges between parts never send vertex
 numbers: both sides keep the same lists of shared vertices (``send`` on the
-mirror side, ``recv`` on the master side, in global-id order), so a message is
-just the values in that order, restricted to the active ones, which both
-sides know.
+mirror side, ``recv`` on the master side, in global-id order, which is also
+local order), so a message is the values of a subset of that list — all of
+it, or positions into it (see ``exchange.py``).
 
 A part's edges are stored **grouped by destination, sources ascending within
 a group** — the CSR layout of the in-edges.  An in-gather, the common case,

@@ -32,7 +32,7 @@ from .backends.base import Backend
 from .calls import call_program, probe_empty
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
-from .frontier import DENSE_FRACTION, Frontier
+from .frontier import Frontier, is_small
 from .kernels import EdgeChunk, edge_chunks, fold_chunk, spmv
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
@@ -60,7 +60,7 @@ class Applied:
 
 
 class VertexSetBuilder:
-    """Collects local vertices (ids or masks) into a :class:`Frontier`, switching to a mask when large.
+    """Collects local vertices (ids or sets) into a :class:`Frontier`, switching to a mask when large.
 
     Examples
     --------
@@ -68,6 +68,11 @@ class VertexSetBuilder:
     >>> b.add(np.array([3, 1, 3])); b.add(np.array([7]))
     >>> b.frontier().ids().tolist()
     [1, 3, 7]
+    >>> b = VertexSetBuilder(4)
+    >>> b.add_frontier(Frontier.of_mask(np.array([1, 1, 0, 0], bool)))
+    >>> b.add_frontier(Frontier.of_mask(np.array([0, 0, 1, 0], bool)))
+    >>> b.frontier().ids().tolist()
+    [0, 1, 2]
     """
 
     def __init__(self, size: int):
@@ -75,35 +80,43 @@ class VertexSetBuilder:
         self._ids: list[np.ndarray] = []
         self._count = 0
         self._mask: np.ndarray | None = None
+        self._only: Frontier | None = None  # the one set added so far, reused as it is
 
     def add(self, ids: np.ndarray) -> None:
         if ids.size == 0:
             return
+        self._only = None
         if self._mask is not None:
             self._mask[ids] = True
             return
         self._ids.append(ids)
         self._count += ids.size
-        if self._count > self.size * DENSE_FRACTION:
+        if not is_small(self._count, self.size):
+            self._to_mask()
+
+    def add_frontier(self, f: Frontier) -> None:
+        if f.count == 0:
+            return
+        first = self._mask is None and not self._ids and self._only is None
+        self._only = None
+        if f.dense:
+            self._to_mask()
+            self._mask[: f.size] |= f.mask()
+        else:
+            self.add(f.ids())
+        if first and f.size == self.size:
+            self._only = f
+
+    def _to_mask(self) -> None:
+        if self._mask is None:
             self._mask = np.zeros(self.size, dtype=bool)
             for chunk in self._ids:
                 self._mask[chunk] = True
             self._ids = []
 
-    def add_frontier(self, f: Frontier) -> None:
-        if f.count == 0:
-            return
-        if f.dense:
-            if self._mask is None:
-                self._mask = np.zeros(self.size, dtype=bool)
-                for chunk in self._ids:
-                    self._mask[chunk] = True
-                self._ids = []
-            self._mask[: f.size] |= f.mask()
-        else:
-            self.add(f.ids())
-
     def frontier(self) -> Frontier:
+        if self._only is not None:
+            return self._only
         if self._mask is not None:
             return Frontier.of_mask(self._mask)
         if not self._ids:
@@ -244,7 +257,7 @@ class GASStep:
         program = self.program
         weights = self._gather_weights(part)
         op = program.gather_edge_op or np.multiply
-        sparse = act is not None and act.size <= part.num_local * DENSE_FRACTION
+        sparse = act is not None and is_small(act.size, part.num_local)
         if sparse:
             return self._gather_nbr_sparse(part, act, weights, op)
         x = self._nbr_values(part, None, part.num_local)
@@ -268,21 +281,24 @@ class GASStep:
         return acc
 
     def _gather_nbr_sparse(self, part: Part, act: np.ndarray, weights: np.ndarray | None, op: np.ufunc) -> np.ndarray:
-        """``gather_nbr`` over the neighbours of a few vertices only."""
+        """``gather_nbr`` over the neighbours of a few vertices only (one call per chunk of edges;
+        a neighbour of several of them appears once per edge, which a per-vertex function allows)."""
         program = self.program
-        chunks = [(d, c) for d in directions(program.gather_edges) for c in self._chunks(part, d, act, 1 << 62)]
-        nbrs = [(part.esrc if d is IN else part.edst)[c.edges] for d, c in chunks]
-        uniq, inverse = np.unique(np.concatenate(nbrs) if nbrs else np.zeros(0, dtype=np.intp), return_inverse=True)
-        x = self._nbr_values(part, uniq, uniq.size)
-        dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
-        acc = np.full((act.size, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
-        start = 0
-        for (d, c), nb in zip(chunks, nbrs):
-            values = x[inverse[start : start + nb.size]]
-            start += nb.size
+        acc = None
+        for direction in directions(program.gather_edges):
+            nbr_of = part.esrc if direction is IN else part.edst
+            for c in self._chunks(part, direction, act, self._chunk_edges((), np.dtype(np.float64))):
+                values = self._nbr_values(part, nbr_of[c.edges], c.size)
+                if weights is not None:
+                    values = op(values, _lift(weights[c.edges], values.ndim))
+                if acc is None:
+                    acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
+                fold_chunk(program.combine, acc, c, values)
+        if acc is None:  # no edges at all: the shape and dtype come from an empty call
+            values = self._nbr_values(part, np.zeros(0, dtype=np.intp), 0)
             if weights is not None:
-                values = op(values, _lift(weights[c.edges], values.ndim))
-            fold_chunk(program.combine, acc, c, values)
+                values = op(values, _lift(weights[:0], values.ndim))
+            acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
         return acc
 
     def _nbr_values(self, part: Part, index: np.ndarray | None, count: int) -> np.ndarray:

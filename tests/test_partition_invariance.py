@@ -190,3 +190,20 @@ def test_aliased_signal_is_the_old_flag_on_any_p():
     runs = [run(Flag(), g, partitions=p) for p in (1, 2, 4)] + [run(Flag(), g, workers=2)]
     assert [r.supersteps for r in runs] == [2, 2, 2, 2]
     assert [r.steps.column("updates").tolist() for r in runs] == [[34, 34]] * 4
+
+
+@expected_warning
+@settings(max_examples=60, **SETTINGS)
+@given(spec=specs, graph=graphs(), fraction=st.sampled_from([0.0, 0.2, 1.0]))
+def test_results_do_not_depend_on_the_frontier_representation(spec, graph, fraction):
+    """Frontiers as masks or as id lists (the switch moved) give the same run, on 1 and 3 parts."""
+    import gasengine.frontier as frontier_module
+
+    reference = [outcome(run(program_of(spec), graph, max_supersteps=6, partitions=p)) for p in (1, 3)]
+    saved = frontier_module.DENSE_FRACTION
+    frontier_module.DENSE_FRACTION = fraction
+    try:
+        got = [outcome(run(program_of(spec), graph, max_supersteps=6, partitions=p)) for p in (1, 3)]
+    finally:
+        frontier_module.DENSE_FRACTION = saved
+    assert got == reference

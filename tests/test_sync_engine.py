@@ -240,9 +240,10 @@ def test_bytes_exchanged_zero_for_one_part_and_grow_with_replication():
     cut = partition(g, 4, "random")
     four = run(NeighbourSum(), g, partition=cut, max_supersteps=1)
     mirrors = int((cut.num_replicas - 1).sum())
-    # partial accumulators (3 floats) up, new values (3 floats) down, activity
-    # flag down; no signal round, since the program never scatters
-    assert four.steps[0].bytes_exchanged == mirrors * (24 + 24 + 1)
+    # partial accumulators (3 floats) up and new values (3 floats) down, for
+    # every mirror (all active: no positions sent); no signal round, since the
+    # program never scatters, and an empty activity round: nothing stays active
+    assert four.steps[0].bytes_exchanged == mirrors * (24 + 24)
 
 
 def test_precomputed_assignment_array_and_npz(tmp_path):
@@ -305,9 +306,10 @@ def test_bytes_exchanged_follow_replication_factor():
         per_step = result.steps.column("bytes_exchanged")
         assert np.all(per_step == per_step[0])  # all-active supersteps move the same bytes
         traffic[strategy] = (per_step[0], cut.replication_factor)
-        # per mirror: the partial sum up (8 bytes), the two fields apply assigns
-        # (rank, change) down, and the activity flag down (PageRank never scatters)
-        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16 + 1)
+        # per mirror: the partial sum up (8 bytes) and the two fields apply assigns
+        # (rank, change) down; every vertex stays active, which the activity
+        # round says without a byte per vertex (PageRank never scatters)
+        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16)
     assert traffic["hdrf"][1] < traffic["random"][1]
     assert traffic["hdrf"][0] < traffic["random"][0]
 
@@ -385,24 +387,53 @@ def engine_with_mirror(debug: bool):
     raise AssertionError("no suitable mirror")
 
 
+def set_active(engine, p: int, local: int, value: bool) -> None:
+    """Make part ``p`` believe vertex ``local`` is (in)active, whatever its master thinks."""
+    from gasengine.frontier import Frontier
+
+    mask = engine.active[p].mask().copy()
+    mask[local] = value
+    engine.active[p] = Frontier.of_mask(mask)
+
+
 @pytest.mark.parametrize("debug", [False, True])
 def test_a_mirror_that_disagrees_on_the_active_set_is_an_engine_error(debug):
     from gasengine import EngineError
 
     engine, p, on, _, q = engine_with_mirror(debug)
-    engine.active[p][on] = False  # this mirror now thinks its vertex is inactive; the master does not
-    with pytest.raises(EngineError, match=rf"superstep 1, partials -> masters: part {p} sent .* part {q}"):
+    set_active(engine, p, on, False)  # this mirror now thinks its vertex is inactive; the master does not
+    with pytest.raises(EngineError, match=rf"superstep 1, partials -> masters \(part {p} -> part {q}\): .* expected, not sent.*disagree"):
         engine.superstep(engine.count_active())
 
 
-def test_a_disagreement_with_equal_counts_is_caught_in_debug_mode():
-    # Swapping which mirror is active keeps every count right: only ids can tell.
+def test_a_disagreement_with_equal_counts_is_caught_too():
+    # Swapping which mirror is active keeps every count right; the check compares the subsets.
+    from gasengine import EngineError
+
+    engine, p, on, off, q = engine_with_mirror(debug=False)
+    set_active(engine, p, on, False)
+    set_active(engine, p, off, True)
+    with pytest.raises(EngineError, match=rf"part {p} -> part {q}\): part {p} sent values for \d+ of their \d+ shared vertices, but part {q} expected .*first difference"):
+        engine.superstep(engine.count_active())
+
+
+def test_debug_mode_catches_shared_lists_that_differ():
+    # Messages carry no vertex ids: if the two ends' lists differ, only debug mode can tell.
     from gasengine import EngineError
 
     engine, p, on, off, q = engine_with_mirror(debug=True)
-    engine.active[p][on], engine.active[p][off] = False, True
-    with pytest.raises(EngineError, match=rf"part {p} sent values for vertices .* but part {q} expected .*first difference"):
-        engine.superstep(engine.count_active())
+    part = engine.parts[p]
+    shared = part.send[q]
+    others = np.setdiff1d(np.arange(part.num_masters, part.num_local), shared)
+    k = int(np.searchsorted(shared, others[0]))  # put another mirror in its sorted place
+    shared[min(k, shared.size - 1)] = others[0]
+    shared.sort()
+    from gasengine.frontier import Frontier
+
+    engine.active = {i: Frontier.everything(pt.num_local) for i, pt in engine.parts.items()}  # subsets agree
+    with pytest.raises(EngineError, match=r"the shared vertex lists differ"):
+        for _ in range(3):
+            engine.superstep(engine.count_active())
 
 
 def test_debug_mode_compares_mirrors_with_masters():
