@@ -4,6 +4,7 @@ Write a :class:`VertexProgram` in gather-apply-scatter form, load a
 :class:`Graph`, and :func:`run` it.  See ``docs/tutorial.md``.
 """
 
+from . import cache
 from .aggregators import Aggregator
 from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
 from .execution import run

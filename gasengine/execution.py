@@ -13,13 +13,14 @@ import numpy as np
 from partitioning import STRATEGIES, VertexCut, partition as cut_graph
 from partitioning.memory import check_fits
 
+from . import cache as engine_cache
 from .aggregators import Aggregator
 from .backends import LocalBackend
+from .calls import call_program, debug_default
 from .graph import Graph
-from .parts import build_parts, iter_parts
+from .parts import Part, build_layouts, iter_parts, with_fields
 from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_program
 from .result import Result, StepTable
-from .calls import call_program, debug_default
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
 
 ENGINES = ("sync",)
@@ -48,6 +49,7 @@ def run(
     progress: ProgressFn | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     debug: bool | None = None,
+    cache: bool = True,
 ) -> Result:
     """Run a vertex program on a graph and return the final state.
 
@@ -94,6 +96,12 @@ def run(
         ``progress(superstep, active_count)`` after each superstep.
     chunk_bytes : int
         Memory bound for one chunk of gathered values.
+    cache : bool
+        Keep the cut and the parts' edge layout with the graph, so that a
+        later run on the same cut skips building them (see
+        :mod:`gasengine.cache`; ``graph.clear_engine_cache()`` drops them).
+        The multiprocess backend keeps the cut only: its parts live in
+        shared memory for one run.
     debug : bool, optional
         Thorough engine self-checks: messages carry vertex numbers that the
         receiver compares with its own, and mirrors are compared with their
@@ -133,7 +141,8 @@ def run(
     vertex_fields, edge_fields = initial_fields(program, graph)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
-    cut = make_cut(graph, partition, partitions, seed, default_parts=workers)
+    store = engine_cache.open_cache(graph) if cache else None
+    cut = cached_cut(graph, partition, partitions, seed, workers, store)
     check_run_memory(graph, cut.num_parts, vertex_fields, edge_fields)
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
@@ -147,7 +156,8 @@ def run(
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
         )
     else:
-        parts = build_parts(graph, cut, vertex_fields, edge_fields)
+        layouts = cached_layouts(graph, cut, store)
+        parts = [with_fields(layout, vertex_fields, edge_fields) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
         engine_ = SyncEngine(
             program,
@@ -247,6 +257,41 @@ def initial_fields(program: VertexProgram, graph: Graph) -> tuple[dict[str, np.n
     for name, values in edata.written.items():
         edge_fields[name] = np.array(np.broadcast_to(values, (m, *values.shape[1:])))
     return vertex_fields, edge_fields
+
+
+def cached_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, default_parts: int,
+               store: engine_cache.GraphCache | None) -> VertexCut:
+    """:func:`make_cut`, kept in the graph's cache ``store`` (see :mod:`gasengine.cache`) when given."""
+    key = _cut_key(partition, partitions, seed, default_parts) if store is not None else None
+    if key is None:
+        return make_cut(graph, partition, partitions, seed, default_parts)
+    return store.get(("cut", *key), lambda: make_cut(graph, partition, partitions, seed, default_parts))
+
+
+def cached_layouts(graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None) -> list[Part]:
+    """The parts' layouts of ``cut`` (:func:`~gasengine.parts.build_layouts`), kept in ``store`` when given."""
+    if store is None:
+        return build_layouts(graph, cut)
+    key = ("layouts", engine_cache.fingerprint(cut.edge_part, cut.master), cut.num_parts)
+    return store.get(key, lambda: build_layouts(graph, cut))
+
+
+def _cut_key(partition: Any, partitions: int | None, seed: int, default_parts: int) -> tuple | None:
+    """What identifies a cut request; None when it cannot be told cheaply (it is then not cached)."""
+    if isinstance(partition, VertexCut):
+        return ("given", engine_cache.fingerprint(partition.edge_part, partition.master), partition.num_parts, partitions)
+    if isinstance(partition, str) and not _names_file(partition):
+        return ("strategy", partition, partitions or default_parts, int(seed))
+    if isinstance(partition, (str, os.PathLike)):
+        try:
+            info = os.stat(partition)
+        except OSError:
+            return None  # make_cut reports it
+        return ("file", os.path.realpath(partition), info.st_mtime_ns, info.st_size, partitions)
+    arr = np.asarray(partition)
+    if arr.dtype.kind not in "iu":
+        return None
+    return ("array", engine_cache.fingerprint(arr), arr.shape, partitions)
 
 
 def make_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, default_parts: int = 1) -> VertexCut:

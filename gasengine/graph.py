@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GraphFormatError
+from .kernels import count_keys
 
 INT32_MAX = np.iinfo(np.int32).max
 INT64_MAX = np.iinfo(np.int64).max
@@ -256,6 +257,25 @@ class Graph:
             f"vertex_fields={sorted(self.vertex_data)}, edge_fields={sorted(self.edge_data)})"
         )
 
+    # ---------------------------------------------------------- engine cache
+    def engine_cache_bytes(self) -> int:
+        """Bytes held by the engine structures cached with this graph (see :mod:`gasengine.cache`).
+
+        Examples
+        --------
+        >>> Graph([0], [1]).engine_cache_bytes()
+        0
+        """
+        from .cache import cache_bytes
+
+        return cache_bytes(self)
+
+    def clear_engine_cache(self) -> None:
+        """Drop the cuts and part layouts that runs on this graph keep (see :mod:`gasengine.cache`)."""
+        from .cache import clear
+
+        clear(self)
+
     # ---------------------------------------------------------------- fields
     def set_vertex_field(self, name: str, values: Any) -> None:
         """Add or replace a vertex field (first axis must be the vertex).
@@ -290,7 +310,7 @@ class Graph:
         >>> Graph([0, 0, 1], [1, 2, 2]).out_degree().tolist()
         [2, 1, 0]
         """
-        return np.bincount(self.src, minlength=self.num_vertices)
+        return count_keys(self.src, self.num_vertices)
 
     def in_degree(self) -> np.ndarray:
         """Number of stored arcs entering every vertex (int64, shape ``(n,)``).
@@ -300,7 +320,7 @@ class Graph:
         >>> Graph([0, 0, 1], [1, 2, 2]).in_degree().tolist()
         [0, 1, 2]
         """
-        return np.bincount(self.dst, minlength=self.num_vertices)
+        return count_keys(self.dst, self.num_vertices)
 
     def degree(self) -> np.ndarray:
         """Edge ends at every vertex, as networkx's ``G.degree`` counts them.

@@ -178,13 +178,64 @@ def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarra
     return list(iter_parts(graph, cut, vertex_fields, edge_fields))
 
 
+def build_layouts(graph: Graph, cut: VertexCut) -> list[Part]:
+    """Every part of ``cut`` without fields: its edges (with their numbers), replicas and mirror lists.
+
+    This is what :mod:`gasengine.cache` keeps between runs; :func:`with_fields`
+    and :func:`copy_layout` turn a layout into a part of one run.
+    """
+    return list(iter_parts(graph, cut, {}, {}, keep_eid=True))
+
+
+def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]) -> Part:
+    """A part sharing ``layout``'s arrays and cached groupings, with fields of its own.
+
+    The layout's arrays are never written by the engine, so every run can
+    share them; the fields are copies taken for this run.
+    """
+    return Part(
+        index=layout.index,
+        gid=layout.gid,
+        num_masters=layout.num_masters,
+        vdata={k: np.take(v, layout.gid, axis=0) for k, v in vertex_fields.items()},
+        esrc=layout.esrc,
+        edst=layout.edst,
+        eid=layout.eid,
+        edata={k: np.take(v, layout.eid, axis=0) for k, v in edge_fields.items()},
+        send=layout.send,
+        recv=layout.recv,
+        _csr=layout._csr,
+    )
+
+
+def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],
+                allocate: Allocate) -> Part:
+    """A part built into memory from ``allocate`` (shared memory, for workers) from a cached layout."""
+    known = {k: v for k, v in layout.arrays().items() if not k.startswith(("v:", "e:"))}
+    if not edge_fields:
+        known["eid"] = known["eid"][:0]
+    shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
+    shapes.update({f"v:{k}": ((layout.gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
+    shapes.update({f"e:{k}": ((layout.esrc.size, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
+    out = allocate(layout.index, shapes)
+    for k, v in known.items():
+        out[k][...] = v
+    for k, v in vertex_fields.items():
+        np.take(v, layout.gid, axis=0, out=out[f"v:{k}"])
+    for k, v in edge_fields.items():
+        np.take(v, layout.eid, axis=0, out=out[f"e:{k}"])
+    return Part.from_arrays(layout.index, out)
+
+
 def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
-               edge_fields: dict[str, np.ndarray], allocate: Allocate = private_arrays) -> Iterator[Part]:
+               edge_fields: dict[str, np.ndarray], allocate: Allocate = private_arrays,
+               keep_eid: bool = False) -> Iterator[Part]:
     """The parts of ``cut`` one at a time, each built into memory from ``allocate``.
 
     Replica lists and mirror pairings (per-vertex sized) are computed first.
     A part's edges are then placed by a compiled scan of the edge list, so no
     per-edge temporary is made: memory beyond the parts themselves is O(n).
+    Edge numbers (``eid``) are kept when there are edge fields or ``keep_eid``.
     """
     n, P = graph.num_vertices, cut.num_parts
     vdt, edt = index_dtype(max(n, 1)), index_dtype(max(graph.num_edges, 1))
@@ -198,7 +249,8 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
         known = {"gid": gid, "num_masters": np.array([num_masters[p]], dtype=np.int64),
                  **{f"send:{q}": v for q, v in send[p].items()}, **{f"recv:{q}": v for q, v in recv[p].items()}}
         shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
-        shapes.update(esrc=((m_p,), ldt), edst=((m_p,), ldt), eid=((m_p if edge_fields else 0,), edt))
+        with_eid = bool(edge_fields) or keep_eid
+        shapes.update(esrc=((m_p,), ldt), edst=((m_p,), ldt), eid=((m_p if with_eid else 0,), edt))
         shapes.update({f"v:{k}": ((gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
         shapes.update({f"e:{k}": ((m_p, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
         out = allocate(p, shapes)
@@ -208,7 +260,7 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
             np.take(v, gid, axis=0, out=out[f"v:{k}"])
         local_of[gid] = np.arange(gid.size, dtype=vdt)
         fill_part_edges(graph.src, graph.dst, cut.edge_part if P > 1 else None, p, local_of, gid.size,
-                        out["esrc"], out["edst"], out["eid"] if edge_fields else None)
+                        out["esrc"], out["edst"], out["eid"] if with_eid else None)
         local_of[gid] = -1
         for k, v in edge_fields.items():
             np.take(v, out["eid"], axis=0, out=out[f"e:{k}"])

@@ -94,6 +94,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ProgramError
+from .kernels import count_keys
 
 if TYPE_CHECKING:
     from .aggregators import Aggregator
@@ -310,10 +311,10 @@ class VertexView:
             raise self.data._error(f"{which}() is available in init only; store it in a vertex field there")
         ends = g.src if which == "out_degree" else g.dst
         if weight is None:
-            return np.bincount(ends, minlength=g.num_vertices)
+            return count_keys(ends, g.num_vertices)
         if weight not in g.edge_data:
             raise self.data._error(f"no edge field {weight!r}; fields are {sorted(g.edge_data)}")
-        return np.bincount(ends, weights=g.edge_data[weight], minlength=g.num_vertices)
+        return count_keys(ends, g.num_vertices, g.edge_data[weight])
 
     def signal(self, mask: Any = True) -> None:
         """Keep the vertices where ``mask`` is true active for the next superstep.
