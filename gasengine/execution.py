@@ -19,7 +19,7 @@ from .backends import LocalBackend
 from .calls import call_program, debug_default
 from .graph import Graph
 from .parts import Part, build_layouts, iter_parts, with_fields
-from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_program
+from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
 
@@ -139,6 +139,7 @@ def run(
     debug = debug_default() if debug is None else bool(debug)
 
     vertex_fields, edge_fields = initial_fields(program, graph)
+    check_pointer_reads(program, vertex_fields)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
     store = engine_cache.open_cache(graph) if cache else None
@@ -154,6 +155,7 @@ def run(
             program, lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate),
             cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
+            cut.master if program.pointer_reads else None,
         )
     else:
         layouts = cached_layouts(graph, cut, store)
@@ -169,6 +171,7 @@ def run(
             part_active,
             chunk_bytes,
             debug,
+            cut.master,
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()

@@ -61,3 +61,50 @@ def rmat(scale: int, edge_factor: int = 16, seed: int = 0) -> Graph:
     """
     src, dst = rmat_edges(scale, edge_factor, seed=seed)
     return Graph(src, dst, num_vertices=1 << scale)
+
+
+def grid(rows: int, cols: int | None = None, weighted: bool = False, seed: int = 0) -> Graph:
+    """An undirected ``rows x cols`` grid graph (4-neighbourhood), row-major vertex numbers.
+
+    A high-diameter benchmark: ``rows + cols - 2`` hops corner to corner.
+    With ``weighted``, edge field ``"weight"`` is uniform in [1, 2).
+
+    Examples
+    --------
+    >>> g = grid(2, 3)
+    >>> g.num_vertices, g.num_undirected_edges, g.directed
+    (6, 7, False)
+    """
+    cols = rows if cols is None else cols
+    idx = np.arange(rows * cols, dtype=index_dtype(rows * cols)).reshape(rows, cols)
+    src = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
+    dst = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
+    edge_data = {"weight": np.random.default_rng(seed).uniform(1.0, 2.0, src.size)} if weighted else None
+    return Graph(src, dst, num_vertices=rows * cols, edge_data=edge_data, directed=False)
+
+
+def road_like(n: int, k: int = 3, seed: int = 0) -> Graph:
+    """Random points in the unit square, each joined to its ``k`` nearest neighbours (undirected).
+
+    Road networks are near-planar, of low degree and high diameter; so is
+    this.  Edge field ``"weight"`` is the Euclidean length; a pair chosen by
+    both ends is one edge.
+
+    Examples
+    --------
+    >>> g = road_like(100, seed=1)
+    >>> g.num_vertices, g.directed, bool(g.edge_data["weight"].min() > 0)
+    (100, False, True)
+    """
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    points = rng.random((n, 2))
+    dist, nbr = cKDTree(points).query(points, k=k + 1)
+    src = np.repeat(np.arange(n), k)
+    dst = nbr[:, 1:].ravel()
+    length = dist[:, 1:].ravel()
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    _, first = np.unique(lo.astype(np.int64) * n + hi, return_index=True)
+    first.sort()
+    return Graph(lo[first], hi[first], num_vertices=n, edge_data={"weight": length[first]}, directed=False)

@@ -118,11 +118,13 @@ class Part:
         key = (direction, weight_field)
         if key not in self._matrices:
             ptr, order = self.csr(direction)
-            nbr = self.esrc if order is None else self.edst[order]
+            if ("nbr", direction) not in self._csr:  # structure only: shared by every run on this layout
+                self._csr[("nbr", direction)] = self.esrc if order is None else self.edst[order]
+            nbr = self._csr[("nbr", direction)]
             data = None
             if weight_field is not None:
                 weights = self.edata[weight_field]
-                data = np.ascontiguousarray(weights if order is None else weights[order], dtype=np.float64)
+                data = np.ascontiguousarray(weights if order is None else weights[order])
             self._matrices[key] = (ptr, nbr, data)
         return self._matrices[key]
 

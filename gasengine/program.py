@@ -42,6 +42,19 @@ The whole contract
     Sync operations the program needs (see :class:`gasengine.Aggregator`);
     their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
 
+Reading a vertex that is not a neighbour
+----------------------------------------
+``pointer_reads = {"target": ("ids", "source")}`` makes the engine set, at
+the start of every superstep and on every vertex, field ``target`` to the
+value of field ``source`` *of the vertex whose number is in field* ``ids``
+(all three fields created in ``init``; ``target`` with ``source``'s dtype and
+shape).  Pointer jumping reads a parent's parent this way:
+``pointer_reads = {"grandparent": ("parent", "parent")}``.  It works on
+every backend (requests go to the masters of the named vertices, replies
+come back) and costs one exchange round there and back per entry and
+superstep, over all vertices: use it in programs whose supersteps touch most
+vertices anyway.
+
 Batches, parts and state
 ------------------------
 Each method is called **once per batch**, and how the vertices and edges
@@ -126,6 +139,8 @@ class VertexProgram:
     gather_edge_field: str | None = None
     gather_edge_op: np.ufunc | None = None
     aggregators: tuple[Aggregator, ...] = ()
+    #: Non-neighbour reads, ``{target: (ids, source)}``; see the module docstring.
+    pointer_reads: Mapping[str, tuple[str, str]] = {}
 
     def init(self, v: VertexView) -> None:
         """Create or set vertex fields on all vertices before the run."""
@@ -473,6 +488,23 @@ def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
         )
 
 
+def check_pointer_reads(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
+    """After ``init``: the fields ``pointer_reads`` names exist and the targets can hold the sources."""
+    for target, (ids, source) in program.pointer_reads.items():
+        for name in (target, ids, source):
+            if name not in fields:
+                raise ProgramError(program, "pointer_reads", f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}")
+        t, s = fields[target], fields[source]
+        if t.shape[1:] != s.shape[1:] or not np.can_cast(s.dtype, t.dtype, casting="same_kind"):
+            raise ProgramError(
+                program, "pointer_reads",
+                f"field {target!r} ({t.dtype}, per-vertex shape {t.shape[1:]}) cannot hold {source!r} "
+                f"({s.dtype}, {s.shape[1:]})",
+            )
+        if fields[ids].ndim != 1 or fields[ids].dtype.kind not in "iu":
+            raise ProgramError(program, "pointer_reads", f"field {ids!r} must hold one integer vertex number per vertex")
+
+
 def check_program(program: VertexProgram) -> None:
     """Validate a program's declarations before a run, naming what is wrong.
 
@@ -494,6 +526,12 @@ def check_program(program: VertexProgram) -> None:
     op = program.gather_edge_op
     if op is not None and (not isinstance(op, np.ufunc) or op.nin != 2):
         raise ProgramError(program, "gather_edge_op", f"must be a binary numpy ufunc; got {op!r}")
+    reads = program.pointer_reads
+    if not isinstance(reads, Mapping) or not all(
+        isinstance(t, str) and isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(f, str) for f in spec)
+        for t, spec in reads.items()
+    ):
+        raise ProgramError(program, "pointer_reads", f"must map a field name to (ids field, source field); got {reads!r}")
     defines = {name: getattr(type(program), name) is not getattr(VertexProgram, name) for name in ("gather", "scatter")}
     defines["gather"] = defines["gather"] or program.uses_nbr_gather()
     if program.gather_edges is not NONE:

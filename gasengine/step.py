@@ -32,8 +32,8 @@ from .backends.base import Backend
 from .calls import call_program, probe_empty
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
-from .frontier import Frontier, is_small
-from .kernels import EdgeChunk, edge_chunks, fold_chunk, spmv
+from .frontier import Frontier, is_small, unique_ids_inverse
+from .kernels import SEMIRING_COMBINES, SEMIRING_OPS, EdgeChunk, edge_chunks, fold_chunk, semiring_gather, spmv
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
 
@@ -141,6 +141,8 @@ class GASStep:
         Memory bound for one chunk of gathered values.
     debug : bool
         Send vertex numbers with every message and compare replicas.
+    master_of : ndarray, optional
+        Part of every vertex's master; needed by programs with ``pointer_reads``.
     """
 
     def __init__(
@@ -153,8 +155,10 @@ class GASStep:
         aggregators: tuple[Aggregator, ...],
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         debug: bool = False,
+        master_of: np.ndarray | None = None,
     ):
         self.program = program
+        self.master_of = master_of
         self.parts = {p.index: p for p in parts}
         self.backend = backend
         self.n = num_vertices
@@ -173,6 +177,8 @@ class GASStep:
     def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], int]:
         """One GAS step over ``batch``; returns the masters signalled (per part, a set over
         its masters) and how many vertices applied."""
+        if self.program.pointer_reads:
+            self.read_pointers()
         acc = self.gather(batch)
         applied = self.apply(batch, acc)
         scatter = self.sync_values(batch, applied)
@@ -206,6 +212,53 @@ class GASStep:
                 builder.add(self.exchange.open(msg, part, part.send[q], "activity -> mirrors", q).local)
             whole[p] = builder.frontier()
         return whole, everyone
+
+    # ====================================================== pointer reads
+    def read_pointers(self) -> None:
+        """``pointer_reads``: on every replica, ``target = source`` of the vertex named by ``ids``.
+
+        The one way a vertex reads a vertex that is not its neighbour (its
+        parent, in pointer jumping).  Each part asks the masters of the
+        vertices it names for their values (one round of requests, one of
+        replies) and stores them; values are those at the start of the step.
+        """
+        program = self.program
+        for target, (id_field, source) in program.pointer_reads.items():
+            for part in self.parts.values():
+                ids = part.vdata[id_field]
+                if ids.size and (ids.min() < 0 or ids.max() >= self.n):
+                    bad = ids[(ids < 0) | (ids >= self.n)][:3]
+                    raise ProgramError(
+                        program, "pointer_reads",
+                        f"field {id_field!r} must hold vertex numbers 0..{self.n - 1} to read {source!r} from; found {bad!r}",
+                    )
+            if len(self.parts) == 1 and self.backend.size == 1:  # one part: local numbers are global ones
+                part = next(iter(self.parts.values()))
+                np.take(part.vdata[source], part.vdata[id_field], axis=0, out=part.vdata[target])
+                continue
+            wanted = {p: unique_ids_inverse(part.vdata[id_field]) for p, part in self.parts.items()}
+            outbox = {}
+            for p, part in self.parts.items():
+                uniq = wanted[p][0]
+                owner = self.master_of[uniq]
+                for q in np.unique(owner).tolist():
+                    outbox[(p, q)] = (None, uniq[owner == q])
+            replies = {}
+            for q, messages in self.exchange.send(outbox).items():
+                part = self.parts[q]
+                masters = part.gid[: part.num_masters]
+                for p, msg in messages:
+                    asked = msg[1]
+                    local = np.searchsorted(masters, asked)
+                    replies[(q, p)] = (None, part.vdata[source][local])
+            answers = self.exchange.send(replies)
+            for p, part in self.parts.items():
+                uniq, inverse = wanted[p]
+                owner = self.master_of[uniq]
+                values = np.empty((uniq.size, *part.vdata[source].shape[1:]), dtype=part.vdata[source].dtype)
+                for q, msg in answers.get(p, ()):
+                    values[owner == q] = msg[1]
+                part.vdata[target][...] = values[inverse]
 
     # ============================================================== gather
     def gather(self, batch: dict[int, Frontier]) -> dict[int, np.ndarray | None]:
@@ -266,11 +319,18 @@ class GASStep:
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
             ptr, nbr, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
             return spmv(ptr, nbr, data, x, act).astype(dtype, copy=False)
+        compiled = (x.ndim == 1 and dtype.kind in "iuf" and program.combine in SEMIRING_COMBINES
+                    and (weights is None or op in SEMIRING_OPS))
         acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
         for direction in directions(program.gather_edges):
             if sum_product:
                 ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
                 acc += spmv(ptr, nbr, data, x, act)
+                continue
+            if compiled:  # min-plus, max-times ...: one compiled pass over the grouped edges
+                ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
+                folded = semiring_gather(ptr, nbr, data, x, act, program.combine, op, dtype)
+                acc = program.combine(acc, folded, out=acc)
                 continue
             nbr_of = part.esrc if direction is IN else part.edst
             for c in self._chunks(part, direction, act, self._chunk_edges(x.shape[1:], dtype)):

@@ -55,6 +55,8 @@ class SyncEngine(GASStep):
     debug : bool, optional
         Send vertex numbers with every message and compare replicas after
         every superstep (default: the ``GASENGINE_DEBUG`` variable).
+    master_of : ndarray, optional
+        Part of every vertex's master (for ``pointer_reads``).
     """
 
     def __init__(
@@ -68,9 +70,10 @@ class SyncEngine(GASStep):
         active: dict[int, np.ndarray],
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         debug: bool | None = None,
+        master_of: np.ndarray | None = None,
     ):
         super().__init__(program, parts, part_owner, backend, num_vertices, aggregators, chunk_bytes,
-                         debug_default() if debug is None else bool(debug))
+                         debug_default() if debug is None else bool(debug), master_of)
         self.active: dict[int, Frontier] = {p: Frontier.of_mask(mask) for p, mask in active.items()}
 
     def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:

@@ -210,6 +210,7 @@ class WorkerJob:
     chunk_bytes: int
     report_progress: bool
     debug: bool = False
+    master_of: np.ndarray | None = None
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
@@ -228,7 +229,7 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
         engine = SyncEngine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active,
-                            job.chunk_bytes, job.debug)
+                            job.chunk_bytes, job.debug, job.master_of)
         progress = None
         if job.report_progress and job.rank == 0:
             progress = lambda step, count: conn.send(("progress", step, count))  # noqa: E731
@@ -350,6 +351,7 @@ def run_workers(
     chunk_bytes: int,
     progress: Any = None,
     debug: bool = False,
+    master_of: np.ndarray | None = None,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
 
@@ -402,7 +404,7 @@ def run_workers(
                         rank, workers, run.prefix, os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
                         part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
-                        debug,
+                        debug, master_of,
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)
