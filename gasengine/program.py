@@ -32,15 +32,29 @@ The whole contract
     (``v.data["rank"] = ...``).  May return a bool array choosing which of
     the vertices scatter (default: all); may call ``v.signal(mask)`` to stay
     active for the next superstep.
-``scatter_edges`` / ``scatter(e) -> bool array or None``
+``scatter_edges`` / ``scatter(e) -> bool array, float array or None``
     Runs over the chosen edges of vertices that applied; may assign edge
     fields (``e.data["msg"] = ...``) and returns, per edge, whether to signal
-    ``e.nbr`` (activate it for the next superstep).
+    ``e.nbr`` (activate it for the next superstep) — or a float *priority*
+    per edge (``np.inf``: no signal), lowest first; see ``bucket_width``.
 ``converged(globals) -> bool``
     Optional: checked after each superstep's sync operations; True ends the run.
 ``aggregators``
     Sync operations the program needs (see :class:`gasengine.Aggregator`);
     their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
+
+Priorities and delta-stepping
+-----------------------------
+A program that sets ``bucket_width = delta`` runs its supersteps in order of
+priority, as delta-stepping does (Meyer and Sanders): ``scatter`` returns a
+priority per edge (shortest paths: the distance it offers the neighbour),
+each signalled vertex keeps the lowest it was offered, and every superstep
+runs only the signalled vertices whose priority falls in the lowest
+non-empty bucket ``[k * delta, (k + 1) * delta)``; the others wait.  Signals
+from ``apply`` (``v.signal``) and the initial active set have priority
+``-inf``: they run first.  A vertex therefore rarely runs twice, at the cost
+of more, smaller supersteps; without ``bucket_width`` priorities only say
+*whether* to signal.
 
 Reading a vertex that is not a neighbour
 ----------------------------------------
@@ -141,6 +155,8 @@ class VertexProgram:
     aggregators: tuple[Aggregator, ...] = ()
     #: Non-neighbour reads, ``{target: (ids, source)}``; see the module docstring.
     pointer_reads: Mapping[str, tuple[str, str]] = {}
+    #: Delta-stepping: width of the priority buckets; see the module docstring.
+    bucket_width: float | None = None
 
     def init(self, v: VertexView) -> None:
         """Create or set vertex fields on all vertices before the run."""

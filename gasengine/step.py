@@ -124,6 +124,70 @@ class VertexSetBuilder:
         return Frontier.of_ids(self.size, self._ids[0] if len(self._ids) == 1 else np.concatenate(self._ids))
 
 
+class SignalBuilder(VertexSetBuilder):
+    """Signalled vertices with optional priorities: a vertex signalled several times keeps the lowest.
+
+    Without priorities it is a :class:`VertexSetBuilder`; with them,
+    :meth:`result` also returns one priority per vertex of the set, in id
+    order.  A signal without a priority counts as ``-inf`` (run as soon as
+    possible).
+
+    Examples
+    --------
+    >>> b = SignalBuilder(10, prioritized=True)
+    >>> b.add_prioritized(np.array([4, 2, 4]), np.array([3.0, 1.0, 0.5]))
+    >>> f, prio = b.result()
+    >>> f.ids().tolist(), prio.tolist()
+    ([2, 4], [1.0, 0.5])
+    """
+
+    def __init__(self, size: int, prioritized: bool):
+        super().__init__(size)
+        self.prioritized = prioritized
+        self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._sorted = False  # the one pair so far has sorted distinct ids (it came from a set)
+
+    def add_prioritized(self, ids: np.ndarray, priorities: np.ndarray) -> None:
+        if not self.prioritized:
+            self.add(ids)
+        elif ids.size:
+            self._sorted = False
+            self._pairs.append((ids, priorities))
+
+    def add_signals(self, f: Frontier, priorities: np.ndarray | None) -> None:
+        """Add a set (with its priorities, aligned with its ids, if any)."""
+        if not self.prioritized:
+            self.add_frontier(f)
+        elif f.count:
+            self._sorted = not self._pairs
+            self._pairs.append((f.ids(), np.full(f.count, -np.inf) if priorities is None else priorities))
+
+    def add(self, ids: np.ndarray) -> None:
+        if not self.prioritized:
+            super().add(ids)
+        elif ids.size:
+            self._sorted = False
+            self._pairs.append((ids, np.full(ids.size, -np.inf)))
+
+    def result(self) -> tuple[Frontier, np.ndarray | None]:
+        if not self.prioritized:
+            return self.frontier(), None
+        if not self._pairs:
+            return Frontier.nothing(self.size), np.zeros(0)
+        if self._sorted:  # one set: already sorted and distinct
+            ids, prio = self._pairs[0]
+            return Frontier.of_ids(self.size, ids, unique=True), np.asarray(prio, dtype=np.float64)
+        ids = np.concatenate([i for i, _ in self._pairs]).astype(np.intp, copy=False)
+        prio = np.concatenate([np.asarray(p, dtype=np.float64) for _, p in self._pairs])
+        order = np.argsort(ids, kind="stable")
+        ids, prio = ids[order], prio[order]
+        first = np.empty(ids.size, dtype=bool)
+        first[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        return Frontier.of_ids(self.size, ids[starts], unique=True), np.minimum.reduceat(prio, starts)
+
+
 class GASStep:
     """GAS steps over batches of the parts one worker holds.
 
@@ -174,9 +238,13 @@ class GASStep:
         self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
 
     # ================================================================ step
-    def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], int]:
-        """One GAS step over ``batch``; returns the masters signalled (per part, a set over
-        its masters) and how many vertices applied."""
+    def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], dict[int, np.ndarray | None], int]:
+        """One GAS step over ``batch``.
+
+        Returns the masters signalled (per part, a set over its masters),
+        their priorities (aligned with the set's ids; None unless the program
+        is prioritized, see ``bucket_width``) and how many vertices applied.
+        """
         if self.program.pointer_reads:
             self.read_pointers()
         acc = self.gather(batch)
@@ -185,13 +253,24 @@ class GASStep:
         signals = self.scatter(scatter)
         if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
             signals = self.send_signals_to_masters(signals)
-        signalled = {}
+        signalled, priorities = {}, {}
         for p, part in self.parts.items():
-            builder = VertexSetBuilder(part.num_masters)
-            builder.add_frontier(signals[p].below(part.num_masters))
+            f, prio = signals[p]
+            M = part.num_masters
+            builder = SignalBuilder(M, self.prioritized)
+            if prio is None:
+                builder.add_signals(f.below(M), None)
+            else:
+                k = f.count_below(M)
+                builder.add_signals(Frontier.of_ids(M, f.ids()[:k], unique=True), prio[:k])
             builder.add(applied[p].signalled)
-            signalled[p] = builder.frontier()
-        return signalled, sum(a.masters.count for a in applied.values())
+            signalled[p], priorities[p] = builder.result()
+        return signalled, priorities, sum(a.masters.count for a in applied.values())
+
+    @property
+    def prioritized(self) -> bool:
+        """Whether signals carry priorities (the program sets ``bucket_width``)."""
+        return self.program.bucket_width is not None
 
     def announce(self, masters: dict[int, Frontier], shared: Any = None) -> tuple[dict[int, Frontier], list[Any]]:
         """Masters tell their mirrors which of them are in ``masters``; returns each part's
@@ -416,8 +495,11 @@ class GASStep:
         return values
 
     def _chunk_edges(self, shape: tuple[int, ...], dtype: np.dtype) -> int:
-        per_edge = max(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize, 1)
-        return max(self.chunk_bytes // per_edge, 1024)
+        """Edges per chunk so that one chunk of values of ``shape`` and ``dtype`` fits ``chunk_bytes``."""
+        per_edge = np.dtype(dtype).itemsize
+        for d in shape:
+            per_edge *= d
+        return max(self.chunk_bytes // max(per_edge, 1), 1024)
 
     # =============================================================== apply
     def apply(self, batch: dict[int, Frontier], acc: dict[int, np.ndarray | None]) -> dict[int, Applied]:
@@ -512,22 +594,29 @@ class GASStep:
         return scatter
 
     # ============================================================= scatter
-    def scatter(self, scatter: dict[int, Frontier]) -> dict[int, Frontier]:
-        """Local scatters over the edges of the vertices in ``scatter``; returns who was signalled."""
+    def scatter(self, scatter: dict[int, Frontier]) -> dict[int, tuple[Frontier, np.ndarray | None]]:
+        """Local scatters over the edges of the vertices in ``scatter``; returns who was signalled
+        (and with which priorities, for prioritized programs)."""
         signals = {}
         for p, part in self.parts.items():
             who = scatter[p]
-            builder = VertexSetBuilder(part.num_local)
+            builder = SignalBuilder(part.num_local, self.prioritized)
             if who.count and self.program.scatter_edges is not NONE:
                 act = None if who.full else who.ids()
                 for direction in directions(self.program.scatter_edges):
                     nbr_of = part.esrc if direction is IN else part.edst
                     for c in self._chunks(part, direction, act, self._chunk_edges((), np.dtype(np.float64))):
                         flags = self._scatter_chunk(part, c, direction)
-                        if flags is not None:
-                            nbrs = nbr_of[c.edges]
+                        if flags is None:
+                            continue
+                        nbrs = nbr_of[c.edges]
+                        if flags.dtype == bool:
                             builder.add(nbrs[flags] if flags.ndim else nbrs if flags else nbrs[:0])
-            signals[p] = builder.frontier()
+                        else:  # priorities: +inf (or NaN) means no signal
+                            prio = flags if flags.ndim else np.broadcast_to(flags, nbrs.shape)
+                            hit = prio < np.inf
+                            builder.add_prioritized(nbrs[hit], prio[hit])
+            signals[p] = builder.result()
         return signals
 
     def _scatter_chunk(self, part: Part, c: EdgeChunk, direction: EdgeSet) -> np.ndarray | None:
@@ -539,29 +628,40 @@ class GASStep:
         if ret is None:
             return None
         flags = np.asarray(ret)
-        if flags.dtype != bool or flags.shape not in ((), (c.size,)):
+        allowed = flags.dtype == bool or (flags.dtype.kind == "f" and self.prioritized)
+        if not allowed or flags.shape not in ((), (c.size,)):
+            what = "a bool array or float priorities" if self.prioritized else "a bool array"
+            hint = "" if self.prioritized or flags.dtype.kind != "f" else " (float priorities need bucket_width)"
             raise ProgramError(
-                self.program, "scatter", f"may return None or a bool array of length {c.size}; got {flags.dtype} {flags.shape}"
+                self.program, "scatter",
+                f"may return None or {what} of length {c.size}; got {flags.dtype} {flags.shape}{hint}",
             )
         return flags
 
-    def send_signals_to_masters(self, signals: dict[int, Frontier]) -> dict[int, Frontier]:
-        """Mirrors' signals are added to their masters'."""
+    def send_signals_to_masters(self, signals: dict[int, tuple[Frontier, np.ndarray | None]]) -> dict[int, tuple[Frontier, np.ndarray | None]]:
+        """Mirrors' signals (and their priorities) are added to their masters'."""
         outbox = {}
         for p, part in self.parts.items():
+            f, prio = signals[p]
             for q, shared in part.send.items():
-                outbox[(p, q)] = self.exchange.message(part, shared, _positions_of(signals[p], shared), None)
+                pos = _positions_of(f, shared)
+                payload = None if prio is None else prio[f.positions(shared[pos])]
+                outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
         inbox = self.exchange.send(outbox)
         merged = {}
         for q, part in self.parts.items():
             if q not in inbox:
                 merged[q] = signals[q]
                 continue
-            builder = VertexSetBuilder(part.num_local)
-            builder.add_frontier(signals[q])
+            builder = SignalBuilder(part.num_local, self.prioritized)
+            builder.add_signals(*signals[q])
             for p, msg in inbox[q]:
-                builder.add(self.exchange.open(msg, part, part.recv[p], "signals -> masters", p).local)
-            merged[q] = builder.frontier()
+                got = self.exchange.open(msg, part, part.recv[p], "signals -> masters", p)
+                if got.payload is None:
+                    builder.add(got.local)
+                else:
+                    builder.add_prioritized(got.local, got.payload)
+            merged[q] = builder.result()
         return merged
 
     def check_replicas(self) -> None:

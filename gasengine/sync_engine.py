@@ -28,7 +28,7 @@ from .frontier import Frontier
 from .parts import Part
 from .program import VertexProgram
 from .result import StepStats
-from .step import DEFAULT_CHUNK_BYTES, GASStep
+from .step import DEFAULT_CHUNK_BYTES, GASStep, SignalBuilder
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "SyncEngine", "call_program", "debug_default"]
 
@@ -75,6 +75,10 @@ class SyncEngine(GASStep):
         super().__init__(program, parts, part_owner, backend, num_vertices, aggregators, chunk_bytes,
                          debug_default() if debug is None else bool(debug), master_of)
         self.active: dict[int, Frontier] = {p: Frontier.of_mask(mask) for p, mask in active.items()}
+        if self.prioritized:
+            # Signalled masters waiting for their bucket: sorted ids and their priorities
+            # (the initial active set is the first batch).
+            self.pending = {p: (np.zeros(0, dtype=np.intp), np.zeros(0)) for p in self.parts}
 
     def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
         """Run supersteps until nothing is active, ``converged``, or the budget ends."""
@@ -103,13 +107,16 @@ class SyncEngine(GASStep):
         self.exchange.step = self.step
         self.exchange.reset()
         start = time.perf_counter()
-        signalled, updates = self.run_batch(self.active)
+        signalled, priorities, updates = self.run_batch(self.active)
         due = [agg for agg in self.aggregators if agg.due(self.step)]
         partials = self.aggregate_locally(due)
+        if self.prioritized:
+            signalled, waiting = self.next_bucket(signalled, priorities)
+        else:
+            waiting = sum(f.count for f in signalled.values())
 
         def counts_and_partials() -> tuple[np.ndarray, list[np.ndarray]]:  # called once this round's bytes are counted
-            mine = sum(f.count for f in signalled.values())
-            counts = np.array([mine, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64)
+            counts = np.array([waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64)
             return counts, partials
 
         self.active, everyone = self.announce(signalled, counts_and_partials)
@@ -131,6 +138,35 @@ class SyncEngine(GASStep):
             bytes_between_workers=worker_bytes,
         )
         return row, next_count, halted
+
+    def next_bucket(self, signalled: dict[int, Frontier], priorities: dict[int, np.ndarray]) -> tuple[dict[int, Frontier], int]:
+        """Delta-stepping: add the signals to the waiting masters and take out the lowest bucket.
+
+        Returns the next batch's masters per part and how many masters are
+        waiting in all (this worker's count; the engine sums them).
+        """
+        width = float(self.program.bucket_width)
+        for p, part in self.parts.items():
+            ids, prio = self.pending[p]
+            builder = SignalBuilder(part.num_masters, prioritized=True)
+            builder.add_prioritized(ids, prio)
+            builder.add_signals(signalled[p], priorities[p])
+            f, merged = builder.result()
+            self.pending[p] = (f.ids(), merged)
+        lowest = min((float(prio.min()) for _, prio in self.pending.values() if prio.size), default=np.inf)
+        lowest = float(self.backend.allreduce(np.array(lowest), np.minimum))
+        if lowest == -np.inf:
+            bound = -np.inf  # signals without a priority run at once, on their own
+        else:
+            bound = (np.floor(lowest / width) + 1) * width
+        batch, waiting = {}, 0
+        for p, part in self.parts.items():
+            ids, prio = self.pending[p]
+            now = (prio <= bound) if bound == -np.inf else (prio < bound)
+            batch[p] = Frontier.of_ids(part.num_masters, ids[now], unique=True)
+            self.pending[p] = (ids[~now], prio[~now])
+            waiting += ids.size
+        return batch, waiting
 
     def count_active(self) -> int:
         """Active vertices over all workers (each counted at its master)."""

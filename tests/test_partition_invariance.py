@@ -50,6 +50,7 @@ class Spec:
     scatter_writes: bool
     scatter_mask: str  # "none", "nbr flag", "edge parity"
     aggregate_every: int  # 0: no aggregator
+    buckets: float | None = None  # bucket_width: scatter returns priorities (delta-stepping order)
 
 
 def program_of(spec: Spec) -> VertexProgram:
@@ -57,6 +58,7 @@ def program_of(spec: Spec) -> VertexProgram:
     a, b, c = spec.coef
 
     class Random(VertexProgram):
+        bucket_width = spec.buckets
         gather_edges = EDGE_SETS[spec.gather_edges]
         scatter_edges = EDGE_SETS[spec.scatter_edges]
         combine = COMBINES[spec.combine]
@@ -95,11 +97,14 @@ def program_of(spec: Spec) -> VertexProgram:
         def scatter(self, e):
             if spec.scatter_writes:
                 e.data["w"] = (e.data["w"] + e.src_data["x"] + 2 * e.dst_data["x"]) % 11
+            mask = None
             if spec.scatter_mask == "nbr flag":
-                return e.nbr_data["flag"]
-            if spec.scatter_mask == "edge parity":
-                return e.data["w"] % 2 == 0
-            return None
+                mask = e.nbr_data["flag"]
+            elif spec.scatter_mask == "edge parity":
+                mask = e.data["w"] % 2 == 0
+            if mask is None or spec.buckets is None:
+                return mask
+            return np.where(mask, (e.vertex_data["x"] % 7).astype(float), np.inf)  # priorities
 
     if spec.gather_edges != "none":
         if spec.nbr_only:
@@ -122,6 +127,7 @@ specs = st.builds(
     scatter_writes=st.booleans(),
     scatter_mask=st.sampled_from(["none", "nbr flag", "edge parity"]),
     aggregate_every=st.integers(0, 3),
+    buckets=st.sampled_from([None, None, 2.0, 0.5]),
 )
 
 

@@ -203,8 +203,17 @@ def test_scatter_must_return_bool_per_edge():
         def scatter(self, e):
             return np.ones(len(e))
 
-    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None or a bool array"):
+    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None or a bool array of length \d+; got float64 \(\d+,\) \(float priorities need bucket_width\)"):
         run(BadScatter(), G)
+
+    class Prioritized(BadScatter):
+        bucket_width = 1.0
+
+        def scatter(self, e):
+            return np.ones(len(e), dtype=np.int64)
+
+    with pytest.raises(ProgramError, match=r"Prioritized\.scatter: may return None or a bool array or float priorities"):
+        run(Prioritized(), G)
 
 
 def test_aggregator_map_shape_error_names_aggregator():

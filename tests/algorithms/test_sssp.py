@@ -9,6 +9,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from algorithms import sssp
 from gasengine import ConvergenceError, Graph
+from gasengine.generators import grid, road_like
 from tests.datasets import load, random_graph
 
 
@@ -72,3 +73,31 @@ def test_superstep_budget_that_stops_early_raises_with_the_partial_result():
     with pytest.raises(ConvergenceError, match=r"sssp did not converge within 4 supersteps") as info:
         sssp(path, 0, weight=None, max_supersteps=4)
     assert info.value.result.field("dist").tolist() == [0, 1, 2, 3, np.inf]
+
+
+@pytest.mark.parametrize(
+    "graph", [grid(30, 40, weighted=True, seed=3), road_like(4000, seed=4)], ids=["grid", "road-like"]
+)
+@pytest.mark.parametrize("delta", ["auto", None, 0.05, 1e9])
+@pytest.mark.parametrize("parts", [1, 3])
+def test_any_bucket_width_gives_dijkstras_distances(graph, delta, parts):
+    np.testing.assert_array_equal(sssp(graph, 0, by_id=False, delta=delta, partitions=parts), scipy_distances(graph, 0))
+
+
+def test_buckets_cut_the_work_on_road_like_graphs():
+    g = road_like(20_000, seed=5)
+    _, ordered = sssp(g, 0, by_id=False, return_result=True)
+    _, bellman_ford = sssp(g, 0, by_id=False, delta=None, return_result=True)
+    done_ordered = ordered.steps.column("updates").sum()
+    done_bf = bellman_ford.steps.column("updates").sum()
+    assert done_ordered < g.num_vertices * 1.5 < done_bf / 3  # most vertices improve once, not many times
+
+
+def test_two_workers_with_buckets():
+    g = road_like(3000, seed=6)
+    np.testing.assert_array_equal(sssp(g, 0, by_id=False, workers=2, partitions=3), scipy_distances(g, 0))
+
+
+def test_a_bad_bucket_width_is_refused():
+    with pytest.raises(ValueError, match="delta must be a positive bucket width"):
+        sssp(Graph([0], [1], edge_data={"weight": [1.0]}), 0, delta=-1)
