@@ -168,40 +168,21 @@ def _counting_sort(keys, ptr, order):  # pragma: no cover - compiled
         fill[k] += 1
 
 
-@njit(cache=True)
-def _counting_sort_of(keys, within, ptr, order):  # pragma: no cover - compiled
-    fill = ptr[:-1].copy()
-    for e in within:
-        k = keys[e]
-        order[fill[k]] = e
-        fill[k] += 1
+def group_by(keys: np.ndarray, num_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(ptr, order)`` with ``order[ptr[k]:ptr[k+1]]`` the positions holding key ``k``, in order.
 
-
-def group_by(keys: np.ndarray, num_keys: int, then_by: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(ptr, order)`` with ``order[ptr[k]:ptr[k+1]]`` the positions holding key ``k``.
-
-    Within a key, positions keep their order, or are sorted by ``then_by``
-    (values in ``0..num_keys-1``) when given: two stable counting-sort passes,
-    O(m).  Sorting a vertex's neighbours this way makes a sparse product read
-    the neighbour values in memory order.
+    A stable counting sort, O(m) and no argsort temporaries.
 
     Examples
     --------
     >>> ptr, order = group_by(np.array([2, 0, 2, 1], dtype=np.int32), 3)
     >>> ptr.tolist(), order.tolist()
     ([0, 1, 2, 4], [1, 3, 0, 2])
-    >>> group_by(np.array([1, 1, 1]), 2, then_by=np.array([1, 0, 1]))[1].tolist()
-    [1, 0, 2]
     """
     index_type = np.int32 if keys.size < 2**31 else np.int64
     ptr = bounds(keys, num_keys)
     order = np.empty(keys.size, dtype=index_type)
-    if then_by is None:
-        _counting_sort(keys, ptr, order)
-        return ptr, order
-    first = np.empty(keys.size, dtype=index_type)
-    _counting_sort(then_by, bounds(then_by, num_keys), first)
-    _counting_sort_of(keys, first, ptr, order)
+    _counting_sort(keys, ptr, order)
     return ptr, order
 
 
@@ -269,11 +250,14 @@ def fill_part_edges(
     """Write the edges of one part, in local numbers, grouped by destination.
 
     Edge ``e`` belongs to the part when ``edge_part[e] == part`` (every edge
-    when ``edge_part`` is None).  Its endpoints ``local_of[src[e]]`` and
-    ``local_of[dst[e]]`` go to ``out_src``/``out_dst``, ordered by
-    destination and then source (ties in edge order), and ``e`` to
-    ``out_eid`` if given.  Two compiled scans of the edge list and a sort of
-    each destination's few sources: no per-edge temporary.
+    when ``edge_part`` is None, and then ``local_of`` is not read: local
+    numbers are global ones).  Its endpoints ``local_of[src[e]]`` and
+    ``local_of[dst[e]]`` go to ``out_src``/``out_dst``, grouped by
+    destination, in edge order within a group (a stable counting sort, as
+    scipy builds CSR), and ``e`` to ``out_eid`` if given.  Two compiled scans
+    of the edge list and no per-edge temporary.  (Sorting each group by
+    source as well was measured to cost 1.1 s at 16.7M edges and to win
+    nothing in the sparse products.)
 
     Examples
     --------
@@ -281,7 +265,7 @@ def fill_part_edges(
     >>> out_src, out_dst, out_eid = (np.empty(4, dtype=np.int64) for _ in range(3))
     >>> fill_part_edges(src, dst, None, 0, np.arange(3), 3, out_src, out_dst, out_eid)
     >>> out_dst.tolist(), out_src.tolist(), out_eid.tolist()
-    ([0, 1, 1, 1], [1, 0, 0, 2], [2, 1, 3, 0])
+    ([0, 1, 1, 1], [1, 2, 0, 0], [2, 0, 1, 3])
     """
     every = edge_part is None
     part_of = np.zeros(0, dtype=np.int32) if every else edge_part
@@ -295,8 +279,12 @@ def fill_part_edges(
 
 @njit(cache=True)
 def _count_part_edges(dst, part_of, every, part, local_of, ptr):  # pragma: no cover - compiled
+    if every:
+        for e in range(dst.size):
+            ptr[dst[e] + 1] += 1
+        return
     for e in range(dst.size):
-        if every or part_of[e] == part:
+        if part_of[e] == part:
             ptr[local_of[dst[e]] + 1] += 1
 
 
@@ -305,35 +293,20 @@ def _place_part_edges(src, dst, part_of, every, part, local_of, ptr,  # pragma: 
                       out_src, out_dst, eid, with_eid):
     fill = ptr[:-1].copy()
     for e in range(dst.size):
-        if every or part_of[e] == part:
+        if every:
+            d = dst[e]
+            s = src[e]
+        elif part_of[e] == part:
             d = local_of[dst[e]]
-            k = fill[d]
-            fill[d] += 1
-            out_src[k] = local_of[src[e]]
-            out_dst[k] = d
-            if with_eid:
-                eid[k] = e
-    for v in range(ptr.size - 1):
-        lo, hi = ptr[v], ptr[v + 1]
-        if hi - lo <= 32:  # most groups are short: a stable insertion sort, no allocation
-            for i in range(lo + 1, hi):
-                s = out_src[i]
-                x = eid[i] if with_eid else 0
-                j = i - 1
-                while j >= lo and out_src[j] > s:
-                    out_src[j + 1] = out_src[j]
-                    if with_eid:
-                        eid[j + 1] = eid[j]
-                    j -= 1
-                out_src[j + 1] = s
-                if with_eid:
-                    eid[j + 1] = x
-        elif with_eid:
-            idx = np.argsort(out_src[lo:hi], kind="mergesort")
-            out_src[lo:hi] = out_src[lo:hi][idx]
-            eid[lo:hi] = eid[lo:hi][idx]
+            s = local_of[src[e]]
         else:
-            out_src[lo:hi].sort()
+            continue
+        k = fill[d]
+        fill[d] = k + 1
+        out_src[k] = s
+        out_dst[k] = d
+        if with_eid:
+            eid[k] = e
 
 
 @njit(cache=True)

@@ -9,10 +9,10 @@ mirror side, ``recv`` on the master side, in global-id order, which is also
 local order), so a message is the values of a subset of that list — all of
 it, or positions into it (see ``exchange.py``).
 
-A part's edges are stored **grouped by destination, sources ascending within
-a group** — the CSR layout of the in-edges.  An in-gather, the common case,
+A part's edges are stored **grouped by destination**, in edge order within a
+group — the CSR layout of the in-edges.  An in-gather, the common case,
 therefore reads the edge arrays as they are: no grouping, no neighbour-list
-copy, and neighbour values are read in memory order.  The arrays are built
+copy.  The arrays are built
 straight into memory the caller allocates (shared memory, for worker
 processes), so a part never exists twice.
 """
@@ -59,7 +59,7 @@ class Part:
     vdata : dict of str to ndarray
         Replica values of every vertex field, shape ``(L, ...)``.
     esrc, edst : ndarray
-        Local endpoints of the part's edges, sorted by ``edst`` and then ``esrc``.
+        Local endpoints of the part's edges, grouped by ``edst`` (edge order within a group).
     eid : ndarray
         Global numbers of the part's edges (empty when the graph has no edge
         fields: they are only needed to put edge fields back in order).
@@ -98,8 +98,8 @@ class Part:
     def csr(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray | None]:
         """``(ptr, order)``: edges grouped by their ``dst`` (IN) or ``src`` (OUT).
 
-        The edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``, sorted
-        by the neighbour at their other end; ``order`` is ``None`` for IN,
+        The edges of local vertex ``i`` are ``order[ptr[i]:ptr[i+1]]``;
+        ``order`` is ``None`` for IN,
         where the storage order already is the grouping.  OUT is built on
         first use by compiled counting sorts, O(m).
         """
@@ -107,7 +107,7 @@ class Part:
             if direction is IN:
                 self._csr[IN] = (bounds(self.edst, self.num_local), None)
             else:
-                self._csr[direction] = group_by(self.esrc, self.num_local, then_by=self.edst)
+                self._csr[direction] = group_by(self.esrc, self.num_local)
         return self._csr[direction]
 
     def gather_matrix(self, direction: EdgeSet, weight_field: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
