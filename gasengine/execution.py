@@ -18,9 +18,10 @@ from .aggregators import Aggregator
 from .backends import LocalBackend
 from .calls import call_program, debug_default
 from .graph import Graph
-from .parts import Part, build_layouts, iter_parts, with_fields
+from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
 from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
+from .step import directions
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
 
 ENGINES = ("sync",)
@@ -100,8 +101,9 @@ def run(
         Keep the cut and the parts' edge layout with the graph, so that a
         later run on the same cut skips building them (see
         :mod:`gasengine.cache`; ``graph.clear_engine_cache()`` drops them).
-        The multiprocess backend keeps the cut only: its parts live in
-        shared memory for one run.
+        The multiprocess backend copies the cached layouts into the shared
+        memory of each run, so the driver then holds them twice during a
+        run; ``cache=False`` builds them straight into shared memory.
     debug : bool, optional
         Thorough engine self-checks: messages carry vertex numbers that the
         receiver compares with its own, and mirrors are compared with their
@@ -149,13 +151,24 @@ def run(
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
     if backend == "multiprocess":
-        from .backends.multiprocess import run_workers
+        from .backends.multiprocess import run_workers, start_method
 
+        if store is not None:  # copying cached layouts into shared memory beats building them there
+            layouts = cached_layouts(graph, cut, store)
+            if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
+                for layout in layouts:  # grouped once here and cached, not by every worker on every run
+                    layout.neighbours(OUT)
+            fork = start_method() == "fork"  # forked workers read the layouts' edges in place
+            make_parts = lambda allocate: (  # noqa: E731
+                copy_layout(l, vertex_fields, edge_fields, allocate, keep_edges=fork) for l in layouts
+            )
+        else:
+            make_parts = lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate)  # noqa: E731
         stats, converged, globals_, vertex_parts, edge_parts = run_workers(
-            program, lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate),
+            program, make_parts,
             cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
-            cut.master if program.pointer_reads else None,
+            cut.master if program.pointer_reads else None, inherit=store is not None,
         )
     else:
         layouts = cached_layouts(graph, cut, store)

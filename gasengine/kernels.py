@@ -439,3 +439,37 @@ def semiring_gather(
     _semiring(ptr, nbr, weights, x, np.zeros(0, np.int64) if rows is None else rows, rows is None,
               SEMIRING_COMBINES[combine], SEMIRING_OPS[op if data is not None else None], neutral, out)
     return out
+
+
+@njit(cache=True)
+def _first_occurrences(ids, mark, uniq, inverse):  # pragma: no cover - compiled
+    k = 0
+    for i in range(ids.size):
+        v = ids[i]
+        if mark[v] < 0:
+            mark[v] = k
+            uniq[k] = v
+            k += 1
+        inverse[i] = mark[v]
+    for j in range(k):  # leave the scratch array as it was
+        mark[uniq[j]] = -1
+    return k
+
+
+def distinct(ids: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``ids`` in order of first occurrence, and where each value of ``ids`` went.
+
+    ``scratch`` is an int array of -1 covering every possible value (it is
+    left as it was); O(len(ids)), no sort: ``uniq[inverse] == ids``.
+
+    Examples
+    --------
+    >>> scratch = np.full(10, -1, dtype=np.int64)
+    >>> u, inv = distinct(np.array([7, 3, 7, 1]), scratch)
+    >>> u.tolist(), inv.tolist(), bool((scratch == -1).all())
+    ([7, 3, 1], [0, 1, 0, 2], True)
+    """
+    uniq = np.empty(ids.size, dtype=ids.dtype)
+    inverse = np.empty(ids.size, dtype=np.intp)
+    k = _first_occurrences(ids, scratch, uniq, inverse)
+    return uniq[:k], inverse

@@ -27,7 +27,7 @@ import numpy as np
 
 from .graph import index_dtype
 from .kernels import bounds, fill_part_edges, group_by
-from .program import IN, EdgeSet
+from .program import IN, OUT, EdgeSet
 
 if TYPE_CHECKING:
     from partitioning import VertexCut
@@ -110,6 +110,17 @@ class Part:
                 self._csr[direction] = group_by(self.esrc, self.num_local)
         return self._csr[direction]
 
+    def neighbours(self, direction: EdgeSet) -> np.ndarray:
+        """The other end of every edge, in the order of :meth:`csr` ``(direction)``.
+
+        Structure only, so it lives with the grouping and is shared by every
+        run on a cached layout.
+        """
+        if ("nbr", direction) not in self._csr:
+            _, order = self.csr(direction)
+            self._csr[("nbr", direction)] = self.esrc if order is None else self.edst[order]
+        return self._csr[("nbr", direction)]
+
     def gather_matrix(self, direction: EdgeSet, weight_field: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(ptr, nbr, w)`` for :func:`~gasengine.kernels.spmv`: the neighbours
         (and the values of edge field ``weight_field``) of every local vertex's
@@ -118,9 +129,7 @@ class Part:
         key = (direction, weight_field)
         if key not in self._matrices:
             ptr, order = self.csr(direction)
-            if ("nbr", direction) not in self._csr:  # structure only: shared by every run on this layout
-                self._csr[("nbr", direction)] = self.esrc if order is None else self.edst[order]
-            nbr = self._csr[("nbr", direction)]
+            nbr = self.neighbours(direction)
             data = None
             if weight_field is not None:
                 weights = self.edata[weight_field]
@@ -148,6 +157,10 @@ class Part:
         arrays.update({f"e:{k}": v for k, v in self.edata.items()})
         arrays.update({f"send:{q}": v for q, v in self.send.items()})
         arrays.update({f"recv:{p}": v for p, v in self.recv.items()})
+        if OUT in self._csr:  # groupings built earlier travel with the part (IN costs nothing to rebuild)
+            arrays["csr:out:ptr"], arrays["csr:out:order"] = self._csr[OUT]
+            if ("nbr", OUT) in self._csr:
+                arrays["nbr:out"] = self._csr[("nbr", OUT)]
         return arrays
 
     @classmethod
@@ -156,6 +169,11 @@ class Part:
         def prefixed(prefix: str) -> dict[str, np.ndarray]:
             return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
+        groupings: dict = {}
+        if "csr:out:ptr" in arrays:
+            groupings[OUT] = (arrays["csr:out:ptr"], arrays["csr:out:order"])
+        if "nbr:out" in arrays:
+            groupings[("nbr", OUT)] = arrays["nbr:out"]
         return cls(
             index=index,
             gid=arrays["gid"],
@@ -167,6 +185,7 @@ class Part:
             edata=prefixed("e:"),
             send={int(q): v for q, v in prefixed("send:").items()},
             recv={int(p): v for p, v in prefixed("recv:").items()},
+            _csr=groupings,
         )
 
 
@@ -210,12 +229,23 @@ def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
     )
 
 
+#: Per-edge arrays of a layout (as :meth:`Part.arrays` names them): the bulk of a part.
+EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out")
+
+
 def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],
-                allocate: Allocate) -> Part:
-    """A part built into memory from ``allocate`` (shared memory, for workers) from a cached layout."""
+                allocate: Allocate, keep_edges: bool = False) -> Part:
+    """A part built into memory from ``allocate`` (shared memory, for workers) from a cached layout.
+
+    With ``keep_edges`` the per-edge arrays (:data:`EDGE_ARRAYS`) are not
+    copied: the part uses the layout's own, for workers that inherit the
+    driver's memory (``fork``); only the fields and per-vertex lists go into
+    the allocated memory.
+    """
     known = {k: v for k, v in layout.arrays().items() if not k.startswith(("v:", "e:"))}
     if not edge_fields:
         known["eid"] = known["eid"][:0]
+    kept = {k: known.pop(k) for k in EDGE_ARRAYS if keep_edges and k in known}
     shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
     shapes.update({f"v:{k}": ((layout.gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
     shapes.update({f"e:{k}": ((layout.esrc.size, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
@@ -226,7 +256,7 @@ def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
         np.take(v, layout.gid, axis=0, out=out[f"v:{k}"])
     for k, v in edge_fields.items():
         np.take(v, layout.eid, axis=0, out=out[f"e:{k}"])
-    return Part.from_arrays(layout.index, out)
+    return Part.from_arrays(layout.index, {**out, **kept})
 
 
 def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],

@@ -32,8 +32,8 @@ from .backends.base import Backend
 from .calls import call_program, probe_empty
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
-from .frontier import Frontier, is_small, unique_ids_inverse
-from .kernels import SEMIRING_COMBINES, SEMIRING_OPS, EdgeChunk, edge_chunks, fold_chunk, semiring_gather, spmv
+from .frontier import Frontier, is_small
+from .kernels import SEMIRING_COMBINES, SEMIRING_OPS, EdgeChunk, distinct, edge_chunks, fold_chunk, semiring_gather, spmv
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
 
@@ -236,6 +236,7 @@ class GASStep:
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
         self._map_shapes: dict[str, tuple[int, ...]] = {}
         self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
+        self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
 
     # ================================================================ step
     def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], dict[int, np.ndarray | None], int]:
@@ -315,7 +316,9 @@ class GASStep:
                 part = next(iter(self.parts.values()))
                 np.take(part.vdata[source], part.vdata[id_field], axis=0, out=part.vdata[target])
                 continue
-            wanted = {p: unique_ids_inverse(part.vdata[id_field]) for p, part in self.parts.items()}
+            if self._scratch is None:
+                self._scratch = np.full(self.n, -1, dtype=np.int64)
+            wanted = {p: distinct(part.vdata[id_field], self._scratch) for p, part in self.parts.items()}
             outbox = {}
             for p, part in self.parts.items():
                 uniq = wanted[p][0]

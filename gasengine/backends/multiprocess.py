@@ -40,7 +40,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dill
@@ -211,6 +211,8 @@ class WorkerJob:
     report_progress: bool
     debug: bool = False
     master_of: np.ndarray | None = None
+    #: Per part, arrays the worker inherits from the driver (``fork`` only) instead of mapping them.
+    inherited: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
@@ -224,7 +226,7 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     _die_with_parent(job.parent_pid)
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
-        arrays = {p: unpack(segments[p], specs) for p, (_, specs) in job.parts.items()}
+        arrays = {p: {**job.inherited.get(p, {}), **unpack(segments[p], specs)} for p, (_, specs) in job.parts.items()}
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
@@ -352,12 +354,18 @@ def run_workers(
     progress: Any = None,
     debug: bool = False,
     master_of: np.ndarray | None = None,
+    inherit: bool = False,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
 
     ``make_parts(allocate)`` builds the parts into memory from ``allocate``
     (:func:`gasengine.parts.iter_parts`); here that memory is one shared
     segment per part, so the driver never holds a private copy of a part.
+    With ``inherit`` (only honoured when workers are forked), arrays of a
+    built part that are *not* in its segment — the per-edge arrays of a
+    cached layout, see :func:`~gasengine.parts.copy_layout` — reach the
+    workers through the fork itself: they are read, never written, so the
+    pages stay shared and nothing is copied.
 
     Whatever ends the run — success, a failed worker, Ctrl-C or SIGTERM
     (turned into ``SystemExit(143)`` for the duration of the run, see
@@ -380,6 +388,7 @@ def run_workers(
     run = _RunResources(new_run_prefix())
     part_owner = np.arange(num_parts, dtype=np.int64) % workers
     packed: dict[int, tuple[Segment, dict[str, ArraySpec]]] = {}
+    inherited: dict[int, dict[str, np.ndarray]] = {}
 
     def allocate(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
         specs, size = layout({**shapes, "active": (shapes["gid"][0], np.dtype(bool))})
@@ -395,6 +404,12 @@ def run_workers(
                     run.links[(i, j)] = ctx.Pipe(duplex=True)
             for part in make_parts(allocate):
                 unpack(*packed[part.index])["active"][:] = active[part.gid]
+                in_segment = packed[part.index][1]
+                outside = {k: v for k, v in part.arrays().items() if k not in in_segment}
+                if outside:
+                    if not (inherit and ctx.get_start_method() == "fork"):
+                        raise ValueError("parts with arrays outside shared memory need forked workers")
+                    inherited[part.index] = outside
                 del part
             # A signal raised between fork and run.procs.append would leave a
             # worker nobody stops: signals wait until every worker is on the list.
@@ -404,7 +419,7 @@ def run_workers(
                         rank, workers, run.prefix, os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
                         part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
-                        debug, master_of,
+                        debug, master_of, {p: inherited[p] for p in inherited if part_owner[p] == rank},
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)
@@ -420,7 +435,7 @@ def run_workers(
             stats, converged, globals_ = done[0][0], done[0][1], done[0][2]
             vertex, edge = {}, {}
             for p, (seg, specs) in packed.items():
-                vertex[p], edges = Part.from_arrays(p, unpack(seg, specs)).results()
+                vertex[p], edges = Part.from_arrays(p, {**inherited.get(p, {}), **unpack(seg, specs)}).results()
                 if edges is not None:
                     edge[p] = edges
             return stats, converged, globals_, vertex, edge
