@@ -605,10 +605,9 @@ class GASStep:
             who = scatter[p]
             builder = SignalBuilder(part.num_local, self.prioritized)
             if who.count and self.program.scatter_edges is not NONE:
-                act = None if who.full else who.ids()
                 for direction in directions(self.program.scatter_edges):
                     nbr_of = part.esrc if direction is IN else part.edst
-                    for c in self._chunks(part, direction, act, self._chunk_edges((), np.dtype(np.float64))):
+                    for c in self._scatter_chunks(part, direction, who):
                         flags = self._scatter_chunk(part, c, direction)
                         if flags is None:
                             continue
@@ -621,6 +620,30 @@ class GASStep:
                             builder.add_prioritized(nbrs[hit], prio[hit])
             signals[p] = builder.result()
         return signals
+
+    def _scatter_chunks(self, part: Part, direction: EdgeSet, who: Frontier) -> list[EdgeChunk]:
+        """The edges a scatter of the vertices ``who`` runs over, in chunks.
+
+        A scatter folds nothing, so the edges need no grouping by vertex:
+        when many vertices scatter they are taken in storage order (slices,
+        or ascending positions selected by a mask), which reads every edge
+        array as it lies; only a few scattering vertices are looked up
+        through the grouping, at the cost of their own edges.
+        """
+        chunk = self._chunk_edges((), np.dtype(np.float64))
+        m = part.esrc.size
+        if who.full:
+            key = (part.index, "storage", chunk)
+            if key not in self._plans:
+                self._plans[key] = [EdgeChunk(slice(lo, min(lo + chunk, m)), _NO_ROWS, _NO_ROWS, min(lo + chunk, m) - lo)
+                                    for lo in range(0, m, chunk)]
+            return self._plans[key]
+        if who.dense:
+            ends = part.edst if direction is IN else part.esrc  # the scattering end of every edge
+            edges = np.flatnonzero(who.mask()[ends])
+            return [EdgeChunk(edges[lo : lo + chunk], _NO_ROWS, _NO_ROWS, min(chunk, edges.size - lo))
+                    for lo in range(0, edges.size, chunk)]
+        return self._chunks(part, direction, who.ids(), chunk)
 
     def _scatter_chunk(self, part: Part, c: EdgeChunk, direction: EdgeSet) -> np.ndarray | None:
         view = self._edge_view(part, c.edges, c.size, direction, "scatter", writable=True)
@@ -788,6 +811,9 @@ class GASStep:
             if edges is not None:
                 edge[p] = edges
         return vertex, edge
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)  # scatter chunks fold nothing
 
 
 def _positions_of(f: Frontier, shared: np.ndarray) -> np.ndarray:
