@@ -19,7 +19,7 @@ from .backends import LocalBackend
 from .calls import call_program, debug_default
 from .graph import Graph
 from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
-from .program import OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
+from .program import NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
 from .step import directions
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
@@ -164,15 +164,17 @@ def run(
             )
         else:
             make_parts = lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate)  # noqa: E731
+        changed_edges = set(edge_fields) if program.scatter_edges is not NONE else set()
         stats, converged, globals_, vertex_parts, edge_parts = run_workers(
             program, make_parts,
             cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
-            cut.master if program.pointer_reads else None, inherit=store is not None,
+            cut.master if program.pointer_reads or program.pointer_writes else None, inherit=store is not None,
         )
     else:
         layouts = cached_layouts(graph, cut, store)
-        parts = [with_fields(layout, vertex_fields, edge_fields) for layout in layouts]
+        owned = frozenset(k for k, v in vertex_fields.items() if graph.vertex_data.get(k) is not v)  # made by init
+        parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
         engine_ = SyncEngine(
             program,
@@ -188,10 +190,12 @@ def run(
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
+        changed_edges = engine_.edge_fields_written
         globals_ = engine_.globals
     return Result(
-        vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields),
-        edge_data=assemble(edge_parts, "\0eid", graph.num_edges, edge_fields),
+        vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields,
+                             in_order=backend == "local" and cut.num_parts == 1),
+        edge_data=final_edge_fields(edge_parts, graph.num_edges, edge_fields, changed_edges),
         aggregates=dict(globals_),
         steps=StepTable(stats),
         converged=converged,
@@ -417,9 +421,34 @@ def initial_active(graph: Graph, active: Any) -> np.ndarray:
     return mask
 
 
-def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Put per-part arrays back in global order (``key`` holds the global index)."""
+def final_edge_fields(pieces: dict[int, dict[str, np.ndarray]], m: int, initial: dict[str, np.ndarray],
+                      changed: set[str]) -> dict[str, np.ndarray]:
+    """The edge fields of a result: only those a scatter wrote are put back together from the parts;
+    the others are copies of their initial values (a copy, not a scatter through edge numbers)."""
+    if not changed:
+        return {name: values.copy() for name, values in initial.items()}
+    kept = {p: {k: v for k, v in piece.items() if k == "\0eid" or k in changed} for p, piece in pieces.items()}
+    out = assemble(kept, "\0eid", m, {k: v for k, v in initial.items() if k in changed})
+    out.update({name: values.copy() for name, values in initial.items() if name not in changed})
+    return {name: out[name] for name in initial}
+
+
+def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray],
+             in_order: bool = False) -> dict[str, np.ndarray]:
+    """Put per-part arrays back in global order (``key`` holds the global index).
+
+    ``in_order``: the arrays belong to the caller and one piece already
+    holds every item in order (one part, in this process), so they are the
+    result as they are, not copied.
+    """
     out: dict[str, np.ndarray] = {}
+    if in_order and len(pieces) == 1:
+        piece = next(iter(pieces.values()))
+        if piece[key].size == size:
+            out = {name: values for name, values in piece.items() if name != key}
+            for name, values in like.items():
+                out.setdefault(name, values.copy())
+            return out
     for piece in pieces.values():
         index = piece[key]
         for name, values in piece.items():

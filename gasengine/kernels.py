@@ -473,3 +473,33 @@ def distinct(ids: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarr
     inverse = np.empty(ids.size, dtype=np.intp)
     k = _first_occurrences(ids, scratch, uniq, inverse)
     return uniq[:k], inverse
+
+
+@njit(cache=True)
+def _scatter_combine(target, index, values, combine):  # pragma: no cover - compiled
+    for i in range(index.size):
+        k = index[i]
+        v = values[i]
+        if combine == 0:
+            target[k] += v
+        elif combine == 1:
+            if v < target[k]:
+                target[k] = v
+        elif v > target[k]:
+            target[k] = v
+
+
+def combine_at(ufunc: np.ufunc, target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``ufunc.at(target, index, values)``: compiled for add, minimum and maximum of scalars.
+
+    Examples
+    --------
+    >>> t = np.array([5, 5, 5])
+    >>> combine_at(np.minimum, t, np.array([0, 2, 0]), np.array([3, 9, 1]))
+    >>> t.tolist()
+    [1, 5, 5]
+    """
+    if ufunc in SEMIRING_COMBINES and target.ndim == 1 and target.dtype.kind in "iuf":
+        _scatter_combine(target, index, values.astype(target.dtype, copy=False), SEMIRING_COMBINES[ufunc])
+    else:
+        ufunc.at(target, index, values)

@@ -208,17 +208,27 @@ def build_layouts(graph: Graph, cut: VertexCut) -> list[Part]:
     return list(iter_parts(graph, cut, {}, {}, keep_eid=True))
 
 
-def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]) -> Part:
+def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],
+                owned: frozenset[str] = frozenset()) -> Part:
     """A part sharing ``layout``'s arrays and cached groupings, with fields of its own.
 
     The layout's arrays are never written by the engine, so every run can
-    share them; the fields are copies taken for this run.
+    share them; the fields are copies taken for this run — except, in a part
+    holding every vertex in order (one part), the vertex fields named in
+    ``owned``, which belong to this run already and are used as they are.
     """
+    whole = layout.gid.size == layout.num_masters and (layout.gid.size == 0 or int(layout.gid[-1]) == layout.gid.size - 1)
+
+    def vertex_values(name: str, values: np.ndarray) -> np.ndarray:
+        if whole and values.shape[0] == layout.gid.size:  # local numbers are global ones
+            return values if name in owned else values.copy()
+        return np.take(values, layout.gid, axis=0)
+
     return Part(
         index=layout.index,
         gid=layout.gid,
         num_masters=layout.num_masters,
-        vdata={k: np.take(v, layout.gid, axis=0) for k, v in vertex_fields.items()},
+        vdata={k: vertex_values(k, v) for k, v in vertex_fields.items()},
         esrc=layout.esrc,
         edst=layout.edst,
         eid=layout.eid,

@@ -43,6 +43,16 @@ The whole contract
     Sync operations the program needs (see :class:`gasengine.Aggregator`);
     their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
 
+``pointer_writes = {"target": ("ids", "value", np.minimum)}`` is the other
+direction: after ``apply``, every vertex that applied offers its field
+``value`` to the vertex whose number is in its field ``ids``, and the engine
+folds all offers into that vertex's ``target`` with the combine (a
+commutative ufunc, as for ``combine``), after what its own apply stored;
+mirrors see the result in the next superstep.  An offer equal to the
+combine's neutral element (the largest value, for ``np.minimum``) is no
+offer: it is dropped before it travels.  Shiloach-Vishkin hooking (a vertex
+hooks its *parent* onto a smaller tree) is such a write.
+
 Priorities and delta-stepping
 -----------------------------
 A program that sets ``bucket_width = delta`` runs its supersteps in order of
@@ -155,6 +165,8 @@ class VertexProgram:
     aggregators: tuple[Aggregator, ...] = ()
     #: Non-neighbour reads, ``{target: (ids, source)}``; see the module docstring.
     pointer_reads: Mapping[str, tuple[str, str]] = {}
+    #: Non-neighbour writes, ``{target: (ids, value, combine)}``; see the module docstring.
+    pointer_writes: Mapping[str, tuple[str, str, np.ufunc]] = {}
     #: Delta-stepping: width of the priority buckets; see the module docstring.
     bucket_width: float | None = None
 
@@ -505,20 +517,22 @@ def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
 
 
 def check_pointer_reads(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
-    """After ``init``: the fields ``pointer_reads`` names exist and the targets can hold the sources."""
-    for target, (ids, source) in program.pointer_reads.items():
+    """After ``init``: the fields ``pointer_reads`` and ``pointer_writes`` name exist and fit."""
+    entries = [(t, ids, src, "pointer_reads") for t, (ids, src) in program.pointer_reads.items()]
+    entries += [(t, ids, val, "pointer_writes") for t, (ids, val, _) in program.pointer_writes.items()]
+    for target, ids, source, attr in entries:
         for name in (target, ids, source):
             if name not in fields:
-                raise ProgramError(program, "pointer_reads", f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}")
+                raise ProgramError(program, attr, f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}")
         t, s = fields[target], fields[source]
         if t.shape[1:] != s.shape[1:] or not np.can_cast(s.dtype, t.dtype, casting="same_kind"):
             raise ProgramError(
-                program, "pointer_reads",
+                program, attr,
                 f"field {target!r} ({t.dtype}, per-vertex shape {t.shape[1:]}) cannot hold {source!r} "
                 f"({s.dtype}, {s.shape[1:]})",
             )
         if fields[ids].ndim != 1 or fields[ids].dtype.kind not in "iu":
-            raise ProgramError(program, "pointer_reads", f"field {ids!r} must hold one integer vertex number per vertex")
+            raise ProgramError(program, attr, f"field {ids!r} must hold one integer vertex number per vertex")
 
 
 def check_program(program: VertexProgram) -> None:
@@ -548,6 +562,14 @@ def check_program(program: VertexProgram) -> None:
         for t, spec in reads.items()
     ):
         raise ProgramError(program, "pointer_reads", f"must map a field name to (ids field, source field); got {reads!r}")
+    writes = program.pointer_writes
+    if not isinstance(writes, Mapping) or not all(
+        isinstance(t, str) and isinstance(spec, tuple) and len(spec) == 3 and all(isinstance(f, str) for f in spec[:2])
+        for t, spec in writes.items()
+    ):
+        raise ProgramError(program, "pointer_writes", f"must map a field name to (ids field, value field, combine ufunc); got {writes!r}")
+    for spec in writes.values():
+        check_combine(spec[2], program, "pointer_writes")
     defines = {name: getattr(type(program), name) is not getattr(VertexProgram, name) for name in ("gather", "scatter")}
     defines["gather"] = defines["gather"] or program.uses_nbr_gather()
     if program.gather_edges is not NONE:

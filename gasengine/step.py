@@ -33,7 +33,17 @@ from .calls import call_program, probe_empty
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
 from .frontier import Frontier, is_small
-from .kernels import SEMIRING_COMBINES, SEMIRING_OPS, EdgeChunk, distinct, edge_chunks, fold_chunk, semiring_gather, spmv
+from .kernels import (
+    SEMIRING_COMBINES,
+    SEMIRING_OPS,
+    EdgeChunk,
+    combine_at,
+    distinct,
+    edge_chunks,
+    fold_chunk,
+    semiring_gather,
+    spmv,
+)
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
 
@@ -237,6 +247,8 @@ class GASStep:
         self._map_shapes: dict[str, tuple[int, ...]] = {}
         self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
         self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
+        #: Edge fields some scatter assigned (the others keep their initial values).
+        self.edge_fields_written: set[str] = set()
 
     # ================================================================ step
     def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], dict[int, np.ndarray | None], int]:
@@ -250,6 +262,8 @@ class GASStep:
             self.read_pointers()
         acc = self.gather(batch)
         applied = self.apply(batch, acc)
+        if self.program.pointer_writes:
+            self.write_pointers(applied)
         scatter = self.sync_values(batch, applied)
         signals = self.scatter(scatter)
         if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
@@ -341,6 +355,70 @@ class GASStep:
                 for q, msg in answers.get(p, ()):
                     values[owner == q] = msg[1]
                 part.vdata[target][...] = values[inverse]
+
+    def write_pointers(self, applied: dict[int, Applied]) -> None:
+        """``pointer_writes``: every vertex that applied folds ``value`` into ``target`` of the vertex named by ``ids``.
+
+        After apply, through the masters of the named vertices (requests
+        there, then their new values out to their mirrors); what apply
+        stored comes first, then every offer, folded with the entry's
+        commutative ufunc, so the order of offers does not matter.  Offers
+        equal to the ufunc's neutral element are dropped before they travel
+        (a program says "no offer" that way).
+        """
+        program = self.program
+        for target, (id_field, value_field, combine) in program.pointer_writes.items():
+            offers = {}
+            for p, part in self.parts.items():
+                masters = applied[p].masters
+                index = masters.ids() if not masters.full else slice(None)
+                ids = part.vdata[id_field][: part.num_masters][index]
+                if ids.size and (ids.min() < 0 or ids.max() >= self.n):
+                    bad = ids[(ids < 0) | (ids >= self.n)][:3]
+                    raise ProgramError(
+                        program, "pointer_writes",
+                        f"field {id_field!r} must hold vertex numbers 0..{self.n - 1} to write {target!r} of; found {bad!r}",
+                    )
+                values = part.vdata[value_field][: part.num_masters][index]
+                if values.ndim == 1:  # an offer equal to the combine's neutral element changes nothing
+                    useful = values != neutral_element(combine, values.dtype)
+                    if not useful.all():
+                        ids, values = ids[useful], values[useful]
+                offers[p] = (ids, values)
+            if len(self.parts) == 1 and self.backend.size == 1:  # one part: local numbers are global ones
+                part = next(iter(self.parts.values()))
+                ids, values = next(iter(offers.values()))
+                combine_at(combine, part.vdata[target], ids, values)
+                continue
+            outbox = {}
+            for p, (ids, values) in offers.items():
+                owner = self.master_of[ids]
+                for q in np.unique(owner).tolist():
+                    sel = owner == q
+                    outbox[(p, q)] = (None, (ids[sel], values[sel]))
+            touched = {}
+            for q, messages in self.exchange.send(outbox).items():
+                part = self.parts[q]
+                masters = part.gid[: part.num_masters]
+                hit = []
+                for p, msg in messages:
+                    ids, values = msg[1]
+                    local = np.searchsorted(masters, ids)
+                    combine_at(combine, part.vdata[target], local, values)
+                    hit.append(local)
+                touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
+            # the masters written to tell their mirrors
+            outbox = {}
+            for q, part in self.parts.items():
+                done = touched.get(q, Frontier.nothing(part.num_masters))
+                for p, shared in part.recv.items():
+                    pos = subset_of(done, shared)
+                    outbox[(q, p)] = self.exchange.message(part, shared, pos, pick(part.vdata[target], shared, pos))
+            for p, messages in self.exchange.send(outbox).items():
+                part = self.parts[p]
+                for q, msg in messages:
+                    got = self.exchange.open(msg, part, part.send[q], "pointer writes -> mirrors", q)
+                    part.vdata[target][got.local] = got.payload
 
     # ============================================================== gather
     def gather(self, batch: dict[int, Frontier]) -> dict[int, np.ndarray | None]:
@@ -651,6 +729,7 @@ class GASStep:
         store_fields(part.edata, c.edges, view.data.written)
         for name in view.data.written:
             part.edge_field_changed(name)
+            self.edge_fields_written.add(name)
         if ret is None:
             return None
         flags = np.asarray(ret)
