@@ -66,7 +66,7 @@ class Applied:
     masters: Frontier  # the masters that applied, as a set over the part's masters
     written: tuple[str, ...]  # fields assigned
     scatter: Frontier  # of those, the ones that scatter
-    signalled: np.ndarray  # of those, the ones that signalled themselves (local ids)
+    signalled: Frontier  # of those, the ones that signalled themselves
 
 
 class VertexSetBuilder:
@@ -278,7 +278,7 @@ class GASStep:
             else:
                 k = f.count_below(M)
                 builder.add_signals(Frontier.of_ids(M, f.ids()[:k], unique=True), prio[:k])
-            builder.add(applied[p].signalled)
+            builder.add_signals(applied[p].signalled, None)
             signalled[p], priorities[p] = builder.result()
         return signalled, priorities, sum(a.masters.count for a in applied.values())
 
@@ -593,7 +593,7 @@ class GASStep:
         masters = batch.below(M)
         k = masters.count
         if k == 0:
-            return Applied(masters, (), masters, np.zeros(0, dtype=np.intp))
+            return Applied(masters, (), masters, masters)
         # The batch's masters come first in id order (masters are local 0..M-1):
         # all of them are a slice (views, no copies), or the whole store.
         if k == M:
@@ -623,9 +623,12 @@ class GASStep:
                 scatter = masters if flags else Frontier.nothing(M)
             else:
                 scatter = Frontier.of_ids(M, masters.ids()[flags], unique=True)
-        signalled = np.zeros(0, dtype=np.intp)
+        signalled = Frontier.nothing(M)
         if view.signalled is not None:
-            signalled = masters.ids()[view.signalled]
+            if view.signalled.all():
+                signalled = masters  # the common "stay active": no ids to list
+            elif view.signalled.any():
+                signalled = Frontier.of_ids(M, masters.ids()[view.signalled], unique=True)
         store_fields(part.vdata, index, view.data.written)
         return Applied(masters, tuple(view.data.written), scatter, signalled)
 
