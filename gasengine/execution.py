@@ -18,6 +18,7 @@ from .aggregators import Aggregator
 from .backends import LocalBackend
 from .calls import call_program, debug_default
 from .graph import Graph
+from .kernels import count_keys
 from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
 from .program import NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
@@ -140,12 +141,12 @@ def run(
         partitions = _count("partitions", partitions, minimum=1)
     debug = debug_default() if debug is None else bool(debug)
 
-    vertex_fields, edge_fields = initial_fields(program, graph)
+    store = engine_cache.open_cache(graph) if cache else None
+    vertex_fields, edge_fields = initial_fields(program, graph, store)
     check_pointer_reads(program, vertex_fields)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
-    store = engine_cache.open_cache(graph) if cache else None
-    cut = cached_cut(graph, partition, partitions, seed, workers, store)
+    cut, cut_key = cached_cut(graph, partition, partitions, seed, workers, store)
     check_run_memory(graph, cut.num_parts, vertex_fields, edge_fields)
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
@@ -154,7 +155,7 @@ def run(
         from .backends.multiprocess import run_workers, start_method
 
         if store is not None:  # copying cached layouts into shared memory beats building them there
-            layouts = cached_layouts(graph, cut, store)
+            layouts = cached_layouts(graph, cut, store, cut_key)
             if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
                 for layout in layouts:  # grouped once here and cached, not by every worker on every run
                     layout.neighbours(OUT)
@@ -172,7 +173,7 @@ def run(
             cut.master if program.pointer_reads or program.pointer_writes else None, inherit=store is not None,
         )
     else:
-        layouts = cached_layouts(graph, cut, store)
+        layouts = cached_layouts(graph, cut, store, cut_key)
         owned = frozenset(k for k, v in vertex_fields.items() if graph.vertex_data.get(k) is not v)  # made by init
         parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
@@ -247,11 +248,21 @@ def _check_unique_names(aggs: tuple[Aggregator, ...]) -> None:
         raise ValueError(f"aggregator names must be unique; repeated: {dupes}")
 
 
-def initial_fields(program: VertexProgram, graph: Graph) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run ``program.init`` (and ``init_edges`` if defined) over the whole graph."""
+def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.GraphCache | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Run ``program.init`` (and ``init_edges`` if defined) over the whole graph.
+
+    Unweighted degrees asked for in ``init`` are kept in ``store`` (they
+    depend on the arcs only).
+    """
     n, m = graph.num_vertices, graph.num_edges
     vdata = FieldMap(graph.vertex_data, None, n, (program, "init"), "vertex", creatable=True)
-    view = VertexView(lambda: np.arange(n), vdata, {}, n, 0, graph=graph)
+    degrees = None
+    if store is not None:
+        def degrees(which: str) -> np.ndarray:
+            ends = graph.src if which == "out_degree" else graph.dst
+            return store.get(("degree", which), lambda: count_keys(ends, n)).copy()
+    view = VertexView(lambda: np.arange(n), vdata, {}, n, 0, graph=graph, degrees=degrees)
     call_program(program, "init", view)
     vertex_fields = dict(graph.vertex_data)
     for name, values in vdata.written.items():
@@ -280,19 +291,30 @@ def initial_fields(program: VertexProgram, graph: Graph) -> tuple[dict[str, np.n
 
 
 def cached_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, default_parts: int,
-               store: engine_cache.GraphCache | None) -> VertexCut:
-    """:func:`make_cut`, kept in the graph's cache ``store`` (see :mod:`gasengine.cache`) when given."""
+               store: engine_cache.GraphCache | None) -> tuple[VertexCut, tuple | None]:
+    """:func:`make_cut`, kept in the graph's cache ``store`` (see :mod:`gasengine.cache`) when given.
+
+    Returns the cut and the key it is cached under (None when it is not).
+    """
     key = _cut_key(partition, partitions, seed, default_parts) if store is not None else None
     if key is None:
-        return make_cut(graph, partition, partitions, seed, default_parts)
-    return store.get(("cut", *key), lambda: make_cut(graph, partition, partitions, seed, default_parts))
+        return make_cut(graph, partition, partitions, seed, default_parts), None
+    return store.get(("cut", *key), lambda: make_cut(graph, partition, partitions, seed, default_parts)), key
 
 
-def cached_layouts(graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None) -> list[Part]:
-    """The parts' layouts of ``cut`` (:func:`~gasengine.parts.build_layouts`), kept in ``store`` when given."""
+def cached_layouts(graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None,
+                   cut_key: tuple | None = None) -> list[Part]:
+    """The parts' layouts of ``cut`` (:func:`~gasengine.parts.build_layouts`), kept in ``store`` when given.
+
+    A cut cached under ``cut_key`` keys its layouts too; another cut is
+    known by a fingerprint of its assignment and masters.
+    """
     if store is None:
         return build_layouts(graph, cut)
-    key = ("layouts", engine_cache.fingerprint(cut.edge_part, cut.master), cut.num_parts)
+    if cut_key is not None:
+        key = ("layouts", *cut_key)
+    else:
+        key = ("layouts", engine_cache.fingerprint(cut.edge_part, cut.master), cut.num_parts)
     return store.get(key, lambda: build_layouts(graph, cut))
 
 

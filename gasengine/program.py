@@ -317,8 +317,10 @@ class VertexView:
         num_vertices: int,
         superstep: int = 0,
         graph: Any = None,
+        degrees: Any = None,
     ):
         self._graph = graph
+        self._degrees = degrees  # a cache of unweighted degrees, when the run keeps one
         self._ids = ids
         self.data = data
         self.globals = globals
@@ -354,7 +356,7 @@ class VertexView:
             raise self.data._error(f"{which}() is available in init only; store it in a vertex field there")
         ends = g.src if which == "out_degree" else g.dst
         if weight is None:
-            return count_keys(ends, g.num_vertices)
+            return self._degrees(which) if self._degrees is not None else count_keys(ends, g.num_vertices)
         if weight not in g.edge_data:
             raise self.data._error(f"no edge field {weight!r}; fields are {sorted(g.edge_data)}")
         return count_keys(ends, g.num_vertices, g.edge_data[weight])
