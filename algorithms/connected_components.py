@@ -122,12 +122,15 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
     >>> int(labels.max()), result.supersteps              # min-label needs 63
     (0, 7)
     """
-    result = run(ConnectedComponentsProgram(directed=graph.directed), graph, **engine_options)
+    return run_components(ConnectedComponentsProgram(directed=graph.directed), graph, "connected_components",
+                          "parents were still changing", return_result, engine_options)
+
+
+def run_components(program: VertexProgram, graph: Graph, name: str, unfinished: str, return_result: bool,
+                   engine_options: dict[str, Any]) -> np.ndarray | tuple[np.ndarray, Result]:
+    """Run a components program; its labels (and the Result), or ConvergenceError saying ``unfinished``."""
+    result = run(program, graph, **engine_options)
     if not result.converged:
-        raise ConvergenceError(
-            f"connected_components did not converge within {result.supersteps} supersteps "
-            "(parents were still changing)",
-            result=result,
-        )
+        raise ConvergenceError(f"{name} did not converge within {result.supersteps} supersteps ({unfinished})", result=result)
     labels = result.field("component")
     return (labels, result) if return_result else labels

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram  # noqa: F401 (ConvergenceError: the examples)
 
 
 class MinLabelProgram(VertexProgram):
@@ -73,7 +73,7 @@ def min_label_components(graph: Graph, *, return_result: bool = False, **engine_
     ------
     ConvergenceError
         If ``max_supersteps`` stopped the run while labels were still
-        spreading ("connected_components did not converge within N
+        spreading ("min_label_components did not converge within N
         supersteps"); its ``result`` holds the unfinished run, whose labels
         may split a component.
 
@@ -91,12 +91,7 @@ def min_label_components(graph: Graph, *, return_result: bool = False, **engine_
     ...     exc.result.field("component").tolist()  # the unfinished labels
     [0, 0, 1]
     """
-    result = run(MinLabelProgram(), graph, **engine_options)
-    if not result.converged:
-        raise ConvergenceError(
-            f"min_label_components did not converge within {result.supersteps} supersteps "
-            "(labels were still spreading)",
-            result=result,
-        )
-    labels = result.field("component")
-    return (labels, result) if return_result else labels
+    from .connected_components import run_components
+
+    return run_components(MinLabelProgram(), graph, "min_label_components", "labels were still spreading",
+                          return_result, engine_options)

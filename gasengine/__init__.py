@@ -15,6 +15,7 @@ from .result import Result, StepStats, StepTable
 __version__ = "0.1.0"
 
 __all__ = [
+    "cache",
     "ALL",
     "IN",
     "NONE",

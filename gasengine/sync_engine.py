@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
 from .aggregators import Aggregator

@@ -154,9 +154,9 @@ def test_loader_networkx_and_constructor_build_the_same_undirected_graph(tmp_pat
     G.add_nodes_from(range(4))
     G.add_weighted_edges_from(edges)
     converted = Graph.from_networkx(G)
-    for g, given in ((loaded, edges), (converted, list(G.edges(data="weight")))):  # nx has its own order
-        built = Graph([e[0] for e in given], [e[1] for e in given], num_vertices=4,
-                      edge_data={"weight": [e[2] for e in given]}, directed=False)
+    for g, listed in ((loaded, edges), (converted, list(G.edges(data="weight")))):  # nx has its own order
+        built = Graph([e[0] for e in listed], [e[1] for e in listed], num_vertices=4,
+                      edge_data={"weight": [e[2] for e in listed]}, directed=False)
         assert g.directed is False and built.num_edges == 7
         np.testing.assert_array_equal(g.src, built.src)
         np.testing.assert_array_equal(g.dst, built.dst)
