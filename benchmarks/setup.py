@@ -9,7 +9,9 @@ Issue 10, points 4 and 5, in one run on R-MAT scale 20 (16.7M edges):
 * the engine's second run on the same graph, which reuses the cached cut and
   layouts: its set-up (everything but the supersteps) as a fraction of the
   first run's;
-* connected components with 1 and 2 worker processes, both on cached structures.
+* connected components with 1 and 2 worker processes, both on cached structures;
+* a PageRank superstep with 2 worker processes against the bare
+  single-threaded scipy iteration, in five paired runs (bare, then 2 workers).
 
 Usage::
 
@@ -25,9 +27,10 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from algorithms import connected_components, pagerank
-from gasengine import Graph
+from algorithms import PageRankProgram, connected_components, pagerank
+from gasengine import Graph, run
 from gasengine.generators import rmat
+from pagerank import bare_scipy_pagerank  # benchmarks/ is the script's directory
 
 
 def scipy_pagerank(g: Graph, tol: float) -> tuple[float, np.ndarray]:
@@ -93,6 +96,19 @@ def main() -> None:
         s = float(np.median([r[0] for r in rows]))
         steps = float(np.median([r[1][1].steps.column("seconds").sum() for r in rows]))
         print(f"| {workers} worker{'s' if workers > 1 else ''} (median of 3, cached) | {s:.3f} | {steps:.3f} |")
+
+    print("\n| pair | bare scipy iteration ms | 2-worker superstep ms | ratio |")
+    print("|---:|---:|---:|---:|")
+    run(PageRankProgram(tol=0), g, workers=2, max_supersteps=2)  # cut and layouts for 2 parts
+    ratios = []
+    for i in range(5):
+        bare_s, iterations, _ = bare_scipy_pagerank(g, 10)
+        bare = bare_s / iterations
+        steps = run(PageRankProgram(tol=0), g, workers=2, max_supersteps=11).steps.column("seconds")[1:]
+        engine = float(np.median(steps))
+        ratios.append(engine / bare)
+        print(f"| {i + 1} | {bare * 1e3:.1f} | {engine * 1e3:.1f} | {engine / bare:.2f} |")
+    print(f"\nmedian ratio {np.median(ratios):.2f} (spread {min(ratios):.2f}-{max(ratios):.2f})")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from .calls import call_program, debug_default
 from .graph import Graph
 from .kernels import count_keys
 from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
-from .program import NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
+from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
 from .step import directions
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
@@ -156,8 +156,9 @@ def run(
 
         if store is not None:  # copying cached layouts into shared memory beats building them there
             layouts = cached_layouts(graph, cut, store, cut_key)
-            if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
-                for layout in layouts:  # grouped once here and cached, not by every worker on every run
+            for layout in layouts:  # grouped once here and cached, not by every worker on every run
+                layout.csr(IN)
+                if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
                     layout.neighbours(OUT)
             fork = start_method() == "fork"  # forked workers read the layouts' edges in place
             make_parts = lambda allocate: (  # noqa: E731

@@ -157,7 +157,9 @@ class Part:
         arrays.update({f"e:{k}": v for k, v in self.edata.items()})
         arrays.update({f"send:{q}": v for q, v in self.send.items()})
         arrays.update({f"recv:{p}": v for p, v in self.recv.items()})
-        if OUT in self._csr:  # groupings built earlier travel with the part (IN costs nothing to rebuild)
+        if IN in self._csr:  # groupings built earlier travel with the part
+            arrays["csr:in:ptr"] = self._csr[IN][0]
+        if OUT in self._csr:
             arrays["csr:out:ptr"], arrays["csr:out:order"] = self._csr[OUT]
             if ("nbr", OUT) in self._csr:
                 arrays["nbr:out"] = self._csr[("nbr", OUT)]
@@ -170,6 +172,8 @@ class Part:
             return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
         groupings: dict = {}
+        if "csr:in:ptr" in arrays:
+            groupings[IN] = (arrays["csr:in:ptr"], None)
         if "csr:out:ptr" in arrays:
             groupings[OUT] = (arrays["csr:out:ptr"], arrays["csr:out:order"])
         if "nbr:out" in arrays:
@@ -240,7 +244,7 @@ def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
 
 
 #: Per-edge arrays of a layout (as :meth:`Part.arrays` names them): the bulk of a part.
-EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out")
+EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out")  # csr:in:ptr is per vertex
 
 
 def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],

@@ -247,6 +247,7 @@ class GASStep:
         self._map_shapes: dict[str, tuple[int, ...]] = {}
         self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
         self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
+        self._local_maps: dict[int, np.ndarray] = {}  # global -> local numbers, per part (pointer reads)
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
 
@@ -307,6 +308,15 @@ class GASStep:
             whole[p] = builder.frontier()
         return whole, everyone
 
+    def _local_of(self, p: int) -> np.ndarray:
+        """For every global vertex, its local number in part ``p`` (-1: no replica there); built once."""
+        if p not in self._local_maps:
+            part = self.parts[p]
+            local = np.full(self.n, -1, dtype=np.int32 if part.num_local < 2**31 else np.int64)
+            local[part.gid] = np.arange(part.num_local, dtype=local.dtype)
+            self._local_maps[p] = local
+        return self._local_maps[p]
+
     # ====================================================== pointer reads
     def read_pointers(self) -> None:
         """``pointer_reads``: on every replica, ``target = source`` of the vertex named by ``ids``.
@@ -333,12 +343,17 @@ class GASStep:
             if self._scratch is None:
                 self._scratch = np.full(self.n, -1, dtype=np.int64)
             wanted = {p: distinct(part.vdata[id_field], self._scratch) for p, part in self.parts.items()}
+            # A named vertex replicated in the part is read right there (its
+            # replica is current at the start of a superstep); only the
+            # others are asked of their masters.
+            here = {p: self._local_of(p)[wanted[p][0]] for p in self.parts}
             outbox = {}
             for p, part in self.parts.items():
                 uniq = wanted[p][0]
-                owner = self.master_of[uniq]
+                away = here[p] < 0
+                owner = self.master_of[uniq[away]]
                 for q in np.unique(owner).tolist():
-                    outbox[(p, q)] = (None, uniq[owner == q])
+                    outbox[(p, q)] = (None, uniq[away][owner == q])
             replies = {}
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
@@ -350,10 +365,14 @@ class GASStep:
             answers = self.exchange.send(replies)
             for p, part in self.parts.items():
                 uniq, inverse = wanted[p]
-                owner = self.master_of[uniq]
+                loc = here[p]
+                found = loc >= 0
                 values = np.empty((uniq.size, *part.vdata[source].shape[1:]), dtype=part.vdata[source].dtype)
+                values[found] = part.vdata[source][loc[found]]
+                owner = self.master_of[uniq[~found]]
+                away = np.flatnonzero(~found)
                 for q, msg in answers.get(p, ()):
-                    values[owner == q] = msg[1]
+                    values[away[owner == q]] = msg[1]
                 part.vdata[target][...] = values[inverse]
 
     def write_pointers(self, applied: dict[int, Applied]) -> None:
@@ -896,6 +915,7 @@ class GASStep:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)  # scatter chunks fold nothing
+
 
 
 def _positions_of(f: Frontier, shared: np.ndarray) -> np.ndarray:
