@@ -23,10 +23,14 @@ from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
 from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
 from .result import Result, StepTable
 from .step import directions
+from .chromatic_engine import ChromaticEngine
+from .coloring import greedy_coloring
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
 
-ENGINES = ("sync",)
-PLANNED_ENGINES = ("chromatic", "async")
+ENGINES = ("sync", "chromatic")
+PLANNED_ENGINES = ("async",)
+#: Colouring distance the chromatic engine uses for each consistency model (0: one colour).
+COLOURING_DISTANCE = {"vertex": 0, "edge": 1, "full": 2}
 CONSISTENCY_MODELS = ("vertex", "edge", "full")
 SCHEDULERS = ("fifo", "priority", "sweep", "random")
 BACKENDS = ("local", "multiprocess")
@@ -61,10 +65,15 @@ def run(
         The program (an instance).
     graph : Graph
         The data graph; it is not modified.
-    engine : {"sync"}
+    engine : {"sync", "chromatic"}
         ``"sync"``: bulk-synchronous GAS (PowerGraph's synchronous engine).
+        ``"chromatic"``: colour classes one after another, each reading what
+        the earlier ones wrote (Distributed GraphLab's chromatic engine; see
+        :mod:`gasengine.chromatic_engine`); ``max_supersteps`` counts sweeps.
     consistency : {"vertex", "edge", "full"}
-        Consistency model; the synchronous engine reads the previous
+        Consistency model.  The chromatic engine colours the graph for it:
+        one colour (``"vertex"``), distance-1 (``"edge"``), distance-2
+        (``"full"``).  The synchronous engine reads the previous
         superstep's values everywhere, so every model behaves alike there.
     scheduler : {"fifo", "priority", "sweep", "random"}
         Scheduler of the asynchronous engine; ignored by ``"sync"``.
@@ -151,6 +160,7 @@ def run(
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
+    colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
     if backend == "multiprocess":
         from .backends.multiprocess import run_workers, start_method
 
@@ -172,23 +182,16 @@ def run(
             cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
             cut.master if program.pointer_reads or program.pointer_writes else None, inherit=store is not None,
+            colour=colour,
         )
     else:
         layouts = cached_layouts(graph, cut, store, cut_key)
         owned = frozenset(k for k, v in vertex_fields.items() if graph.vertex_data.get(k) is not v)  # made by init
         parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
-        engine_ = SyncEngine(
-            program,
-            parts,
-            np.zeros(cut.num_parts, dtype=np.int64),
-            LocalBackend(),
-            graph.num_vertices,
-            all_aggs,
-            part_active,
-            chunk_bytes,
-            debug,
-            cut.master,
+        engine_ = make_engine(
+            program, parts, np.zeros(cut.num_parts, dtype=np.int64), LocalBackend(), graph.num_vertices, all_aggs,
+            part_active, chunk_bytes, debug, cut.master, colour,
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
@@ -205,7 +208,31 @@ def run(
         engine=engine,
         num_parts=cut.num_parts,
         workers=workers,
+        colors=int(colour.max()) + 1 if colour is not None and colour.size else (1 if colour is not None else 0),
     )
+
+
+def make_engine(program: VertexProgram, parts: list[Part], part_owner: np.ndarray, backend: Any, num_vertices: int,
+                aggregators: tuple[Aggregator, ...], active: dict[int, np.ndarray], chunk_bytes: int, debug: bool,
+                master_of: np.ndarray | None, colour: np.ndarray | None) -> SyncEngine | ChromaticEngine:
+    """The engine of a run in one worker: chromatic when a colouring is given, else synchronous."""
+    if colour is None:
+        return SyncEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
+                          debug, master_of)
+    return ChromaticEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
+                           debug, master_of, colour)
+
+
+def coloring_for(graph: Graph, consistency: str, store: engine_cache.GraphCache | None) -> np.ndarray:
+    """The colour of every vertex the chromatic engine uses under ``consistency`` (kept in ``store``)."""
+    distance = COLOURING_DISTANCE[consistency]
+    if distance == 0:
+        return np.zeros(graph.num_vertices, dtype=np.int32)
+
+    def colour() -> np.ndarray:
+        return greedy_coloring(graph.src, graph.dst, graph.num_vertices, distance)
+
+    return colour() if store is None else store.get(("colouring", distance), colour)
 
 
 def _check_choices(engine: str, consistency: str, scheduler: str) -> None:

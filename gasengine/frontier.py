@@ -165,6 +165,24 @@ class Frontier:
             return Frontier.of_mask(self.mask() | other.mask())
         return Frontier.of_ids(self.size, unique_ids(np.concatenate([self.ids(), other.ids()])), unique=True)
 
+    def intersection(self, other: Frontier) -> Frontier:
+        """The vertices in both sets.
+
+        Examples
+        --------
+        >>> Frontier.of_ids(9, np.array([1, 4, 7])).intersection(Frontier.of_ids(9, np.array([4, 5, 7]))).ids().tolist()
+        [4, 7]
+        """
+        if self.full:
+            return other
+        if other.full:
+            return self
+        if self.dense and other.dense:
+            return Frontier.of_mask(self.mask() & other.mask())
+        small, large = (self, other) if self.count <= other.count else (other, self)
+        ids = small.ids()
+        return Frontier.of_ids(self.size, ids[large.contains(ids)], unique=True)
+
     def __len__(self) -> int:
         return self.count
 

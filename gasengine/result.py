@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class StepStats:
-    """Statistics of one superstep.
+    """Statistics of one superstep (or, for the chromatic engine, of one colour step of a sweep).
 
     ``bytes_exchanged`` counts the bytes of every message between two different
     parts (partial accumulators, vertex values, signals, activity), whether the
     parts live in one process or not; ``bytes_between_workers`` only those that
-    crossed between worker processes.
+    crossed between worker processes.  ``color`` is the colour class the
+    chromatic engine ran in this step (-1 for a whole superstep); its rows
+    share the ``superstep`` number of their sweep.
     """
 
     superstep: int
@@ -31,6 +33,7 @@ class StepStats:
     exchange_seconds: float
     bytes_exchanged: int
     bytes_between_workers: int = 0
+    color: int = -1
 
 
 class StepTable:
@@ -52,6 +55,7 @@ class StepTable:
         "exchange_seconds",
         "bytes_exchanged",
         "bytes_between_workers",
+        "color",
     )
 
     def __init__(self, rows: list[StepStats] | None = None):
@@ -68,6 +72,11 @@ class StepTable:
 
     def __getitem__(self, i: int) -> StepStats:
         return self.rows[i]
+
+    @property
+    def supersteps(self) -> int:
+        """Number of supersteps (sweeps, for the chromatic engine, whose rows are colour steps)."""
+        return len({r.superstep for r in self.rows})
 
     def column(self, name: str) -> np.ndarray:
         """One statistic for every superstep, as an array."""
@@ -90,16 +99,21 @@ class StepTable:
         between = sum(r.bytes_between_workers for r in self.rows)
         updates = sum(r.updates for r in self.rows)
         workers = f" ({human_bytes(between)} between workers)" if between else ""
+        steps = f"{self.supersteps} supersteps"
+        if any(r.color >= 0 for r in self.rows):
+            steps = f"{self.supersteps} sweeps ({len(self.rows)} colour steps)"
         return (
-            f"{len(self.rows)} supersteps, {updates} updates, {total:.3f} s "
+            f"{steps}, {updates} updates, {total:.3f} s "
             f"(compute {comp:.3f} s, exchange {exch:.3f} s), {human_bytes(nbytes)} exchanged{workers}"
         )
 
     def __str__(self) -> str:
-        header = ["step", "active", "updates", "seconds", "compute", "exchange", "bytes"]
+        colours = any(r.color >= 0 for r in self.rows)
+        header = ["step", *(["color"] if colours else []), "active", "updates", "seconds", "compute", "exchange", "bytes"]
         body = [
             [
                 str(r.superstep),
+                *([str(r.color)] if colours else []),
                 str(r.active),
                 str(r.updates),
                 f"{r.seconds:.4f}",
@@ -155,11 +169,13 @@ class Result:
     engine: str = "sync"
     num_parts: int = 1
     workers: int = 1
+    #: Colour classes the chromatic engine ran (0 for the other engines).
+    colors: int = 0
 
     @property
     def supersteps(self) -> int:
-        """Number of supersteps run."""
-        return len(self.steps)
+        """Number of supersteps run (sweeps, for the chromatic engine)."""
+        return self.steps.supersteps
 
     def field(self, name: str, by_id: bool = False) -> np.ndarray | dict[Any, Any]:
         """A vertex field; ``by_id=True`` gives ``{original id: value}``."""

@@ -283,6 +283,11 @@ class GASStep:
             signalled[p], priorities[p] = builder.result()
         return signalled, priorities, sum(a.masters.count for a in applied.values())
 
+    def count_active(self) -> int:
+        """Active vertices over all workers, each counted at its master (``self.active``: the engine's set)."""
+        mine = sum(self.active[p].count_below(part.num_masters) for p, part in self.parts.items())
+        return int(self.backend.allreduce(np.array(mine, dtype=np.int64), np.add))
+
     @property
     def prioritized(self) -> bool:
         """Whether signals carry priorities (the program sets ``bucket_width``)."""

@@ -165,8 +165,3 @@ class SyncEngine(GASStep):
             self.pending[p] = (ids[~now], prio[~now])
             waiting += ids.size
         return batch, waiting
-
-    def count_active(self) -> int:
-        """Active vertices over all workers (each counted at its master)."""
-        mine = sum(self.active[p].count_below(part.num_masters) for p, part in self.parts.items())
-        return int(self.backend.allreduce(np.array(mine, dtype=np.int64), np.add))

@@ -213,3 +213,13 @@ def test_results_do_not_depend_on_the_frontier_representation(spec, graph, fract
     finally:
         frontier_module.DENSE_FRACTION = saved
     assert got == reference
+
+
+@expected_warning
+@settings(max_examples=60, **SETTINGS)
+@given(spec=specs, graph=graphs(), consistency=st.sampled_from(["vertex", "edge", "full"]))
+def test_chromatic_results_do_not_depend_on_the_number_of_parts(spec, graph, consistency):
+    options = dict(engine="chromatic", consistency=consistency, max_supersteps=4)
+    reference = outcome(run(program_of(spec), graph, **options))
+    for parts in (2, 4):
+        assert outcome(run(program_of(spec), graph, partitions=parts, partition="random", **options)) == reference

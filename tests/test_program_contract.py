@@ -277,6 +277,7 @@ def test_degrees_only_in_init():
         ("max_supersteps", -1, "max_supersteps must be an integer >= 0"),
         ("workers", 0, "workers must be an integer >= 1"),
         ("engine", "chromatc", r"unknown engine 'chromatc' \(did you mean 'chromatic'\?\)"),
+        ("engine", "asynch", r"unknown engine 'asynch' \(did you mean 'async'\?\)"),
         ("consistency", "egde", r"\(did you mean 'edge'\?\)"),
         ("scheduler", "fif0", r"\(did you mean 'fifo'\?\)"),
         ("backend", "multiproces", r"\(did you mean 'multiprocess'\?\)"),
@@ -289,8 +290,8 @@ def test_bad_run_options(option, value, message):
 
 
 def test_planned_engines_say_not_yet():
-    with pytest.raises(NotImplementedError, match="chromatic"):
-        run(Base(), G, engine="chromatic")
+    with pytest.raises(NotImplementedError, match="async"):
+        run(Base(), G, engine="async")
 
 
 def test_unknown_gather_edge_field_names_program():
