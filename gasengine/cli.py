@@ -235,6 +235,11 @@ def _strategy_names() -> list[str]:
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine")
+    g.add_argument("--engine", choices=["sync", "chromatic"], default="sync",
+                   help="sync: bulk-synchronous supersteps (default); chromatic: colour classes in turn, "
+                   "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps)")
+    g.add_argument("--consistency", choices=["vertex", "edge", "full"], default="edge",
+                   help="consistency model (default edge); the chromatic engine colours the graph for it")
     g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
                    help="worker processes (default 1; N > 1 uses the multiprocess backend)")
     g.add_argument("--backend", choices=["local", "multiprocess"], help="default: local for 1 worker, else multiprocess")
@@ -341,6 +346,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter() - start
     print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
     opts: dict[str, Any] = {
+        "engine": args.engine,
+        "consistency": args.consistency,
         "partitions": args.partitions,
         "partition": args.partition,
         "workers": args.workers,

@@ -373,3 +373,12 @@ def test_bad_strategy_and_parts(capsys):
             main(argv)
         assert info.value.code == 2
         assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_chromatic_engine_from_the_command_line(capsys):
+    wiki = str(data_file("snap/Wiki-Vote.txt"))
+    assert main(["run", "connected-components", "--input", wiki, "--top", "1", "--engine", "chromatic",
+                 "--consistency", "edge", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[:2] == ["24 groups; largest (component\tsize):", "3\t7066"]
+    assert "sweeps (" in captured.err and "colour steps)" in captured.err
