@@ -28,81 +28,42 @@ statistics have one row per colour step (``color`` column).  Priorities
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
-from .aggregators import Aggregator
-from .backends.base import Backend
-from .calls import call_program
 from .frontier import Frontier
-from .parts import Part
-from .program import VertexProgram
 from .result import StepStats
-from .step import DEFAULT_CHUNK_BYTES, GASStep, VertexSetBuilder
-from .sync_engine import ProgressFn
+from .step import GASStep, VertexSetBuilder
 
 
 class ChromaticEngine(GASStep):
     """Sweeps of colour steps over the parts one worker holds.
 
-    Parameters
-    ----------
-    program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes, debug, master_of
-        As for :class:`~gasengine.sync_engine.SyncEngine`.
-    colour : ndarray
-        Colour of every vertex (global numbering), ``0..C-1``.
+    Takes the parameters of :class:`~gasengine.step.GASStep`, and
+    ``colour``: the colour of every vertex (global numbering), ``0..C-1``
+    (default: one colour).
     """
 
-    def __init__(
-        self,
-        program: VertexProgram,
-        parts: list[Part],
-        part_owner: np.ndarray,
-        backend: Backend,
-        num_vertices: int,
-        aggregators: tuple[Aggregator, ...],
-        active: dict[int, np.ndarray],
-        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-        debug: bool = False,
-        master_of: np.ndarray | None = None,
-        colour: np.ndarray | None = None,
-    ):
-        super().__init__(program, parts, part_owner, backend, num_vertices, aggregators, chunk_bytes, debug, master_of)
-        colour = np.zeros(num_vertices, dtype=np.int32) if colour is None else np.asarray(colour)
+    def __init__(self, *args: Any, colour: np.ndarray | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        colour = np.zeros(self.n, dtype=np.int32) if colour is None else np.asarray(colour)
         self.num_colours = int(colour.max()) + 1 if colour.size else 1
-        self.active: dict[int, Frontier] = {p: Frontier.of_mask(mask) for p, mask in active.items()}
         self.classes: dict[int, list[Frontier]] = {}
         for p, part in self.parts.items():
             local = colour[part.gid]
             order = np.argsort(local, kind="stable")  # local ids grouped by colour, ascending within
             bounds = np.searchsorted(local[order], np.arange(self.num_colours + 1))
             self.classes[p] = [
-                Frontier.of_ids(part.num_local, np.sort(order[bounds[c] : bounds[c + 1]]), unique=True)
+                Frontier.of_ids(part.num_local, order[bounds[c] : bounds[c + 1]], unique=True)
                 for c in range(self.num_colours)
             ]
 
-    def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
-        """Run sweeps until nothing is active, ``converged``, or the budget (in sweeps) ends."""
-        self.run_aggregators()
-        stats: list[StepStats] = []
-        active_count = self.count_active()
-        while True:
-            if active_count == 0:
-                return stats, True
-            if max_supersteps is not None and self.step >= max_supersteps:
-                return stats, False
-            rows, active_count, halted = self.sweep()
-            stats.extend(rows)
-            if progress is not None:
-                progress(self.step, active_count)
-            if halted:
-                return stats, True
-
-    def sweep(self) -> tuple[list[StepStats], int, bool]:
+    def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         """One sweep over the colours; returns its colour steps' stats, the next active count, halted."""
         self.step += 1
         self.exchange.step = self.step
-        rows: list[tuple] = []
+        rows: list[list] = []  # colour, active, updates, seconds, exchange seconds, bytes, bytes between workers
         signalled = {p: VertexSetBuilder(part.num_masters) for p, part in self.parts.items()}
         for c in range(self.num_colours):
             self.exchange.reset()
@@ -112,39 +73,29 @@ class ChromaticEngine(GASStep):
             got, _, updates = self.run_batch(batch)
             for p, f in got.items():
                 signalled[p].add_frontier(f)
-            seconds = time.perf_counter() - start
-            rows.append((c, mine, updates, seconds, self.exchange.seconds, self.exchange.bytes, self.exchange.worker_bytes))
-        due = [agg for agg in self.aggregators if agg.due(self.step)]
-        partials = self.aggregate_locally(due)
+            rows.append([c, mine, updates, time.perf_counter() - start, self.exchange.seconds,
+                         self.exchange.bytes, self.exchange.worker_bytes])
         masters = {p: b.frontier() for p, b in signalled.items()}
         waiting = sum(f.count for f in masters.values())
 
-        def counts_and_partials():  # every worker's counters per colour step, and its aggregator partials
-            return np.array([waiting, *(x for row in rows for x in row[1:3]), *(row[5] for row in rows),
-                             *(row[6] for row in rows)], dtype=np.int64), partials
+        def counts() -> np.ndarray:  # per colour step; the last one also pays the activity round
+            rows[-1][5:] = [self.exchange.bytes, self.exchange.worker_bytes]
+            return np.array([waiting, *(x for row in rows for x in (row[1], row[2], row[5], row[6]))], dtype=np.int64)
 
-        self.active, everyone = self.announce(masters, counts_and_partials)
-        if self.debug:
-            self.check_replicas()
-        totals = np.sum([counts for counts, _ in everyone], axis=0)
-        C = len(rows)
-        next_count = int(totals[0])
-        per_colour = totals[1 : 1 + 2 * C].reshape(C, 2)
-        nbytes, between = totals[1 + 2 * C : 1 + 3 * C], totals[1 + 3 * C : 1 + 4 * C]
-        self.publish_aggregates(due, [theirs for _, theirs in everyone])
-        halted = bool(call_program(self.program, "converged", self.globals_view))
+        totals, halted = self.close_step(masters, counts)
+        per_colour = totals[1:].reshape(len(rows), 4)
         stats = [
             StepStats(
                 superstep=self.step,
-                active=int(per_colour[i, 0]),
-                updates=int(per_colour[i, 1]),
+                active=int(active),
+                updates=int(updates),
                 seconds=row[3],
                 compute_seconds=row[3] - row[4],
                 exchange_seconds=row[4],
-                bytes_exchanged=int(nbytes[i]),
-                bytes_between_workers=int(between[i]),
+                bytes_exchanged=int(nbytes),
+                bytes_between_workers=int(between),
                 color=row[0],
             )
-            for i, row in enumerate(rows)
+            for row, (active, updates, nbytes, between) in zip(rows, per_colour)
         ]
-        return stats, next_count, halted
+        return stats, int(totals[0]), halted

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConvergenceError, GasEngineError, WorkerFailed
-from .graph import Graph
+from .graph import Graph, first_of_each_pair
 
 #: Output formats of ``run --output``, by lower-case extension.
 OUTPUT_EXTENSIONS = (".tsv", ".csv", ".npz")
@@ -452,7 +452,7 @@ def graph_info(graph: Graph) -> dict[str, Any]:
     info: dict[str, Any] = {"vertices": n, "directed": "yes" if graph.directed else "no"}
     if graph.directed:
         info["edges"] = m
-        info["duplicate edges"] = m - _distinct_pairs(graph.src, graph.dst, n)
+        info["duplicate edges"] = m - first_of_each_pair(graph.src.astype(np.int64), graph.dst, n).size
     else:
         edges = graph.num_undirected_edges
         info["edges"] = f"{edges} undirected ({m} arcs stored)"
@@ -469,13 +469,6 @@ def graph_info(graph: Graph) -> dict[str, Any]:
         if values.ndim == 1 and values.dtype.kind in "if":
             info[f"{name} min/mean/max"] = _stats(values)
     return info
-
-
-def _distinct_pairs(src: np.ndarray, dst: np.ndarray, n: int) -> int:
-    """Number of distinct ``(src, dst)`` pairs (one packed key while ``n * n`` fits int64)."""
-    if n <= 3_000_000_000:
-        return int(np.unique(src.astype(np.int64) * max(n, 1) + dst).size)
-    return int(np.unique(np.stack([src, dst], axis=1), axis=0).shape[0])
 
 
 def _stats(values: np.ndarray) -> str:

@@ -20,7 +20,7 @@ from .calls import call_program, debug_default
 from .graph import Graph
 from .kernels import count_keys
 from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
-from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_reads, check_program
+from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_fields, check_program
 from .result import Result, StepTable
 from .step import directions
 from .chromatic_engine import ChromaticEngine
@@ -152,7 +152,7 @@ def run(
 
     store = engine_cache.open_cache(graph) if cache else None
     vertex_fields, edge_fields = initial_fields(program, graph, store)
-    check_pointer_reads(program, vertex_fields)
+    check_pointer_fields(program, vertex_fields)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
     cut, cut_key = cached_cut(graph, partition, partitions, seed, workers, store)
@@ -220,7 +220,7 @@ def make_engine(program: VertexProgram, parts: list[Part], part_owner: np.ndarra
         return SyncEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
                           debug, master_of)
     return ChromaticEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
-                           debug, master_of, colour)
+                           debug, master_of, colour=colour)
 
 
 def coloring_for(graph: Graph, consistency: str, store: engine_cache.GraphCache | None) -> np.ndarray:

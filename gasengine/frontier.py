@@ -212,26 +212,6 @@ def unique_ids(ids: np.ndarray) -> np.ndarray:
     return ids[keep]
 
 
-def unique_ids_inverse(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(ids, return_inverse=True)`` by one stable sort (no hashing).
-
-    Examples
-    --------
-    >>> u, inv = unique_ids_inverse(np.array([7, 3, 7]))
-    >>> u.tolist(), inv.tolist()
-    ([3, 7], [1, 0, 1])
-    """
-    order = np.argsort(ids, kind="stable")
-    ordered = ids[order]
-    first = np.empty(ordered.size, dtype=bool)
-    if ordered.size:
-        first[0] = True
-        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    inverse = np.empty(ids.size, dtype=np.intp)
-    inverse[order] = np.cumsum(first) - 1
-    return ordered[first], inverse
-
-
 def encode_positions(positions: np.ndarray, length: int) -> Any:
     """A subset of a shared list of ``length`` vertices, in its cheapest form.
 

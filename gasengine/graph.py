@@ -428,7 +428,7 @@ class Graph:
         """
         lo = np.minimum(self.src, self.dst).astype(np.int64)
         hi = np.maximum(self.src, self.dst).astype(np.int64)
-        first = _first_of_each_pair(lo, hi, self.num_vertices)
+        first = first_of_each_pair(lo, hi, self.num_vertices)
         edge_data = {name: values[first] for name, values in self.edge_data.items()}
         return Graph(
             self.src[first], self.dst[first], self.num_vertices, self.vertex_data,
@@ -614,8 +614,17 @@ def _as_count(value: Any) -> int:
     raise GraphFormatError(f"num_vertices must be an integer, got {value!r}")
 
 
-def _first_of_each_pair(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
-    """Indices (in edge order) of the first edge of every unordered pair ``{lo, hi}``."""
+def first_of_each_pair(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+    """Indices (in edge order) of the first edge of every distinct pair ``(lo[k], hi[k])``.
+
+    Pass ordered endpoints for unordered pairs.  One packed int64 key while
+    ``n * n`` fits, unique rows beyond.
+
+    Examples
+    --------
+    >>> first_of_each_pair(np.array([0, 1, 0]), np.array([1, 2, 1]), 3).tolist()
+    [0, 1]
+    """
     if n <= _PACKED_PAIR_LIMIT:
         _, first = np.unique(lo * max(n, 1) + hi, return_index=True)
     else:  # lo * n + hi would overflow int64

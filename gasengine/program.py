@@ -518,7 +518,7 @@ def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
         )
 
 
-def check_pointer_reads(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
+def check_pointer_fields(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
     """After ``init``: the fields ``pointer_reads`` and ``pointer_writes`` name exist and fit."""
     entries = [(t, ids, src, "pointer_reads") for t, (ids, src) in program.pointer_reads.items()]
     entries += [(t, ids, val, "pointer_writes") for t, (ids, val, _) in program.pointer_writes.items()]

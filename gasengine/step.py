@@ -29,7 +29,7 @@ import numpy as np
 
 from .aggregators import Aggregator
 from .backends.base import Backend
-from .calls import call_program, probe_empty
+from .calls import call_program, debug_default, probe_empty
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
 from .frontier import Frontier, is_small
@@ -46,6 +46,7 @@ from .kernels import (
 )
 from .parts import Part
 from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
+from .result import StepStats
 
 #: Bytes of gathered values one chunk may hold; bounds gather memory.
 DEFAULT_CHUNK_BYTES = 64 << 20
@@ -211,12 +212,19 @@ class GASStep:
     backend : Backend
     num_vertices : int
     aggregators : sequence of Aggregator
+    active : dict of int to ndarray of bool
+        Initial active replicas of each held part (default: all).
     chunk_bytes : int
         Memory bound for one chunk of gathered values.
-    debug : bool
-        Send vertex numbers with every message and compare replicas.
+    debug : bool, optional
+        Send vertex numbers with every message and compare replicas after
+        every superstep (default: the ``GASENGINE_DEBUG`` variable).
     master_of : ndarray, optional
-        Part of every vertex's master; needed by programs with ``pointer_reads``.
+        Part of every vertex's master; needed by programs with ``pointer_reads``
+        or ``pointer_writes``.
+
+    An engine subclasses it and defines :meth:`advance` (one superstep, or one
+    sweep); :meth:`run` and :meth:`close_step` are shared.
     """
 
     def __init__(
@@ -227,8 +235,9 @@ class GASStep:
         backend: Backend,
         num_vertices: int,
         aggregators: tuple[Aggregator, ...],
+        active: dict[int, np.ndarray] | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-        debug: bool = False,
+        debug: bool | None = None,
         master_of: np.ndarray | None = None,
     ):
         self.program = program
@@ -238,8 +247,12 @@ class GASStep:
         self.n = num_vertices
         self.aggregators = aggregators
         self.chunk_bytes = chunk_bytes
-        self.debug = debug
-        self.exchange = Exchange(self.parts, part_owner, backend, debug)
+        self.debug = debug_default() if debug is None else bool(debug)
+        self.exchange = Exchange(self.parts, part_owner, backend, self.debug)
+        self.active: dict[int, Frontier] = {
+            p: Frontier.everything(part.num_local) if active is None else Frontier.of_mask(active[p])
+            for p, part in self.parts.items()
+        }
         self.globals: dict[str, Any] = {}
         self.globals_view: Mapping[str, Any] = types.MappingProxyType(self.globals)
         self.step = 0
@@ -283,8 +296,51 @@ class GASStep:
             signalled[p], priorities[p] = builder.result()
         return signalled, priorities, sum(a.masters.count for a in applied.values())
 
+    # ============================================================== engine loop
+    def run(self, max_supersteps: int | None, progress: Any = None) -> tuple[list[StepStats], bool]:
+        """Advance until nothing is active, ``converged`` says so, or ``max_supersteps`` (supersteps or sweeps) ends.
+
+        Returns the statistics rows and whether the run converged.
+        """
+        self.run_aggregators()
+        stats: list[StepStats] = []
+        active_count = self.count_active()
+        while active_count:
+            if max_supersteps is not None and self.step >= max_supersteps:
+                return stats, False
+            rows, active_count, halted = self.advance(active_count)
+            stats.extend(rows)
+            if progress is not None:
+                progress(self.step, active_count)
+            if halted:
+                break
+        return stats, True
+
+    def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
+        """One superstep (or sweep) of the engine: its stats rows, the next active count, halted."""
+        raise NotImplementedError
+
+    def close_step(self, masters: dict[int, Frontier], counts: Any) -> tuple[np.ndarray, bool]:
+        """The end of a superstep or sweep, the same for every engine.
+
+        Runs the aggregators due, announces the next active ``masters`` to
+        their mirrors together with every worker's ``counts()`` (an int64
+        vector, read once this round's bytes are counted) and aggregator
+        partials, checks replicas in debug mode, publishes the aggregates and
+        asks ``converged``.  Returns the counts summed over workers and
+        whether the program halted.
+        """
+        due = [agg for agg in self.aggregators if agg.due(self.step)]
+        partials = self.aggregate_locally(due)
+        self.active, everyone = self.announce(masters, lambda: (counts(), partials))
+        if self.debug:
+            self.check_replicas()
+        totals = np.sum([mine for mine, _ in everyone], axis=0)
+        self.publish_aggregates(due, [theirs for _, theirs in everyone])
+        return totals, bool(call_program(self.program, "converged", self.globals_view))
+
     def count_active(self) -> int:
-        """Active vertices over all workers, each counted at its master (``self.active``: the engine's set)."""
+        """Active vertices over all workers, each counted at its master."""
         mine = sum(self.active[p].count_below(part.num_masters) for p, part in self.parts.items())
         return int(self.backend.allreduce(np.array(mine, dtype=np.int64), np.add))
 
@@ -322,6 +378,19 @@ class GASStep:
             self._local_maps[p] = local
         return self._local_maps[p]
 
+    def _check_vertex_numbers(self, ids: np.ndarray, attr: str, what: str, purpose: str) -> None:
+        """A ProgramError unless every value of ``ids`` is a vertex number."""
+        if ids.size and (ids.min() < 0 or ids.max() >= self.n):
+            bad = ids[(ids < 0) | (ids >= self.n)][:3]
+            raise ProgramError(
+                self.program, attr, f"{what} must hold vertex numbers 0..{self.n - 1} to {purpose}; found {bad!r}"
+            )
+
+    def _by_owner(self, ids: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(part, selection)`` for every part holding the masters of some of ``ids``."""
+        owner = self.master_of[ids]
+        return [(q, owner == q) for q in np.unique(owner).tolist()]
+
     # ====================================================== pointer reads
     def read_pointers(self) -> None:
         """``pointer_reads``: on every replica, ``target = source`` of the vertex named by ``ids``.
@@ -334,13 +403,7 @@ class GASStep:
         program = self.program
         for target, (id_field, source) in program.pointer_reads.items():
             for part in self.parts.values():
-                ids = part.vdata[id_field]
-                if ids.size and (ids.min() < 0 or ids.max() >= self.n):
-                    bad = ids[(ids < 0) | (ids >= self.n)][:3]
-                    raise ProgramError(
-                        program, "pointer_reads",
-                        f"field {id_field!r} must hold vertex numbers 0..{self.n - 1} to read {source!r} from; found {bad!r}",
-                    )
+                self._check_vertex_numbers(part.vdata[id_field], "pointer_reads", f"field {id_field!r}", f"read {source!r} from")
             if len(self.parts) == 1 and self.backend.size == 1:  # one part: local numbers are global ones
                 part = next(iter(self.parts.values()))
                 np.take(part.vdata[source], part.vdata[id_field], axis=0, out=part.vdata[target])
@@ -353,20 +416,16 @@ class GASStep:
             # others are asked of their masters.
             here = {p: self._local_of(p)[wanted[p][0]] for p in self.parts}
             outbox = {}
-            for p, part in self.parts.items():
+            for p in self.parts:
                 uniq = wanted[p][0]
-                away = here[p] < 0
-                owner = self.master_of[uniq[away]]
-                for q in np.unique(owner).tolist():
-                    outbox[(p, q)] = (None, uniq[away][owner == q])
+                away = uniq[here[p] < 0]
+                for q, sel in self._by_owner(away):
+                    outbox[(p, q)] = (None, away[sel])
             replies = {}
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
-                masters = part.gid[: part.num_masters]
                 for p, msg in messages:
-                    asked = msg[1]
-                    local = np.searchsorted(masters, asked)
-                    replies[(q, p)] = (None, part.vdata[source][local])
+                    replies[(q, p)] = (None, part.vdata[source][_master_numbers(part, msg[1])])
             answers = self.exchange.send(replies)
             for p, part in self.parts.items():
                 uniq, inverse = wanted[p]
@@ -397,12 +456,7 @@ class GASStep:
                 masters = applied[p].masters
                 index = masters.ids() if not masters.full else slice(None)
                 ids = part.vdata[id_field][: part.num_masters][index]
-                if ids.size and (ids.min() < 0 or ids.max() >= self.n):
-                    bad = ids[(ids < 0) | (ids >= self.n)][:3]
-                    raise ProgramError(
-                        program, "pointer_writes",
-                        f"field {id_field!r} must hold vertex numbers 0..{self.n - 1} to write {target!r} of; found {bad!r}",
-                    )
+                self._check_vertex_numbers(ids, "pointer_writes", f"field {id_field!r}", f"write {target!r} of")
                 values = part.vdata[value_field][: part.num_masters][index]
                 if values.ndim == 1:  # an offer equal to the combine's neutral element changes nothing
                     useful = values != neutral_element(combine, values.dtype)
@@ -416,18 +470,15 @@ class GASStep:
                 continue
             outbox = {}
             for p, (ids, values) in offers.items():
-                owner = self.master_of[ids]
-                for q in np.unique(owner).tolist():
-                    sel = owner == q
+                for q, sel in self._by_owner(ids):
                     outbox[(p, q)] = (None, (ids[sel], values[sel]))
             touched = {}
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
-                masters = part.gid[: part.num_masters]
                 hit = []
                 for p, msg in messages:
                     ids, values = msg[1]
-                    local = np.searchsorted(masters, ids)
+                    local = _master_numbers(part, ids)
                     combine_at(combine, part.vdata[target], local, values)
                     hit.append(local)
                 touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
@@ -528,21 +579,19 @@ class GASStep:
         """``gather_nbr`` over the neighbours of a few vertices only (one call per chunk of edges;
         a neighbour of several of them appears once per edge, which a per-vertex function allows)."""
         program = self.program
+        chunks = [(c, part.esrc if d is IN else part.edst)
+                  for d in directions(program.gather_edges)
+                  for c in self._chunks(part, d, act, self._chunk_edges((), np.dtype(np.float64)))]
         acc = None
-        for direction in directions(program.gather_edges):
-            nbr_of = part.esrc if direction is IN else part.edst
-            for c in self._chunks(part, direction, act, self._chunk_edges((), np.dtype(np.float64))):
-                values = self._nbr_values(part, nbr_of[c.edges], c.size)
-                if weights is not None:
-                    values = op(values, _lift(weights[c.edges], values.ndim))
-                if acc is None:
-                    acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
-                fold_chunk(program.combine, acc, c, values)
-        if acc is None:  # no edges at all: the shape and dtype come from an empty call
-            values = self._nbr_values(part, np.zeros(0, dtype=np.intp), 0)
+        for c, nbr_of in chunks or [(None, None)]:  # no edge at all: an empty call gives shape and dtype
+            edges = slice(0, 0) if c is None else c.edges
+            values = self._nbr_values(part, np.zeros(0, dtype=np.intp) if c is None else nbr_of[edges], 0 if c is None else c.size)
             if weights is not None:
-                values = op(values, _lift(weights[:0], values.ndim))
-            acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
+                values = op(values, _lift(weights[edges], values.ndim))
+            if acc is None:
+                acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
+            if c is not None:
+                fold_chunk(program.combine, acc, c, values)
         return acc
 
     def _nbr_values(self, part: Part, index: np.ndarray | None, count: int) -> np.ndarray:
@@ -921,6 +970,11 @@ class GASStep:
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)  # scatter chunks fold nothing
 
+
+
+def _master_numbers(part: Part, gids: np.ndarray) -> np.ndarray:
+    """Local numbers of vertices mastered in ``part`` (its masters are local 0..M-1, sorted by id)."""
+    return np.searchsorted(part.gid[: part.num_masters], gids)
 
 
 def _positions_of(f: Frontier, shared: np.ndarray) -> np.ndarray:

@@ -6,7 +6,9 @@ Its policy is the simplest: every superstep is one
 values of the previous superstep; the masters signalled in it are the next
 active set, which masters then announce to their mirrors.  That activity
 round also carries every worker's aggregator partials and step counters, so
-a superstep costs four collective rounds (three without scatter).
+a superstep costs four collective rounds (three without scatter); the loop
+and that closing round are the ones every engine shares
+(:meth:`~gasengine.step.GASStep.run`, :meth:`~gasengine.step.GASStep.close_step`).
 
 A superstep with few active vertices costs O(those vertices and their
 edges), whatever the size of the graph: the active set is a
@@ -17,18 +19,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-from .aggregators import Aggregator
-from .backends.base import Backend
-from .calls import call_program, debug_default
 from .frontier import Frontier
-from .parts import Part
-from .program import VertexProgram
 from .result import StepStats
 from .step import DEFAULT_CHUNK_BYTES, GASStep, SignalBuilder
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "SyncEngine", "call_program", "debug_default"]
+__all__ = ["DEFAULT_CHUNK_BYTES", "SyncEngine"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -36,68 +35,20 @@ ProgressFn = Callable[[int, int], None]
 class SyncEngine(GASStep):
     """Runs supersteps over the parts one worker holds.
 
-    Parameters
-    ----------
-    program : VertexProgram
-    parts : list of Part
-        The parts this worker holds.
-    part_owner : ndarray
-        Worker rank of every part (length P).
-    backend : Backend
-    num_vertices : int
-    aggregators : sequence of Aggregator
-    active : dict of int to ndarray of bool
-        Initial active replicas of each held part.
-    chunk_bytes : int
-        Memory bound for one chunk of gathered values.
-    debug : bool, optional
-        Send vertex numbers with every message and compare replicas after
-        every superstep (default: the ``GASENGINE_DEBUG`` variable).
-    master_of : ndarray, optional
-        Part of every vertex's master (for ``pointer_reads``).
+    Takes the parameters of :class:`~gasengine.step.GASStep`.  A program
+    with ``bucket_width`` runs in delta-stepping order (:meth:`next_bucket`).
     """
 
-    def __init__(
-        self,
-        program: VertexProgram,
-        parts: list[Part],
-        part_owner: np.ndarray,
-        backend: Backend,
-        num_vertices: int,
-        aggregators: tuple[Aggregator, ...],
-        active: dict[int, np.ndarray],
-        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-        debug: bool | None = None,
-        master_of: np.ndarray | None = None,
-    ):
-        super().__init__(program, parts, part_owner, backend, num_vertices, aggregators, chunk_bytes,
-                         debug_default() if debug is None else bool(debug), master_of)
-        self.active: dict[int, Frontier] = {p: Frontier.of_mask(mask) for p, mask in active.items()}
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         if self.prioritized:
             # Signalled masters waiting for their bucket: sorted ids and their priorities
             # (the initial active set is the first batch).
             self.pending = {p: (np.zeros(0, dtype=np.intp), np.zeros(0)) for p in self.parts}
 
-    def run(self, max_supersteps: int | None, progress: ProgressFn | None = None) -> tuple[list[StepStats], bool]:
-        """Run supersteps until nothing is active, ``converged``, or the budget ends."""
-        self.run_aggregators()
-        stats: list[StepStats] = []
-        active_count = self.count_active()
-        converged = False
-        while True:
-            if active_count == 0:
-                converged = True
-                break
-            if max_supersteps is not None and self.step >= max_supersteps:
-                break
-            row, active_count, halted = self.superstep(active_count)
-            stats.append(row)
-            if progress is not None:
-                progress(self.step, active_count)
-            if halted:
-                converged = True
-                break
-        return stats, converged
+    def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
+        row, next_count, halted = self.superstep(active_count)
+        return [row], next_count, halted
 
     def superstep(self, active_count: int) -> tuple[StepStats, int, bool]:
         """One bulk-synchronous GAS step; returns stats, next active count, halted."""
@@ -106,24 +57,13 @@ class SyncEngine(GASStep):
         self.exchange.reset()
         start = time.perf_counter()
         signalled, priorities, updates = self.run_batch(self.active)
-        due = [agg for agg in self.aggregators if agg.due(self.step)]
-        partials = self.aggregate_locally(due)
         if self.prioritized:
             signalled, waiting = self.next_bucket(signalled, priorities)
         else:
             waiting = sum(f.count for f in signalled.values())
-
-        def counts_and_partials() -> tuple[np.ndarray, list[np.ndarray]]:  # called once this round's bytes are counted
-            counts = np.array([waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64)
-            return counts, partials
-
-        self.active, everyone = self.announce(signalled, counts_and_partials)
-        if self.debug:
-            self.check_replicas()
-        totals = np.sum([counts for counts, _ in everyone], axis=0)
+        totals, halted = self.close_step(signalled, lambda: np.array(
+            [waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64))
         next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
-        self.publish_aggregates(due, [theirs for _, theirs in everyone])
-        halted = bool(call_program(self.program, "converged", self.globals_view))
         seconds = time.perf_counter() - start
         row = StepStats(
             superstep=self.step,
