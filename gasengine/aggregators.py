@@ -37,7 +37,13 @@ class Aggregator:
     finalize : callable, optional
         ``finalize(value) -> value`` applied to the folded value.
     every : int
-        Run after every ``every``-th superstep (default 1).
+        Run after every ``every``-th superstep (sweep, for the chromatic
+        engine; round, for the asynchronous one; default 1).
+    every_updates : int, optional
+        Run instead after the superstep, sweep or round that brings the
+        number of vertex updates since the last run to at least this many
+        (the asynchronous engine's natural clock: ``every_updates=n`` is
+        about once per pass over the graph).
 
     Examples
     --------
@@ -51,6 +57,7 @@ class Aggregator:
     combine: np.ufunc = np.add
     finalize: Callable[[Any], Any] | None = None
     every: int = 1
+    every_updates: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -65,6 +72,11 @@ class Aggregator:
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"Aggregator {self.name!r}: every must be an integer >= 1, got {every!r}")
         object.__setattr__(self, "every", int(every))
+        clock = self.every_updates
+        if clock is not None:
+            if isinstance(clock, bool) or not isinstance(clock, numbers.Integral) or clock < 1:
+                raise ValueError(f"Aggregator {self.name!r}: every_updates must be an integer >= 1 or None, got {clock!r}")
+            object.__setattr__(self, "every_updates", int(clock))
 
     def due(self, superstep: int) -> bool:
         """Whether the aggregator runs after superstep ``superstep`` (1-based count)."""

@@ -80,10 +80,11 @@ class ChromaticEngine(GASStep):
 
         def counts() -> np.ndarray:  # per colour step; the last one also pays the activity round
             rows[-1][5:] = [self.exchange.bytes, self.exchange.worker_bytes]
-            return np.array([waiting, *(x for row in rows for x in (row[1], row[2], row[5], row[6]))], dtype=np.int64)
+            per_colour = (x for row in rows for x in (row[1], row[2], row[5], row[6]))
+            return np.array([waiting, sum(row[2] for row in rows), *per_colour], dtype=np.int64)
 
         totals, halted = self.close_step(masters, counts)
-        per_colour = totals[1:].reshape(len(rows), 4)
+        per_colour = totals[2:].reshape(len(rows), 4)
         stats = [
             StepStats(
                 superstep=self.step,

@@ -23,16 +23,13 @@ from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
 from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_fields, check_program
 from .result import Result, StepTable
 from .step import directions
-from .chromatic_engine import ChromaticEngine
 from .coloring import greedy_coloring
-from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn, SyncEngine
-
-ENGINES = ("sync", "chromatic")
-PLANNED_ENGINES = ("async",)
+from .engines import ENGINES, EngineSpec
+from .scheduler import SCHEDULERS
+from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn
 #: Colouring distance the chromatic engine uses for each consistency model (0: one colour).
 COLOURING_DISTANCE = {"vertex": 0, "edge": 1, "full": 2}
 CONSISTENCY_MODELS = ("vertex", "edge", "full")
-SCHEDULERS = ("fifo", "priority", "sweep", "random")
 BACKENDS = ("local", "multiprocess")
 PLANNED_BACKENDS = ("mpi",)
 
@@ -44,6 +41,7 @@ def run(
     engine: str = "sync",
     consistency: str = "edge",
     scheduler: str = "fifo",
+    batch_size: int | None = None,
     workers: int = 1,
     backend: str | None = None,
     partitions: int | None = None,
@@ -65,18 +63,29 @@ def run(
         The program (an instance).
     graph : Graph
         The data graph; it is not modified.
-    engine : {"sync", "chromatic"}
+    engine : {"sync", "chromatic", "async"}
         ``"sync"``: bulk-synchronous GAS (PowerGraph's synchronous engine).
         ``"chromatic"``: colour classes one after another, each reading what
         the earlier ones wrote (Distributed GraphLab's chromatic engine; see
         :mod:`gasengine.chromatic_engine`); ``max_supersteps`` counts sweeps.
+        ``"async"``: a scheduler and scope locks, rounds of up to
+        ``batch_size`` updates (GraphLab's locking engine; see
+        :mod:`gasengine.async_engine`); ``max_supersteps`` counts rounds.
     consistency : {"vertex", "edge", "full"}
         Consistency model.  The chromatic engine colours the graph for it:
         one colour (``"vertex"``), distance-1 (``"edge"``), distance-2
-        (``"full"``).  The synchronous engine reads the previous
-        superstep's values everywhere, so every model behaves alike there.
-    scheduler : {"fifo", "priority", "sweep", "random"}
-        Scheduler of the asynchronous engine; ignored by ``"sync"``.
+        (``"full"``); the asynchronous engine grants scope locks for it
+        (``"vertex"``: none, races are counted as conflicts).  The
+        synchronous engine reads the previous superstep's values
+        everywhere, so every model behaves alike there.
+    scheduler : {"fifo", "sweep", "priority", "random"}
+        Order of the asynchronous engine's work (see
+        :mod:`gasengine.scheduler`; ``"priority"``: lowest priority first,
+        the priorities ``scatter`` returns); ignored by the other engines.
+    batch_size : int, optional
+        Candidates the asynchronous engine takes per round (>= 1; 1 is the
+        sequential execution; default
+        :func:`~gasengine.async_engine.default_batch_size`).
     workers : int
         Number of workers.  Each holds some of the P parts.
     backend : {"local", "multiprocess"}, optional
@@ -96,7 +105,7 @@ def run(
         ``gasengine partition --save``), or a :class:`partitioning.VertexCut`.
         A given assignment fixes P; ``partitions``, if also given, must agree.
     seed : int
-        Seed of the partitioning strategy.
+        Seed of the partitioning strategy and of the random scheduler.
     aggregators : sequence of Aggregator
         Sync operations in addition to ``program.aggregators``.
     max_supersteps : int, optional
@@ -140,6 +149,8 @@ def run(
     check_program(program)
     workers = _count("workers", workers, minimum=1)
     _check_choices(engine, consistency, scheduler)
+    if batch_size is not None:
+        batch_size = _count("batch_size", batch_size, minimum=1)
     backend = backend or ("local" if workers == 1 else "multiprocess")
     _choose("backend", backend, BACKENDS, PLANNED_BACKENDS)
     if backend == "local" and workers != 1:
@@ -161,6 +172,7 @@ def run(
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
     colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
+    spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts)
     if backend == "multiprocess":
         from .backends.multiprocess import run_workers, start_method
 
@@ -182,16 +194,16 @@ def run(
             cut.num_parts, start_active, workers,
             graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
             cut.master if program.pointer_reads or program.pointer_writes else None, inherit=store is not None,
-            colour=colour,
+            engine=spec,
         )
     else:
         layouts = cached_layouts(graph, cut, store, cut_key)
         owned = frozenset(k for k, v in vertex_fields.items() if graph.vertex_data.get(k) is not v)  # made by init
         parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
-        engine_ = make_engine(
+        engine_ = spec.build(
             program, parts, np.zeros(cut.num_parts, dtype=np.int64), LocalBackend(), graph.num_vertices, all_aggs,
-            part_active, chunk_bytes, debug, cut.master, colour,
+            part_active, chunk_bytes, debug, cut.master,
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
@@ -212,17 +224,6 @@ def run(
     )
 
 
-def make_engine(program: VertexProgram, parts: list[Part], part_owner: np.ndarray, backend: Any, num_vertices: int,
-                aggregators: tuple[Aggregator, ...], active: dict[int, np.ndarray], chunk_bytes: int, debug: bool,
-                master_of: np.ndarray | None, colour: np.ndarray | None) -> SyncEngine | ChromaticEngine:
-    """The engine of a run in one worker: chromatic when a colouring is given, else synchronous."""
-    if colour is None:
-        return SyncEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
-                          debug, master_of)
-    return ChromaticEngine(program, parts, part_owner, backend, num_vertices, aggregators, active, chunk_bytes,
-                           debug, master_of, colour=colour)
-
-
 def coloring_for(graph: Graph, consistency: str, store: engine_cache.GraphCache | None) -> np.ndarray:
     """The colour of every vertex the chromatic engine uses under ``consistency`` (kept in ``store``)."""
     distance = COLOURING_DISTANCE[consistency]
@@ -236,7 +237,7 @@ def coloring_for(graph: Graph, consistency: str, store: engine_cache.GraphCache 
 
 
 def _check_choices(engine: str, consistency: str, scheduler: str) -> None:
-    _choose("engine", engine, ENGINES, PLANNED_ENGINES)
+    _choose("engine", engine, ENGINES)
     _choose("consistency", consistency, CONSISTENCY_MODELS)
     _choose("scheduler", scheduler, SCHEDULERS)
 

@@ -23,6 +23,13 @@ class StepStats:
     crossed between worker processes.  ``color`` is the colour class the
     chromatic engine ran in this step (-1 for a whole superstep); its rows
     share the ``superstep`` number of their sweep.
+
+    A row of the asynchronous engine is one *round*: ``candidates`` taken
+    from the scheduler, ``losers`` of them denied a lock (they stay
+    scheduled), ``active`` (= ``updates``) that ran, ``conflicts``: edges
+    joining two vertices that ran in the round (data races; zero by
+    construction under edge and full consistency), and ``lock_seconds``
+    spent choosing and granting the candidates.
     """
 
     superstep: int
@@ -34,6 +41,10 @@ class StepStats:
     bytes_exchanged: int
     bytes_between_workers: int = 0
     color: int = -1
+    candidates: int = 0
+    losers: int = 0
+    conflicts: int = 0
+    lock_seconds: float = 0.0
 
 
 class StepTable:
@@ -56,6 +67,10 @@ class StepTable:
         "bytes_exchanged",
         "bytes_between_workers",
         "color",
+        "candidates",
+        "losers",
+        "conflicts",
+        "lock_seconds",
     )
 
     def __init__(self, rows: list[StepStats] | None = None):
@@ -75,8 +90,19 @@ class StepTable:
 
     @property
     def supersteps(self) -> int:
-        """Number of supersteps (sweeps, for the chromatic engine, whose rows are colour steps)."""
+        """Number of supersteps (sweeps, for the chromatic engine, whose rows are colour steps;
+        rounds, for the asynchronous engine)."""
         return len({r.superstep for r in self.rows})
+
+    @property
+    def rounds(self) -> bool:
+        """Whether the rows are rounds of the asynchronous engine."""
+        return any(r.candidates for r in self.rows)
+
+    @property
+    def conflicts(self) -> int:
+        """Data races over the run: edges joining two vertices updated in the same round."""
+        return sum(r.conflicts for r in self.rows)
 
     def column(self, name: str) -> np.ndarray:
         """One statistic for every superstep, as an array."""
@@ -102,6 +128,9 @@ class StepTable:
         steps = f"{self.supersteps} supersteps"
         if any(r.color >= 0 for r in self.rows):
             steps = f"{self.supersteps} sweeps ({len(self.rows)} colour steps)"
+        if self.rounds:
+            losers = sum(r.losers for r in self.rows)
+            steps = f"{self.supersteps} rounds ({losers} lock losers, {self.conflicts} conflicts)"
         return (
             f"{steps}, {updates} updates, {total:.3f} s "
             f"(compute {comp:.3f} s, exchange {exch:.3f} s), {human_bytes(nbytes)} exchanged{workers}"
@@ -109,11 +138,14 @@ class StepTable:
 
     def __str__(self) -> str:
         colours = any(r.color >= 0 for r in self.rows)
-        header = ["step", *(["color"] if colours else []), "active", "updates", "seconds", "compute", "exchange", "bytes"]
+        rounds = self.rounds
+        header = ["step", *(["color"] if colours else []), *(["candidates", "losers", "conflicts"] if rounds else []),
+                  "active", "updates", "seconds", "compute", "exchange", "bytes"]
         body = [
             [
                 str(r.superstep),
                 *([str(r.color)] if colours else []),
+                *([str(r.candidates), str(r.losers), str(r.conflicts)] if rounds else []),
                 str(r.active),
                 str(r.updates),
                 f"{r.seconds:.4f}",
@@ -171,6 +203,11 @@ class Result:
     workers: int = 1
     #: Colour classes the chromatic engine ran (0 for the other engines).
     colors: int = 0
+
+    @property
+    def conflicts(self) -> int:
+        """Data races of the run (asynchronous engine under vertex consistency; 0 otherwise)."""
+        return self.steps.conflicts
 
     @property
     def supersteps(self) -> int:

@@ -263,6 +263,13 @@ class GASStep:
         self._local_maps: dict[int, np.ndarray] = {}  # global -> local numbers, per part (pointer reads)
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
+        #: Whether signals carry priorities that order the work (the synchronous and
+        #: chromatic engines: the program sets ``bucket_width``; the asynchronous
+        #: engine: its priority scheduler).  Otherwise a priority is a plain signal.
+        self.prioritized = program.bucket_width is not None
+        #: Updates applied so far, over all workers (for ``Aggregator.every_updates``).
+        self.total_updates = 0
+        self._last_aggregated: dict[str, int] = {}
 
     # ================================================================ step
     def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], dict[int, np.ndarray | None], int]:
@@ -320,34 +327,46 @@ class GASStep:
         """One superstep (or sweep) of the engine: its stats rows, the next active count, halted."""
         raise NotImplementedError
 
-    def close_step(self, masters: dict[int, Frontier], counts: Any) -> tuple[np.ndarray, bool]:
-        """The end of a superstep or sweep, the same for every engine.
+    def close_step(self, masters: dict[int, Frontier] | None, counts: Any) -> tuple[np.ndarray, bool]:
+        """The end of a superstep, sweep or round, the same for every engine.
 
         Runs the aggregators due, announces the next active ``masters`` to
-        their mirrors together with every worker's ``counts()`` (an int64
-        vector, read once this round's bytes are counted) and aggregator
-        partials, checks replicas in debug mode, publishes the aggregates and
-        asks ``converged``.  Returns the counts summed over workers and
-        whether the program halted.
+        their mirrors (None: the engine keeps its own schedule at the
+        masters, nothing to announce) together with every worker's
+        ``counts()`` (an int64 vector ``[waiting, updates, ...]``, read once
+        this round's bytes are counted) and aggregator partials, checks
+        replicas in debug mode, publishes the aggregates and asks
+        ``converged``.  Returns the counts summed over workers and whether
+        the program halted.
         """
-        due = [agg for agg in self.aggregators if agg.due(self.step)]
+        due = [agg for agg in self.aggregators if agg.every_updates is None and agg.due(self.step)]
         partials = self.aggregate_locally(due)
-        self.active, everyone = self.announce(masters, lambda: (counts(), partials))
+        if masters is None:
+            everyone = self.backend.alltoall([(counts(), partials)] * self.backend.size)
+        else:
+            self.active, everyone = self.announce(masters, lambda: (counts(), partials))
         if self.debug:
             self.check_replicas()
         totals = np.sum([mine for mine, _ in everyone], axis=0)
         self.publish_aggregates(due, [theirs for _, theirs in everyone])
+        self.total_updates += int(totals[1])
+        self.run_update_aggregators()
         return totals, bool(call_program(self.program, "converged", self.globals_view))
+
+    def run_update_aggregators(self) -> None:
+        """Aggregators with ``every_updates``, if that many updates were applied since they last ran."""
+        due = [agg for agg in self.aggregators if agg.every_updates is not None
+               and self.total_updates - self._last_aggregated.get(agg.name, 0) >= agg.every_updates]
+        if due:
+            partials = self.aggregate_locally(due)
+            self.publish_aggregates(due, self.backend.alltoall([partials] * self.backend.size))
+            for agg in due:
+                self._last_aggregated[agg.name] = self.total_updates
 
     def count_active(self) -> int:
         """Active vertices over all workers, each counted at its master."""
         mine = sum(self.active[p].count_below(part.num_masters) for p, part in self.parts.items())
         return int(self.backend.allreduce(np.array(mine, dtype=np.int64), np.add))
-
-    @property
-    def prioritized(self) -> bool:
-        """Whether signals carry priorities (the program sets ``bucket_width``)."""
-        return self.program.bucket_width is not None
 
     def announce(self, masters: dict[int, Frontier], shared: Any = None) -> tuple[dict[int, Frontier], list[Any]]:
         """Masters tell their mirrors which of them are in ``masters``; returns each part's
@@ -768,7 +787,7 @@ class GASStep:
                         nbrs = nbr_of[c.edges]
                         if flags.dtype == bool:
                             builder.add(nbrs[flags] if flags.ndim else nbrs if flags else nbrs[:0])
-                        else:  # priorities: +inf (or NaN) means no signal
+                        else:  # priorities: +inf means no signal
                             prio = flags if flags.ndim else np.broadcast_to(flags, nbrs.shape)
                             hit = prio < np.inf
                             builder.add_prioritized(nbrs[hit], prio[hit])
@@ -809,14 +828,13 @@ class GASStep:
         if ret is None:
             return None
         flags = np.asarray(ret)
-        allowed = flags.dtype == bool or (flags.dtype.kind == "f" and self.prioritized)
-        if not allowed or flags.shape not in ((), (c.size,)):
-            what = "a bool array or float priorities" if self.prioritized else "a bool array"
-            hint = "" if self.prioritized or flags.dtype.kind != "f" else " (float priorities need bucket_width)"
+        if flags.dtype != bool and flags.dtype.kind != "f" or flags.shape not in ((), (c.size,)):
             raise ProgramError(
                 self.program, "scatter",
-                f"may return None or {what} of length {c.size}; got {flags.dtype} {flags.shape}{hint}",
+                f"may return None, a bool array or float priorities of length {c.size}; got {flags.dtype} {flags.shape}",
             )
+        if flags.dtype.kind == "f" and np.isnan(flags).any():
+            raise ProgramError(self.program, "scatter", "returned a NaN priority (np.inf means no signal)")
         return flags
 
     def send_signals_to_masters(self, signals: dict[int, tuple[Frontier, np.ndarray | None]]) -> dict[int, tuple[Frontier, np.ndarray | None]]:

@@ -196,24 +196,38 @@ def test_bad_edge_set_declaration():
         run(Bad(), G)
 
 
-def test_scatter_must_return_bool_per_edge():
+def test_scatter_must_return_bool_or_float_per_edge():
     class BadScatter(Base):
         scatter_edges = ALL
 
         def scatter(self, e):
-            return np.ones(len(e))
-
-    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None or a bool array of length \d+; got float64 \(\d+,\) \(float priorities need bucket_width\)"):
-        run(BadScatter(), G)
-
-    class Prioritized(BadScatter):
-        bucket_width = 1.0
-
-        def scatter(self, e):
             return np.ones(len(e), dtype=np.int64)
 
-    with pytest.raises(ProgramError, match=r"Prioritized\.scatter: may return None or a bool array or float priorities"):
-        run(Prioritized(), G)
+    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None, a bool array or float priorities of length \d+; got int64"):
+        run(BadScatter(), G)
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_a_nan_priority_is_refused(engine):
+    class NaNPriority(Base):
+        scatter_edges = ALL
+
+        def scatter(self, e):
+            return np.full(len(e), np.nan)
+
+    with pytest.raises(ProgramError, match=r"NaNPriority\.scatter: returned a NaN priority"):
+        run(NaNPriority(), G, engine=engine, scheduler="priority")
+
+
+def test_float_priorities_without_an_ordering_engine_are_plain_signals():
+    class Everywhere(Base):
+        scatter_edges = ALL
+
+        def scatter(self, e):
+            return np.where(e.nbr_data["x"] > 0, 1.0, np.inf)
+
+    plain = run(Everywhere(), G, max_supersteps=3)
+    assert plain.steps.column("active").tolist()[:1] == [G.num_vertices]
 
 
 def test_aggregator_map_shape_error_names_aggregator():
@@ -289,9 +303,10 @@ def test_bad_run_options(option, value, message):
         run(Base(), G, **{option: value})
 
 
-def test_planned_engines_say_not_yet():
-    with pytest.raises(NotImplementedError, match="async"):
-        run(Base(), G, engine="async")
+@pytest.mark.parametrize("value", [0, -3, 2.5, True])
+def test_batch_size_must_be_a_count(value):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1, got"):
+        run(Base(), G, engine="async", batch_size=value)
 
 
 def test_unknown_gather_edge_field_names_program():

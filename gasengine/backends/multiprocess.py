@@ -213,13 +213,13 @@ class WorkerJob:
     master_of: np.ndarray | None = None
     #: Per part, arrays the worker inherits from the driver (``fork`` only) instead of mapping them.
     inherited: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
-    #: Colour of every vertex, for the chromatic engine (None: the synchronous engine).
-    colour: np.ndarray | None = None
+    #: Which engine, with its options (None: the synchronous engine).
+    engine: Any = None
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     """Body of a worker process: map parts, run the engine, publish, report."""
-    from ..execution import make_engine
+    from ..engines import EngineSpec
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     # A forked worker inherits the driver's SIGTERM handler (SignalGuard); the
@@ -232,8 +232,8 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
-        engine = make_engine(job.program, parts, job.part_owner, backend, job.num_vertices, job.aggregators, active,
-                             job.chunk_bytes, job.debug, job.master_of, job.colour)
+        engine = (job.engine or EngineSpec()).build(job.program, parts, job.part_owner, backend, job.num_vertices,
+                                                    job.aggregators, active, job.chunk_bytes, job.debug, job.master_of)
         progress = None
         if job.report_progress and job.rank == 0:
             progress = lambda step, count: conn.send(("progress", step, count))  # noqa: E731
@@ -357,7 +357,7 @@ def run_workers(
     debug: bool = False,
     master_of: np.ndarray | None = None,
     inherit: bool = False,
-    colour: np.ndarray | None = None,
+    engine: Any = None,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
     """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
 
@@ -422,7 +422,7 @@ def run_workers(
                         rank, workers, run.prefix, os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
                         part_owner, program, aggregators, num_vertices, max_supersteps, chunk_bytes, progress is not None,
-                        debug, master_of, {p: inherited[p] for p in inherited if part_owner[p] == rank}, colour,
+                        debug, master_of, {p: inherited[p] for p in inherited if part_owner[p] == rank}, engine,
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)
