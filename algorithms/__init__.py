@@ -4,17 +4,24 @@ Each module holds one algorithm: the program class (read it, copy it, change
 it) and one function that runs it and returns plain numpy results.
 """
 
+from .belief_propagation import BeliefPropagationProgram, belief_propagation
 from .connected_components import ConnectedComponentsProgram, connected_components
+from .gibbs import GibbsIsingProgram, gibbs_ising
 from .min_label import MinLabelProgram, min_label_components
-from .pagerank import PageRankProgram, pagerank
+from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
 from .sssp import SSSPProgram, sssp
 
 __all__ = [
+    "BeliefPropagationProgram",
     "ConnectedComponentsProgram",
+    "DeltaPageRankProgram",
+    "GibbsIsingProgram",
     "MinLabelProgram",
     "PageRankProgram",
     "SSSPProgram",
+    "belief_propagation",
     "connected_components",
+    "gibbs_ising",
     "min_label_components",
     "pagerank",
     "sssp",

@@ -15,6 +15,17 @@ exactly networkx's stopping rule, so both take the same number of steps.
 
 Parallel edges count with their multiplicity (as ``networkx.pagerank`` on a
 MultiDiGraph); a weighted run divides by out-strength.
+
+Under the asynchronous engine (``pagerank(g, engine="async")``) the program
+is :class:`DeltaPageRankProgram`, GraphLab's dynamic PageRank: a vertex runs
+only when an in-neighbour's rank moved by more than ``tol``, the largest
+moves first (``scheduler="priority"``, the default there).  It solves the
+same linear system without the global dangling sum, which no vertex can
+wait for: with the dangling distribution equal to the teleport one (the
+default), the ranks of networkx's formulation are the solution of
+``y = alpha A' y + (1 - alpha) n p`` (``A'`` the out-degree-normalised
+adjacency, dangling mass simply lost) scaled to sum 1 — the scale is the
+only thing the dangling sum changes.
 """
 
 from __future__ import annotations
@@ -24,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import IN, Aggregator, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import IN, OUT, Aggregator, ConvergenceError, Graph, Result, VertexProgram, run
 
 from .edge_weights import check_nonnegative_weights
 
@@ -116,6 +127,69 @@ class PageRankProgram(VertexProgram):
         return bool(globals["l1_change"] < self.num_vertices * self.tol)
 
 
+class DeltaPageRankProgram(VertexProgram):
+    """Dynamic (delta) PageRank for the asynchronous engine: work only where ranks move.
+
+    A vertex recomputes ``y = (1 - alpha) n p + alpha * sum(y_u / out_u)``
+    over its in-neighbours; if ``y`` moved by more than ``tol`` it signals its
+    out-neighbours with priority ``-alpha |change| / out`` (the change each
+    of them sees; lower runs first, so the biggest changes run first).  The
+    ranks are ``y / sum(y)`` (see the module docstring for why that equals
+    networkx's answer), so ``tol`` is in units of the mean rank times ``n``.
+
+    Parameters
+    ----------
+    alpha, tol, weight, personalization, nstart
+        As for :class:`PageRankProgram`; ``nstart`` only sets the start.
+
+    Examples
+    --------
+    >>> from gasengine import Graph, run
+    >>> r = run(DeltaPageRankProgram(tol=1e-12), Graph([0, 1, 2], [1, 2, 0]), engine="async", scheduler="priority")
+    >>> y = r.field("rank"); np.round(y / y.sum(), 4).tolist()
+    [0.3333, 0.3333, 0.3333]
+    """
+
+    gather_edges = IN
+    combine = np.add
+    gather_edge_op = np.multiply
+    scatter_edges = OUT
+
+    def __init__(self, alpha: float = 0.85, tol: float = 1e-10, weight: str | None = None,
+                 personalization: Any = None, nstart: Any = None):
+        if not 0.0 <= alpha < 1.0:
+            raise ValueError(f"alpha must be in [0, 1) for the asynchronous PageRank, got {alpha}")
+        self.alpha = float(alpha)
+        self.tol = float(tol)
+        self.weight = weight
+        self.gather_edge_field = weight
+        self.personalization = personalization
+        self.nstart = nstart
+
+    def init(self, v):
+        n = v.num_vertices
+        out = v.out_degree(self.weight).astype(np.float64)
+        v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)
+        if self.personalization is not None:
+            v.data["teleport"] = _distribution(self.personalization, n, "personalization") * n
+        v.data["rank"] = _distribution(self.nstart, n, "nstart") * n
+        v.data["change"] = np.zeros(n)
+
+    def gather_nbr(self, u):
+        return u.data["rank"] * u.data["inv_out"]
+
+    def apply(self, v, acc):
+        teleport = v.data["teleport"] if "teleport" in v.data else 1.0
+        rank = (1 - self.alpha) * teleport + self.alpha * acc
+        change = np.abs(rank - v.data["rank"])
+        v.data["change"] = change
+        v.data["rank"] = rank
+        return change > self.tol  # only real moves tell the neighbours
+
+    def scatter(self, e):
+        return -self.alpha * e.src_data["change"] * e.src_data["inv_out"]
+
+
 def pagerank(
     graph: Graph,
     alpha: float = 0.85,
@@ -143,7 +217,13 @@ def pagerank(
     return_result : bool
         Also return the engine's :class:`~gasengine.Result`.
     **engine_options
-        Passed to :func:`gasengine.run` (``partitions``, ``partition``, ...).
+        Passed to :func:`gasengine.run` (``partitions``, ``partition``,
+        ``engine``, ...).  With ``engine="async"`` the program is
+        :class:`DeltaPageRankProgram` (scheduler ``"priority"`` unless
+        given): it runs until no rank moves by more than ``tol`` (in units
+        of the mean rank, so ``tol=1e-10`` gives about networkx's answer at
+        its own ``tol=1e-10``), ``max_iter`` does not apply, and ``dangling``
+        must be left to default.
 
     Returns
     -------
@@ -172,13 +252,30 @@ def pagerank(
         name: None if values is None else _distribution(_by_vertex(graph, values), n, name)
         for name, values in (("personalization", personalization), ("dangling", dangling), ("nstart", nstart))
     }
-    program = PageRankProgram(alpha, tol, weight, **vectors)
     if "max_supersteps" in engine_options:
         raise TypeError("pagerank takes max_iter (networkx's name for its superstep budget), not max_supersteps")
+    if engine_options.get("engine") == "async":
+        return _delta_pagerank(graph, alpha, tol, weight, vectors, return_result, engine_options)
+    program = PageRankProgram(alpha, tol, weight, **vectors)
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and graph.num_vertices:
         raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})", result=result)
     ranks = result.field("rank")
+    return (ranks, result) if return_result else ranks
+
+
+def _delta_pagerank(graph: Graph, alpha: float, tol: float, weight: str | None, vectors: dict[str, Any],
+                    return_result: bool, engine_options: dict[str, Any]) -> np.ndarray | tuple[np.ndarray, Result]:
+    """:func:`pagerank` on the asynchronous engine (:class:`DeltaPageRankProgram`)."""
+    if vectors["dangling"] is not None:
+        raise ValueError("pagerank with engine='async' spreads dangling rank like the teleport (personalization); "
+                         "a separate dangling distribution needs engine='sync' or 'chromatic'")
+    engine_options.setdefault("scheduler", "priority")
+    program = DeltaPageRankProgram(alpha, tol, weight, vectors["personalization"], vectors["nstart"])
+    result = run(program, graph, **engine_options)
+    y = result.field("rank")
+    total = y.sum()
+    ranks = y / total if total > 0 else y
     return (ranks, result) if return_result else ranks
 
 

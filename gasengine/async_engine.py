@@ -90,6 +90,7 @@ class AsyncEngine(GASStep):
         self.queues = {p: Scheduler(part.gid[: part.num_masters]) for p, part in self.parts.items()}
         self._scratch_marks = {p: np.zeros(part.num_local, dtype=np.int64) for p, part in self.parts.items()}
         self._claim = {p: np.full(part.num_local, -1, dtype=np.int64) for p, part in self.parts.items()}
+        self._running = {p: np.zeros(part.num_local, dtype=bool) for p, part in self.parts.items()}
         self._stamp = 0
         for p, part in self.parts.items():
             first = self.active[p].below(part.num_masters).ids()
@@ -208,9 +209,13 @@ class AsyncEngine(GASStep):
         batch = {}
         for p, part in self.parts.items():
             loc = self._local_of(p)[ran]
-            batch[p] = Frontier.of_ids(part.num_local, loc[loc >= 0])
+            loc = np.sort(loc[loc >= 0])
+            batch[p] = Frontier.of_ids(part.num_local, loc, unique=True)
             keys, _, mine = popped[p]
-            went = batch[p].contains(mine)
+            runs = self._running[p]
+            runs[loc] = True
+            went = runs[mine]
+            runs[loc] = False
             self.queues[p].done(mine[went])
             self.queues[p].put_back(keys[~went], mine[~went])
         return batch

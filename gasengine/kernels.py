@@ -29,12 +29,34 @@ class EdgeChunk(NamedTuple):
         Where each vertex's edges begin within the chunk (for ``ufunc.reduceat``).
     size : int
         Number of edges.
+    csr : slice or ndarray, optional
+        When the grouping is not the storage order (``order`` given): the
+        same edges as positions in the grouping, where arrays kept in that
+        order (:meth:`~gasengine.parts.Part.neighbours`) are read in runs
+        instead of at scattered storage positions.
+    verts : ndarray, optional
+        With ``csr``: the local vertex of each row.
     """
 
     edges: slice | np.ndarray
     rows: np.ndarray
     starts: np.ndarray
     size: int
+    csr: slice | np.ndarray | None = None
+    verts: np.ndarray | None = None
+
+    def ends(self, grouped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(grouping end, other end)`` of every edge, from ``grouped`` (the other
+        end in grouping order); needs ``csr``.
+
+        Examples
+        --------
+        >>> ptr = np.array([0, 2, 2, 3]); order = np.array([1, 0, 2]); grouped = np.array([5, 6, 7])
+        >>> [c.ends(grouped) for c in edge_chunks(ptr, order, np.array([0, 2]), 8)][0]
+        (array([0, 0, 2]), array([5, 6, 7]))
+        """
+        counts = np.diff(self.starts, append=self.size)
+        return np.repeat(self.verts, counts), grouped[self.csr]
 
 
 def edge_chunks(ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | None, chunk: int) -> list[EdgeChunk]:
@@ -68,7 +90,9 @@ def edge_chunks(ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | Non
     if act is not None:
         edges, rows, starts = _frontier_edges(ptr, act)
         if edges.size <= chunk:  # a small frontier: one chunk, built in one compiled pass
-            return [EdgeChunk(edges if order is None else order[edges], rows, starts, int(edges.size))]
+            if order is None:
+                return [EdgeChunk(edges, rows, starts, int(edges.size))]
+            return [EdgeChunk(order[edges], rows, starts, int(edges.size), edges, act[rows])]
         verts = act[rows]
     else:
         verts = np.flatnonzero(ptr[1:] != ptr[:-1])
@@ -86,9 +110,11 @@ def edge_chunks(ptr: np.ndarray, order: np.ndarray | None, act: np.ndarray | Non
             edges = slice(int(first[lo]), int(first[lo]) + size)
         else:
             edges = _runs(first[lo:hi], last[lo:hi], size)
+        rows_here = rows[lo:hi].astype(np.intp, copy=False)
         if order is not None:
-            edges = order[edges]
-        chunks.append(EdgeChunk(edges, rows[lo:hi].astype(np.intp, copy=False), starts, size))
+            chunks.append(EdgeChunk(order[edges], rows_here, starts, size, edges, verts[lo:hi]))
+        else:
+            chunks.append(EdgeChunk(edges, rows_here, starts, size))
         lo = hi
     return chunks
 
@@ -473,6 +499,48 @@ def distinct(ids: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarr
     inverse = np.empty(ids.size, dtype=np.intp)
     k = _first_occurrences(ids, scratch, uniq, inverse)
     return uniq[:k], inverse
+
+
+@njit(cache=True)
+def _lowest_by_id(ids, prio, best, touched):  # pragma: no cover - compiled
+    k = 0
+    for i in range(ids.size):
+        v = ids[i]
+        b = best[v]
+        if b != b:  # NaN: first time this id is seen
+            touched[k] = v
+            k += 1
+            best[v] = prio[i]
+        elif prio[i] < b:
+            best[v] = prio[i]
+    return k
+
+
+def lowest_by_id(ids: np.ndarray, priorities: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``ids``, sorted, each with the lowest of its priorities.
+
+    ``scratch`` is a float array of NaN covering every possible id (left as
+    it was).  O(len(ids)) plus a sort of the distinct ids; priorities must
+    not be NaN.
+
+    Examples
+    --------
+    >>> scratch = np.full(10, np.nan)
+    >>> ids, low = lowest_by_id(np.array([4, 2, 4]), np.array([3.0, 1.0, 0.5]), scratch)
+    >>> ids.tolist(), low.tolist(), bool(np.isnan(scratch).all())
+    ([2, 4], [1.0, 0.5], True)
+    """
+    touched = np.empty(ids.size, dtype=np.intp)
+    k = _lowest_by_id(ids, np.asarray(priorities, dtype=np.float64), scratch, touched)
+    if k * 64 > scratch.size:  # many: a mask and one scan beat sorting them (0.25 ms vs 3 ms at 70k of 262k)
+        mask = np.zeros(scratch.size, dtype=bool)
+        mask[touched[:k]] = True
+        touched = np.flatnonzero(mask)
+    else:
+        touched = np.sort(touched[:k])
+    low = scratch[touched]
+    scratch[touched] = np.nan
+    return touched, low
 
 
 @njit(cache=True)

@@ -281,6 +281,11 @@ class FieldMap(MutableMapping):
     def __contains__(self, name: object) -> bool:
         return name in self.written or name in self._store
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """``m[name]`` if the field exists, else ``default`` (a missing field raises
+        :class:`~gasengine.ProgramError` from ``m[name]``, not ``KeyError``)."""
+        return self[name] if name in self else default
+
     def __delitem__(self, name: str) -> None:
         raise self._error("fields cannot be deleted")
 

@@ -23,10 +23,13 @@ priority scheduler moves it (forward).  Keys and vertex numbers are global,
 so "the first B candidates" means the same thing on every part, and the
 engine can merge what each part offers into one global order.
 
-Every operation is compiled and costs O(its vertices x log heap size); the
-heap drops stale entries lazily (a vertex that ran, or whose priority
-improved, leaves its old entry behind to be skipped) and is rebuilt from
-the waiting vertices when stale entries outnumber live ones.
+Every operation is compiled and costs O(its vertices x log heap size).
+The heap is indexed (each vertex knows its slot), so a priority that
+improves moves its entry up in place and the heap never holds stale
+entries.  Candidates that lose their locks in a round wait in a short
+sorted *front* beside the heap rather than going back into it: they are
+the next round's first candidates, and re-inserting thousands of them
+every round cost most of a round.
 """
 
 from __future__ import annotations
@@ -38,65 +41,140 @@ SCHEDULERS = ("fifo", "sweep", "priority", "random")
 
 
 # ---------------------------------------------------------------- the heap
+# An indexed 4-ary min-heap over (key, gid) in three arrays; slot[loc] is the
+# position of master ``loc`` in it (-1: not in the heap).
+
 @njit(cache=True, inline="always")
-def _before(keys, gids, i, j):  # pragma: no cover - compiled
-    return keys[i] < keys[j] or (keys[i] == keys[j] and gids[i] < gids[j])
+def _less(ka, ga, kb, gb):  # pragma: no cover - compiled
+    return ka < kb or (ka == kb and ga < gb)
 
 
 @njit(cache=True)
-def _swap(keys, gids, locs, i, j):  # pragma: no cover - compiled
-    keys[i], keys[j] = keys[j], keys[i]
-    gids[i], gids[j] = gids[j], gids[i]
-    locs[i], locs[j] = locs[j], locs[i]
+def _sift_up(keys, gids, locs, slot, i):  # pragma: no cover - compiled
+    """Move the entry at ``i`` up to its place (a hole moves down the path: one write per level)."""
+    key, gid, loc = keys[i], gids[i], locs[i]
+    while i > 0:
+        parent = (i - 1) >> 2
+        if not _less(key, gid, keys[parent], gids[parent]):
+            break
+        keys[i], gids[i], locs[i] = keys[parent], gids[parent], locs[parent]
+        slot[locs[i]] = i
+        i = parent
+    keys[i], gids[i], locs[i] = key, gid, loc
+    slot[loc] = i
 
 
 @njit(cache=True)
-def _push(keys, gids, locs, size, new_keys, new_gids, new_locs):  # pragma: no cover - compiled
-    for k in range(new_keys.size):
-        i = size
-        keys[i], gids[i], locs[i] = new_keys[k], new_gids[k], new_locs[k]
-        size += 1
-        while i > 0:
-            parent = (i - 1) >> 1
-            if not _before(keys, gids, i, parent):
-                break
-            _swap(keys, gids, locs, i, parent)
-            i = parent
-    return size
-
-
-@njit(cache=True)
-def _pop_root(keys, gids, locs, size):  # pragma: no cover - compiled
+def _pop_root(keys, gids, locs, slot, size):  # pragma: no cover - compiled
+    """Remove the smallest entry (a 4-ary heap: half the levels of a binary one)."""
+    slot[locs[0]] = -1
     size -= 1
-    _swap(keys, gids, locs, 0, size)
+    if size == 0:
+        return 0
+    key, gid, loc = keys[size], gids[size], locs[size]
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        child = left
-        if left + 1 < size and _before(keys, gids, left + 1, left):
-            child = left + 1
-        if not _before(keys, gids, child, i):
+        best = first
+        for c in range(first + 1, min(first + 4, size)):
+            if _less(keys[c], gids[c], keys[best], gids[best]):
+                best = c
+        if not _less(keys[best], gids[best], key, gid):
             break
-        _swap(keys, gids, locs, i, child)
-        i = child
+        keys[i], gids[i], locs[i] = keys[best], gids[best], locs[best]
+        slot[locs[i]] = i
+        i = best
+    keys[i], gids[i], locs[i] = key, gid, loc
+    slot[loc] = i
     return size
 
 
 @njit(cache=True)
-def _pop_live(keys, gids, locs, size, limit, waiting, current, taken, stamp, out_keys, out_gids, out_locs):  # pragma: no cover - compiled
-    """Pop up to ``limit`` live entries (waiting, current key, not taken yet this round)."""
+def _insert(keys, gids, locs, slot, size, key, gid, loc):  # pragma: no cover - compiled
+    keys[size], gids[size], locs[size] = key, gid, loc
+    slot[loc] = size
+    _sift_up(keys, gids, locs, slot, size)
+    return size + 1
+
+
+@njit(cache=True)
+def _schedule(local, new_keys, keep_lowest, waiting, current, vgids, keys, gids, locs, slot, size):  # pragma: no cover - compiled
+    """Schedule masters; returns (heap size, newly waiting)."""
+    added = 0
+    for i in range(local.size):
+        loc = local[i]
+        key = new_keys[i]
+        if not waiting[loc]:
+            waiting[loc] = True
+            current[loc] = key
+            added += 1
+            size = _insert(keys, gids, locs, slot, size, key, vgids[loc], loc)
+        elif keep_lowest and key < current[loc]:
+            current[loc] = key
+            if slot[loc] >= 0:
+                keys[slot[loc]] = key
+                _sift_up(keys, gids, locs, slot, slot[loc])
+            else:  # in the front: its entry there is stale now, the vertex moves to the heap
+                size = _insert(keys, gids, locs, slot, size, key, vgids[loc], loc)
+    return size, added
+
+
+@njit(cache=True, inline="always")
+def _in_front(waiting, current, slot, taken, stamp, loc, key):  # pragma: no cover - compiled
+    """Whether a front entry still stands: the vertex waits, with this key, outside the heap."""
+    return waiting[loc] and current[loc] == key and slot[loc] < 0 and taken[loc] != stamp
+
+
+@njit(cache=True)
+def _pop(fkeys, fgids, flocs, keys, gids, locs, slot, size, limit, waiting, current, taken, stamp,
+         out_keys, out_gids, out_locs):  # pragma: no cover - compiled
+    """Take up to ``limit`` entries, smallest first, from the front and the heap together.
+
+    Returns the new heap size, how much of the front was used, and the count taken.
+    """
+    i = 0
     got = 0
-    while size > 0 and got < limit:
-        key, gid, loc = keys[0], gids[0], locs[0]
-        size = _pop_root(keys, gids, locs, size)
-        if not waiting[loc] or current[loc] != key or taken[loc] == stamp:
-            continue  # stale: ran since, or its key moved; or a duplicate of an entry just taken
+    fsize = fkeys.size
+    while got < limit:
+        while i < fsize and not _in_front(waiting, current, slot, taken, stamp, flocs[i], fkeys[i]):
+            i += 1
+        if i >= fsize and size == 0:
+            break
+        if size == 0 or (i < fsize and _less(fkeys[i], fgids[i], keys[0], gids[0])):
+            key, gid, loc = fkeys[i], fgids[i], flocs[i]
+            i += 1
+        else:
+            key, gid, loc = keys[0], gids[0], locs[0]
+            size = _pop_root(keys, gids, locs, slot, size)
         taken[loc] = stamp
         out_keys[got], out_gids[got], out_locs[got] = key, gid, loc
         got += 1
-    return size, got
+    return size, i, got
+
+
+@njit(cache=True)
+def _merge_front(ak, ag, al, bk, bg, bl, cap, waiting, current, slot, keys, gids, locs, size,
+                 out_k, out_g, out_l):  # pragma: no cover - compiled
+    """Merge two sorted runs into the front (entries that no longer stand are dropped); past
+    ``cap`` entries the rest go into the heap.  Returns (front length, heap size)."""
+    i = j = k = 0
+    while i < ak.size or j < bk.size:
+        if j >= bk.size or (i < ak.size and _less(ak[i], ag[i], bk[j], bg[j])):
+            key, gid, loc = ak[i], ag[i], al[i]
+            i += 1
+        else:
+            key, gid, loc = bk[j], bg[j], bl[j]
+            j += 1
+        if not (waiting[loc] and current[loc] == key and slot[loc] < 0):
+            continue
+        if k < cap:
+            out_k[k], out_g[k], out_l[k] = key, gid, loc
+            k += 1
+        else:
+            size = _insert(keys, gids, locs, slot, size, key, gid, loc)
+    return k, size
 
 
 # ------------------------------------------------------------------- keys
@@ -166,12 +244,16 @@ class Scheduler:
         m = self.gids.size
         self.waiting = np.zeros(m, dtype=bool)
         self.key = np.zeros(m)
-        self.taken = np.zeros(m, dtype=np.int64)  # round stamp of the last pop: no vertex popped twice
+        self.taken = np.zeros(m, dtype=np.int64)  # stamp of the last pop: no vertex taken twice in one
         self.count = 0
-        self._keys = np.empty(64)
-        self._gids = np.empty(64, dtype=np.int64)
-        self._locs = np.empty(64, dtype=np.int64)
+        # the heap: at most one entry per master
+        self._keys = np.empty(m)
+        self._gids = np.empty(m, dtype=np.int64)
+        self._locs = np.empty(m, dtype=np.int64)
+        self._slot = np.full(m, -1, dtype=np.int64)
         self._size = 0
+        #: Popped vertices that did not run: keys, gids, locals, sorted (see :meth:`put_back`).
+        self._front = (np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
     def schedule(self, local: np.ndarray, keys: np.ndarray, keep_lowest: bool) -> None:
         """Schedule the masters ``local`` (distinct) with ``keys``.
@@ -181,17 +263,10 @@ class Scheduler:
         """
         if local.size == 0:
             return
-        was = self.waiting[local]
-        push = ~was
-        if keep_lowest:
-            push |= keys < self.key[local]
-        local, keys = local[push], keys[push]
-        self.count += int(push.size - np.count_nonzero(was))
-        self.waiting[local] = True
-        self.key[local] = keys
-        self._grow(local.size)
-        self._size = _push(self._keys, self._gids, self._locs, self._size, keys.astype(np.float64, copy=False),
-                           self.gids[local], local.astype(np.int64, copy=False))
+        self._size, added = _schedule(local.astype(np.int64, copy=False), np.asarray(keys, dtype=np.float64),
+                                      keep_lowest, self.waiting, self.key, self.gids, self._keys, self._gids,
+                                      self._locs, self._slot, self._size)
+        self.count += added
 
     def pop(self, limit: int, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Take out the first ``limit`` waiting vertices: ``(keys, gids, local ids)`` in order.
@@ -201,8 +276,10 @@ class Scheduler:
         """
         limit = min(limit, self.count)
         keys, gids, locs = np.empty(limit), np.empty(limit, dtype=np.int64), np.empty(limit, dtype=np.int64)
-        self._size, got = _pop_live(self._keys, self._gids, self._locs, self._size, limit, self.waiting, self.key,
-                                    self.taken, stamp, keys, gids, locs)
+        fk, fg, fl = self._front
+        self._size, used, got = _pop(fk, fg, fl, self._keys, self._gids, self._locs, self._slot, self._size, limit,
+                                     self.waiting, self.key, self.taken, stamp, keys, gids, locs)
+        self._front = (fk[used:], fg[used:], fl[used:])
         return keys[:got], gids[:got], locs[:got]
 
     def done(self, local: np.ndarray) -> None:
@@ -211,32 +288,16 @@ class Scheduler:
         self.count -= local.size
 
     def put_back(self, keys: np.ndarray, local: np.ndarray) -> None:
-        """Return popped vertices that did not run, with their keys."""
-        self._grow(local.size)
-        self._size = _push(self._keys, self._gids, self._locs, self._size, keys, self.gids[local], local)
-        if self._size > 4 * self.count + 4096:
-            self._rebuild()
+        """Return popped vertices that did not run (in the order they were popped), with their keys.
 
-    def _grow(self, extra: int) -> None:
-        need = self._size + extra
-        if need > self._keys.size:
-            if need > 2 * self.count + 4096:  # mostly stale entries: drop them instead of growing
-                self._rebuild()
-                need = self._size + extra
-            cap = max(need, 2 * self._keys.size)
-            for name in ("_keys", "_gids", "_locs"):
-                old = getattr(self, name)
-                new = np.empty(cap, dtype=old.dtype)
-                new[: self._size] = old[: self._size]
-                setattr(self, name, new)
-
-    def _rebuild(self) -> None:
-        """The heap of the live entries only (a sorted array is a heap)."""
-        local = np.flatnonzero(self.waiting)
-        order = np.lexsort((self.gids[local], self.key[local]))
-        local = local[order]
-        size = local.size
-        if size > self._keys.size:
-            self._keys, self._gids, self._locs = np.empty(size), np.empty(size, np.int64), np.empty(size, np.int64)
-        self._keys[:size], self._gids[:size], self._locs[:size] = self.key[local], self.gids[local], local
-        self._size = size
+        They join the front, which the next :meth:`pop` merges with the
+        heap; a front longer than twice the losers of a round (at least
+        1024) sends its tail into the heap, so merging stays cheap.
+        """
+        fk, fg, fl = self._front
+        size = fk.size + local.size
+        out = np.empty(size), np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+        k, self._size = _merge_front(fk, fg, fl, np.asarray(keys, dtype=np.float64), self.gids[local],
+                                     local.astype(np.int64, copy=False), max(2 * local.size, 1024), self.waiting,
+                                     self.key, self._slot, self._keys, self._gids, self._locs, self._size, *out)
+        self._front = (out[0][:k], out[1][:k], out[2][:k])
