@@ -131,11 +131,14 @@ class DeltaPageRankProgram(VertexProgram):
     """Dynamic (delta) PageRank for the asynchronous engine: work only where ranks move.
 
     A vertex recomputes ``y = (1 - alpha) n p + alpha * sum(y_u / out_u)``
-    over its in-neighbours; if ``y`` moved by more than ``tol`` it signals its
-    out-neighbours with priority ``-alpha |change| / out`` (the change each
-    of them sees; lower runs first, so the biggest changes run first).  The
-    ranks are ``y / sum(y)`` (see the module docstring for why that equals
-    networkx's answer), so ``tol`` is in units of the mean rank times ``n``.
+    over its in-neighbours; if its rank moved by more than ``tol`` (``y``
+    by more than ``n * tol``) it signals its out-neighbours with priority
+    ``-alpha |change| / out`` (the change each of them sees; lower runs
+    first, so the biggest changes run first).  The ranks are ``y / sum(y)``
+    (see the module docstring for why that equals networkx's answer).
+    networkx stops when the moves of a whole iteration *sum* to ``n * tol``;
+    here every vertex stops on its own when its move is below ``tol``, so
+    both end about as close to the fixed point.
 
     Parameters
     ----------
@@ -145,7 +148,7 @@ class DeltaPageRankProgram(VertexProgram):
     Examples
     --------
     >>> from gasengine import Graph, run
-    >>> r = run(DeltaPageRankProgram(tol=1e-12), Graph([0, 1, 2], [1, 2, 0]), engine="async", scheduler="priority")
+    >>> r = run(DeltaPageRankProgram(tol=1e-10), Graph([0, 1, 2], [1, 2, 0]), engine="async", scheduler="priority")
     >>> y = r.field("rank"); np.round(y / y.sum(), 4).tolist()
     [0.3333, 0.3333, 0.3333]
     """
@@ -155,7 +158,7 @@ class DeltaPageRankProgram(VertexProgram):
     gather_edge_op = np.multiply
     scatter_edges = OUT
 
-    def __init__(self, alpha: float = 0.85, tol: float = 1e-10, weight: str | None = None,
+    def __init__(self, alpha: float = 0.85, tol: float = 1e-6, weight: str | None = None,
                  personalization: Any = None, nstart: Any = None):
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1) for the asynchronous PageRank, got {alpha}")
@@ -165,9 +168,11 @@ class DeltaPageRankProgram(VertexProgram):
         self.gather_edge_field = weight
         self.personalization = personalization
         self.nstart = nstart
+        self.threshold = 0.0  # on y, set by init: n * tol
 
     def init(self, v):
         n = v.num_vertices
+        self.threshold = self.tol * n
         out = v.out_degree(self.weight).astype(np.float64)
         v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)
         if self.personalization is not None:
@@ -184,7 +189,7 @@ class DeltaPageRankProgram(VertexProgram):
         change = np.abs(rank - v.data["rank"])
         v.data["change"] = change
         v.data["rank"] = rank
-        return change > self.tol  # only real moves tell the neighbours
+        return change > self.threshold  # only real moves tell the neighbours
 
     def scatter(self, e):
         return -self.alpha * e.src_data["change"] * e.src_data["inv_out"]
@@ -220,10 +225,10 @@ def pagerank(
         Passed to :func:`gasengine.run` (``partitions``, ``partition``,
         ``engine``, ...).  With ``engine="async"`` the program is
         :class:`DeltaPageRankProgram` (scheduler ``"priority"`` unless
-        given): it runs until no rank moves by more than ``tol`` (in units
-        of the mean rank, so ``tol=1e-10`` gives about networkx's answer at
-        its own ``tol=1e-10``), ``max_iter`` does not apply, and ``dangling``
-        must be left to default.
+        given): it runs until no rank moves by more than ``tol`` (networkx's
+        ``tol`` bounds the average move, so both end about as close to the
+        answer), ``max_iter`` does not apply, and ``dangling`` must be left
+        to default.
 
     Returns
     -------

@@ -9,7 +9,11 @@ offered a distance in the lowest bucket ``[k delta, (k + 1) delta)``, so a
 vertex is rarely improved twice (Meyer and Sanders' delta-stepping).  On a
 500,000-vertex road-like graph plain Bellman-Ford order improves every
 vertex 22 times on average; buckets of 16 mean edge lengths, once or twice
-(0.57M updates instead of 11M, about ten times faster).  With non-negative
+(0.57M updates instead of 11M, about ten times faster).  Under the
+asynchronous engine (``sssp(g, s, engine="async")``) the offers order the
+priority scheduler instead: the nearest vertex runs first, Dijkstra's order
+with ``batch_size=1`` (every vertex improved exactly once) and a relaxed one,
+``batch_size`` nearest at a time, otherwise.  With non-negative
 weights the result equals Dijkstra's, bit for bit: both add the same weights
 along the same shortest path.
 """
@@ -75,9 +79,10 @@ class SSSPProgram(VertexProgram):
         step = e.data[self.weight] if self.weight else 1.0
         offer = e.src_data["dist"] + step
         better = offer < e.dst_data["dist"]
-        if self.bucket_width is None:
-            return better
-        return np.where(better, offer, np.inf)  # priority: the distance offered
+        # The distance offered is the signal's priority: it orders the work in
+        # delta-stepping buckets (bucket_width) and under the asynchronous
+        # priority scheduler (Dijkstra's order); otherwise it is a plain signal.
+        return np.where(better, offer, np.inf)
 
 
 def sssp(
@@ -111,7 +116,8 @@ def sssp(
         Also return the engine's :class:`~gasengine.Result`.
     **engine_options
         Passed to :func:`gasengine.run` (``partitions``, ``workers``,
-        ``max_supersteps``, ...).
+        ``max_supersteps``, ``engine``, ...).  With ``engine="async"`` the
+        scheduler is ``"priority"`` unless given, and ``delta`` does not apply.
 
     Raises
     ------
@@ -151,6 +157,9 @@ def sssp(
         delta = 16.0 * float(lengths.mean()) if lengths is not None and lengths.size and lengths.mean() > 0 else None
     elif delta is not None and not (float(delta) > 0):
         raise ValueError(f"delta must be a positive bucket width, 'auto' or None; got {delta!r}")
+    if engine_options.get("engine") == "async":
+        engine_options.setdefault("scheduler", "priority")
+        delta = None
     result = run(SSSPProgram(start, weight, delta), graph, active=[start], **engine_options)
     if not result.converged:
         raise ConvergenceError(

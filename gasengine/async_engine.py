@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ProgramError
 from .frontier import Frontier
 from .locks import LOCK_DISTANCE, claims, count_conflicts, grant_in_order, keep_claimed
 from .parts import Part
@@ -52,16 +51,19 @@ from .step import GASStep
 def default_batch_size(num_vertices: int) -> int:
     """Candidates per round when ``batch_size`` is not given.
 
-    Large enough that a round's Python cost (a few hundred microseconds)
-    is spread over many updates, small enough that the lock grant keeps
-    most of them on a sparse graph (measured in ``benchmarks/async_engine.py``).
+    A thirty-second of the vertices, between 256 and 8192: large enough
+    that a round's fixed Python cost (about half a millisecond) is spread
+    over many updates, small enough that the scheduler's order still means
+    something — a round that takes a large share of the waiting vertices is
+    close to a synchronous superstep, and priority order stops saving work
+    (``benchmarks/async_engine.py`` measures both sides).
 
     Examples
     --------
-    >>> default_batch_size(100), default_batch_size(10**6)
-    (100, 8192)
+    >>> default_batch_size(100), default_batch_size(20_000), default_batch_size(10**6)
+    (100, 625, 8192)
     """
-    return int(min(max(num_vertices, 1), 8192))
+    return int(min(max(num_vertices, 1), max(256, min(num_vertices // 32, 8192))))
 
 
 class AsyncEngine(GASStep):
@@ -139,11 +141,7 @@ class AsyncEngine(GASStep):
     def keys(self, gids: np.ndarray, priorities: np.ndarray | None) -> np.ndarray:
         """Scheduler keys of vertices signalled in this round (see :mod:`gasengine.scheduler`)."""
         if self.kind == "priority":
-            if priorities is None:
-                return np.full(gids.size, -np.inf)
-            if np.isnan(priorities).any():  # scatter's NaNs are refused there; this guards the others
-                raise ProgramError(self.program, "scatter", "returned a NaN priority")
-            return priorities
+            return np.full(gids.size, -np.inf) if priorities is None else priorities  # scatter refuses NaN
         if self.kind == "fifo":
             return np.full(gids.size, float(self.step))
         if self.kind == "random":
@@ -170,11 +168,15 @@ class AsyncEngine(GASStep):
         if self.distance == 0 or cand.size <= 1:
             return granted
         local = {p: self._local_of(p)[cand] for p in self.parts}
-        for p, part in self.parts.items():
-            mine = np.ones(cand.size, dtype=bool)  # each part on its own: grants depend on the cut, not on workers
-            grant_in_order(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, mine)
-            granted &= mine
-        granted = self._everywhere(granted)
+        granted[:] = False
+        for _ in range(1 if self.num_parts == 1 else 2):  # see gasengine.locks: the second pass
+            offer = ~granted
+            for p, part in self.parts.items():
+                mine = ~granted  # each part on its own: grants depend on the cut, not on workers
+                grant_in_order(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, mine,
+                               fixed=granted)
+                offer &= mine
+            granted |= self._everywhere(offer)
         if self.distance == 2 and self.num_parts > 1:
             granted = self.resolve_claims(cand, local, granted)
         return granted

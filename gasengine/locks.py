@@ -16,7 +16,10 @@ Each part grants over its own edges only (:func:`grant_in_order`), in the
 same global order, and a candidate runs only if every part holding it
 granted it.  That is safe because every edge lives in exactly one part: if
 two adjacent candidates both ran, the part holding their edge granted both,
-which its pass never does.  A distance-2 path may cross parts (``a-x`` in
+which its pass never does.  A candidate one part refused still blocked its
+neighbours in the others, so with several parts a second pass offers the
+refused candidates again, around the locks the first pass granted (the same
+argument holds for the union).  A distance-2 path may cross parts (``a-x`` in
 one, ``x-b`` in another), so ``full`` with several parts adds one round of
 *claims* (:func:`claims`, :func:`keep_claimed`): every vertex is claimed by
 the first granted candidate whose closed neighbourhood holds it, and a
@@ -34,39 +37,47 @@ from numba import njit
 LOCK_DISTANCE = {"vertex": 0, "edge": 1, "full": 2}
 
 
+@njit(cache=True, inline="always")
+def _mark(c, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance):  # pragma: no cover - compiled
+    if distance == 2:
+        mark[c] = stamp
+    for j in range(ptr_in[c], ptr_in[c + 1]):
+        mark[nbr_in[j]] = stamp
+    for j in range(ptr_out[c], ptr_out[c + 1]):
+        mark[nbr_out[j]] = stamp
+
+
 @njit(cache=True)
-def _grant(cand, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, granted):  # pragma: no cover - compiled
+def _grant(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, granted):  # pragma: no cover - compiled
+    for i in range(cand.size):  # candidates granted in an earlier pass hold their locks already
+        if fixed[i] and cand[i] >= 0:
+            _mark(cand[i], ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
     for i in range(cand.size):
         c = cand[i]
-        if c < 0 or not granted[i]:
-            continue  # not held here (nothing to deny), or denied already
-        if distance == 2:  # blocked if its closed neighbourhood meets an earlier one's
-            blocked = mark[c] == stamp
+        if c < 0 or fixed[i] or not granted[i]:
+            continue  # not held here (nothing to deny), granted before, or denied already
+        blocked = mark[c] == stamp  # an earlier one marked it as its neighbour (or, at distance 2, took it)
+        if distance == 2 and not blocked:  # ... or its closed neighbourhood meets an earlier one's
             for j in range(ptr_in[c], ptr_in[c + 1]):
                 blocked = blocked or mark[nbr_in[j]] == stamp
             for j in range(ptr_out[c], ptr_out[c + 1]):
                 blocked = blocked or mark[nbr_out[j]] == stamp
-        else:  # blocked if an earlier one marked it as its neighbour
-            blocked = mark[c] == stamp
         if blocked:
             granted[i] = False
-            continue
-        if distance == 2:
-            mark[c] = stamp
-        for j in range(ptr_in[c], ptr_in[c + 1]):
-            mark[nbr_in[j]] = stamp
-        for j in range(ptr_out[c], ptr_out[c + 1]):
-            mark[nbr_out[j]] = stamp
+        else:
+            _mark(c, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
 
 
 def grant_in_order(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np.ndarray, stamp: int,
-                   distance: int, granted: np.ndarray) -> None:
+                   distance: int, granted: np.ndarray, fixed: np.ndarray | None = None) -> None:
     """Deny, in ``granted``, the candidates this part's edges forbid (see the module docstring).
 
     ``cand`` holds the candidates' local numbers in scheduler order (-1:
     not in this part); ``adjacency`` is ``(ptr_in, nbr_in, ptr_out,
     nbr_out)``; ``mark`` is per-local-vertex scratch, valid where it equals
-    ``stamp`` (a new stamp per call, so it is never cleared).
+    ``stamp`` (a new stamp per call, so it is never cleared).  ``fixed``
+    candidates were granted by an earlier pass: they hold their locks and
+    are not decided again.
 
     Examples
     --------
@@ -79,7 +90,8 @@ def grant_in_order(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np
     [True, False, False, True]
     """
     if distance and cand.size:
-        _grant(cand.astype(np.int64, copy=False), *adjacency, mark, stamp, distance, granted)
+        fixed = np.zeros(cand.size, dtype=bool) if fixed is None else fixed
+        _grant(cand.astype(np.int64, copy=False), fixed, *adjacency, mark, stamp, distance, granted)
 
 
 @njit(cache=True)

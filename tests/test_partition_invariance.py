@@ -223,3 +223,15 @@ def test_chromatic_results_do_not_depend_on_the_number_of_parts(spec, graph, con
     reference = outcome(run(program_of(spec), graph, **options))
     for parts in (2, 4):
         assert outcome(run(program_of(spec), graph, partitions=parts, partition="random", **options)) == reference
+
+
+@expected_warning
+@settings(max_examples=60, **SETTINGS)
+@given(spec=specs, graph=graphs(), scheduler=st.sampled_from(["fifo", "sweep", "priority", "random"]),
+       consistency=st.sampled_from(["vertex", "edge", "full"]))
+def test_async_results_at_one_candidate_per_round_do_not_depend_on_the_number_of_parts(spec, graph, scheduler,
+                                                                                      consistency):
+    options = dict(engine="async", scheduler=scheduler, consistency=consistency, batch_size=1, max_supersteps=40)
+    reference = outcome(run(program_of(spec), graph, **options))
+    for parts in (2, 4):
+        assert outcome(run(program_of(spec), graph, partitions=parts, partition="random", **options)) == reference

@@ -116,3 +116,34 @@ def test_program_is_usable_directly_with_run():
 def test_the_budget_is_called_max_iter():
     with pytest.raises(TypeError, match="pagerank takes max_iter"):
         pagerank(Graph([0, 1], [1, 0]), max_supersteps=3)
+
+
+@pytest.mark.parametrize("dataset", ["snap/email-Eu-core.txt", "snap/Wiki-Vote.txt", "snap/p2p-Gnutella08.txt"])
+@pytest.mark.parametrize("consistency", ["edge", "vertex"])
+def test_async_delta_pagerank_matches_networkx(dataset, consistency):
+    g, _, ref = real_graph(dataset)
+    ranks = pagerank(g, tol=1e-10, engine="async", scheduler="priority", consistency=consistency)
+    assert np.abs(ranks - ref).sum() <= 1e-6
+
+
+@pytest.mark.parametrize("parts, workers", [(3, 1), (2, 2)])
+def test_async_delta_pagerank_on_parts_and_workers(parts, workers):
+    g, _, ref = real_graph("snap/email-Eu-core.txt")
+    ranks = pagerank(g, tol=1e-10, engine="async", batch_size=512, partitions=parts, workers=workers)
+    assert np.abs(ranks - ref).sum() <= 1e-6
+
+
+def test_async_delta_pagerank_updates_fewer_vertices_than_sync_on_a_road_graph():
+    g = load("dimacs9/rome99.gr")
+    ref = nx_ranks(g)
+    sync, synchronous = pagerank(g, tol=1e-10, return_result=True)
+    ranks, delta = pagerank(g, tol=1e-10, engine="async", return_result=True)
+    assert np.abs(ranks - ref).sum() <= 1e-6 and np.abs(sync - ref).sum() <= 1e-6
+    updates = lambda r: int(r.steps.column("updates").sum())  # noqa: E731
+    assert updates(delta) < 0.75 * updates(synchronous)
+
+
+def test_async_pagerank_refuses_a_separate_dangling_distribution():
+    g = Graph([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="dangling"):
+        pagerank(g, engine="async", dangling=[1, 0, 0])

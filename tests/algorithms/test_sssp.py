@@ -101,3 +101,21 @@ def test_two_workers_with_buckets():
 def test_a_bad_bucket_width_is_refused():
     with pytest.raises(ValueError, match="delta must be a positive bucket width"):
         sssp(Graph([0], [1], edge_data={"weight": [1.0]}), 0, delta=-1)
+
+
+@pytest.mark.parametrize("batch, parts, workers", [(1, 1, 1), (1, 3, 1), (64, 1, 1), (64, 3, 2)])
+def test_async_priority_scheduler_is_exact(batch, parts, workers):
+    g = load("dimacs9/rome99.gr")
+    dist, result = sssp(g, 1, engine="async", batch_size=batch, partitions=parts, workers=workers, return_result=True)
+    np.testing.assert_array_equal(dist, scipy_distances(g, g.vertex_index(1)))
+    if batch == 1:  # Dijkstra's order: every reachable vertex improved exactly once
+        assert result.steps.column("updates").sum() == np.isfinite(dist).sum()
+
+
+def test_async_priority_relaxes_less_than_bellman_ford():
+    g = road_like(20_000, 3, seed=3)
+    _, bellman_ford = sssp(g, 0, delta=None, return_result=True)
+    dist, priority = sssp(g, 0, engine="async", return_result=True)
+    np.testing.assert_array_equal(dist, scipy_distances(g, 0))
+    relaxed = lambda r: int(r.steps.column("updates").sum())  # noqa: E731
+    assert relaxed(priority) < relaxed(bellman_ford) / 2
