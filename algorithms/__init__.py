@@ -7,6 +7,7 @@ it) and one function that runs it and returns plain numpy results.
 from .belief_propagation import BeliefPropagationProgram, belief_propagation
 from .connected_components import ConnectedComponentsProgram, connected_components
 from .gibbs import GibbsIsingProgram, gibbs_ising
+from .greedy_color import GreedyColorProgram, greedy_color
 from .min_label import MinLabelProgram, min_label_components
 from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
 from .sssp import SSSPProgram, sssp
@@ -16,12 +17,14 @@ __all__ = [
     "ConnectedComponentsProgram",
     "DeltaPageRankProgram",
     "GibbsIsingProgram",
+    "GreedyColorProgram",
     "MinLabelProgram",
     "PageRankProgram",
     "SSSPProgram",
     "belief_propagation",
     "connected_components",
     "gibbs_ising",
+    "greedy_color",
     "min_label_components",
     "pagerank",
     "sssp",
