@@ -12,6 +12,8 @@ Examples
     gasengine info --input examples/data/email-Eu-core.txt
     gasengine run pagerank --input examples/data/email-Eu-core.txt --top 5
     gasengine run sssp --input roads.gr --source 1 --output dist.tsv
+    gasengine run sssp --input roads.gr --source 1 --engine async --scheduler priority
+    gasengine study consistency --algorithm pagerank --input examples/data/email-Eu-core.txt --plot study.png
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def _run_pagerank(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) 
     from algorithms import pagerank
 
     weight = "weight" if args.weight else None
+    if args.max_supersteps is not None and args.engine == "async":
+        # pagerank's asynchronous program runs until no rank moves by more than --tol; it has no step budget
+        raise CommandError("--max-supersteps does not apply to pagerank with --engine async (it runs until "
+                           "no rank moves by more than --tol)")
     max_iter = args.max_supersteps if args.max_supersteps is not None else 100
     return pagerank(graph, alpha=args.alpha, tol=args.tol, weight=weight, max_iter=max_iter, return_result=True, **opts)
 
@@ -208,6 +214,54 @@ def build_parser() -> argparse.ArgumentParser:
                         "for 'run --partition PATH'")
     part_p.set_defaults(handler=cmd_partition)
 
+    study_p = sub.add_parser("study", help="studies that run an algorithm many ways and tabulate the outcome",
+                             description="Studies that run an algorithm many ways and tabulate the outcome.")
+    studies = study_p.add_subparsers(dest="study", metavar="STUDY", required=True)
+    cons_p = studies.add_parser(
+        "consistency", help="one algorithm under every engine, consistency model and scheduler",
+        description="Run one algorithm under the sync engine, the chromatic engine under each consistency model "
+        "and the async engine under each model with each scheduler that makes sense for it; print one row per "
+        "configuration: time, vertex updates, steps, parallelism, conflicts and the error of its answer "
+        "against the exact one (scipy).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    cons_p.add_argument("--algorithm", "-a", required=True, metavar="NAME",
+                        help="one of: " + ", ".join(_study_algorithm_names()))
+    _input_options(cons_p)
+    g = cons_p.add_argument_group("study")
+    g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
+                   help="workers of every run (default 1; N > 1: the multiprocess backend, and traces of the "
+                   "final point only)")
+    g.add_argument("--partitions", "-P", type=_count(1), default=None, metavar="P",
+                   help="number of edge partitions (default: one per worker)")
+    g.add_argument("--configurations", metavar="LIST",
+                   help="comma-separated configurations to run instead of the default ones: sync, "
+                   "chromatic/MODEL, async/MODEL/SCHEDULER")
+    g.add_argument("--schedulers", metavar="LIST",
+                   help="comma-separated schedulers of the async configurations (default: those that make sense "
+                   "for the algorithm; add random here)")
+    g.add_argument("--batch-size", type=_count(1), default=None, metavar="N",
+                   help="candidates per round of the async engine (default: the engine's)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the random scheduler and the partitioner (default 0)")
+    g.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS",
+                   help="stop a configuration after this long and say so in its row (default 60)")
+    g.add_argument("--trace-every", type=_count(1), default=None, metavar="N",
+                   help="vertex updates between trace points (default: vertices / 10)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out = cons_p.add_argument_group("output")
+    out.add_argument("--csv", metavar="PATH", help="write the table as CSV")
+    out.add_argument("--traces", metavar="PATH", help="write every configuration's quality trace as CSV "
+                     "(configuration, updates, seconds, quality)")
+    out.add_argument("--plot", metavar="PATH", help="plot the traces: quality against updates and against time "
+                     "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')")
+    alg = cons_p.add_argument_group("algorithm options")
+    alg.add_argument("--source", metavar="ID", help="sssp: id of the source vertex as written in the input file "
+                     "(default: the first vertex)")
+    alg.add_argument("--hops", action="store_true", help="sssp: ignore weights and count hops")
+    alg.add_argument("--alpha", type=float, default=None, help="pagerank: damping factor (default 0.85)")
+    alg.add_argument("--tol", type=float, default=None, help="pagerank: tolerance (default 1e-6)")
+    alg.add_argument("--weight", action="store_true", help="pagerank: use the weight column as edge weights")
+    cons_p.set_defaults(handler=cmd_study_consistency)
+
     info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
                             description="Print the size and degree statistics of a graph file.")
     _input_options(info_p)
@@ -233,13 +287,39 @@ def _strategy_names() -> list[str]:
     return sorted(STRATEGIES)
 
 
+def _study_algorithm_names() -> list[str]:
+    from .study import ALGORITHMS as STUDIED
+
+    return sorted(STUDIED)
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
 def _engine_options(p: argparse.ArgumentParser) -> None:
+    from .scheduler import SCHEDULERS
+
     g = p.add_argument_group("engine")
-    g.add_argument("--engine", choices=["sync", "chromatic"], default="sync",
+    g.add_argument("--engine", choices=["sync", "chromatic", "async"], default="sync",
                    help="sync: bulk-synchronous supersteps (default); chromatic: colour classes in turn, "
-                   "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps)")
+                   "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps); async: a "
+                   "scheduler and scope locks, rounds of updates (--max-supersteps then counts rounds)")
     g.add_argument("--consistency", choices=["vertex", "edge", "full"], default="edge",
-                   help="consistency model (default edge); the chromatic engine colours the graph for it")
+                   help="consistency model (default edge); the chromatic engine colours the graph for it, the "
+                   "async engine locks scopes for it (vertex: no locks, races counted as conflicts)")
+    g.add_argument("--scheduler", choices=list(SCHEDULERS), default=None,
+                   help="async engine: order of the work (default fifo; pagerank: priority); priority runs the "
+                   "lowest priority first")
+    g.add_argument("--batch-size", type=_count(1), default=None, metavar="N",
+                   help="async engine: candidates per round (default: the engine's; 1: sequential)")
     g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
                    help="worker processes (default 1; N > 1 uses the multiprocess backend)")
     g.add_argument("--backend", choices=["local", "multiprocess"], help="default: local for 1 worker, else multiprocess")
@@ -338,6 +418,9 @@ def output_format(path: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     algo = ALGORITHMS[args.algorithm]
+    for option, value in (("--scheduler", args.scheduler), ("--batch-size", args.batch_size)):
+        if value is not None and args.engine != "async":  # silently ignored, it would mislead
+            raise CommandError(f"{option} applies to --engine async only (this run uses --engine {args.engine})")
     if args.output:  # before loading: a bad path should not cost a whole run
         check_writable(args.output, "--output")
         output_format(args.output)
@@ -353,6 +436,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "backend": args.backend,
     }
+    # Given only when asked for: an algorithm may pick its own default (pagerank: priority)
+    if args.scheduler is not None:
+        opts["scheduler"] = args.scheduler
+    if args.batch_size is not None:
+        opts["batch_size"] = args.batch_size
     bar = _progress_bar(args)
     if bar is not None:
         opts["progress"] = bar.update_to
@@ -371,6 +459,103 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_safely(args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output)))
         print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
     return 0
+
+
+#: Options of ``study consistency`` that belong to one algorithm only.
+STUDY_ALGORITHM_OPTIONS = {"--source": "sssp", "--hops": "sssp", "--alpha": "pagerank", "--tol": "pagerank",
+                           "--weight": "pagerank"}
+#: Output formats of ``study consistency --plot``, by lower-case extension.
+PLOT_EXTENSIONS = (".png", ".pdf", ".svg")
+
+
+def cmd_study_consistency(args: argparse.Namespace) -> int:
+    from .study import Configuration, consistency, study_algorithm
+
+    try:
+        entry = study_algorithm(args.algorithm)
+        configurations = ([Configuration.parse(c) for c in _list(args.configurations)]
+                          if args.configurations else None)
+        if configurations is not None and args.schedulers:
+            raise CommandError("give --configurations or --schedulers, not both")
+        schedulers = _list(args.schedulers) if args.schedulers else None
+        if schedulers is not None:  # checked now, not after loading the graph
+            from .study import configurations_for
+
+            configurations_for(entry, schedulers)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    given = {"--source": args.source is not None, "--hops": args.hops, "--alpha": args.alpha is not None,
+             "--tol": args.tol is not None, "--weight": args.weight}
+    for option, owner in STUDY_ALGORITHM_OPTIONS.items():
+        if given[option] and entry.name != owner:
+            raise CommandError(f"{option} is an option of {owner}, not of {entry.name}")
+    # paths for writing and the plotting library are checked before any graph is loaded or run
+    for option, path in (("--csv", args.csv), ("--traces", args.traces), ("--plot", args.plot)):
+        if path:
+            check_writable(path, option)
+    if args.plot:
+        ext = os.path.splitext(args.plot)[1].lower()
+        if ext not in PLOT_EXTENSIONS:
+            raise CommandError(f"--plot {args.plot}: unknown extension {ext!r}; use .png, .pdf or .svg")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CommandError("--plot needs matplotlib: pip install 'gasengine[plot]'") from None
+    start = time.perf_counter()
+    graph = load_input(args)
+    print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in "
+          f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
+    options: dict[str, Any] = {"seed": args.seed}
+    if args.partitions is not None:
+        options["partitions"] = args.partitions
+    if args.batch_size is not None:
+        options["batch_size"] = args.batch_size
+    if entry.name == "sssp":
+        if args.source is not None:
+            options.update(source=source_vertex(graph, args.source), by_id=False)
+        if args.hops:
+            options["weight"] = None
+        elif "weight" not in graph.edge_data:
+            print(f"sssp: {args.input} has no edge weights, so distances count hops "
+                  "(--hops says so and silences this; --columns S,D,W reads weights from a column)", file=sys.stderr)
+            options["weight"] = None
+    if entry.name == "pagerank":
+        options.update({k: v for k, v in (("alpha", args.alpha), ("tol", args.tol)) if v is not None})
+        if args.weight:
+            options["weight"] = "weight"
+    table = consistency(entry, graph, workers=args.workers, configurations=configurations, schedulers=schedulers,
+                        progress=not args.no_progress and sys.stderr.isatty(), time_limit=args.time_limit,
+                        trace_every=args.trace_every, **options)
+    print(table)
+    if args.workers > 1:
+        print("traces: with --workers > 1 sync operations run in the workers, so each trace is its final point only",
+              file=sys.stderr)
+    if args.csv:
+        write_safely(args.csv, lambda f: f.write(_csv_text(table.to_csv)))
+        print(f"wrote {len(table)} rows to {args.csv}", file=sys.stderr)
+    if args.traces:
+        write_safely(args.traces, lambda f: f.write(_csv_text(
+            lambda buf: table.traces().to_csv(buf, index=False, float_format="%.17g"))))
+        print(f"wrote the traces to {args.traces}", file=sys.stderr)
+    if args.plot:
+        ext = os.path.splitext(args.plot)[1].lower()[1:]
+        write_safely(args.plot, lambda f: table.plot(f, format=ext))
+        print(f"wrote the plot to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _list(text: str) -> list[str]:
+    """Items of a comma-separated option, stripped, empty ones dropped."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _csv_text(write: Callable[[Any], None]) -> bytes:
+    """What ``write(buffer)`` writes to a text buffer, as UTF-8 bytes (for :func:`write_safely`)."""
+    import io
+
+    buf = io.StringIO()
+    write(buf)
+    return buf.getvalue().encode("utf-8")
 
 
 def cmd_partition(args: argparse.Namespace) -> int:
@@ -526,10 +711,10 @@ def _print_top(ids: np.ndarray, values: np.ndarray, algo: Algorithm, k: int) -> 
 class _Bar:
     """A tqdm bar counting supersteps, showing the active vertex count."""
 
-    def __init__(self, total: int | None):
+    def __init__(self, total: int | None, desc: str = "supersteps"):
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, unit="step", desc="supersteps", file=sys.stderr, leave=False)
+        self._bar = tqdm(total=total, unit="step", desc=desc, file=sys.stderr, leave=False)
 
     def update_to(self, step: int, active: int) -> None:
         self._bar.update(step - self._bar.n)
@@ -542,7 +727,8 @@ class _Bar:
 def _progress_bar(args: argparse.Namespace) -> _Bar | None:
     if args.no_progress or not sys.stderr.isatty():
         return None
-    return _Bar(args.max_supersteps)
+    desc = {"chromatic": "sweeps", "async": "rounds"}.get(getattr(args, "engine", "sync"), "supersteps")
+    return _Bar(args.max_supersteps, desc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
