@@ -219,10 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     studies = study_p.add_subparsers(dest="study", metavar="STUDY", required=True)
     cons_p = studies.add_parser(
         "consistency", help="one algorithm under every engine, consistency model and scheduler",
-        description="Run one algorithm under the sync engine, the chromatic engine under each consistency model "
-        "and the async engine under each model with each scheduler that makes sense for it; print one row per "
-        "configuration: time, vertex updates, steps, parallelism, conflicts and the error of its answer "
-        "against the exact one (scipy).",
+        description="Run one algorithm under the sync engine, the chromatic engine under each consistency\n"
+        "model and the async engine under each model with each scheduler that makes sense for it;\n"
+        "print one row per configuration: time, vertex updates, steps, parallelism, conflicts and\n"
+        "the error of its answer against the exact one (scipy).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     cons_p.add_argument("--algorithm", "-a", required=True, metavar="NAME",
                         help="one of: " + ", ".join(_study_algorithm_names()))

@@ -296,7 +296,8 @@ def test_signals_end_the_command_quietly_and_clean_up(sig, code, last_line):
 
 
 def test_help_everywhere():
-    for argv in (["--help"], ["run", "--help"], ["run", "pagerank", "--help"], ["info", "--help"]):
+    for argv in (["--help"], ["run", "--help"], ["run", "pagerank", "--help"], ["info", "--help"],
+                 ["study", "--help"], ["study", "consistency", "--help"]):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 0
@@ -382,3 +383,78 @@ def test_chromatic_engine_from_the_command_line(capsys):
     captured = capsys.readouterr()
     assert captured.out.splitlines()[:2] == ["24 groups; largest (component\tsize):", "3\t7066"]
     assert "sweeps (" in captured.err and "colour steps)" in captured.err
+
+
+def test_async_engine_from_the_command_line(capsys):
+    rome = str(data_file("dimacs9/rome99.gr"))
+    assert main(["run", "sssp", "--input", rome, "--source", "1", "--top", "0", "--engine", "async",
+                 "--scheduler", "priority", "--batch-size", "64", "--no-progress"]) == 0
+    summary = capsys.readouterr().err.splitlines()[-1]
+    assert summary.startswith("sssp: ") and " rounds (" in summary and "lock losers, 0 conflicts)" in summary
+    assert main(["run", "connected-components", "--input", EXAMPLE, "--top", "1", "--engine", "async",
+                 "--consistency", "vertex", "--no-progress"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.startswith("20 groups")
+    conflicts = int(printed.err.split(" conflicts)")[0].rsplit(" ", 1)[1])
+    assert conflicts > 0  # no locks under vertex consistency: the races are counted and shown
+
+
+def test_scheduler_and_batch_size_need_the_async_engine(capsys):
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--scheduler", "priority"]) == 2
+    assert error_line(capsys) == ("gasengine: error: --scheduler applies to --engine async only "
+                                  "(this run uses --engine sync)")
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--engine", "chromatic", "--batch-size", "8"]) == 2
+    assert "--batch-size applies to --engine async only" in error_line(capsys)
+    assert main(["run", "pagerank", "--input", EXAMPLE, "--engine", "async", "--max-supersteps", "5"]) == 2
+    assert "--max-supersteps does not apply to pagerank with --engine async" in error_line(capsys)
+    for argv, needle in ((["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+                         (["--scheduler", "lifo"], "argument --scheduler: invalid choice: 'lifo'")):
+        with pytest.raises(SystemExit) as info:
+            main(["run", "pagerank", "--input", EXAMPLE, "--engine", "async", *argv])
+        assert info.value.code == 2
+        assert needle in capsys.readouterr().err
+
+
+def test_study_consistency_prints_the_table_and_writes_csv(tmp_path, capsys):
+    rome = str(data_file("dimacs9/rome99.gr"))
+    out = tmp_path / "study.csv"
+    assert main(["study", "consistency", "--algorithm", "sssp", "--input", rome, "--source", "1",
+                 "--csv", str(out), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("consistency study: sssp on 3353 vertices, 8870 edges, 1 worker")
+    assert lines[1].split()[:3] == ["engine", "consistency", "scheduler"] and "max abs error" in lines[1]
+    assert len(lines) == 2 + 13
+    table = pd.read_csv(out, keep_default_na=False)
+    assert len(table) == 13 and (table["quality"] == 0).all() and table["converged"].all()
+    assert (table.loc[table["consistency"] != "vertex", "conflicts"] == 0).all()
+
+
+def test_study_consistency_plot_and_traces(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot, traces = tmp_path / "study.png", tmp_path / "traces.csv"
+    assert main(["study", "consistency", "-a", "connected-components", "--input", EXAMPLE, "--no-progress",
+                 "--configurations", "sync,chromatic/edge,async/edge/fifo", "--plot", str(plot),
+                 "--traces", str(traces)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2 + 3
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    trace = pd.read_csv(traces)
+    assert set(trace["configuration"]) == {"sync", "chromatic/edge", "async/edge/fifo"}
+    assert (trace.groupby("configuration")["quality"].last() == 0).all()
+
+
+def test_study_consistency_bad_input_is_one_line(tmp_path, capsys):
+    for argv, needle in (
+        (["-a", "pagerrank", "--input", EXAMPLE], "unknown algorithm 'pagerrank' (did you mean 'pagerank'?)"),
+        (["-a", "pagerank", "--input", str(tmp_path / "missing.txt")], "missing.txt"),
+        (["-a", "pagerank", "--input", EXAMPLE, "--source", "1"], "--source is an option of sssp, not of pagerank"),
+        (["-a", "sssp", "--input", EXAMPLE, "--configurations", "async/edge"], "bad configuration 'async/edge'"),
+        (["-a", "sssp", "--input", EXAMPLE, "--schedulers", "fido"], "unknown scheduler 'fido'"),
+        (["-a", "sssp", "--input", EXAMPLE, "--source", "99999"], "--source '99999' is not a vertex id"),
+        (["-a", "sssp", "--input", EXAMPLE, "--plot", str(tmp_path / "p.gif")], "use .png, .pdf or .svg"),
+        (["-a", "sssp", "--input", EXAMPLE, "--csv", str(tmp_path / "no" / "s.csv")], "does not exist"),
+    ):
+        assert main(["study", "consistency", *argv]) == 2, argv
+        assert needle in error_line(capsys), argv
+    with pytest.raises(SystemExit) as info:
+        main(["study", "consistency", "-a", "sssp", "--input", EXAMPLE, "--time-limit", "0"])
+    assert info.value.code == 2 and "must be a positive number of seconds" in capsys.readouterr().err
