@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .frontier import Frontier
+from .kernels import _frontier_edges
 from .result import StepStats
 from .step import GASStep, VertexSetBuilder
 
@@ -50,6 +51,8 @@ class ChromaticEngine(GASStep):
         colour = np.zeros(self.n, dtype=np.int32) if colour is None else np.asarray(colour)
         self.num_colours = int(colour.max()) + 1 if colour.size else 1
         self.classes: dict[int, list[Frontier]] = {}
+        self._colour_now: int | None = None  # the colour of the step running
+        self._class_matrices: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         for p, part in self.parts.items():
             local = colour[part.gid]
             order = np.argsort(local, kind="stable")  # local ids grouped by colour, ascending within
@@ -58,6 +61,27 @@ class ChromaticEngine(GASStep):
                 Frontier.of_ids(part.num_local, order[bounds[c] : bounds[c + 1]], unique=True)
                 for c in range(self.num_colours)
             ]
+
+    def edge_field_changed(self, part, name):
+        super().edge_field_changed(part, name)
+        self._class_matrices = {k: v for k, v in self._class_matrices.items() if k[0] != part.index or k[2] != name}
+
+    def _gather_matrix(self, part, direction, act):
+        """A whole colour class gathers from its own rows of the gather matrix, copied out once
+        (contiguous: walking a class's rows where they lie in the part's matrix cost 2.6 times a
+        full product at R-MAT 18, for a sixth of its rows)."""
+        c = self._colour_now
+        whole = act is not None and c is not None and act.size == self.classes[part.index][c].count and act.size
+        if not whole:
+            return super()._gather_matrix(part, direction, act)
+        key = (part.index, direction, self.program.gather_edge_field, c)
+        if key not in self._class_matrices:
+            ptr, nbr, data = part.gather_matrix(direction, self.program.gather_edge_field)
+            edges, _, _ = _frontier_edges(ptr, act)
+            sub_ptr = np.zeros(act.size + 1, dtype=np.int64)
+            np.cumsum(ptr[act + 1] - ptr[act], out=sub_ptr[1:])
+            self._class_matrices[key] = (sub_ptr, nbr[edges], None if data is None else data[edges])
+        return (*self._class_matrices[key], None)
 
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         """One sweep over the colours; returns its colour steps' stats, the next active count, halted."""
@@ -70,7 +94,9 @@ class ChromaticEngine(GASStep):
             start = time.perf_counter()
             batch = {p: self.active[p].intersection(self.classes[p][c]) for p in self.parts}
             mine = sum(batch[p].count_below(part.num_masters) for p, part in self.parts.items())
+            self._colour_now = c
             got, _, updates = self.run_batch(batch)
+            self._colour_now = None
             for p, f in got.items():
                 signalled[p].add_frontier(f)
             rows.append([c, mine, updates, time.perf_counter() - start, self.exchange.seconds,

@@ -104,7 +104,10 @@ per vertex of the batch ``u``) instead of ``gather``, and optionally
 ``gather_edge_field = "weight"`` with ``gather_edge_op = np.multiply``.  The
 engine then computes ``combine over edges of op(gather_nbr(nbr), edge_field)``
 without building per-edge views; with ``combine=np.add`` and a multiply (or
-no edge field) it runs as one sparse matrix-vector product.
+no edge field) it runs as one sparse matrix-vector product.  ``gather_nbr``
+must depend only on ``u``'s fields and the globals: the engine keeps its
+values between steps and recomputes them only for vertices whose fields
+changed (a colour step or an asynchronous round touches few).
 
 Examples
 --------

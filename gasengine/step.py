@@ -267,6 +267,8 @@ class GASStep:
         self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
         self._local_maps: dict[int, np.ndarray] = {}  # global -> local numbers, per part (pointer reads)
         self._nan_scratch: dict[int, np.ndarray] = {}  # NaN per local vertex, per part (merging priorities)
+        #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
+        self._nbr_table: dict[int, np.ndarray] = {}
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
         #: Whether signals carry priorities that order the work (the synchronous and
@@ -287,11 +289,15 @@ class GASStep:
         """
         if self.program.pointer_reads:
             self.read_pointers()
+            self._nbr_table.clear()  # fields of every vertex may have changed
         acc = self.gather(batch)
         applied = self.apply(batch, acc)
         if self.program.pointer_writes:
             self.write_pointers(applied)
+            self._nbr_table.clear()
         scatter = self.sync_values(batch, applied)
+        if self._nbr_table:
+            self._refresh_nbr_table(batch)
         signals = self.scatter(scatter)
         if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
             signals = self.send_signals_to_masters(signals)
@@ -578,25 +584,25 @@ class GASStep:
         program = self.program
         weights = self._gather_weights(part)
         op = program.gather_edge_op or np.multiply
-        if act is not None and self._few_gather_edges(part, act):
+        if act is not None and part.index not in self._nbr_table and self._few_gather_edges(part, act):
             return self._gather_nbr_sparse(part, act, weights, op)
-        x = self._nbr_values(part, None, part.num_local)
+        x = self._nbr_values_of_all(part)
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
-            ptr, nbr, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
-            return spmv(ptr, nbr, data, x, act).astype(dtype, copy=False)
+            ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
+            return spmv(ptr, nbr, data, x, rows).astype(dtype, copy=False)
         compiled = (x.ndim == 1 and dtype.kind in "iuf" and program.combine in SEMIRING_COMBINES
                     and (weights is None or op in SEMIRING_OPS))
         acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
         for direction in directions(program.gather_edges):
             if sum_product:
-                ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
-                acc += spmv(ptr, nbr, data, x, act)
+                ptr, nbr, data, rows = self._gather_matrix(part, direction, act)
+                acc += spmv(ptr, nbr, data, x, rows)
                 continue
             if compiled:  # min-plus, max-times ...: one compiled pass over the grouped edges
-                ptr, nbr, data = part.gather_matrix(direction, program.gather_edge_field)
-                folded = semiring_gather(ptr, nbr, data, x, act, program.combine, op, dtype)
+                ptr, nbr, data, rows = self._gather_matrix(part, direction, act)
+                folded = semiring_gather(ptr, nbr, data, x, rows, program.combine, op, dtype)
                 acc = program.combine(acc, folded, out=acc)
                 continue
             for c in self._chunks(part, direction, act, self._chunk_edges(x.shape[1:], dtype)):
@@ -605,6 +611,39 @@ class GASStep:
                     values = op(values, _lift(weights[c.edges], values.ndim))
                 fold_chunk(program.combine, acc, c, values)
         return acc
+
+    def edge_field_changed(self, part: Part, name: str) -> None:
+        """A scatter assigned edge field ``name`` of ``part``: products cached over it are stale."""
+        part.edge_field_changed(name)
+
+    def _gather_matrix(self, part: Part, direction: EdgeSet, act: np.ndarray | None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``(ptr, nbr, data, rows)`` for the compiled gathers of the vertices ``act``: the part's
+        :meth:`~gasengine.parts.Part.gather_matrix` and ``rows=act`` (an engine may have better)."""
+        return (*part.gather_matrix(direction, self.program.gather_edge_field), act)
+
+    def _nbr_values_of_all(self, part: Part) -> np.ndarray:
+        """``gather_nbr`` of every local vertex of ``part``, kept until fields change (:meth:`_refresh_nbr_table`)."""
+        x = self._nbr_table.get(part.index)
+        if x is None:
+            x = self._nbr_values(part, None, part.num_local)
+            if any(np.may_share_memory(x, field) for field in part.vdata.values()):
+                x = x.copy()  # a field itself (``return u.data["dist"]``): the table must not move with it
+            self._nbr_table[part.index] = x
+        return x
+
+    def _refresh_nbr_table(self, batch: dict[int, Frontier]) -> None:
+        """After a step: the kept ``gather_nbr`` values of the batch's vertices (whose fields changed) are
+        recomputed; a large batch drops the table instead (recomputing it all at the next gather is cheaper)."""
+        for p, f in batch.items():
+            x = self._nbr_table.get(p)
+            if x is None or f.count == 0:
+                continue
+            if not is_small(f.count, f.size):
+                del self._nbr_table[p]
+                continue
+            ids = f.ids()
+            x[ids] = self._nbr_values(self.parts[p], ids, ids.size)
 
     def _few_gather_edges(self, part: Part, act: np.ndarray) -> bool:
         """Whether ``gather_nbr`` should run on the batch's neighbours only, not on every vertex.
@@ -850,7 +889,7 @@ class GASStep:
         ret = call_program(self.program, "scatter", view)
         store_fields(part.edata, c.edges, view.data.written)
         for name in view.data.written:
-            part.edge_field_changed(name)
+            self.edge_field_changed(part, name)
             self.edge_fields_written.add(name)
         if ret is None:
             return None
@@ -967,6 +1006,8 @@ class GASStep:
 
     def publish_aggregates(self, aggs: list[Aggregator], per_worker: list[list[np.ndarray]]) -> None:
         """Fold the workers' partials in rank order (identical everywhere) into globals."""
+        if aggs:
+            self._nbr_table.clear()  # gather_nbr may read the globals
         for i, agg in enumerate(aggs):
             total = per_worker[0][i]
             for partials in per_worker[1:]:
