@@ -953,8 +953,14 @@ def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers
                         converged=False, error=error, trace=trace)
     steps = result.steps
     updates = int(sum(r.updates for r in steps))
-    quality = float(entry.quality.measure(np.asarray(result.field(entry.field)), reference))
-    final = float(entry.trace_quality.measure(np.asarray(result.field(entry.field)), reference))
+    finished = not error and result.converged
+    quality = final = None
+    try:
+        answer = np.asarray(result.field(entry.field))
+        quality = float(entry.quality.measure(answer, reference))
+        final = float(entry.trace_quality.measure(answer, reference))
+    except Exception as exc:  # noqa: BLE001 - a faulty measure is the entry's problem, reported in its row
+        error = "; ".join(filter(None, [error, f"quality not measured: {_one_line(exc)}"]))
     return StudyRow(
         **base,
         seconds=wall,
@@ -964,7 +970,7 @@ def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers
         parallelism=updates / len(steps) if len(steps) else 0.0,
         conflicts=result.conflicts,
         quality=quality,
-        converged=not error and result.converged,
+        converged=finished,
         error=error,
         trace=_trace(entry, recorder, result, wall, final),
     )

@@ -208,3 +208,15 @@ def test_canonical_labels_name_each_class_by_its_smallest_vertex():
     labels = np.array([4, 4, 1, 9, 1, 4])
     assert canonical_labels(labels).tolist() == [0, 0, 2, 3, 2, 0]
     assert np.array_equal(canonical_labels(canonical_labels(labels)), canonical_labels(labels))
+
+
+def test_a_faulty_quality_measure_is_reported_in_the_row(weighted):
+    broken = dataclasses.replace(ALGORITHMS["sssp"], field="no_such_field")
+    table = consistency(broken, weighted, progress=False, source=0, configurations=["sync"])
+    row = table["sync"]  # the trace reads the field during the run: the run fails, the study goes on
+    assert row.quality is None and not row.converged and "no_such_field" in row.error
+    # after the run, with no trace to fail first
+    table = consistency(broken, weighted, progress=False, source=0, configurations=["sync"], workers=2)
+    row = table["sync"]
+    assert row.quality is None and row.updates > 0
+    assert row.error.startswith("quality not measured: KeyError: ") and "no_such_field" in row.error
