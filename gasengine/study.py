@@ -716,6 +716,8 @@ def _scale(ax: Any, axis: str, values: np.ndarray) -> None:
     setter = ax.set_xscale if axis == "x" else ax.set_yscale
     if positive.size < values.size:  # zeros: a log axis would drop them (a final 0 error is the point)
         setter("symlog", linthresh=float(positive.min()))
+        if values.min() >= 0:  # no negative decades in the margin below 0
+            (ax.set_xlim if axis == "x" else ax.set_ylim)(0, float(positive.max()) * 1.5)
     else:
         setter("log")
 
