@@ -191,8 +191,8 @@ class DeltaPageRankProgram(VertexProgram):
         v.data["rank"] = rank
         return change > self.threshold  # only real moves tell the neighbours
 
-    def scatter(self, e):
-        return -self.alpha * e.src_data["change"] * e.src_data["inv_out"]
+    def signal_nbrs(self, v):  # what every out-neighbour is told: the change it will see
+        return -self.alpha * v.data["change"] * v.data["inv_out"]
 
 
 def pagerank(

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import EngineError
 from .frontier import Frontier
 from .locks import LOCK_DISTANCE, claims, count_conflicts, grant_in_order, keep_claimed
 from .parts import Part
@@ -108,8 +109,7 @@ class AsyncEngine(GASStep):
         keys, cand, popped = self.candidates()
         ran = cand[self.grant(cand)]
         batch = self.take(ran, popped)
-        conflicts = sum(count_conflicts(batch[p].ids(), *self.adjacency(part)[2:], self._next_marks(p), self._stamp)
-                        for p, part in self.parts.items())
+        conflicts = self.count_conflicts(batch)
         grant_seconds = time.perf_counter() - start
         signalled, priorities, _ = self.run_batch(batch)
         if self.kind == "sweep" and keys.size:
@@ -221,6 +221,19 @@ class AsyncEngine(GASStep):
             self.queues[p].done(mine[went])
             self.queues[p].put_back(keys[~went], mine[~went])
         return batch
+
+    def count_conflicts(self, batch: dict[int, Frontier]) -> int:
+        """Edges of this worker's parts joining two vertices of the batch: the races of ``vertex``
+        consistency.  Under ``edge`` and ``full`` there are none by construction, so they are only
+        counted in debug mode, where one is an :class:`~gasengine.EngineError`."""
+        if self.distance and not self.debug:
+            return 0
+        count = sum(count_conflicts(batch[p].ids(), *self.adjacency(part)[2:], self._next_marks(p), self._stamp)
+                    for p, part in self.parts.items())
+        if count and self.distance:
+            raise EngineError(f"round {self.step}: {count} edges join two vertices granted together under "
+                              f"{'edge' if self.distance == 1 else 'full'} consistency")
+        return count
 
     # ============================================================= helpers
     def adjacency(self, part: Part) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

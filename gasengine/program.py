@@ -109,6 +109,14 @@ must depend only on ``u``'s fields and the globals: the engine keeps its
 values between steps and recomputes them only for vertices whose fields
 changed (a colour step or an asynchronous round touches few).
 
+The scatter side has the same shortcut: if what a vertex tells its
+neighbours depends only on the vertex, define ``signal_nbrs(v) -> array``
+instead of ``scatter``: called on the vertices that scatter, it returns one
+value per vertex — a bool (signal every neighbour over ``scatter_edges``)
+or a float priority given to all of them (``np.inf``: none).  The engine
+then signals in one compiled pass over the edges, building no edge view
+(delta-PageRank signals its out-neighbours with ``-alpha |change| / out``).
+
 Examples
 --------
 >>> import numpy as np
@@ -200,6 +208,11 @@ class VertexProgram:
     def uses_nbr_gather(cls) -> bool:
         """Whether the program declared a neighbour-only gather."""
         return callable(getattr(cls, "gather_nbr", None))
+
+    @classmethod
+    def uses_nbr_signals(cls) -> bool:
+        """Whether the program declared per-vertex signals (``signal_nbrs``) instead of ``scatter``."""
+        return callable(getattr(cls, "signal_nbrs", None))
 
 
 class FieldMap(MutableMapping):
@@ -582,6 +595,9 @@ def check_program(program: VertexProgram) -> None:
         check_combine(spec[2], program, "pointer_writes")
     defines = {name: getattr(type(program), name) is not getattr(VertexProgram, name) for name in ("gather", "scatter")}
     defines["gather"] = defines["gather"] or program.uses_nbr_gather()
+    if defines["scatter"] and program.uses_nbr_signals():
+        raise ProgramError(program, "signal_nbrs", "define either scatter or signal_nbrs, not both")
+    defines["scatter"] = defines["scatter"] or program.uses_nbr_signals()
     if program.gather_edges is not NONE:
         if not defines["gather"]:
             raise ProgramError(

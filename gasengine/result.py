@@ -27,8 +27,9 @@ class StepStats:
     A row of the asynchronous engine is one *round*: ``candidates`` taken
     from the scheduler, ``losers`` of them denied a lock (they stay
     scheduled), ``active`` (= ``updates``) that ran, ``conflicts``: edges
-    joining two vertices that ran in the round (data races; zero by
-    construction under edge and full consistency), and ``lock_seconds``
+    joining two vertices that ran in the round (the data races of vertex
+    consistency; under edge and full there are none by construction, and
+    they are counted only in debug mode, as a self-check), and ``lock_seconds``
     spent choosing and granting the candidates.
     """
 

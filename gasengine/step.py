@@ -42,6 +42,7 @@ from .kernels import (
     edge_chunks,
     fold_chunk,
     lowest_by_id,
+    push_lowest,
     semiring_gather,
     spmv,
 )
@@ -402,8 +403,10 @@ class GASStep:
 
     def _priority_scratch(self, p: int) -> np.ndarray | None:
         """NaN per local vertex of part ``p`` (prioritized engines only), for :class:`SignalBuilder`."""
-        if not self.prioritized:
-            return None
+        return self._nan_array(p) if self.prioritized else None
+
+    def _nan_array(self, p: int) -> np.ndarray:
+        """NaN per local vertex of part ``p``: scratch for merging priorities (left as NaN after each use)."""
         if p not in self._nan_scratch:
             self._nan_scratch[p] = np.full(self.parts[p].num_local, np.nan)
         return self._nan_scratch[p]
@@ -844,7 +847,9 @@ class GASStep:
         for p, part in self.parts.items():
             who = scatter[p]
             builder = SignalBuilder(part.num_local, self.prioritized, self._priority_scratch(p))
-            if who.count and self.program.scatter_edges is not NONE:
+            if who.count and self.program.scatter_edges is not NONE and self.program.uses_nbr_signals():
+                builder.add_signals(*self._signal_nbrs(part, who))
+            elif who.count and self.program.scatter_edges is not NONE:
                 for direction in directions(self.program.scatter_edges):
                     for c in self._scatter_chunks(part, direction, who):
                         flags = self._scatter_chunk(part, c, direction)
@@ -859,6 +864,32 @@ class GASStep:
                             builder.add_prioritized(nbrs[hit], prio[hit])
             signals[p] = builder.result()
         return signals
+
+    def _signal_nbrs(self, part: Part, who: Frontier) -> tuple[Frontier, np.ndarray | None]:
+        """``signal_nbrs`` on the vertices ``who``, pushed to their neighbours in one compiled pass:
+        the local vertices signalled and (prioritized engines) their lowest priorities."""
+        program = self.program
+        ids = np.arange(part.num_local) if who.full else who.ids()
+        view = VertexView(
+            lambda: part.gid[ids],
+            FieldMap(part.vdata, None if who.full else ids, ids.size, (program, "signal_nbrs"), "vertex", writable=False),
+            self.globals_view,
+            self.n,
+            self.step,
+        )
+        values = np.asarray(call_program(program, "signal_nbrs", view))
+        if values.shape not in ((), (ids.size,)) or not (values.dtype == bool or values.dtype.kind == "f"):
+            raise ProgramError(program, "signal_nbrs",
+                               f"must return a bool or float per vertex ({ids.size}); got {values.dtype} {values.shape}")
+        if values.dtype == bool:
+            prio = np.where(np.broadcast_to(values, ids.shape), -np.inf, np.inf)
+        else:
+            prio = np.broadcast_to(values, ids.shape)
+            if np.isnan(prio).any():
+                raise ProgramError(program, "signal_nbrs", "returned a NaN priority (np.inf means no signal)")
+        grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
+        got, low = push_lowest(grouped, ids, prio, self._nan_array(part.index))
+        return Frontier.of_ids(part.num_local, got, unique=True), (low if self.prioritized else None)
 
     def _scatter_chunks(self, part: Part, direction: EdgeSet, who: Frontier) -> list[EdgeChunk]:
         """The edges a scatter of the vertices ``who`` runs over, in chunks.
