@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from .errors import EngineError
 from .frontier import Frontier
@@ -153,13 +154,9 @@ class AsyncEngine(GASStep):
         self._stamp += 1
         B = self.batch_size
         popped = {p: q.pop(B, self._stamp) for p, q in self.queues.items()}
-        keys = np.concatenate([k for k, _, _ in popped.values()])
-        gids = np.concatenate([g for _, g, _ in popped.values()])
-        if len(popped) > 1:
-            keys, gids = _first(keys, gids, B)
+        keys, gids = _first([(k, g) for k, g, _ in popped.values()], B)
         if self.backend.size > 1:
-            everyone = self.backend.alltoall([(keys, gids)] * self.backend.size)
-            keys, gids = _first(np.concatenate([k for k, _ in everyone]), np.concatenate([g for _, g in everyone]), B)
+            keys, gids = _first(self.backend.alltoall([(keys, gids)] * self.backend.size), B)
         return keys, gids, popped
 
     def grant(self, cand: np.ndarray) -> np.ndarray:
@@ -252,7 +249,24 @@ class AsyncEngine(GASStep):
         return self.backend.allreduce(granted.astype(np.uint8), np.minimum).astype(bool)
 
 
-def _first(keys: np.ndarray, gids: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The ``limit`` smallest ``(key, vertex)`` pairs, in order."""
-    order = np.lexsort((gids, keys))[:limit]
-    return keys[order], gids[order]
+def _first(runs: list[tuple[np.ndarray, np.ndarray]], limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``limit`` smallest ``(key, vertex)`` pairs of sorted ``runs``, in order (compiled merges)."""
+    keys, gids = runs[0]
+    for more_keys, more_gids in runs[1:]:
+        size = min(limit, keys.size + more_keys.size)
+        out_keys, out_gids = np.empty(size), np.empty(size, dtype=np.int64)
+        _merge_first(keys, gids, more_keys, more_gids, out_keys, out_gids)
+        keys, gids = out_keys, out_gids
+    return keys[:limit], gids[:limit]
+
+
+@njit(cache=True)
+def _merge_first(ak, ag, bk, bg, out_k, out_g):  # pragma: no cover - compiled
+    i = j = 0
+    for k in range(out_k.size):
+        if j >= bk.size or (i < ak.size and (ak[i] < bk[j] or (ak[i] == bk[j] and ag[i] < bg[j]))):
+            out_k[k], out_g[k] = ak[i], ag[i]
+            i += 1
+        else:
+            out_k[k], out_g[k] = bk[j], bg[j]
+            j += 1
