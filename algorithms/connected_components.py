@@ -95,7 +95,10 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
         Also return the engine's :class:`~gasengine.Result`.
     **engine_options
         Passed to :func:`gasengine.run` (``partitions``, ``workers``,
-        ``max_supersteps``, ...).
+        ``max_supersteps``, ``engine``, ...).  Pointer jumping needs every
+        vertex to take every step, so with ``engine="async"`` the program is
+        min-label propagation (:class:`~algorithms.MinLabelProgram`), whose
+        vertices only run when a neighbour's label dropped.
 
     Returns
     -------
@@ -122,6 +125,11 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
     >>> int(labels.max()), result.supersteps              # min-label needs 63
     (0, 7)
     """
+    if engine_options.get("engine") == "async":
+        from .min_label import MinLabelProgram
+
+        return run_components(MinLabelProgram(), graph, "connected_components", "labels were still spreading",
+                              return_result, engine_options)
     return run_components(ConnectedComponentsProgram(directed=graph.directed), graph, "connected_components",
                           "parents were still changing", return_result, engine_options)
 

@@ -227,8 +227,9 @@ def pagerank(
         :class:`DeltaPageRankProgram` (scheduler ``"priority"`` unless
         given): it runs until no rank moves by more than ``tol`` (networkx's
         ``tol`` bounds the average move, so both end about as close to the
-        answer), ``max_iter`` does not apply, and ``dangling`` must be left
-        to default.
+        answer), ``max_iter`` counts passes over the graph (a budget of
+        ``max_iter * n`` vertex updates), and ``dangling`` must be left to
+        default.
 
     Returns
     -------
@@ -260,7 +261,7 @@ def pagerank(
     if "max_supersteps" in engine_options:
         raise TypeError("pagerank takes max_iter (networkx's name for its superstep budget), not max_supersteps")
     if engine_options.get("engine") == "async":
-        return _delta_pagerank(graph, alpha, tol, weight, vectors, return_result, engine_options)
+        return _delta_pagerank(graph, alpha, tol, weight, vectors, max_iter, return_result, engine_options)
     program = PageRankProgram(alpha, tol, weight, **vectors)
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and graph.num_vertices:
@@ -270,14 +271,19 @@ def pagerank(
 
 
 def _delta_pagerank(graph: Graph, alpha: float, tol: float, weight: str | None, vectors: dict[str, Any],
-                    return_result: bool, engine_options: dict[str, Any]) -> np.ndarray | tuple[np.ndarray, Result]:
+                    max_iter: int, return_result: bool, engine_options: dict[str, Any]
+                    ) -> np.ndarray | tuple[np.ndarray, Result]:
     """:func:`pagerank` on the asynchronous engine (:class:`DeltaPageRankProgram`)."""
     if vectors["dangling"] is not None:
         raise ValueError("pagerank with engine='async' spreads dangling rank like the teleport (personalization); "
                          "a separate dangling distribution needs engine='sync' or 'chromatic'")
     engine_options.setdefault("scheduler", "priority")
     program = DeltaPageRankProgram(alpha, tol, weight, vectors["personalization"], vectors["nstart"])
-    result = run(program, graph, **engine_options)
+    n = graph.num_vertices
+    result = run(program, graph, max_updates=max_iter * n, **engine_options)
+    if not result.converged and n:
+        raise ConvergenceError(f"pagerank did not converge within {max_iter * n} updates ({max_iter} passes over "
+                               f"{n} vertices; tol={tol})", result=result)
     y = result.field("rank")
     total = y.sum()
     ranks = y / total if total > 0 else y

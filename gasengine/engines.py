@@ -41,12 +41,17 @@ class EngineSpec:
     batch_size: int | None = None
     seed: int = 0
     num_parts: int = 1
+    #: Stop after this many vertex updates (None: no budget).
+    max_updates: int | None = None
 
     def build(self, *args: Any, **kwargs: Any) -> GASStep:
         """The engine, from :class:`~gasengine.step.GASStep`'s parameters."""
         if self.name == "chromatic":
-            return ChromaticEngine(*args, colour=self.colour, **kwargs)
-        if self.name == "async":
-            return AsyncEngine(*args, scheduler=self.scheduler, consistency=self.consistency,
-                               batch_size=self.batch_size, seed=self.seed, num_parts=self.num_parts, **kwargs)
-        return SyncEngine(*args, **kwargs)
+            engine: GASStep = ChromaticEngine(*args, colour=self.colour, **kwargs)
+        elif self.name == "async":
+            engine = AsyncEngine(*args, scheduler=self.scheduler, consistency=self.consistency,
+                                 batch_size=self.batch_size, seed=self.seed, num_parts=self.num_parts, **kwargs)
+        else:
+            engine = SyncEngine(*args, **kwargs)
+        engine.max_updates = self.max_updates
+        return engine

@@ -49,6 +49,7 @@ def run(
     seed: int = 0,
     aggregators: Sequence[Aggregator] = (),
     max_supersteps: int | None = None,
+    max_updates: int | None = None,
     active: Any = None,
     progress: ProgressFn | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
@@ -110,6 +111,10 @@ def run(
         Sync operations in addition to ``program.aggregators``.
     max_supersteps : int, optional
         Stop after this many supersteps (default: no limit).
+    max_updates : int, optional
+        Stop after the superstep, sweep or round that brings the number of
+        vertex updates to at least this many (the natural budget of the
+        asynchronous engine, whose rounds vary in size; default: no limit).
     active : array_like, optional
         Vertices active at the start (vertex numbers or a bool mask); default all.
     progress : callable, optional
@@ -157,6 +162,8 @@ def run(
         raise ValueError(f"the local backend runs one worker; use backend='multiprocess' for workers={workers}")
     if max_supersteps is not None:
         max_supersteps = _count("max_supersteps", max_supersteps, minimum=0)
+    if max_updates is not None:
+        max_updates = _count("max_updates", max_updates, minimum=0)
     if partitions is not None:
         partitions = _count("partitions", partitions, minimum=1)
     debug = debug_default() if debug is None else bool(debug)
@@ -172,7 +179,7 @@ def run(
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
     start_active = initial_active(graph, active)
     colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
-    spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts)
+    spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts, max_updates)
     if backend == "multiprocess":
         from .backends.multiprocess import run_workers, start_method
 

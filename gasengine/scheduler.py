@@ -15,8 +15,12 @@ only in the key a vertex gets when it is signalled:
     without one counts as ``-inf``); a waiting vertex signalled again keeps
     the lowest of its priorities;
 ``random``
-    a hash of (seed, vertex, round): a seeded shuffle, the same for every
-    number of parts and workers.
+    the round it was signalled in plus a hash of (seed, vertex, round) in
+    [0, 1): vertices signalled in one round run in a seeded random order,
+    the same for every number of parts and workers.  (A key drawn once and
+    kept would let a vertex wait behind an endless stream of later signals
+    with smaller draws: under edge consistency a PageRank vertex whose
+    neighbours keep running could lose its lock for ever.)
 
 A vertex signalled while it waits is never scheduled twice; only the
 priority scheduler moves it (forward).  Keys and vertex numbers are global,
@@ -244,13 +248,13 @@ class Scheduler:
         m = self.gids.size
         self.waiting = np.zeros(m, dtype=bool)
         self.key = np.zeros(m)
-        self.taken = np.zeros(m, dtype=np.int64)  # stamp of the last pop: no vertex taken twice in one
+        self.taken = np.zeros(m, dtype=np.int32)  # stamp of the last pop: no vertex taken twice in one (int32: half the cache)
         self.count = 0
         # the heap: at most one entry per master
         self._keys = np.empty(m)
         self._gids = np.empty(m, dtype=np.int64)
         self._locs = np.empty(m, dtype=np.int64)
-        self._slot = np.full(m, -1, dtype=np.int64)
+        self._slot = np.full(m, -1, dtype=np.int32 if m < 2**31 else np.int64)
         self._size = 0
         #: Popped vertices that did not run: keys, gids, locals, sorted (see :meth:`put_back`).
         self._front = (np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))

@@ -278,6 +278,8 @@ class GASStep:
         self.prioritized = program.bucket_width is not None
         #: Updates applied so far, over all workers (for ``Aggregator.every_updates``).
         self.total_updates = 0
+        #: Stop once this many updates were applied (over all workers; None: no budget).
+        self.max_updates: int | None = None
         self._last_aggregated: dict[str, int] = {}
 
     # ================================================================ step
@@ -327,6 +329,8 @@ class GASStep:
         active_count = self.count_active()
         while active_count:
             if max_supersteps is not None and self.step >= max_supersteps:
+                return stats, False
+            if self.max_updates is not None and self.total_updates >= self.max_updates:
                 return stats, False
             rows, active_count, halted = self.advance(active_count)
             stats.extend(rows)

@@ -67,7 +67,7 @@ def sequential(g: Graph, scheduler: str, seed: int = 0) -> tuple[np.ndarray, np.
             if scheduler == "priority":
                 key[u] = min(key.get(u, np.inf), prio)
             elif u not in key:
-                key[u] = {"fifo": float(rounds), "random": float(random_keys(np.array([u]), seed, rounds)[0]),
+                key[u] = {"fifo": float(rounds), "random": rounds + float(random_keys(np.array([u]), seed, rounds)[0]),
                           "sweep": float(sweep_keys(np.array([u]), cursor, n)[0])}[scheduler]
     return x, runs, rounds
 
@@ -293,3 +293,11 @@ def test_priority_runs_the_lowest_first():
     g = Graph(np.zeros(6, dtype=np.int64), np.arange(1, 7))
     r = run(Star(), g, engine="async", scheduler="priority", batch_size=1, active=[0])
     assert r.field("when").tolist() == [1, 7, 6, 5, 4, 3, 2]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_update_budget_stops_the_run(workers):
+    g = random_graph(60, 240, seed=29)
+    r = run(Order(), g, engine="async", batch_size=8, max_updates=50, workers=workers, partitions=2)
+    updates = r.steps.column("updates")
+    assert not r.converged and updates.sum() >= 50 and updates[:-1].sum() < 50

@@ -86,3 +86,12 @@ def test_superstep_budget_that_stops_early_raises_with_the_partial_result(algori
     with pytest.raises(ConvergenceError, match=rf"{name} did not converge within {needed - 1} supersteps") as info:
         algorithm(g, max_supersteps=needed - 1)
     assert info.value.result.supersteps == needed - 1
+
+
+@pytest.mark.parametrize("consistency", ["vertex", "edge", "full"])
+def test_async_engine_runs_min_label_propagation(consistency):
+    g = random_graph(80, 1600, seed=5)
+    labels = connected_components(g, engine="async", consistency=consistency)
+    assert labels.tolist() == [0] * 80  # one component (the study found FastSV stopping after one round here)
+    g = random_graph(300, 280, seed=6)
+    np.testing.assert_array_equal(connected_components(g, engine="async", batch_size=16), connected_components(g))

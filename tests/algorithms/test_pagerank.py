@@ -147,3 +147,9 @@ def test_async_pagerank_refuses_a_separate_dangling_distribution():
     g = Graph([0, 1], [1, 2])
     with pytest.raises(ValueError, match="dangling"):
         pagerank(g, engine="async", dangling=[1, 0, 0])
+
+
+def test_async_pagerank_budget_counts_passes_over_the_graph():
+    g, _, _ = real_graph("snap/email-Eu-core.txt")
+    with pytest.raises(ConvergenceError, match=r"pagerank did not converge within 1005 updates \(1 passes over 1005"):
+        pagerank(g, tol=1e-12, max_iter=1, engine="async")
