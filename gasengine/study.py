@@ -431,6 +431,42 @@ def _run_components(graph: Graph, **options: Any) -> tuple[Any, Result]:
     return connected_components(graph, return_result=True, **options)
 
 
+# ---------------------------------------------------------------- colouring
+def coloring_reference(graph: Graph, options: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """No answer to compare with: a colouring is right when no edge joins two equal colours, so the
+    "reference" is the edges themselves (self-loops dropped).
+
+    Examples
+    --------
+    >>> src, dst = coloring_reference(Graph([0, 1], [1, 1]), {})
+    >>> src.tolist(), dst.tolist()
+    ([0], [1])
+    """
+    keep = graph.src != graph.dst
+    return graph.src[keep], graph.dst[keep]
+
+
+def conflicting(values: np.ndarray, edges: tuple[np.ndarray, np.ndarray]) -> float:
+    """Edges whose two ends share a colour.
+
+    Examples
+    --------
+    >>> conflicting(np.array([0, 0, 1]), (np.array([0, 1]), np.array([1, 2])))
+    1.0
+    """
+    src, dst = edges
+    return float(np.count_nonzero(values[src] == values[dst]))
+
+
+CONFLICTING_EDGES = Quality("conflicting edges", conflicting)
+
+
+def _run_coloring(graph: Graph, **options: Any) -> tuple[Any, Result]:
+    from algorithms import greedy_color
+
+    return greedy_color(graph, return_result=True, **options)
+
+
 #: The algorithms the study knows, by name (the CLI's names).
 ALGORITHMS: dict[str, StudyAlgorithm] = {
     "pagerank": StudyAlgorithm("pagerank", _run_pagerank, "rank", pagerank_reference, L1_ERROR,
@@ -439,6 +475,8 @@ ALGORITHMS: dict[str, StudyAlgorithm] = {
                            schedulers=("fifo", "sweep", "priority"), resolve=_sssp_options),
     "connected-components": StudyAlgorithm("connected-components", _run_components, "component",
                                            components_reference, MISLABELLED),
+    "greedy-color": StudyAlgorithm("greedy-color", _run_coloring, "color", coloring_reference, CONFLICTING_EDGES,
+                                   schedulers=("fifo", "sweep", "random")),
 }
 
 
@@ -452,7 +490,7 @@ def study_algorithm(algorithm: str | StudyAlgorithm) -> StudyAlgorithm:
     >>> study_algorithm("pagrank")
     Traceback (most recent call last):
     ...
-    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?); the study knows connected-components, pagerank, sssp
+    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?); the study knows connected-components, greedy-color, pagerank, sssp
     """
     if isinstance(algorithm, StudyAlgorithm):
         return algorithm
