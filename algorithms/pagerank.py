@@ -35,7 +35,16 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import IN, OUT, Aggregator, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import (
+    IN,
+    OUT,
+    Aggregator,
+    ConvergenceError,
+    Graph,
+    Result,
+    VertexProgram,
+    run,
+)
 
 from .edge_weights import check_nonnegative_weights
 
@@ -96,8 +105,7 @@ class PageRankProgram(VertexProgram):
     def init(self, v):
         n = v.num_vertices
         self.num_vertices = n
-        out = v.out_degree(self.weight).astype(np.float64)
-        v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)  # 0 marks a dangling vertex
+        v.data["inv_out"] = _inverse_out_degree(v, self.weight)
         # Uniform distributions are the scalar 1/n, not a stored field: on a
         # big graph each field costs 8 bytes per replica of every vertex.
         dangling = self.dangling if self.dangling is not None else self.personalization
@@ -127,7 +135,7 @@ class PageRankProgram(VertexProgram):
         return bool(globals["l1_change"] < self.num_vertices * self.tol)
 
 
-class DeltaPageRankProgram(VertexProgram):
+class DeltaPageRankProgram(PageRankProgram):
     """Dynamic (delta) PageRank for the asynchronous engine: work only where ranks move.
 
     A vertex recomputes ``y = (1 - alpha) n p + alpha * sum(y_u / out_u)``
@@ -153,38 +161,27 @@ class DeltaPageRankProgram(VertexProgram):
     [0.3333, 0.3333, 0.3333]
     """
 
-    gather_edges = IN
-    combine = np.add
-    gather_edge_op = np.multiply
     scatter_edges = OUT
 
     def __init__(self, alpha: float = 0.85, tol: float = 1e-6, weight: str | None = None,
                  personalization: Any = None, nstart: Any = None):
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1) for the asynchronous PageRank, got {alpha}")
-        self.alpha = float(alpha)
-        self.tol = float(tol)
-        self.weight = weight
-        self.gather_edge_field = weight
-        self.personalization = personalization
-        self.nstart = nstart
+        super().__init__(alpha, tol, weight, personalization, None, nstart)
+        self.aggregators = ()  # no global sum to wait for
         self.threshold = 0.0  # on y, set by init: n * tol
 
     def init(self, v):
         n = v.num_vertices
         self.threshold = self.tol * n
-        out = v.out_degree(self.weight).astype(np.float64)
-        v.data["inv_out"] = np.divide(1.0, out, out=np.zeros(n), where=out != 0)
+        v.data["inv_out"] = _inverse_out_degree(v, self.weight)
         if self.personalization is not None:
             v.data["teleport"] = _distribution(self.personalization, n, "personalization") * n
         v.data["rank"] = _distribution(self.nstart, n, "nstart") * n
         v.data["change"] = np.zeros(n)
 
-    def gather_nbr(self, u):
-        return u.data["rank"] * u.data["inv_out"]
-
     def apply(self, v, acc):
-        teleport = v.data["teleport"] if "teleport" in v.data else 1.0
+        teleport = v.data.get("teleport", 1.0)
         rank = (1 - self.alpha) * teleport + self.alpha * acc
         change = np.abs(rank - v.data["rank"])
         v.data["change"] = change
@@ -193,6 +190,9 @@ class DeltaPageRankProgram(VertexProgram):
 
     def signal_nbrs(self, v):  # what every out-neighbour is told: the change it will see
         return -self.alpha * v.data["change"] * v.data["inv_out"]
+
+    def converged(self, globals: Mapping[str, Any]) -> bool:
+        return False  # the run ends when no vertex is scheduled
 
 
 def pagerank(
@@ -288,6 +288,12 @@ def _delta_pagerank(graph: Graph, alpha: float, tol: float, weight: str | None, 
     total = y.sum()
     ranks = y / total if total > 0 else y
     return (ranks, result) if return_result else ranks
+
+
+def _inverse_out_degree(v: Any, weight: str | None) -> np.ndarray:
+    """``1 / out-degree`` (or out-strength) of every vertex; 0 marks a dangling vertex."""
+    out = v.out_degree(weight).astype(np.float64)
+    return np.divide(1.0, out, out=np.zeros(len(out)), where=out != 0)
 
 
 def _distribution(values: Any, n: int, name: str) -> np.ndarray:

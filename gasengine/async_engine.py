@@ -123,7 +123,7 @@ class AsyncEngine(GASStep):
         mine = sum(batch[p].count_below(part.num_masters) for p, part in self.parts.items())  # summed over workers
         totals, halted = self.close_step(None, lambda: np.array(
             [waiting, mine, conflicts, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64))
-        waiting, updates, conflicts, nbytes, worker_bytes = (int(x) for x in totals)
+        waiting, _, conflicts, nbytes, worker_bytes = (int(x) for x in totals)
         seconds = time.perf_counter() - start
         row = StepStats(
             superstep=self.step,
