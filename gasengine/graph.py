@@ -15,16 +15,21 @@ self-loop as one arc), so that every algorithm sees the edge from both ends;
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import operator
-from collections.abc import Mapping
-from typing import Any
+import types
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import GraphFormatError
 from .kernels import count_keys
+
+if TYPE_CHECKING:
+    from .program import EdgeView, VertexView
 
 INT32_MAX = np.iinfo(np.int32).max
 INT64_MAX = np.iinfo(np.int64).max
@@ -32,6 +37,9 @@ INT64_MAX = np.iinfo(np.int64).max
 # Above this many vertices, ``lo * n + hi`` can overflow int64, so unordered
 # pairs are told apart by unique rows instead of one packed key.
 _PACKED_PAIR_LIMIT = math.isqrt(INT64_MAX)
+
+# The (empty) globals seen by map-reduce views: no run, no sync operations.
+_NO_GLOBALS: Mapping[str, Any] = types.MappingProxyType({})
 
 
 def index_dtype(n: int) -> np.dtype:
@@ -435,6 +443,296 @@ class Graph:
             edge_data, self.ids, directed=False,
         )
 
+    # ------------------------------------------------- map-reduce between runs
+    def map_reduce_vertices(
+        self,
+        map: Callable[[VertexView], Any],
+        combine: np.ufunc = np.add,
+        *,
+        where: Any = None,
+        chunk_bytes: int | None = None,
+    ) -> Any:
+        """Fold one value per vertex into one value (PowerGraph's ``map_reduce_vertices``).
+
+        ``map(v)`` receives a read-only :class:`~gasengine.program.VertexView`
+        of a batch of vertices (``v.ids``, ``v.data[name]``,
+        ``v.num_vertices``; ``v.globals`` is empty) and returns one value per
+        vertex of the batch, with any trailing shape (a vector, a ``k x k``
+        matrix); the values are folded with ``combine`` as
+        ``combine.reduce(values, axis=0)`` would fold them.  The vertices are
+        passed in batches of whole arrays (one batch unless the values of
+        all vertices would exceed ``chunk_bytes``), never one by one.
+
+        Parameters
+        ----------
+        map : callable
+            ``map(v) -> array`` with first dimension ``len(v)``.
+        combine : numpy ufunc
+            A commutative, associative ufunc (``np.add``, ``np.minimum``,
+            ``np.maximum``, ``np.logical_or``, ...), as for a program's combine.
+        where : array_like of bool, optional
+            Shape ``(num_vertices,)``: map only these vertices.  With no
+            vertex to map, the result is the combine's neutral element (0
+            for ``np.add``, ``inf`` for ``np.minimum`` ...) in the shape and
+            dtype ``map`` returns for an empty batch.
+        chunk_bytes : int, optional
+            Memory bound for one batch of mapped values (default: the
+            engine's gather chunk, 64 MiB).
+
+        Returns
+        -------
+        numpy scalar or ndarray
+            The folded value (trailing shape of ``map``'s values).
+
+        Raises
+        ------
+        TypeError
+            If ``combine`` is not a commutative, associative ufunc.
+        ValueError
+            For a ``where`` that is not a bool mask of the vertices.
+        ProgramError
+            Naming ``Graph.map_reduce_vertices``, when ``map`` returns the
+            wrong number of values or a shape that changes between batches,
+            or reads a field that does not exist or tries to write one.
+
+        Examples
+        --------
+        >>> g = Graph([0, 1], [1, 2], vertex_data={"x": [1.0, 2.0, 4.0]})
+        >>> float(g.map_reduce_vertices(lambda v: v.data["x"]))
+        7.0
+        >>> float(g.map_reduce_vertices(lambda v: v.data["x"], np.maximum, where=[True, True, False]))
+        2.0
+        >>> g.map_reduce_vertices(lambda v: np.outer(v.data["x"], [1, 10]).reshape(-1, 2)).tolist()
+        [7.0, 70.0]
+        """
+        from .program import FieldMap, VertexView
+
+        index = self._where(where, self.num_vertices, "vertices")
+
+        def view(select: Any, size: int) -> VertexView:
+            ids = np.arange(self.num_vertices) if select is None else np.arange(self.num_vertices)[select]
+            data = FieldMap(self.vertex_data, select, size, ("Graph", "map_reduce_vertices"), "vertex", writable=False)
+            return VertexView(ids, data, _NO_GLOBALS, self.num_vertices)
+
+        return self._map_reduce("map_reduce_vertices", view, index, self.num_vertices, map, combine, chunk_bytes)
+
+    def map_reduce_edges(
+        self,
+        map: Callable[[EdgeView], Any],
+        combine: np.ufunc = np.add,
+        *,
+        where: Any = None,
+        chunk_bytes: int | None = None,
+    ) -> Any:
+        """Fold one value per stored arc into one value (PowerGraph's ``map_reduce_edges``).
+
+        ``map(e)`` receives a read-only :class:`~gasengine.program.EdgeView`
+        of a batch of arcs: ``e.src``, ``e.dst``, the edge fields
+        ``e.data[name]`` and the endpoints' vertex fields ``e.src_data`` /
+        ``e.dst_data``; it is seen from the source (``e.direction`` is
+        ``OUT``, so ``e.vertex`` is ``e.src`` and ``e.nbr`` is ``e.dst``).
+        It returns one value per arc, folded with ``combine`` as
+        ``combine.reduce(values, axis=0)`` would fold them.  The arcs are
+        passed in batches bounded by ``chunk_bytes``, as the engine's gathers
+        are, never one by one; an undirected graph's edges are seen as both
+        of their arcs.
+
+        Parameters
+        ----------
+        map : callable
+            ``map(e) -> array`` with first dimension ``len(e)``.
+        combine : numpy ufunc
+            A commutative, associative ufunc, as for a program's combine.
+        where : array_like of bool, optional
+            Shape ``(num_edges,)``: map only these arcs (no arc: the
+            combine's neutral element, as in :meth:`map_reduce_vertices`).
+        chunk_bytes : int, optional
+            Memory bound for one batch of mapped values (default 64 MiB).
+
+        Returns
+        -------
+        numpy scalar or ndarray
+
+        Raises
+        ------
+        TypeError, ValueError, ProgramError
+            As :meth:`map_reduce_vertices` raises them (naming
+            ``Graph.map_reduce_edges``).
+
+        Examples
+        --------
+        >>> g = Graph([0, 1, 1], [1, 2, 0], vertex_data={"x": [1.0, 2.0, 4.0]},
+        ...           edge_data={"w": [0.5, 1.0, 2.0]})
+        >>> float(g.map_reduce_edges(lambda e: e.data["w"] * e.dst_data["x"]))  # 0.5*2 + 1*4 + 2*1
+        7.0
+        >>> int(g.map_reduce_edges(lambda e: e.src == 1))  # arcs leaving vertex 1
+        2
+        """
+        from .program import OUT, EdgeView, FieldMap
+
+        index = self._where(where, self.num_edges, "edges")
+        src, dst = self.src.view(), self.dst.view()
+        src.flags.writeable = dst.flags.writeable = False
+
+        def view(select: Any, size: int) -> EdgeView:
+            owner = ("Graph", "map_reduce_edges")
+            s, d = (src, dst) if select is None else (src[select], dst[select])
+            return EdgeView(
+                s, d,
+                FieldMap(self.edge_data, select, size, owner, "edge", writable=False),
+                FieldMap(self.vertex_data, s, size, owner, "vertex", writable=False),
+                FieldMap(self.vertex_data, d, size, owner, "vertex", writable=False),
+                OUT, _NO_GLOBALS, self.num_vertices, 0,
+            )
+
+        return self._map_reduce("map_reduce_edges", view, index, self.num_edges, map, combine, chunk_bytes)
+
+    def transform_vertices(self, fn: Callable[[VertexView], None], *, where: Any = None) -> Graph:
+        """A new graph whose vertex fields ``fn`` set (PowerGraph's ``transform_vertices``).
+
+        ``fn(v)`` receives a :class:`~gasengine.program.VertexView` of all
+        vertices (or of those in ``where``) in one batch and assigns fields
+        as a program's ``init`` or ``apply`` does: ``v.data["x"] = ...``
+        (whole arrays; a scalar is broadcast to an existing field).  It
+        returns None.  This graph is not modified: the result has the
+        assigned fields and shares everything else (arcs, edge fields, ids,
+        the other vertex fields, and the engine's cached cuts) with it.
+
+        Parameters
+        ----------
+        fn : callable
+            ``fn(v) -> None``, assigning ``v.data[name]``.
+        where : array_like of bool, optional
+            Shape ``(num_vertices,)``: only these vertices are passed and
+            changed; the other vertices keep their values.  New fields can
+            only be created without ``where`` (the others would have no value).
+
+        Returns
+        -------
+        Graph
+
+        Raises
+        ------
+        TypeError
+            If ``fn`` returns something (it must assign fields instead).
+        ValueError
+            For a ``where`` that is not a bool mask of the vertices.
+        ProgramError
+            Naming ``Graph.transform_vertices``, for a field of the wrong
+            shape or dtype, or a new field under ``where``.
+
+        Examples
+        --------
+        >>> g = Graph([0, 1], [1, 2], vertex_data={"x": [1.0, 2.0, 4.0]})
+        >>> def double(v):
+        ...     v.data["x"] = v.data["x"] * 2
+        ...     v.data["big"] = v.data["x"] > 2
+        >>> h = g.transform_vertices(double)
+        >>> h.vertex_data["x"].tolist(), h.vertex_data["big"].tolist(), g.vertex_data["x"].tolist()
+        ([2.0, 4.0, 8.0], [False, True, True], [1.0, 2.0, 4.0])
+        >>> g.transform_vertices(lambda v: v.data.update(x=0.0), where=[False, True, False]).vertex_data["x"].tolist()
+        [1.0, 0.0, 4.0]
+        """
+        from .program import FieldMap, VertexView
+
+        n = self.num_vertices
+        index = self._where(where, n, "vertices")
+        select = None if index is None else index
+        size = n if index is None else int(index.size)
+        data = FieldMap(
+            self.vertex_data, select, size, ("Graph", "transform_vertices"), "vertex",
+            creatable=index is None, writable=True,
+        )
+        ids = np.arange(n) if index is None else index
+        returned = fn(VertexView(ids, data, _NO_GLOBALS, n))
+        if returned is not None:
+            raise TypeError(
+                f"transform_vertices: fn must assign fields (v.data[name] = ...) and return None; "
+                f"it returned {type(returned).__name__}"
+            )
+        fields = dict(self.vertex_data)
+        for name, values in data.written.items():
+            old = self.vertex_data.get(name)
+            if old is None:
+                fields[name] = np.array(values)  # a copy: the caller may keep using the array
+            elif index is None:
+                fields[name] = np.array(values, dtype=old.dtype)
+            else:
+                new = old.copy()
+                new[index] = values
+                fields[name] = new
+        g = copy.copy(self)  # shares the arcs, ids and the engine cache (see gasengine.cache)
+        g.vertex_data = fields
+        g.edge_data = dict(self.edge_data)
+        return g
+
+    def _where(self, where: Any, size: int, what: str) -> np.ndarray | None:
+        """Positions selected by a bool mask of ``size`` items (None: all)."""
+        if where is None:
+            return None
+        mask = np.asarray(where)
+        if mask.dtype != bool or mask.shape != (size,):
+            raise ValueError(
+                f"where must be a bool mask with one entry per {what[:-1]} (shape ({size},)), "
+                f"got dtype {mask.dtype} and shape {mask.shape}"
+            )
+        return np.flatnonzero(mask)
+
+    def _map_reduce(
+        self,
+        method: str,
+        view: Callable[[Any, int], Any],
+        index: np.ndarray | None,
+        total: int,
+        map: Callable[[Any], Any],
+        combine: np.ufunc,
+        chunk_bytes: int | None,
+    ) -> Any:
+        """Map batches of ``view(select, size)`` and fold the values with ``combine``."""
+        from .program import ProgramError, check_combine, neutral_element
+        from .step import DEFAULT_CHUNK_BYTES
+
+        try:
+            check_combine(combine, method)
+        except ProgramError as exc:
+            raise TypeError(str(exc)) from None
+        if not callable(map):
+            raise TypeError(f"{method}: map must be callable, got {map!r}")
+        limit = DEFAULT_CHUNK_BYTES if chunk_bytes is None else int(chunk_bytes)
+        if limit < 1:
+            raise ValueError(f"{method}: chunk_bytes must be >= 1, got {chunk_bytes!r}")
+        count = total if index is None else int(index.size)
+
+        def values_of(start: int, stop: int) -> np.ndarray:
+            if index is None:
+                select: Any = slice(start, stop) if (start, stop) != (0, total) else None
+            else:
+                select = index[start:stop]
+            out = np.asarray(map(view(select, stop - start)))
+            if out.ndim == 0 or out.shape[0] != stop - start:
+                raise ProgramError("Graph", method, f"map must return one value per item of the batch "
+                                   f"(first dimension {stop - start}), got shape {out.shape}")
+            return out
+
+        if count == 0:
+            empty = values_of(0, 0)
+            return combine.reduce(empty, axis=0, initial=neutral_element(combine, empty.dtype))
+        probe = min(count, 1024)
+        first = values_of(0, probe)
+        per_item = max(first[:1].nbytes, 1)
+        step = max(limit // per_item, 1024)
+        acc = combine.reduce(first, axis=0)
+        start = probe
+        while start < count:
+            stop = min(start + step, count)
+            values = values_of(start, stop)
+            if values.shape[1:] != first.shape[1:]:
+                raise ProgramError("Graph", method, f"map returned values of shape {values.shape[1:]} for one batch "
+                                   f"and {first.shape[1:]} for another; the per-item shape must not depend on the batch")
+            acc = combine(acc, combine.reduce(values, axis=0))
+            start = stop
+        return acc
+
     # ------------------------------------------------------------- loading
     @classmethod
     def load(cls, path: str, format: str | None = None, **options: Any) -> Graph:
@@ -447,6 +745,26 @@ class Graph:
         from .loaders import load_graph
 
         return load_graph(path, format=format, **options)
+
+    @classmethod
+    def load_ratings(cls, path: str, format: str | None = None, **options: Any) -> Graph:
+        """Read a ``user item rating [timestamp]`` file as a bipartite ratings graph.
+
+        Users are vertices ``0..U-1``, items ``U..U+I-1`` (vertex field
+        ``"is_item"``), one edge user -> item per rating with the edge field
+        ``"rating"`` (and ``"timestamp"``); see
+        :func:`gasengine.ratings.load_ratings` for the layout and options
+        (whitespace, CSV/TSV and ``::``-separated MovieLens files).
+
+        Examples
+        --------
+        >>> g = Graph.load_ratings("ratings/movietweetings-snapshot-100K-ratings.dat")  # doctest: +SKIP
+        >>> g.edge_data["rating"].mean()  # doctest: +SKIP
+        np.float64(7.3248)
+        """
+        from .ratings import load_ratings
+
+        return load_ratings(path, format=format, **options)
 
     @classmethod
     def from_networkx(cls, G: Any, **options: Any) -> Graph:

@@ -38,7 +38,7 @@ from partitioning.memory import InsufficientMemoryError, check_fits
 from .errors import GraphFormatError
 from .graph import Graph, exact_int64, index_dtype
 
-__all__ = ["FORMATS", "EXTENSIONS", "load_graph", "infer_format"]
+__all__ = ["FORMATS", "EXTENSIONS", "load_graph", "infer_format", "RATING_FORMATS", "RatingColumns", "read_rating_columns"]
 
 #: Accepted values of ``format``.
 FORMATS: tuple[str, ...] = ("edgelist", "csv", "tsv", "mtx", "dimacs")
@@ -1312,3 +1312,401 @@ def _relabel_dense(src: np.ndarray, dst: np.ndarray, hi: int) -> np.ndarray:
             src[i] = number[src[i]]
             dst[i] = number[dst[i]]
     return ids
+
+
+# ------------------------------------------------------------------ ratings
+#: Accepted values of ``format`` for :func:`read_rating_columns`.
+RATING_FORMATS: tuple[str, ...] = ("edgelist", "csv", "tsv", "movielens")
+
+# What a ratings column holds (``_scan_ratings``'s ``roles``).
+_ROLE_IGNORED, _ROLE_USER, _ROLE_ITEM, _ROLE_RATING, _ROLE_TIME = 0, 1, 2, 3, 4
+_ROLE_NAMES = ("column", "user id", "item id", "rating", "timestamp")
+_RATING_INF, _WRONG_FIELD_COUNT = 11, 12  # scanner statuses beyond the edge-list ones
+# "::" becomes this byte and a blank: same length, so offsets and line numbers
+# stay those of the file, and a lone ':' stays part of its token.
+_PAIR_DELIM = 0x1F
+
+
+class RatingColumns(NamedTuple):
+    """The columns of a ratings file, one row per rating in file order.
+
+    ``user``/``item`` hold the id tokens exactly as written (bytes; leading
+    zeros kept), ``rating`` the float64 ratings and ``timestamp`` the int64
+    timestamps (None when the file has no timestamp column).
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray
+    timestamp: np.ndarray | None
+
+
+@numba.njit(cache=True, nogil=True)
+def _split_double_colons(buf: np.ndarray, start: int) -> int:
+    """Replace every ``::`` (left to right) by ``_PAIR_DELIM`` and a blank, in place; return the count."""
+    count = 0
+    i = start
+    n = buf.size
+    while i + 1 < n:
+        if buf[i] == 58 and buf[i + 1] == 58:
+            buf[i] = _PAIR_DELIM
+            buf[i + 1] = 32
+            count += 1
+            i += 2
+        else:
+            i += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_ratings(buf, start, whitespace, delim, comment, skip_header, roles, nfields, out_ids, out_r, out_t):
+    """Parse rating records from ``buf[start:]``.
+
+    ``roles[c]`` says what column ``c`` holds (``_ROLE_*``); columns beyond
+    ``roles`` are ignored, but every record must have exactly ``nfields``
+    fields.  The id tokens' bounds go to ``out_ids`` (``(cap, 4)``: user
+    start, end, item start, end), ratings to ``out_r``, timestamps to
+    ``out_t``.  Returns ``(records, status, line, token_start, token_end,
+    column, fields, slow_records, slow_starts, slow_ends)`` as :func:`_scan`
+    does; ``fields`` is the bad record's field count.
+    """
+    n = buf.size
+    need = roles.size
+    slow_rec = np.empty(16, np.int64)
+    slow_ts = np.empty(16, np.int64)
+    slow_te = np.empty(16, np.int64)
+    nslow = 0
+    rec = 0
+    line = 0
+    pos = start
+    header_pending = skip_header
+    status = _OK
+    ts = te = col = 0
+    while True:
+        p, pos, line, header_pending = _record_start(buf, pos, n, line, whitespace, delim, comment, header_pending)
+        if p >= n:
+            break
+        col = 0
+        while True:
+            ts = p
+            role = roles[col] if col < need else _ROLE_IGNORED
+            if role == _ROLE_RATING:
+                # fast path: parse straight from the buffer, one pass
+                w, kind, q = _parse_float(buf, p, n)
+                if q > p and kind <= 1 and (q == n or _ends_token(buf[q], whitespace, delim, comment)):
+                    p = te = q
+                else:  # find the token, then parse exactly its bytes
+                    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
+                    if ts == te:
+                        status = _EMPTY_FIELD
+                        break
+                    w, kind, q = _parse_float(buf, ts, te)
+                    if kind == 3 and q == te:
+                        status = _WEIGHT_NAN
+                        break
+                    if kind == 2 or q != te:
+                        status = _WEIGHT_NOT_NUMBER
+                        break
+                if kind == 0 and (w == np.inf or w == -np.inf):
+                    status = _RATING_INF
+                    break
+                if kind == 1:
+                    if nslow == slow_rec.size:
+                        slow_rec = _grow(slow_rec)
+                        slow_ts = _grow(slow_ts)
+                        slow_te = _grow(slow_te)
+                    slow_rec[nslow] = rec
+                    slow_ts[nslow] = ts
+                    slow_te[nslow] = te
+                    nslow += 1
+                out_r[rec] = w
+            else:
+                p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
+                if role != _ROLE_IGNORED and ts == te:
+                    status = _EMPTY_FIELD
+                    break
+                if role == _ROLE_TIME:
+                    v, status = _parse_int(buf, ts, te)
+                    if status != _OK:
+                        break
+                    out_t[rec] = v
+                elif role == _ROLE_USER or role == _ROLE_ITEM:
+                    k = 2 * (role - _ROLE_USER)
+                    out_ids[rec, k] = ts
+                    out_ids[rec, k + 1] = te
+            col += 1
+            p, more = _next_token(buf, p, n, whitespace, delim, comment)
+            if not more:
+                break
+        if status != _OK:
+            break
+        if col != nfields:
+            status = _FEW_COLUMNS if col < need else _WRONG_FIELD_COUNT
+            ts, te = pos, p
+            break
+        rec += 1
+        while p < n and buf[p] != 10:  # a trailing comment
+            p += 1
+        pos = p + 1
+    return rec, status, line, ts, te, col, slow_rec[:nslow], slow_ts[:nslow], slow_te[:nslow]
+
+
+def read_rating_columns(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    columns: tuple[int, ...] | None = None,
+    comment: str = "#",
+    header: bool | None = None,
+) -> RatingColumns:
+    """Read the columns of a ``user item rating [timestamp]`` file (vectorised).
+
+    This is the parsing half of :func:`gasengine.ratings.load_ratings`, which
+    turns the columns into a bipartite :class:`~gasengine.graph.Graph`; see
+    there for the options.  The same compiled byte scanner as
+    :func:`load_graph` reads the file, so no Python runs per line.
+
+    Returns
+    -------
+    RatingColumns
+        The id tokens as bytes (as written), float64 ratings, int64
+        timestamps or None.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "ratings.dat")
+    >>> _ = open(f, "w").write("1::0000008::7::1365029107\\n2::0000008::10::1365029108\\n")
+    >>> r = read_rating_columns(f)
+    >>> r.user.tolist(), r.item.tolist(), r.rating.tolist(), r.timestamp.tolist()
+    ([b'1', b'2'], [b'0000008', b'0000008'], [7.0, 10.0], [1365029107, 1365029108])
+    """
+    path = os.fspath(path)
+    if format is not None:
+        format = _check_rating_format(format, path)
+    size = _check_regular_file(path)
+    _check_not_compressed(path)
+    comment_code = _single_byte(comment, "comment")
+    buf, start = _read_bytes(path, size)
+    if np.any(buf == 0):
+        line = int(np.count_nonzero(buf[: int(np.argmax(buf == 0))] == 10)) + 1
+        raise GraphFormatError("binary data, not a text ratings file: it holds NUL bytes", path=path, line=line)
+    first_line = _first_data_line(buf, start, comment_code)
+    if first_line is None:
+        raise GraphFormatError(
+            "no ratings: the file is empty (or holds only blank and comment lines); "
+            "expected lines 'user item rating [timestamp]'",
+            path=path,
+        )
+    if format is None:
+        format = _sniff_rating_format(path, first_line[1])
+    original = buf
+    if format == "movielens":
+        buf = buf.copy()  # errors quote the file's own bytes
+        _split_double_colons(buf, start)
+    whitespace = format == "edgelist"
+    delim = 0 if whitespace else {"csv": ord(","), "tsv": 9, "movielens": _PAIR_DELIM}[format]
+    if header is None:
+        header = _looks_like_header(buf, start, whitespace, delim, comment_code, columns)
+    if columns is not None:
+        columns = tuple(int(c) for c in columns)
+        if len(columns) not in (3, 4) or min(columns) < 0 or len(set(columns)) != len(columns):
+            raise ValueError(
+                f"columns must be 3 or 4 distinct non-negative indices "
+                f"(user, item, rating[, timestamp]), got {columns}"
+            )
+    line, found, _, _ = _first_record(buf, start, whitespace, delim, comment_code, bool(header), 64)
+    only_header = (
+        f"no ratings: the file holds only a header line (line {first_line[0]}: "
+        f"{first_line[1][:60].decode('utf-8', 'replace')!r})"
+    )
+    if line == 0:
+        raise GraphFormatError(only_header, path=path)
+    if columns is None:
+        if found not in (3, 4):
+            more = " or more" if found == 64 else ""
+            raise GraphFormatError(
+                f"expected 3 or 4 fields (user item rating [timestamp]) in the {format} layout, "
+                f"found {found}{more}: {_line_text(original, buf, start, line, comment_code)!r}"
+                + ("; pass columns=(user, item, rating[, timestamp]) to choose them" if found > 4 else ""),
+                path=path, line=line,
+            )
+        columns = tuple(range(found))
+    first_record = line
+    roles = np.zeros(max(columns) + 1, np.int64)
+    for role, c in zip((_ROLE_USER, _ROLE_ITEM, _ROLE_RATING, _ROLE_TIME), columns):
+        roles[c] = role
+    nfields = max(found, roles.size)
+    cap = _count_lines(buf, start)
+    has_time = len(columns) == 4
+    _refuse_unless_fits(cap * (32 + 8 + 8 * has_time), f"the rating arrays for up to {cap} lines", path)
+    out_ids = np.empty((cap, 4), np.int64)
+    out_r = np.empty(cap, np.float64)
+    out_t = np.empty(cap if has_time else 0, np.int64)
+    rec, status, line, ts, te, col, slow_rec, slow_ts, slow_te = _scan_ratings(
+        buf, start, whitespace, delim, comment_code, bool(header), roles, nfields, out_ids, out_r, out_t
+    )
+    if status != _OK:
+        raise _ratings_scan_error(
+            path, original, status, line, ts, te, col, roles, nfields, rec, header, format, first_record
+        )
+    if rec == 0:
+        raise GraphFormatError(only_header, path=path)
+    rating = out_r[:rec]
+    if slow_rec.size:
+        rating[slow_rec] = _slow_weights(buf, slow_ts, slow_te)
+        bad = np.flatnonzero(~np.isfinite(rating[slow_rec]))
+        if bad.size:
+            k = int(bad[0])
+            token = original[slow_ts[k] : slow_te[k]].tobytes().decode("utf-8", "replace")
+            raise GraphFormatError(
+                f"rating {token[:40]!r} in column {columns[2]} is too large: it overflows to infinity",
+                path=path, line=int(np.count_nonzero(original[: slow_ts[k]] == 10)) + 1,
+            )
+    ids = out_ids[:rec]
+    user = _token_strings(buf, ids[:, 0], ids[:, 1])
+    item = _token_strings(buf, ids[:, 2], ids[:, 3])
+    return RatingColumns(user, item, rating, out_t[:rec] if has_time else None)
+
+
+def _check_rating_format(format: str, path: str) -> str:
+    """The lower-cased ratings format, or a GraphFormatError suggesting the nearest one."""
+    name = str(format).lower()
+    aliases = {"::": "movielens", "dat": "movielens", "whitespace": "edgelist", "txt": "edgelist"}
+    if name in RATING_FORMATS:
+        return name
+    close = difflib.get_close_matches(name, [*RATING_FORMATS, *aliases], n=1, cutoff=0.6)
+    hint = f"did you mean {aliases.get(close[0], close[0])!r}? " if close else ""
+    if name in aliases:
+        hint = f"did you mean {aliases[name]!r}? "
+    raise GraphFormatError(
+        f"unknown ratings format {format!r}; {hint}accepted formats: {', '.join(RATING_FORMATS)} "
+        f"(edgelist: whitespace-separated; movielens: '::'-separated)",
+        path=path,
+    )
+
+
+def _first_data_line(buf: np.ndarray, start: int, comment: int) -> tuple[int, bytes] | None:
+    """(1-based number, text) of the first line that is neither blank nor a comment.
+
+    Only the lines before it are visited.
+    """
+    pos, line = start, 0
+    while pos < buf.size:
+        line += 1
+        end = _line_end(buf, pos)
+        text = buf[pos:end].tobytes().strip()
+        pos = end + 1
+        if text and not (comment and text[0] == comment):
+            return line, text
+    return None
+
+
+def _sniff_rating_format(path: str, first: bytes) -> str:
+    """The layout of a ratings file from its extension, else from its first data line."""
+    by_extension = {".csv": "csv", ".tsv": "tsv"}.get(Path(path).suffix.lower())
+    if by_extension is not None:
+        return by_extension
+    if b"::" in first:
+        return "movielens"
+    if b"\t" in first:
+        return "tsv"
+    if b"," in first:
+        return "csv"
+    return "edgelist"
+
+
+def _looks_like_header(
+    buf: np.ndarray, start: int, whitespace: bool, delim: int, comment: int, columns: tuple[int, ...] | None
+) -> bool:
+    """Whether the first record is a header: its rating and user fields are words (``user``, ``rating``)."""
+    c_user, c_rating = (0, 2) if columns is None else (int(columns[0]), int(columns[2]))
+    if min(c_user, c_rating) < 0:
+        return False
+    _, found, ts, te = _first_record(buf, start, whitespace, delim, comment, False, max(c_user, c_rating) + 1)
+    if found <= max(c_user, c_rating):
+        return False
+
+    def is_word(c: int) -> bool:  # not a number, and has a letter
+        _, kind, end = _parse_float(buf, ts[c], te[c])
+        number = end == te[c] and kind != 2
+        return not number and re.search(rb"[A-Za-z]", buf[ts[c] : te[c]].tobytes()) is not None
+
+    return is_word(c_rating) and is_word(c_user)
+
+
+def _line_text(original: np.ndarray, buf: np.ndarray, start: int, line: int, comment: int) -> str:
+    """Text of line ``line`` of the file (error path only)."""
+    pos = start
+    for _ in range(line - 1):
+        pos = _line_end(buf, pos) + 1
+    return original[pos : _line_end(buf, pos)].tobytes().decode("utf-8", "replace").rstrip("\r")[:80]
+
+
+@numba.njit(cache=True, nogil=True)
+def _token_widths_max(ts: np.ndarray, te: np.ndarray) -> int:
+    """The longest token's length (at least 1)."""
+    width = 1
+    for i in range(ts.size):
+        width = max(width, te[i] - ts[i])
+    return width
+
+
+def _token_strings(buf: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
+    """Tokens ``buf[ts[i]:te[i]]`` as a fixed-width bytes array (``S<width>``)."""
+    width = _token_widths_max(ts, te)
+    return _gather_tokens(buf, ts, te, width).view(f"S{width}").ravel()
+
+
+def _ratings_scan_error(
+    path: str,
+    buf: np.ndarray,
+    status: int,
+    line: int,
+    ts: int,
+    te: int,
+    col: int,
+    roles: np.ndarray,
+    nfields: int,
+    rec: int,
+    header: bool,
+    format: str,
+    first_record: int,
+) -> GraphFormatError:
+    """Describe the ratings scanner's failure in words (error path only); ``buf`` is the file's bytes."""
+    raw = buf[ts:te].tobytes()
+    if _is_binary(raw):
+        return GraphFormatError(f"binary data, not a text ratings file: {raw[:40]!r}", path=path, line=line)
+    token = raw.decode("utf-8").rstrip("\r")
+    layout = "user item rating" + (" timestamp" if _ROLE_TIME in roles else "")
+    if status in (_FEW_COLUMNS, _WRONG_FIELD_COUNT):
+        if nfields > roles.size:
+            layout += ", ..."
+        expected = nfields if status == _WRONG_FIELD_COUNT else roles.size
+        like = f" as line {first_record} has" if expected == nfields and line != first_record else ""
+        return GraphFormatError(
+            f"expected {expected} fields ({layout}){like}, found {col}: {token[:80]!r} (in the {format} layout)",
+            path=path, line=line,
+        )
+    role = int(roles[col]) if col < roles.size else _ROLE_IGNORED
+    where = f"{_ROLE_NAMES[role]} {token[:40]!r} in column {col}"
+    if status == _EMPTY_FIELD:
+        message = f"empty {_ROLE_NAMES[role]} in column {col}"
+    elif status == _WEIGHT_NAN:
+        message = f"{where} is NaN; ratings must be finite numbers"
+    elif status == _RATING_INF:
+        message = f"{where} is infinite; ratings must be finite numbers"
+    elif status == _WEIGHT_NOT_NUMBER:
+        hint = ""
+        if rec == 0 and not header:
+            hint = " (if the first line is a header, pass header=True)"
+        message = f"{where} is not a number{hint}"
+    elif status == _ID_NOT_NUMBER:
+        message = f"{where} is not a number (timestamps are integers, e.g. Unix seconds)"
+    elif status == _ID_NOT_INTEGER:
+        message = f"{where} is not an integer (timestamps are integers, e.g. Unix seconds)"
+    elif status == _ID_TOO_BIG:
+        message = f"{where} does not fit a 64-bit integer"
+    else:  # pragma: no cover - all codes are listed above
+        message = f"unreadable line (status {status})"
+    return GraphFormatError(message, path=path, line=line)
