@@ -507,7 +507,7 @@ class Graph:
         """
         from .program import FieldMap, VertexView
 
-        index = self._where(where, self.num_vertices, "vertices")
+        index = self._where(where, self.num_vertices, "vertex")
 
         def view(select: Any, size: int) -> VertexView:
             ids = np.arange(self.num_vertices) if select is None else np.arange(self.num_vertices)[select]
@@ -570,7 +570,7 @@ class Graph:
         """
         from .program import OUT, EdgeView, FieldMap
 
-        index = self._where(where, self.num_edges, "edges")
+        index = self._where(where, self.num_edges, "edge")
         src, dst = self.src.view(), self.dst.view()
         src.flags.writeable = dst.flags.writeable = False
 
@@ -636,7 +636,7 @@ class Graph:
         from .program import FieldMap, VertexView
 
         n = self.num_vertices
-        index = self._where(where, n, "vertices")
+        index = self._where(where, n, "vertex")
         select = None if index is None else index
         size = n if index is None else int(index.size)
         data = FieldMap(
@@ -673,7 +673,7 @@ class Graph:
         mask = np.asarray(where)
         if mask.dtype != bool or mask.shape != (size,):
             raise ValueError(
-                f"where must be a bool mask with one entry per {what[:-1]} (shape ({size},)), "
+                f"where must be a bool mask with one entry per {what} (shape ({size},)), "
                 f"got dtype {mask.dtype} and shape {mask.shape}"
             )
         return np.flatnonzero(mask)
