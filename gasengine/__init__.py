@@ -5,6 +5,7 @@ Write a :class:`VertexProgram` in gather-apply-scatter form, load a
 """
 
 from . import cache
+from .accumulators import KeyCounts, count_by_key
 from .aggregators import Aggregator
 from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
 from .execution import run
@@ -15,6 +16,8 @@ from .result import Result, StepStats, StepTable
 __version__ = "0.1.0"
 
 __all__ = [
+    "KeyCounts",
+    "count_by_key",
     "cache",
     "ALL",
     "IN",

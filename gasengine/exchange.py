@@ -40,8 +40,8 @@ def payload_bytes(payload: Any) -> int:
     >>> payload_bytes({"a": np.zeros(3), "b": [np.zeros(2, dtype=np.int8), None]})
     26
     """
-    if isinstance(payload, np.ndarray):
-        return payload.nbytes
+    if isinstance(payload, np.ndarray) or hasattr(payload, "nbytes"):  # arrays, and ragged KeyCounts
+        return int(payload.nbytes)
     if isinstance(payload, dict):
         return sum(payload_bytes(v) for v in payload.values())
     if isinstance(payload, (list, tuple)):

@@ -517,8 +517,9 @@ COMMUTATIVE_UFUNCS: tuple[np.ufunc, ...] = (
 )
 
 
-def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
-    """Raise a ProgramError unless ``combine`` is one of :data:`COMMUTATIVE_UFUNCS`.
+def check_combine(combine: Any, owner: object, attr: str = "combine", accumulators: bool = False) -> None:
+    """Raise a ProgramError unless ``combine`` is one of :data:`COMMUTATIVE_UFUNCS`
+    (or, with ``accumulators``, :data:`gasengine.count_by_key`).
 
     Examples
     --------
@@ -528,6 +529,10 @@ def check_combine(combine: Any, owner: object, attr: str = "combine") -> None:
     ...
     gasengine.errors.ProgramError: MyProgram.combine: np.subtract is not commutative and associative; ...
     """
+    from .accumulators import count_by_key
+
+    if combine is count_by_key and accumulators:
+        return
     names = ", ".join(f"np.{u.__name__}" for u in COMMUTATIVE_UFUNCS)
     if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:
         raise ProgramError(owner, attr, f"must be a binary numpy ufunc such as np.add or np.minimum ({names}); got {combine!r}")
@@ -575,7 +580,7 @@ def check_program(program: VertexProgram) -> None:
         value = getattr(program, attr)
         if not isinstance(value, EdgeSet):
             raise ProgramError(program, attr, f"must be one of NONE, IN, OUT, ALL; got {value!r}")
-    check_combine(program.combine, program)
+    check_combine(program.combine, program, accumulators=True)
     op = program.gather_edge_op
     if op is not None and (not isinstance(op, np.ufunc) or op.nin != 2):
         raise ProgramError(program, "gather_edge_op", f"must be a binary numpy ufunc; got {op!r}")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .accumulators import KeyCounts, count_by_key
 from .aggregators import Aggregator
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
@@ -550,6 +551,8 @@ class GASStep:
         """
         if self.program.gather_edges is NONE:
             return {p: None for p in self.parts}
+        if self.program.combine is count_by_key:
+            return self._gather_key_counts(batch)
         acc = {p: self._gather_part(self.parts[p], batch[p]) for p in self.parts}
         combine = self.program.combine
         outbox = {}
@@ -566,6 +569,55 @@ class GASStep:
                 rows = batch[q].positions(got.local)
                 acc[q][rows] = combine(acc[q][rows], got.payload)
         return acc
+
+    def _gather_key_counts(self, batch: dict[int, Frontier]) -> dict[int, KeyCounts]:
+        """``combine = count_by_key``: local counts per vertex, then merged at the masters."""
+        acc = {p: self._count_part(self.parts[p], batch[p]) for p in self.parts}
+        outbox = {}
+        for p, part in self.parts.items():
+            for q, shared in part.send.items():
+                pos = subset_of(batch[p], shared)
+                rows = batch[p].positions(shared if pos is None else shared[pos])
+                outbox[(p, q)] = self.exchange.message(part, shared, pos, acc[p].take(rows))
+        received: dict[int, list[tuple[np.ndarray, KeyCounts]]] = {q: [] for q in self.parts}
+        for q, messages in self.exchange.send(outbox).items():
+            part = self.parts[q]
+            for p, msg in messages:
+                shared = part.recv[p]
+                got = self.exchange.open(msg, part, shared, "partials -> masters", p, subset_of(batch[q], shared))
+                received[q].append((batch[q].positions(got.local), got.payload))
+        return {q: acc[q].merged(received[q]) for q in self.parts}
+
+    def _count_part(self, part: Part, batch: Frontier) -> KeyCounts:
+        """The keys (and weights) the batch's edges in this part bring, counted per vertex."""
+        program = self.program
+        act = None if batch.full else batch.ids()
+        rows, keys, weights = [], [], []
+        for direction in directions(program.gather_edges):
+            for c in self._chunks(part, direction, act, self._chunk_edges((2,), np.dtype(np.int64))):
+                if program.uses_nbr_gather():
+                    values = self._nbr_values(part, self._chunk_nbrs(part, c, direction), c.size)
+                    method = "gather_nbr"
+                else:
+                    view = self._edge_view(part, c, direction, "gather", writable=False)
+                    values, method = call_program(program, "gather", view), "gather"
+                k, w = values if isinstance(values, tuple) else (values, None)
+                k = np.asarray(k)
+                if k.shape != (c.size,) or (w is not None and np.shape(w) != (c.size,)):
+                    raise ProgramError(program, method, f"with combine=count_by_key must return one key per edge "
+                                       f"({c.size}), or (keys, weights); got shape {k.shape}")
+                if k.size and k.dtype.kind not in "iu":
+                    raise ProgramError(program, method, f"with combine=count_by_key must return integer keys, "
+                                       f"got dtype {k.dtype}")
+                rows.append(np.repeat(c.rows, np.diff(c.starts, append=c.size)))
+                keys.append(k)
+                weights.append(None if w is None else np.asarray(w))
+        if any(w is not None for w in weights) and not all(w is not None for w in weights):
+            raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
+        if not keys:
+            return KeyCounts.empty(batch.count)
+        return KeyCounts.from_pairs(np.concatenate(rows), np.concatenate(keys),
+                                    None if weights[0] is None else np.concatenate(weights), batch.count)
 
     def _gather_part(self, part: Part, batch: Frontier) -> np.ndarray:
         program = self.program
@@ -774,7 +826,9 @@ class GASStep:
             self.step,
         )
         part_acc = None
-        if acc is not None:
+        if isinstance(acc, KeyCounts):
+            part_acc = acc if len(acc) == k else acc.head(k)
+        elif acc is not None:
             part_acc = acc if acc.shape[0] == k else acc[:k]
             part_acc.flags.writeable = False
         ret = self._call_apply(view, part_acc)
@@ -804,7 +858,7 @@ class GASStep:
             return call_program(self.program, "apply", view, acc)
         except ProgramError as exc:
             text = str(exc).split(": ", 1)[-1]
-            if acc is None or acc.ndim < 2 or not ("shape" in text or "broadcast" in text):
+            if not isinstance(acc, np.ndarray) or acc.ndim < 2 or not ("shape" in text or "broadcast" in text):
                 raise
             trailing = acc.shape[1:]
             hint = (

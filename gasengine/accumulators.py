@@ -1,0 +1,237 @@
+"""Accumulators beyond ufuncs: counting keys per vertex.
+
+A program whose ``combine`` is :data:`count_by_key` gathers, per edge, an
+integer *key* (and optionally a weight): ``gather(e)`` returns the keys, or
+a ``(keys, weights)`` pair (``gather_nbr(u)`` works too: one key per
+neighbour).  ``apply(v, acc)`` then receives a :class:`KeyCounts`: for every
+vertex of the batch, the distinct keys its edges brought, sorted, each with
+its summed weight (its count, without weights).  Partial counts from the
+parts holding a vertex's edges are merged at its master, so the counts are
+the same for every number of parts and workers.
+
+Label propagation is the example: every vertex takes the label most
+frequent among its neighbours,
+
+>>> import numpy as np
+>>> from gasengine import ALL, Graph, VertexProgram, count_by_key, run
+>>> class Majority(VertexProgram):
+...     gather_edges = ALL
+...     combine = count_by_key
+...     def init(self, v): v.data["label"] = v.ids % 2
+...     def gather_nbr(self, u): return u.data["label"]
+...     def apply(self, v, acc): v.data["label"] = acc.argmax(default=v.data["label"])
+>>> run(Majority(), Graph([0, 0, 0, 1], [1, 2, 3, 2]), max_supersteps=1).field("label").tolist()
+[1, 0, 0, 0]
+
+(vertex 2 sees one neighbour of each label: ties go to the smallest key).
+
+Everything is vectorised: counts are grouped by a compiled counting sort
+over the batch's vertices, then keys are sorted within each vertex
+(O(edges x log degree)), never one Python statement per edge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+
+class CountByKey:
+    """The ``combine`` that counts keys per vertex (see the module docstring); use :data:`count_by_key`."""
+
+    __name__ = "count_by_key"
+
+    def __repr__(self) -> str:
+        return "gasengine.count_by_key"
+
+    def __reduce__(self) -> str:  # one instance, also in worker processes
+        return "count_by_key"
+
+
+#: Set ``combine = count_by_key`` to receive a :class:`KeyCounts` in ``apply``.
+count_by_key = CountByKey()
+
+
+class KeyCounts:
+    """Per vertex of a batch, the sorted distinct keys gathered and their summed weights.
+
+    Row ``i`` (the batch's ``i``-th vertex) holds ``keys[ptr[i]:ptr[i+1]]``
+    (ascending) with ``weights[ptr[i]:ptr[i+1]]``.  Read-only.
+
+    Examples
+    --------
+    >>> kc = KeyCounts.from_pairs(np.array([0, 0, 0, 2]), np.array([5, 3, 5, 7]), None, 3)
+    >>> kc.ptr.tolist(), kc.keys.tolist(), kc.weights.tolist()
+    ([0, 2, 2, 3], [3, 5, 7], [1, 2, 1])
+    >>> kc.argmax(default=-1).tolist(), kc.sizes().tolist()
+    ([5, -1, 7], [2, 0, 1])
+    """
+
+    __slots__ = ("ptr", "keys", "weights")
+
+    def __init__(self, ptr: np.ndarray, keys: np.ndarray, weights: np.ndarray):
+        self.ptr, self.keys, self.weights = ptr, keys, weights
+        for array in (ptr, keys, weights):
+            array.flags.writeable = False
+
+    # ----------------------------------------------------------- building
+    @classmethod
+    def from_pairs(cls, rows: np.ndarray, keys: np.ndarray, weights: np.ndarray | None, num_rows: int) -> KeyCounts:
+        """Group ``(row, key, weight)`` triples (weights 1 when None) and sum equal ``(row, key)``."""
+        keys = np.asarray(keys)
+        if keys.size and keys.dtype.kind not in "iu":
+            raise TypeError(f"count_by_key needs integer keys, got dtype {keys.dtype}")
+        keys = keys.astype(np.int64, copy=False)
+        if weights is None:
+            weights = np.ones(keys.size, dtype=np.int64)
+        weights = np.asarray(weights)
+        if weights.dtype.kind not in "iuf":
+            raise TypeError(f"count_by_key weights must be numbers, got dtype {weights.dtype}")
+        if weights.dtype.kind != "f":
+            weights = weights.astype(np.int64, copy=False)
+        ptr, out_keys, out_weights = _group(np.asarray(rows, dtype=np.int64), keys, weights, num_rows)
+        return cls(ptr, out_keys, out_weights)
+
+    @classmethod
+    def empty(cls, num_rows: int, weight_dtype: Any = np.int64) -> KeyCounts:
+        return cls(np.zeros(num_rows + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=weight_dtype))
+
+    def rows(self) -> np.ndarray:
+        """The row of every entry."""
+        return np.repeat(np.arange(len(self)), self.sizes())
+
+    def take(self, rows: np.ndarray) -> KeyCounts:
+        """The rows ``rows`` (in that order) as a new KeyCounts."""
+        rows = np.asarray(rows, dtype=np.int64)
+        sizes = self.sizes()[rows]
+        ptr = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(sizes, out=ptr[1:])
+        index = _positions(self.ptr, rows, int(ptr[-1]))
+        return KeyCounts(ptr, self.keys[index], self.weights[index])
+
+    def head(self, count: int) -> KeyCounts:
+        """The first ``count`` rows (a view)."""
+        end = int(self.ptr[count])
+        return KeyCounts(self.ptr[: count + 1], self.keys[:end], self.weights[:end])
+
+    def merged(self, parts: list[tuple[np.ndarray, KeyCounts]]) -> KeyCounts:
+        """These counts plus ``(rows, counts)`` of other parts, summed per row and key."""
+        if not parts:
+            return self
+        rows = [self.rows()] + [r[c.rows()] for r, c in parts]
+        keys = [self.keys] + [c.keys for _, c in parts]
+        weights = [self.weights] + [c.weights for _, c in parts]
+        weight = np.result_type(*weights)
+        return KeyCounts.from_pairs(np.concatenate(rows), np.concatenate(keys),
+                                    np.concatenate([w.astype(weight, copy=False) for w in weights]), len(self))
+
+    # ------------------------------------------------------------ reading
+    def __len__(self) -> int:
+        return self.ptr.size - 1
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of its arrays (what a message of these counts carries)."""
+        return self.ptr.nbytes + self.keys.nbytes + self.weights.nbytes
+
+    def sizes(self) -> np.ndarray:
+        """Number of distinct keys of every row."""
+        return np.diff(self.ptr)
+
+    def totals(self) -> np.ndarray:
+        """Summed weight of every row."""
+        return _segment_sum(self.ptr, self.weights)
+
+    def argmax(self, default: Any = -1, tie: str = "smallest") -> np.ndarray:
+        """Per row, the key of the largest weight; ties go to the ``"smallest"`` (or ``"largest"``)
+        key; ``default`` (a scalar or one value per row) for rows without keys.
+
+        Examples
+        --------
+        >>> kc = KeyCounts.from_pairs(np.array([0, 0, 1, 1]), np.array([4, 2, 9, 9]), None, 2)
+        >>> kc.argmax().tolist(), kc.argmax(tie="largest").tolist()
+        ([2, 9], [4, 9])
+        """
+        if tie not in ("smallest", "largest"):
+            raise ValueError(f"tie must be 'smallest' or 'largest', got {tie!r}")
+        best = _segment_argmax(self.ptr, self.keys, self.weights.astype(np.float64), tie == "largest")
+        out = np.broadcast_to(np.asarray(default), (len(self),)).astype(np.int64, copy=True)
+        has = best >= 0
+        out[has] = self.keys[best[has]]
+        return out
+
+    def __repr__(self) -> str:
+        return f"KeyCounts({len(self)} rows, {self.keys.size} keys)"
+
+
+# ---------------------------------------------------------------- compiled
+@njit(cache=True)
+def _group(rows, keys, weights, num_rows):  # pragma: no cover - compiled
+    """Counting sort by row, sort keys within each row, sum equal keys."""
+    counts = np.zeros(num_rows + 1, dtype=np.int64)
+    for r in rows:
+        counts[r + 1] += 1
+    for r in range(num_rows):
+        counts[r + 1] += counts[r]
+    fill = counts[:-1].copy()
+    order = np.empty(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        order[fill[rows[i]]] = i
+        fill[rows[i]] += 1
+    out_ptr = np.zeros(num_rows + 1, dtype=np.int64)
+    out_keys = np.empty(rows.size, dtype=np.int64)
+    out_weights = np.empty(rows.size, dtype=weights.dtype)
+    k = 0
+    for r in range(num_rows):
+        lo, hi = counts[r], counts[r + 1]
+        if hi > lo:
+            seg = order[lo:hi]
+            seg_keys = keys[seg]
+            by_key = np.argsort(seg_keys, kind="mergesort")
+            last = seg_keys[by_key[0]]
+            total = weights[seg[by_key[0]]]
+            for j in range(1, by_key.size):
+                key = seg_keys[by_key[j]]
+                if key == last:
+                    total += weights[seg[by_key[j]]]
+                else:
+                    out_keys[k], out_weights[k] = last, total
+                    k += 1
+                    last, total = key, weights[seg[by_key[j]]]
+            out_keys[k], out_weights[k] = last, total
+            k += 1
+        out_ptr[r + 1] = k
+    return out_ptr, out_keys[:k], out_weights[:k]
+
+
+@njit(cache=True)
+def _positions(ptr, rows, total):  # pragma: no cover - compiled
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    for r in rows:
+        for j in range(ptr[r], ptr[r + 1]):
+            out[k] = j
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def _segment_sum(ptr, values):  # pragma: no cover - compiled
+    out = np.zeros(ptr.size - 1, dtype=values.dtype)
+    for r in range(ptr.size - 1):
+        for j in range(ptr[r], ptr[r + 1]):
+            out[r] += values[j]
+    return out
+
+
+@njit(cache=True)
+def _segment_argmax(ptr, keys, weights, largest_key):  # pragma: no cover - compiled
+    out = np.full(ptr.size - 1, -1, dtype=np.int64)
+    for r in range(ptr.size - 1):
+        for j in range(ptr[r], ptr[r + 1]):  # keys ascend within a row
+            b = out[r]
+            if b < 0 or weights[j] > weights[b] or (largest_key and weights[j] == weights[b]):
+                out[r] = j
+    return out

@@ -1,0 +1,133 @@
+"""combine = count_by_key: per-vertex key counts, merged across parts and workers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from gasengine import ALL, IN, Graph, KeyCounts, ProgramError, VertexProgram, count_by_key, run
+from tests.datasets import random_graph
+
+
+class Counts(VertexProgram):
+    """Stores, per vertex, the most frequent key among its in-edges (weighted by the edge's ``w``), the
+    number of distinct keys and the total weight: enough to check every count."""
+
+    gather_edges = IN
+    combine = count_by_key
+
+    def __init__(self, weighted: bool, nbr: bool = False):
+        self.weighted = weighted
+        if nbr:  # the neighbour-only form
+            self.gather_nbr = lambda u: u.data["key"]
+
+    def init(self, v):
+        v.data["key"] = (v.ids * 7) % 5
+        v.data["best"] = np.zeros(len(v), dtype=np.int64)
+        v.data["distinct"] = np.zeros(len(v), dtype=np.int64)
+        v.data["total"] = np.zeros(len(v))
+
+    def gather(self, e):
+        keys = e.nbr_data["key"]
+        return (keys, e.data["w"]) if self.weighted else keys
+
+    def apply(self, v, acc):
+        assert isinstance(acc, KeyCounts) and len(acc) == len(v)
+        v.data["best"] = acc.argmax(default=-1)
+        v.data["distinct"] = acc.sizes()
+        v.data["total"] = acc.totals().astype(np.float64)
+
+
+def reference(g: Graph, weighted: bool) -> tuple[list[int], list[int], list[float]]:
+    key = (np.arange(g.num_vertices) * 7) % 5
+    w = g.edge_data["w"] if weighted else np.ones(g.num_edges)
+    best, distinct, total = [], [], []
+    for v in range(g.num_vertices):
+        counts: Counter = Counter()
+        for e in np.flatnonzero(g.dst == v):
+            counts[int(key[g.src[e]])] += float(w[e])
+        top = max(counts.values(), default=None)
+        best.append(min(k for k, c in counts.items() if c == top) if counts else -1)
+        distinct.append(len(counts))
+        total.append(sum(counts.values()))
+    return best, distinct, total
+
+
+def weighted_graph(seed: int) -> Graph:
+    g = random_graph(70, 400, seed=seed)
+    w = np.random.default_rng(seed).integers(1, 4, g.num_edges).astype(float)
+    return Graph.from_arcs(g.src, g.dst, g.num_vertices, edge_data={"w": w})
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("parts", [1, 2, 4])
+def test_counts_match_a_python_count(weighted, parts):
+    g = weighted_graph(41)
+    r = run(Counts(weighted), g, partitions=parts, max_supersteps=1)
+    best, distinct, total = reference(g, weighted)
+    assert r.field("best").tolist() == best
+    assert r.field("distinct").tolist() == distinct
+    np.testing.assert_allclose(r.field("total"), total)
+
+
+def test_neighbour_only_form_and_two_workers():
+    g = weighted_graph(42)
+    best, distinct, _ = reference(g, weighted=False)
+    for options in (dict(), dict(workers=2, partitions=3)):
+        r = run(Counts(False, nbr=True), g, max_supersteps=1, **options)
+        assert r.field("best").tolist() == best and r.field("distinct").tolist() == distinct
+
+
+@pytest.mark.parametrize("engine", ["chromatic", "async"])
+def test_counts_on_the_other_engines(engine):
+    g = weighted_graph(43)
+    best, _, _ = reference(g, weighted=True)
+    r = run(Counts(True), g, engine=engine, consistency="edge", max_supersteps=1 if engine == "chromatic" else None)
+    assert r.field("best").tolist() == best
+
+
+def test_keys_must_be_integers():
+    class FloatKeys(Counts):
+        def gather(self, e):
+            return e.nbr_data["total"]
+
+    with pytest.raises(ProgramError, match=r"FloatKeys\.gather: with combine=count_by_key must return integer keys"):
+        run(FloatKeys(False), random_graph(10, 30, seed=1), max_supersteps=1)
+
+
+def test_key_counts_helpers():
+    kc = KeyCounts.from_pairs(np.array([2, 0, 2, 2, 0]), np.array([8, 1, 3, 8, 1]), np.array([1.0, 2.0, 5.0, 1.0, 1.0]), 3)
+    assert kc.ptr.tolist() == [0, 1, 1, 3] and kc.keys.tolist() == [1, 3, 8]
+    assert kc.weights.tolist() == [3.0, 5.0, 2.0] and kc.totals().tolist() == [3.0, 0.0, 7.0]
+    assert kc.argmax(default=np.array([9, 9, 9])).tolist() == [1, 9, 3]
+    sub = kc.take(np.array([2, 0]))
+    assert sub.ptr.tolist() == [0, 2, 3] and sub.keys.tolist() == [3, 8, 1]
+    other = KeyCounts.from_pairs(np.array([0, 1]), np.array([4, 8]), np.array([1.0, 4.0]), 2)
+    merged = kc.merged([(np.array([1, 2]), other)])
+    assert merged.keys.tolist() == [1, 4, 3, 8] and merged.weights.tolist() == [3.0, 1.0, 5.0, 6.0]
+    with pytest.raises(TypeError, match="integer keys"):
+        KeyCounts.from_pairs(np.array([0]), np.array([0.5]), None, 1)
+    with pytest.raises(ValueError, match="tie"):
+        kc.argmax(tie="random")
+
+
+def test_label_propagation_style_program_is_the_same_on_any_number_of_parts():
+    class Majority(VertexProgram):
+        gather_edges = ALL
+        combine = count_by_key
+
+        def init(self, v):
+            v.data["label"] = v.ids.astype(np.int64)
+
+        def gather_nbr(self, u):
+            return u.data["label"]
+
+        def apply(self, v, acc):
+            v.data["label"] = acc.argmax(default=v.data["label"])
+
+    g = random_graph(200, 600, seed=44)
+    reference_labels = run(Majority(), g, max_supersteps=5).field("label")
+    for options in (dict(partitions=3), dict(partitions=4, workers=2)):
+        np.testing.assert_array_equal(run(Majority(), g, max_supersteps=5, **options).field("label"), reference_labels)
