@@ -8,6 +8,7 @@ from .belief_propagation import BeliefPropagationProgram, belief_propagation
 from .connected_components import ConnectedComponentsProgram, connected_components
 from .gibbs import GibbsIsingProgram, gibbs_ising
 from .greedy_color import GreedyColorProgram, greedy_color
+from .label_propagation import LabelPropagationProgram, label_propagation
 from .min_label import MinLabelProgram, min_label_components
 from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
 from .sssp import SSSPProgram, sssp
@@ -18,6 +19,7 @@ __all__ = [
     "DeltaPageRankProgram",
     "GibbsIsingProgram",
     "GreedyColorProgram",
+    "LabelPropagationProgram",
     "MinLabelProgram",
     "PageRankProgram",
     "SSSPProgram",
@@ -25,6 +27,7 @@ __all__ = [
     "connected_components",
     "gibbs_ising",
     "greedy_color",
+    "label_propagation",
     "min_label_components",
     "pagerank",
     "sssp",

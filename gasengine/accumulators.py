@@ -162,6 +162,28 @@ class KeyCounts:
         out[has] = self.keys[best[has]]
         return out
 
+    def max_weight(self) -> np.ndarray:
+        """Per row, the largest weight (0 for rows without keys).
+
+        Examples
+        --------
+        >>> KeyCounts.from_pairs(np.array([0, 0, 0]), np.array([4, 2, 4]), None, 2).max_weight().tolist()
+        [2, 0]
+        """
+        return _segment_max(self.ptr, self.weights)
+
+    def weight_of(self, keys: np.ndarray) -> np.ndarray:
+        """Per row ``i``, the weight of key ``keys[i]`` there (0 if absent); a binary search per row.
+
+        Examples
+        --------
+        >>> kc = KeyCounts.from_pairs(np.array([0, 0, 0, 1]), np.array([4, 2, 4, 7]), None, 2)
+        >>> kc.weight_of(np.array([4, 3])).tolist()
+        [2, 0]
+        """
+        keys = np.broadcast_to(np.asarray(keys, dtype=np.int64), (len(self),))
+        return _weight_of(self.ptr, self.keys, self.weights, np.ascontiguousarray(keys))
+
     def __repr__(self) -> str:
         return f"KeyCounts({len(self)} rows, {self.keys.size} keys)"
 
@@ -234,4 +256,30 @@ def _segment_argmax(ptr, keys, weights, largest_key):  # pragma: no cover - comp
             b = out[r]
             if b < 0 or weights[j] > weights[b] or (largest_key and weights[j] == weights[b]):
                 out[r] = j
+    return out
+
+
+@njit(cache=True)
+def _segment_max(ptr, values):  # pragma: no cover - compiled
+    out = np.zeros(ptr.size - 1, dtype=values.dtype)
+    for r in range(ptr.size - 1):
+        for j in range(ptr[r], ptr[r + 1]):
+            if j == ptr[r] or values[j] > out[r]:
+                out[r] = values[j]
+    return out
+
+
+@njit(cache=True)
+def _weight_of(ptr, keys, weights, wanted):  # pragma: no cover - compiled
+    out = np.zeros(ptr.size - 1, dtype=weights.dtype)
+    for r in range(ptr.size - 1):
+        lo, hi = ptr[r], ptr[r + 1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if keys[mid] < wanted[r]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < ptr[r + 1] and keys[lo] == wanted[r]:
+            out[r] = weights[lo]
     return out
