@@ -4,7 +4,7 @@ Write a :class:`VertexProgram` in gather-apply-scatter form, load a
 :class:`Graph`, and :func:`run` it.  See ``docs/tutorial.md``.
 """
 
-from . import cache
+from . import cache, ratings
 from .accumulators import KeyCounts, count_by_key
 from .aggregators import Aggregator
 from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
@@ -19,6 +19,7 @@ __all__ = [
     "KeyCounts",
     "count_by_key",
     "cache",
+    "ratings",
     "ALL",
     "IN",
     "NONE",

@@ -73,6 +73,8 @@ class Algorithm:
     #: Whether larger values are "top" (PageRank) or smaller (distances);
     #: None: the values are labels, so report the largest groups instead.
     top_descending: bool | None = True
+    #: The engine the algorithm runs on unless --engine says otherwise.
+    engine: str = "sync"
 
 
 def _pagerank_options(p: argparse.ArgumentParser) -> None:
@@ -90,11 +92,7 @@ def _run_pagerank(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) 
     from algorithms import pagerank
 
     weight = "weight" if args.weight else None
-    if args.max_supersteps is not None and args.engine == "async":
-        # pagerank's asynchronous program runs until no rank moves by more than --tol; it has no step budget
-        raise CommandError("--max-supersteps does not apply to pagerank with --engine async (it runs until "
-                           "no rank moves by more than --tol)")
-    max_iter = args.max_supersteps if args.max_supersteps is not None else 100
+    max_iter = args.max_supersteps if args.max_supersteps is not None else 100  # async: passes over the graph
     return pagerank(graph, alpha=args.alpha, tol=args.tol, weight=weight, max_iter=max_iter, return_result=True, **opts)
 
 
@@ -119,6 +117,20 @@ def _run_sssp(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> A
               "(--hops says so and silences this; --columns S,D,W reads weights from a column)", file=sys.stderr)
         weight = None
     return sssp(graph, start, weight=weight, by_id=False, return_result=True, max_supersteps=args.max_supersteps, **opts)
+
+
+def _run_label_propagation(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import label_propagation
+
+    max_iter = args.max_supersteps if args.max_supersteps is not None else 1000
+    labels, result = label_propagation(graph, max_iter=max_iter, return_result=True, **opts)
+    return graph.original_ids()[labels], result  # label = the id of the vertex whose label won
+
+
+def _run_greedy_color(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import greedy_color
+
+    return greedy_color(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
 
 
 def source_vertex(graph: Graph, text: str) -> int:
@@ -168,6 +180,23 @@ ALGORITHMS: dict[str, Algorithm] = {
         _sssp_options,
         _run_sssp,
         top_descending=False,
+    ),
+    "label-propagation": Algorithm(
+        "communities by label propagation (semi-synchronous on the chromatic engine unless --engine sync; "
+        "label = the id whose label the community carries)",
+        "label",
+        lambda p: None,
+        _run_label_propagation,
+        top_descending=None,
+        engine="chromatic",
+    ),
+    "greedy-color": Algorithm(
+        "a proper vertex colouring by local repair (async engine, edge consistency unless told otherwise)",
+        "color",
+        lambda p: None,
+        _run_greedy_color,
+        top_descending=None,
+        engine="async",
     ),
 }
 
@@ -308,11 +337,12 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     from .scheduler import SCHEDULERS
 
     g = p.add_argument_group("engine")
-    g.add_argument("--engine", choices=["sync", "chromatic", "async"], default="sync",
-                   help="sync: bulk-synchronous supersteps (default); chromatic: colour classes in turn, "
+    g.add_argument("--engine", choices=["sync", "chromatic", "async"], default=None,
+                   help="sync: bulk-synchronous supersteps (the default, but label-propagation: chromatic, "
+                   "greedy-color: async); chromatic: colour classes in turn, "
                    "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps); async: a "
                    "scheduler and scope locks, rounds of updates (--max-supersteps then counts rounds)")
-    g.add_argument("--consistency", choices=["vertex", "edge", "full"], default="edge",
+    g.add_argument("--consistency", choices=["vertex", "edge", "full"], default=None,
                    help="consistency model (default edge); the chromatic engine colours the graph for it, the "
                    "async engine locks scopes for it (vertex: no locks, races counted as conflicts)")
     g.add_argument("--scheduler", choices=list(SCHEDULERS), default=None,
@@ -418,9 +448,10 @@ def output_format(path: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     algo = ALGORITHMS[args.algorithm]
+    engine = args.engine or algo.engine
     for option, value in (("--scheduler", args.scheduler), ("--batch-size", args.batch_size)):
-        if value is not None and args.engine != "async":  # silently ignored, it would mislead
-            raise CommandError(f"{option} applies to --engine async only (this run uses --engine {args.engine})")
+        if value is not None and engine != "async":  # silently ignored, it would mislead
+            raise CommandError(f"{option} applies to --engine async only (this run uses --engine {engine})")
     if args.output:  # before loading: a bad path should not cost a whole run
         check_writable(args.output, "--output")
         output_format(args.output)
@@ -429,14 +460,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter() - start
     print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
     opts: dict[str, Any] = {
-        "engine": args.engine,
-        "consistency": args.consistency,
+        "engine": engine,
         "partitions": args.partitions,
         "partition": args.partition,
         "workers": args.workers,
         "backend": args.backend,
     }
     # Given only when asked for: an algorithm may pick its own default (pagerank: priority)
+    if args.consistency is not None:
+        opts["consistency"] = args.consistency
     if args.scheduler is not None:
         opts["scheduler"] = args.scheduler
     if args.batch_size is not None:
