@@ -11,9 +11,12 @@ Two vertices of one class must not share what their updates touch:
 
 Edges count in both directions (a colouring is about adjacency, not about
 which way an edge points); self-loops are ignored.  Both colourings are
-greedy over the vertices in id order: each vertex takes the smallest colour
-none of its (distance-1 or distance-2) neighbours already holds, so they are
-deterministic.  Distance-1 costs O(n + m); distance-2 costs the sum over
+greedy over the vertices in order of decreasing degree, ties by vertex
+number (Welsh and Powell's largest-first order): each vertex takes the
+smallest colour none of its (distance-1 or distance-2) neighbours already
+holds, so they are deterministic.  Largest-first matters on skewed graphs:
+the chromatic engine pays a fixed cost per colour, and on R-MAT 20 it gives
+185 colours where vertex-number order gave 236.  Distance-1 costs O(n + m); distance-2 costs the sum over
 vertices of their degree squared, which a hub makes expensive (and forces
 more colours than its degree: every vertex next to it differs).
 """
@@ -43,10 +46,10 @@ def undirected_adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.n
 
 
 @njit(cache=True)
-def _greedy(ptr, nbr, distance, colour):  # pragma: no cover - compiled
+def _greedy(ptr, nbr, order, distance, colour):  # pragma: no cover - compiled
     n = ptr.size - 1
     seen = np.full(n + 1, -1, dtype=np.int64)  # seen[c] == v: colour c is taken near v
-    for v in range(n):
+    for v in order:
         for j in range(ptr[v], ptr[v + 1]):
             u = nbr[j]
             if colour[u] >= 0:
@@ -79,13 +82,14 @@ def greedy_coloring(src: np.ndarray, dst: np.ndarray, n: int, distance: int = 1)
     --------
     >>> path = (np.array([0, 1, 2]), np.array([1, 2, 3]))
     >>> greedy_coloring(*path, 4).tolist(), greedy_coloring(*path, 4, distance=2).tolist()
-    ([0, 1, 0, 1], [0, 1, 2, 0])
+    ([1, 0, 1, 0], [2, 0, 1, 2])
     """
     if distance not in (1, 2):
         raise ValueError(f"distance must be 1 or 2, got {distance!r}")
     ptr, nbr = undirected_adjacency(np.asarray(src), np.asarray(dst), n)
     colour = np.full(n, -1, dtype=np.int32)
-    _greedy(ptr, nbr, distance, colour)
+    largest_first = np.argsort(-np.diff(ptr), kind="stable")
+    _greedy(ptr, nbr, largest_first, distance, colour)
     return colour
 
 
