@@ -497,3 +497,12 @@ def test_notes_pickle_plainly_and_fall_back_to_dill():
     assert dumps({"a": 1})[:1] == b"p"
     assert dumps(lambda x: x * 3)[:1] == b"d"
     assert loads(dumps(lambda x: x * 3))(2) == 6
+
+
+@pytest.mark.parametrize("engine", ["chromatic", "async"])
+def test_a_program_error_under_the_other_engines_stops_every_worker(engine, clean_run):
+    g = random_graph(100, 400, seed=4)
+    with pytest.raises(WorkerFailed) as info:
+        run(Boom(), g, workers=2, engine=engine, batch_size=8 if engine == "async" else None, max_supersteps=50)
+    assert (info.value.program_name, info.value.method) == ("Boom", "apply")
+    assert "vertex 7 is cursed" in str(info.value)
