@@ -8,6 +8,7 @@ from .belief_propagation import BeliefPropagationProgram, belief_propagation
 from .connected_components import ConnectedComponentsProgram, connected_components
 from .gibbs import GibbsIsingProgram, gibbs_ising
 from .greedy_color import GreedyColorProgram, greedy_color
+from .k_core import CoreNumberProgram, core_number
 from .label_propagation import LabelPropagationProgram, label_propagation
 from .min_label import MinLabelProgram, min_label_components
 from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
@@ -16,6 +17,7 @@ from .sssp import SSSPProgram, sssp
 __all__ = [
     "BeliefPropagationProgram",
     "ConnectedComponentsProgram",
+    "CoreNumberProgram",
     "DeltaPageRankProgram",
     "GibbsIsingProgram",
     "GreedyColorProgram",
@@ -25,6 +27,7 @@ __all__ = [
     "SSSPProgram",
     "belief_propagation",
     "connected_components",
+    "core_number",
     "gibbs_ising",
     "greedy_color",
     "label_propagation",

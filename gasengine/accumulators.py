@@ -191,41 +191,52 @@ class KeyCounts:
 # ---------------------------------------------------------------- compiled
 @njit(cache=True)
 def _group(rows, keys, weights, num_rows):  # pragma: no cover - compiled
-    """Counting sort by row, sort keys within each row, sum equal keys."""
+    """Counting sort by row, sort keys within each row, sum equal keys.
+
+    Rows are sorted in place in one buffer: short rows (most of them) by
+    insertion sort, long ones through an argsort of their slice — no array
+    made per row, which cost most of a k-core run.
+    """
     counts = np.zeros(num_rows + 1, dtype=np.int64)
     for r in rows:
         counts[r + 1] += 1
     for r in range(num_rows):
         counts[r + 1] += counts[r]
     fill = counts[:-1].copy()
-    order = np.empty(rows.size, dtype=np.int64)
+    bk = np.empty(rows.size, dtype=np.int64)
+    bw = np.empty(rows.size, dtype=weights.dtype)
     for i in range(rows.size):
-        order[fill[rows[i]]] = i
+        j = fill[rows[i]]
+        bk[j], bw[j] = keys[i], weights[i]
         fill[rows[i]] += 1
     out_ptr = np.zeros(num_rows + 1, dtype=np.int64)
-    out_keys = np.empty(rows.size, dtype=np.int64)
-    out_weights = np.empty(rows.size, dtype=weights.dtype)
     k = 0
     for r in range(num_rows):
         lo, hi = counts[r], counts[r + 1]
-        if hi > lo:
-            seg = order[lo:hi]
-            seg_keys = keys[seg]
-            by_key = np.argsort(seg_keys, kind="mergesort")
-            last = seg_keys[by_key[0]]
-            total = weights[seg[by_key[0]]]
-            for j in range(1, by_key.size):
-                key = seg_keys[by_key[j]]
-                if key == last:
-                    total += weights[seg[by_key[j]]]
-                else:
-                    out_keys[k], out_weights[k] = last, total
-                    k += 1
-                    last, total = key, weights[seg[by_key[j]]]
-            out_keys[k], out_weights[k] = last, total
+        if hi - lo <= 32:
+            for i in range(lo + 1, hi):  # insertion sort, stable
+                key, w = bk[i], bw[i]
+                j = i - 1
+                while j >= lo and bk[j] > key:
+                    bk[j + 1], bw[j + 1] = bk[j], bw[j]
+                    j -= 1
+                bk[j + 1], bw[j + 1] = key, w
+        else:
+            order = np.argsort(bk[lo:hi], kind="mergesort")
+            sk, sw = bk[lo:hi][order], bw[lo:hi][order]
+            bk[lo:hi], bw[lo:hi] = sk, sw
+        # sum equal keys, writing the result over the buffer (k <= lo: never ahead of the reads)
+        j = lo
+        while j < hi:
+            key, total = bk[j], bw[j]
+            j += 1
+            while j < hi and bk[j] == key:
+                total += bw[j]
+                j += 1
+            bk[k], bw[k] = key, total
             k += 1
         out_ptr[r + 1] = k
-    return out_ptr, out_keys[:k], out_weights[:k]
+    return out_ptr, bk[:k].copy(), bw[:k].copy()
 
 
 @njit(cache=True)

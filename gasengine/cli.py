@@ -133,6 +133,12 @@ def _run_greedy_color(graph: Graph, args: argparse.Namespace, opts: dict[str, An
     return greedy_color(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
 
 
+def _run_core_number(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import core_number
+
+    return core_number(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
+
+
 def source_vertex(graph: Graph, text: str) -> int:
     """The vertex number of the ``--source`` id as written in the input file.
 
@@ -189,6 +195,13 @@ ALGORITHMS: dict[str, Algorithm] = {
         _run_label_propagation,
         top_descending=None,
         engine="chromatic",
+    ),
+    "k-core": Algorithm(
+        "core number of every vertex (h-index iterations; like networkx.core_number, "
+        "read --undirected input for the cores of the undirected graph)",
+        "core",
+        lambda p: None,
+        _run_core_number,
     ),
     "greedy-color": Algorithm(
         "a proper vertex colouring by local repair (async engine, edge consistency unless told otherwise)",
