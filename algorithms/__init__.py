@@ -4,6 +4,7 @@ Each module holds one algorithm: the program class (read it, copy it, change
 it) and one function that runs it and returns plain numpy results.
 """
 
+from .als import ALSModel, ALSProgram, als, bias_baseline
 from .belief_propagation import BeliefPropagationProgram, belief_propagation
 from .connected_components import ConnectedComponentsProgram, connected_components
 from .gibbs import GibbsIsingProgram, gibbs_ising
@@ -15,6 +16,8 @@ from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
 from .sssp import SSSPProgram, sssp
 
 __all__ = [
+    "ALSModel",
+    "ALSProgram",
     "BeliefPropagationProgram",
     "ConnectedComponentsProgram",
     "CoreNumberProgram",
@@ -25,7 +28,9 @@ __all__ = [
     "MinLabelProgram",
     "PageRankProgram",
     "SSSPProgram",
+    "als",
     "belief_propagation",
+    "bias_baseline",
     "connected_components",
     "core_number",
     "gibbs_ising",
