@@ -215,12 +215,13 @@ def run(
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
         changed_edges = engine_.edge_fields_written
-        globals_ = engine_.globals
+        globals_ = (engine_.globals, engine_.history)
     return Result(
         vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields,
                              in_order=backend == "local" and cut.num_parts == 1),
         edge_data=final_edge_fields(edge_parts, graph.num_edges, edge_fields, changed_edges),
-        aggregates=dict(globals_),
+        aggregates=dict(globals_[0]),
+        history={name: list(values) for name, values in globals_[1].items()},
         steps=StepTable(stats),
         converged=converged,
         graph=graph,

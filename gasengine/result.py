@@ -176,6 +176,10 @@ class Result:
         Final edge fields, in the graph's edge order.
     aggregates : dict
         Last value of every sync operation.
+    history : dict
+        Every value of every sync operation, as ``(step, value)`` pairs in
+        order: step 0 is the value before the first superstep, then one pair
+        per superstep (sweep, round) after which it ran.
     steps : StepTable
         Per-superstep statistics.
     converged : bool
@@ -204,6 +208,7 @@ class Result:
     workers: int = 1
     #: Colour classes the chromatic engine ran (0 for the other engines).
     colors: int = 0
+    history: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> int:

@@ -261,6 +261,8 @@ class GASStep:
             for p, part in self.parts.items()
         }
         self.globals: dict[str, Any] = {}
+        #: Every value each aggregator took: ``(step, value)``, step 0 before the first.
+        self.history: dict[str, list[tuple[int, Any]]] = {agg.name: [] for agg in aggregators}
         self.globals_view: Mapping[str, Any] = types.MappingProxyType(self.globals)
         self.step = 0
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
@@ -1103,6 +1105,7 @@ class GASStep:
                 total = agg.combine(total, partials[i])
             value = total[()] if total.ndim == 0 else total
             self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
+            self.history[agg.name].append((self.step, self.globals[agg.name]))
 
     # ============================================================= helpers
     def _chunks(self, part: Part, direction: EdgeSet, act: np.ndarray | None, chunk: int) -> list[EdgeChunk]:

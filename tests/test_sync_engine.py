@@ -556,3 +556,25 @@ def test_debug_mode_reaches_worker_processes(monkeypatch, tmp_path):
         p.unlink()
     run(MinLabel(), g, workers=2)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("options", [dict(), dict(workers=2), dict(engine="chromatic"), dict(engine="async", batch_size=64)])
+def test_every_aggregate_value_is_kept_in_the_history(options):
+    from gasengine import Aggregator
+
+    total = Aggregator("total", lambda v: v.data["x"], every=2)
+
+    class Count(VertexProgram):
+        def init(self, v):
+            v.data["x"] = np.zeros(len(v), dtype=np.int64)
+
+        def apply(self, v, acc):
+            v.data["x"] = v.data["x"] + 1
+            v.signal()
+
+    g = Graph([0, 1, 2], [1, 2, 3])
+    r = run(Count(), g, aggregators=[total], max_supersteps=5, **options)
+    steps = [s for s, _ in r.history["total"]]
+    assert steps == [0, 2, 4] and r.history["total"][-1][1] == r.aggregates["total"]
+    if options.get("engine") != "async":  # every vertex runs once per step
+        assert [value for _, value in r.history["total"]] == [0, 8, 16]

@@ -240,7 +240,8 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         stats, converged = engine.run(job.max_supersteps, progress)
         for part in parts:
             publish(part, arrays[part.index])
-        conn.send(("done", job.rank, stats, converged, dict(engine.globals) if job.rank == 0 else None))
+        finals = (dict(engine.globals), engine.history) if job.rank == 0 else None
+        conn.send(("done", job.rank, stats, converged, finals))
     except BaseException as exc:  # report everything, including SystemExit
         if isinstance(exc, ProgramError):
             # the parts the driver needs to rebuild the error as the local backend words it
@@ -359,7 +360,7 @@ def run_workers(
     inherit: bool = False,
     engine: Any = None,
 ) -> tuple[list, bool, dict, dict[int, dict[str, np.ndarray]], dict[int, dict[str, np.ndarray]]]:
-    """Run the engine in ``workers`` processes; returns stats, converged, globals and per-part results.
+    """Run the engine in ``workers`` processes; returns stats, converged, (globals, aggregator history) and per-part results.
 
     ``make_parts(allocate)`` builds the parts into memory from ``allocate``
     (:func:`gasengine.parts.iter_parts`); here that memory is one shared
