@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,42 @@ import numpy as np
 
 from .errors import ProgramError
 from .program import VertexView, check_combine
+
+
+class Globals(Mapping):
+    """The sync operations' values, read-only, as programs see them (``v.globals``, ``converged(globals)``).
+
+    Besides the values by name it says where the run is: ``num_vertices``
+    and ``step`` (the superstep, sweep or round just finished; 0 before the
+    first), so that no program has to keep its own copy of either.
+
+    Examples
+    --------
+    >>> g = Globals({"total": 3.0}, num_vertices=10)
+    >>> g["total"], g.num_vertices, g.step
+    (3.0, 10, 0)
+    """
+
+    def __init__(self, values: dict[str, Any], num_vertices: int, step: Callable[[], int] | None = None):
+        self._values = values
+        self.num_vertices = num_vertices
+        self._step = step or (lambda: 0)
+
+    @property
+    def step(self) -> int:
+        return self._step()
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Globals({self._values!r}, num_vertices={self.num_vertices}, step={self.step})"
 
 
 @dataclass(frozen=True)
@@ -39,6 +75,11 @@ class Aggregator:
     every : int
         Run after every ``every``-th superstep (sweep, for the chromatic
         engine; round, for the asynchronous one; default 1).
+    over : {"vertices", "edges"}
+        What ``map`` receives: a :class:`VertexView` of master vertices, or
+        an :class:`EdgeView` of edges (seen from their source: ``e.src_data``,
+        ``e.dst_data``, ``e.data``), one value per edge — a training error
+        per rating edge, say.
     every_updates : int, optional
         Run instead after the superstep, sweep or round that brings the
         number of vertex updates since the last run to at least this many
@@ -50,6 +91,7 @@ class Aggregator:
     >>> import numpy as np
     >>> total = Aggregator("total_rank", lambda v: v.data["rank"])
     >>> biggest = Aggregator("max_deg", lambda v: v.data["deg"], combine=np.maximum)
+    >>> weight = Aggregator("total_weight", lambda e: e.data["w"], over="edges")
     """
 
     name: str
@@ -58,6 +100,7 @@ class Aggregator:
     finalize: Callable[[Any], Any] | None = None
     every: int = 1
     every_updates: int | None = None
+    over: str = "vertices"
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -72,6 +115,8 @@ class Aggregator:
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"Aggregator {self.name!r}: every must be an integer >= 1, got {every!r}")
         object.__setattr__(self, "every", int(every))
+        if self.over not in ("vertices", "edges"):
+            raise ValueError(f"Aggregator {self.name!r}: over must be 'vertices' or 'edges', got {self.over!r}")
         clock = self.every_updates
         if clock is not None:
             if isinstance(clock, bool) or not isinstance(clock, numbers.Integral) or clock < 1:

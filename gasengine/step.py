@@ -20,7 +20,6 @@ the same on every backend; every message is checked on arrival (see there).
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .accumulators import KeyCounts, count_by_key
-from .aggregators import Aggregator
+from .aggregators import Aggregator, Globals
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
 from .errors import EngineError, ProgramError
@@ -48,7 +47,18 @@ from .kernels import (
     spmv,
 )
 from .parts import Part
-from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, FieldMap, VertexProgram, VertexView, neutral_element
+from .program import (
+    ALL,
+    IN,
+    NONE,
+    OUT,
+    EdgeSet,
+    EdgeView,
+    FieldMap,
+    VertexProgram,
+    VertexView,
+    neutral_element,
+)
 from .result import StepStats
 
 #: Bytes of gathered values one chunk may hold; bounds gather memory.
@@ -263,7 +273,7 @@ class GASStep:
         self.globals: dict[str, Any] = {}
         #: Every value each aggregator took: ``(step, value)``, step 0 before the first.
         self.history: dict[str, list[tuple[int, Any]]] = {agg.name: [] for agg in aggregators}
-        self.globals_view: Mapping[str, Any] = types.MappingProxyType(self.globals)
+        self.globals_view: Mapping[str, Any] = Globals(self.globals, num_vertices, lambda: self.step)
         self.step = 0
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
         self._map_shapes: dict[str, tuple[int, ...]] = {}
@@ -1051,20 +1061,49 @@ class GASStep:
         partials = []
         for agg in aggs:
             shape = self._map_shape(agg)
+            kind = "edge" if agg.over == "edges" else "vertex"
             total = None
             for part in self.parts.values():
-                view = self._master_view(part, part.masters, part.num_masters, agg)
-                values = np.asarray(call_program(agg, "map", view))
-                if values.shape != (part.num_masters, *shape):
-                    raise ProgramError(
-                        f"Aggregator[{agg.name}]", "map",
-                        f"must return one value per vertex, each of the shape it has for an empty batch {shape}: "
-                        f"{(part.num_masters, *shape)} for {part.num_masters} vertices, got {values.shape}",
-                    )
-                folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
-                total = folded if total is None else agg.combine(total, folded)
+                # every edge lives in one part and every vertex has one master: each counts once
+                batches = ([(self._master_view(part, part.masters, part.num_masters, agg), part.num_masters)]
+                           if kind == "vertex" else self._edge_batches(part, agg))
+                for view, count in batches:
+                    values = np.asarray(call_program(agg, "map", view))
+                    if values.shape != (count, *shape):
+                        raise ProgramError(
+                            f"Aggregator[{agg.name}]", "map",
+                            f"must return one value per {kind}, each of the shape it has for an empty batch {shape}: "
+                            f"{(count, *shape)} for {count} {kind}s, got {values.shape}",
+                        )
+                    folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
+                    total = folded if total is None else agg.combine(total, folded)
             partials.append(np.asarray(total))
         return partials
+
+    def _edge_batches(self, part: Part, agg: Aggregator) -> list[tuple[EdgeView, int]]:
+        """Read-only views of all the part's edges, in storage-order chunks, for an edge aggregator."""
+        chunk = self._chunk_edges((), np.dtype(np.float64))
+        m = part.esrc.size
+        views = []
+        for lo in range(0, m, chunk):
+            c = EdgeChunk(slice(lo, min(lo + chunk, m)), _NO_ROWS, _NO_ROWS, min(lo + chunk, m) - lo)
+            views.append((self._aggregator_edge_view(part, c, agg), c.size))
+        return views
+
+    def _aggregator_edge_view(self, part: Part, c: EdgeChunk, agg: Aggregator) -> EdgeView:
+        src_l, dst_l = part.esrc[c.edges], part.edst[c.edges]
+        owner = (f"Aggregator[{agg.name}]", "map")
+        return EdgeView(
+            lambda: part.gid[src_l],
+            lambda: part.gid[dst_l],
+            FieldMap(part.edata, c.edges, c.size, owner, "edge", writable=False),
+            FieldMap(part.vdata, src_l, c.size, owner, "vertex", writable=False),
+            FieldMap(part.vdata, dst_l, c.size, owner, "vertex", writable=False),
+            OUT,
+            self.globals_view,
+            self.n,
+            self.step,
+        )
 
     def _map_shape(self, agg: Aggregator) -> tuple[int, ...]:
         """Trailing shape of ``agg.map``'s values, from a call on an empty batch.
@@ -1075,12 +1114,17 @@ class GASStep:
         """
         if agg.name not in self._map_shapes:
             part = next(iter(self.parts.values()))
-            view = self._master_view(part, np.zeros(0, dtype=np.intp), 0, agg)
-            probe = np.asarray(probe_empty(agg, "map", view, "vertices"))
+            empty = np.zeros(0, dtype=np.intp)
+            if agg.over == "edges":
+                view = self._aggregator_edge_view(part, EdgeChunk(empty, empty, empty, 0), agg)
+            else:
+                view = self._master_view(part, empty, 0, agg)
+            kind = "edge" if agg.over == "edges" else "vertex"
+            probe = np.asarray(probe_empty(agg, "map", view, f"{kind}s"))
             if probe.ndim == 0 or probe.shape[0] != 0:
                 raise ProgramError(
                     f"Aggregator[{agg.name}]", "map",
-                    f"must return one value per vertex; for 0 vertices got shape {probe.shape}",
+                    f"must return one value per {kind}; for 0 {kind}s got shape {probe.shape}",
                 )
             self._map_shapes[agg.name] = probe.shape[1:]
         return self._map_shapes[agg.name]

@@ -578,3 +578,42 @@ def test_every_aggregate_value_is_kept_in_the_history(options):
     assert steps == [0, 2, 4] and r.history["total"][-1][1] == r.aggregates["total"]
     if options.get("engine") != "async":  # every vertex runs once per step
         assert [value for _, value in r.history["total"]] == [0, 8, 16]
+
+
+@pytest.mark.parametrize("options", [dict(), dict(partitions=3), dict(workers=2, partitions=3)])
+def test_edge_aggregators_fold_every_edge_once_and_globals_say_where_the_run_is(options):
+    from gasengine import Aggregator
+
+    g = random_graph(50, 300, seed=12)
+    w = np.arange(g.num_edges, dtype=np.float64)
+    g = Graph.from_arcs(g.src, g.dst, g.num_vertices, edge_data={"w": w})
+    weights = Aggregator("w", lambda e: e.data["w"] * (e.src_data["x"] + 1), over="edges")
+    seen = []
+
+    class Steps(VertexProgram):
+        def init(self, v):
+            v.data["x"] = np.zeros(len(v))
+
+        def apply(self, v, acc):
+            v.data["x"] = v.data["x"] + 1
+            v.signal()
+
+        def converged(self, globals):
+            seen.append((globals.step, globals.num_vertices))
+            return globals.step == 3  # stop on the step count, kept by the engine, not by the program
+
+    r = run(Steps(), g, aggregators=[weights], **options)
+    assert r.supersteps == 3 and r.history["w"][-1][1] == pytest.approx(w.sum() * 4)
+    assert [v for _, v in r.history["w"]] == pytest.approx([w.sum() * k for k in (1, 2, 3, 4)])
+    if "workers" not in options:
+        assert seen == [(1, 50), (2, 50), (3, 50)]
+
+
+def test_an_edge_aggregator_map_of_the_wrong_shape_is_named():
+    from gasengine import Aggregator, ProgramError
+
+    bad = Aggregator("bad", lambda e: np.ones(3), over="edges")
+    with pytest.raises(ProgramError, match=r"Aggregator\[bad\]\.map"):
+        run(VertexProgram(), random_graph(10, 30, seed=1), aggregators=[bad])
+    with pytest.raises(ValueError, match="over must be 'vertices' or 'edges'"):
+        Aggregator("x", lambda v: v.ids, over="vertex")
