@@ -38,7 +38,10 @@ The whole contract
     ``e.nbr`` (activate it for the next superstep) — or a float *priority*
     per edge (``np.inf``: no signal), lowest first; see ``bucket_width``.
 ``converged(globals) -> bool``
-    Optional: checked after each superstep's sync operations; True ends the run.
+    Optional: checked after each superstep's sync operations; True ends the
+    run.  ``globals`` maps sync operations to their values and also says
+    ``globals.step`` (the superstep, sweep or round just finished) and
+    ``globals.num_vertices``: a program keeps no copy of either.
 ``aggregators``
     Sync operations the program needs (see :class:`gasengine.Aggregator`);
     their values are readable as ``v.globals[name]`` / ``e.globals[name]``.
