@@ -75,6 +75,10 @@ class Algorithm:
     top_descending: bool | None = True
     #: The engine the algorithm runs on unless --engine says otherwise.
     engine: str = "sync"
+    #: How the input is read (default: a graph file, ``load_input``).
+    load: Callable[[argparse.Namespace], Graph] | None = None
+    #: Values other than one per vertex: ``write(out, graph, values, fmt)`` writes them.
+    write: Callable[[Any, Graph, Any, str], int] | None = None
 
 
 def _pagerank_options(p: argparse.ArgumentParser) -> None:
@@ -137,6 +141,63 @@ def _run_core_number(graph: Graph, args: argparse.Namespace, opts: dict[str, Any
     from algorithms import core_number
 
     return core_number(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
+
+
+def _als_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rank", type=_count(1), default=10, metavar="K", help="length of the factor vectors (default 10)")
+    p.add_argument("--reg", type=float, default=0.5, help="weighted-lambda regularisation of the factors (default 0.5)")
+    p.add_argument("--bias-reg", type=float, default=0.3, help="the same for the biases (default 0.3)")
+    p.add_argument("--iterations", type=_count(1), default=10, metavar="N", help="ALS iterations (default 10)")
+    p.add_argument("--test-fraction", type=float, default=0.0, metavar="F",
+                   help="hold out this fraction of the ratings (seeded split) and report their RMSE (default 0: fit all)")
+
+
+def _load_ratings(args: argparse.Namespace) -> Graph:
+    check_input(args.input)
+    return Graph.load_ratings(args.input, header=True if args.header else None)
+
+
+def _run_als(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms import als
+    from gasengine import ratings
+
+    if not 0.0 <= args.test_fraction < 1.0:
+        raise CommandError(f"--test-fraction must be in [0, 1), got {args.test_fraction}")
+    if opts.get("engine") != "sync":
+        raise CommandError("als runs on the sync engine (its two sides alternate by supersteps)")
+    opts = {k: v for k, v in opts.items() if k not in ("engine", "consistency", "progress")}
+    train, held_out = graph, None
+    if args.test_fraction:
+        part = ratings.split(graph, fractions=(1 - args.test_fraction, 0.0, args.test_fraction), seed=0)
+        train, held_out = part.train, part.test
+    model = als(train, rank=args.rank, reg=args.reg, bias_reg=args.bias_reg, iterations=args.iterations,
+                return_result=True, **opts)
+    rmse = model.history["train_rmse"][-1]
+    print(f"als: training RMSE {rmse:.4f}" + (f", held-out RMSE {model.rmse(held_out):.4f} on "
+          f"{held_out.rating.size} ratings" if held_out is not None else ""), file=sys.stderr)
+    return model, model.result
+
+
+def _write_als(out: Any, graph: Graph, model: Any, fmt: str) -> int:
+    """One row per user and item: side, original id, bias, factors (``.npz``: the arrays by name)."""
+    if fmt == "npz":
+        np.savez(out, user_id=model.user_ids, item_id=model.item_ids, user_factors=model.user_factors,
+                 item_factors=model.item_factors, user_bias=model.user_bias, item_bias=model.item_bias,
+                 global_mean=np.array(model.global_mean))
+        return model.user_ids.size + model.item_ids.size
+    import pandas as pd
+
+    tables = []
+    for side, ids, bias, factors in (("user", model.user_ids, model.user_bias, model.user_factors),
+                                     ("item", model.item_ids, model.item_bias, model.item_factors)):
+        t = pd.DataFrame(factors, columns=[f"factor_{i}" for i in range(factors.shape[1])])
+        t.insert(0, "bias", bias)
+        t.insert(0, "id", ids)
+        t.insert(0, "side", side)
+        tables.append(t)
+    table = pd.concat(tables, ignore_index=True)
+    table.to_csv(out, sep="," if fmt == "csv" else "\t", index=False, float_format="%.17g")
+    return len(table)
 
 
 def source_vertex(graph: Graph, text: str) -> int:
@@ -202,6 +263,16 @@ ALGORITHMS: dict[str, Algorithm] = {
         "core",
         lambda p: None,
         _run_core_number,
+    ),
+    "als": Algorithm(
+        "alternating least squares recommender on a ratings file (user item rating [time]; "
+        "'::', CSV, TSV or whitespace); --output writes biases and factors per user and item",
+        "factors",
+        _als_options,
+        _run_als,
+        top_descending=None,
+        load=_load_ratings,
+        write=_write_als,
     ),
     "greedy-color": Algorithm(
         "a proper vertex colouring by local repair (async engine, edge consistency unless told otherwise)",
@@ -469,7 +540,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_writable(args.output, "--output")
         output_format(args.output)
     start = time.perf_counter()
-    graph = load_input(args)
+    graph = (algo.load or load_input)(args)
     loaded = time.perf_counter() - start
     print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
     opts: dict[str, Any] = {
@@ -497,6 +568,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     print(f"{args.algorithm}: {result.steps.summary()}", file=sys.stderr)
+    if algo.write is not None:
+        if args.output:
+            rows = write_safely(args.output, lambda f: algo.write(f, graph, values, output_format(args.output)))
+            print(f"wrote {rows} rows to {args.output}", file=sys.stderr)
+        return 0
     ids = graph.original_ids()
     if args.top:
         _print_top(ids, np.asarray(values), algo, args.top)
@@ -630,7 +706,7 @@ def cmd_partition(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_safely(path: str, write: Callable[[Any], None]) -> None:
+def write_safely(path: str, write: Callable[[Any], Any]) -> Any:
     """Open ``path`` for writing and call ``write(file)``; on failure remove a file this call created.
 
     A file that existed before (or a symlink, say to ``/dev/full``) is left
@@ -646,7 +722,7 @@ def write_safely(path: str, write: Callable[[Any], None]) -> None:
     existed = os.path.lexists(path)
     try:
         with open(path, "wb") as f:
-            write(f)
+            written = write(f)
     except BaseException as exc:  # Ctrl-C half-way too: no partial file
         if not existed:
             try:
@@ -656,6 +732,7 @@ def write_safely(path: str, write: Callable[[Any], None]) -> None:
         if isinstance(exc, OSError):
             raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise
+    return written
 
 
 def cmd_info(args: argparse.Namespace) -> int:

@@ -470,3 +470,24 @@ def test_community_and_colouring_algorithms(algorithm, field, tmp_path, capsys):
     header, *rows = out.read_text().splitlines()
     assert header.split("\t")[-1] == field and len(rows) > 100
     assert main(["run", "greedy-color", "--input", EXAMPLE, "--scheduler", "sweep"]) == 0  # async by default
+
+
+def test_als_fits_a_ratings_file_and_writes_factors_by_side_and_id(tmp_path, capsys):
+    ratings_file = tmp_path / "ratings.dat"
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(1, 60, 1500), rng.integers(1, 40, 1500)
+    pairs = np.unique(np.stack([users, items], axis=1), axis=0)
+    lines = [f"{u}::{i:07d}::{(u * 7 + i) % 11}::1367000000" for u, i in pairs]
+    ratings_file.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "factors.tsv"
+    assert main(["run", "als", "--input", str(ratings_file), "--rank", "3", "--iterations", "4",
+                 "--test-fraction", "0.1", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "als: training RMSE" in err and "held-out RMSE" in err
+    header, *rows = out.read_text().splitlines()
+    assert header.split("\t")[:3] == ["side", "id", "bias"] and len(header.split("\t")) == 6
+    sides = [r.split("\t")[0] for r in rows]
+    assert sides.count("user") == np.unique(pairs[:, 0]).size and sides.count("item") == np.unique(pairs[:, 1]).size
+    assert "0000001" in out.read_text()  # item ids as written
+    assert main(["run", "als", "--input", str(ratings_file), "--engine", "async"]) == 2
+    assert "als runs on the sync engine" in error_line(capsys)
