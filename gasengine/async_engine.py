@@ -42,7 +42,7 @@ from numba import njit
 
 from .errors import EngineError
 from .frontier import Frontier
-from .locks import LOCK_DISTANCE, claims, count_conflicts, grant_in_order, keep_claimed
+from .locks import LOCK_DISTANCE, blocked_by_fixed, claims, count_conflicts, grant_in_order, keep_claimed
 from .parts import Part
 from .program import IN, OUT
 from .result import StepStats
@@ -168,14 +168,21 @@ class AsyncEngine(GASStep):
             return granted
         local = {p: self._local_of(p)[cand] for p in self.parts}
         granted[:] = False
-        for _ in range(1 if self.num_parts == 1 else 2):  # see gasengine.locks: the second pass
+        for second in range(1 if self.num_parts == 1 else 2):  # see gasengine.locks: the second pass
             offer = ~granted
+            if second:
+                dead = np.zeros(cand.size, dtype=bool)
+                for p, part in self.parts.items():
+                    blocked_by_fixed(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance,
+                                     granted, dead)
+                offer &= ~self._anywhere(dead)
+            won = offer.copy()
             for p, part in self.parts.items():
-                mine = ~granted  # each part on its own: grants depend on the cut, not on workers
+                mine = offer.copy()  # each part on its own: grants depend on the cut, not on workers
                 grant_in_order(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, mine,
                                fixed=granted)
-                offer &= mine
-            granted |= self._everywhere(offer)
+                won &= mine
+            granted |= self._everywhere(won)
         if self.distance == 2 and self.num_parts > 1:
             granted = self.resolve_claims(cand, local, granted)
         return granted
@@ -250,6 +257,12 @@ class AsyncEngine(GASStep):
             for scratch in [*self._scratch_marks.values(), *(q.taken for q in self.queues.values())]:
                 scratch[:] = 0
             self._stamp = 1
+
+    def _anywhere(self, flags: np.ndarray) -> np.ndarray:
+        """A flag set by any worker's parts."""
+        if self.backend.size == 1:
+            return flags
+        return self.backend.allreduce(flags.astype(np.uint8), np.maximum).astype(bool)
 
     def _everywhere(self, granted: np.ndarray) -> np.ndarray:
         """A grant holds only if every worker's parts granted it."""

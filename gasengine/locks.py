@@ -19,7 +19,10 @@ two adjacent candidates both ran, the part holding their edge granted both,
 which its pass never does.  A candidate one part refused still blocked its
 neighbours in the others, so with several parts a second pass offers the
 refused candidates again, around the locks the first pass granted (the same
-argument holds for the union).  A distance-2 path may cross parts (``a-x`` in
+argument holds for the union) — except those a granted lock forbids in some
+part (:func:`blocked_by_fixed`, one more all-reduce): offered again, they
+would be granted by the parts that granted them before and block the same
+neighbours there once more.  A distance-2 path may cross parts (``a-x`` in
 one, ``x-b`` in another), so ``full`` with several parts adds one round of
 *claims* (:func:`claims`, :func:`keep_claimed`): every vertex is claimed by
 the first granted candidate whose closed neighbourhood holds it, and a
@@ -92,6 +95,32 @@ def grant_in_order(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np
     if distance and cand.size:
         fixed = np.zeros(cand.size, dtype=bool) if fixed is None else fixed
         _grant(cand.astype(np.int64, copy=False), fixed, *adjacency, mark, stamp, distance, granted)
+
+
+@njit(cache=True)
+def _blocked_by_fixed(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, blocked):  # pragma: no cover - compiled
+    for i in range(cand.size):
+        if fixed[i] and cand[i] >= 0:
+            _mark(cand[i], ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
+    for i in range(cand.size):
+        c = cand[i]
+        if c < 0 or fixed[i]:
+            continue
+        hit = mark[c] == stamp
+        if distance == 2 and not hit:
+            for j in range(ptr_in[c], ptr_in[c + 1]):
+                hit = hit or mark[nbr_in[j]] == stamp
+            for j in range(ptr_out[c], ptr_out[c + 1]):
+                hit = hit or mark[nbr_out[j]] == stamp
+        blocked[i] = blocked[i] or hit
+
+
+def blocked_by_fixed(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np.ndarray, stamp: int,
+                     distance: int, fixed: np.ndarray, blocked: np.ndarray) -> None:
+    """Set, in ``blocked``, the candidates that a ``fixed`` (already granted) candidate forbids over
+    this part's edges: they cannot win a later pass, so offering them again would only block others."""
+    if distance and cand.size:
+        _blocked_by_fixed(cand.astype(np.int64, copy=False), fixed, *adjacency, mark, stamp, distance, blocked)
 
 
 @njit(cache=True)
