@@ -10,6 +10,7 @@ from .connected_components import ConnectedComponentsProgram, connected_componen
 from .gibbs import GibbsIsingProgram, gibbs_ising
 from .greedy_color import GreedyColorProgram, greedy_color
 from .k_core import CoreNumberProgram, core_number
+from .kmeans import KMeansProgram, KMeansResult, kmeans
 from .label_propagation import LabelPropagationProgram, label_propagation
 from .min_label import MinLabelProgram, min_label_components
 from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
@@ -24,6 +25,8 @@ __all__ = [
     "DeltaPageRankProgram",
     "GibbsIsingProgram",
     "GreedyColorProgram",
+    "KMeansProgram",
+    "KMeansResult",
     "LabelPropagationProgram",
     "MinLabelProgram",
     "PageRankProgram",
@@ -35,6 +38,7 @@ __all__ = [
     "core_number",
     "gibbs_ising",
     "greedy_color",
+    "kmeans",
     "label_propagation",
     "min_label_components",
     "pagerank",
