@@ -499,10 +499,18 @@ def test_notes_pickle_plainly_and_fall_back_to_dill():
     assert loads(dumps(lambda x: x * 3))(2) == 6
 
 
+class LateBoom(Boom):
+    def apply(self, v, acc):
+        if v.superstep >= 3 and (v.ids == 7).any():  # whichever round vertex 7 runs in, from the third on
+            raise RuntimeError("vertex 7 is cursed")
+        v.data["x"] = v.data["x"] + 1
+        v.signal()
+
+
 @pytest.mark.parametrize("engine", ["chromatic", "async"])
 def test_a_program_error_under_the_other_engines_stops_every_worker(engine, clean_run):
     g = random_graph(100, 400, seed=4)
     with pytest.raises(WorkerFailed) as info:
-        run(Boom(), g, workers=2, engine=engine, batch_size=8 if engine == "async" else None, max_supersteps=50)
-    assert (info.value.program_name, info.value.method) == ("Boom", "apply")
+        run(LateBoom(), g, workers=2, engine=engine, batch_size=8 if engine == "async" else None, max_supersteps=50)
+    assert (info.value.program_name, info.value.method) == ("LateBoom", "apply")
     assert "vertex 7 is cursed" in str(info.value)
