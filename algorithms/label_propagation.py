@@ -32,7 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, count_by_key, run
+from gasengine import (
+    ALL,
+    ConvergenceError,
+    Graph,
+    Result,
+    VertexProgram,
+    count_by_key,
+    run,
+)
 
 
 class LabelPropagationProgram(VertexProgram):

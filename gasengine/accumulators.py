@@ -69,7 +69,7 @@ class KeyCounts:
     ([5, -1, 7], [2, 0, 1])
     """
 
-    __slots__ = ("ptr", "keys", "weights")
+    __slots__ = ("keys", "ptr", "weights")
 
     def __init__(self, ptr: np.ndarray, keys: np.ndarray, weights: np.ndarray):
         self.ptr, self.keys, self.weights = ptr, keys, weights

@@ -42,7 +42,14 @@ from numba import njit
 
 from .errors import EngineError
 from .frontier import Frontier
-from .locks import LOCK_DISTANCE, blocked_by_fixed, claims, count_conflicts, grant_in_order, keep_claimed
+from .locks import (
+    LOCK_DISTANCE,
+    blocked_by_fixed,
+    claims,
+    count_conflicts,
+    grant_in_order,
+    keep_claimed,
+)
 from .parts import Part
 from .program import IN, OUT
 from .result import StepStats
