@@ -12,22 +12,21 @@ One superstep of the synchronous engine is exactly one Lloyd iteration:
    distance; ties go to the lowest cluster index) and records whether its
    label changed;
 2. after the apply the engine runs the sync operations:
-   ``"kmeans_centres"`` maps every point to a one-hot-by-cluster block
-   (row ``label`` holds ``[x, 1]``: the point's coordinates and a count),
-   sums the blocks and ``finalize`` divides the sums by the counts, giving
-   the new centres; ``"kmeans_changes"`` counts the changed labels.
+   ``"kmeans_centres"`` is a *keyed* sync operation (``num_keys=k``): every
+   point contributes ``[x, 1]`` (its coordinates and a count) under its
+   label, the engine sums them per cluster, and ``finalize`` divides the
+   sums by the counts, giving the new centres; ``"kmeans_changes"`` counts
+   the changed labels.
 3. ``converged`` ends the run when no label changed.
 
-Before the first superstep the engine runs every sync operation once; the
-blocks are then empty and ``"kmeans_centres"`` yields the initial centres.
+Before the first superstep the engine runs every sync operation once; no
+point contributes then, and ``"kmeans_centres"`` yields the initial centres.
 
-**Empty clusters keep their previous centre.**  ``finalize`` sees only the
-folded value, so the block carries the previous centres too: the vertex
-numbered 0 (exactly one master copy exists) adds them in extra columns, all
-other vertices add zeros there, and the sum is exact.  A block is therefore
-``(k, 2 d + 1)``: ``[sums (d), count, previous centre (d)]``.  Nothing is
-kept on the program between calls, so the result does not depend on the
-number of parts or workers (sums only up to rounding).
+**Empty clusters keep their previous centre**: ``finalize`` receives the
+previous centres as its second argument (None before the first superstep,
+when it returns the initial ones).  Nothing is kept on the program between
+calls, so the result does not depend on the number of parts or workers
+(sums only up to rounding).
 
 When ``max_iter`` stops the run first, the centres are those recomputed
 from the last assignment, as after ``max_iter`` Lloyd iterations.
@@ -80,7 +79,7 @@ class KMeansProgram(VertexProgram):
         self.initial_centres = c
         self.k, self.d = c.shape
         self.aggregators = (
-            Aggregator(CENTRES, self._cluster_block, finalize=centres_from_block),
+            Aggregator(CENTRES, self._cluster_sums, finalize=self._centres, num_keys=self.k),
             Aggregator(CHANGES, lambda v: v.data["changed"]),
         )
 
@@ -100,20 +99,17 @@ class KMeansProgram(VertexProgram):
     def converged(self, globals: Mapping[str, Any]) -> bool:
         return globals.step >= 1 and int(globals[CHANGES]) == 0
 
-    def _cluster_block(self, v) -> np.ndarray:
-        """Per point the ``(k, 2 d + 1)`` block ``[sums, count, previous centre]`` (see the module docstring)."""
-        k, d, size = self.k, self.d, len(v)
-        block = np.zeros((size, k, 2 * d + 1))
-        if v.superstep > 0:  # labels of the apply just run; before the first superstep: no points yet
-            rows = np.arange(size)
-            labels = v.data["label"]
-            block[rows, labels, :d] = v.data["x"]
-            block[rows, labels, d] = 1.0
-            previous = v.globals[CENTRES]
-        else:
-            previous = self.initial_centres
-        block[np.flatnonzero(v.ids == 0), :, d + 1:] = previous
-        return block
+    def _cluster_sums(self, v) -> tuple[np.ndarray, np.ndarray]:
+        """Per point its cluster and ``[x, 1]``, summed per cluster by the engine (no point before the first superstep)."""
+        if v.superstep == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.d + 1))
+        return v.data["label"], np.column_stack([v.data["x"], np.ones(len(v))])
+
+    def _centres(self, sums: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+        """The new centres from the summed ``(k, d + 1)`` ``[sums, count]``; the start before the first superstep."""
+        if previous is None:
+            return self.initial_centres
+        return centres_from_block(np.concatenate([sums, previous], axis=1))
 
 
 def centres_from_block(block: np.ndarray) -> np.ndarray:

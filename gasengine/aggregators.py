@@ -71,7 +71,10 @@ class Aggregator:
     combine : numpy ufunc
         Commutative, associative fold (default ``np.add``).
     finalize : callable, optional
-        ``finalize(value) -> value`` applied to the folded value.
+        ``finalize(value) -> value`` applied to the folded value, or
+        ``finalize(value, previous)`` (two parameters) to also receive the
+        aggregator's previous value (None the first time) — an empty
+        k-means cluster keeps its centre that way.
     every : int
         Run after every ``every``-th superstep (sweep, for the chromatic
         engine; round, for the asynchronous one; default 1).
@@ -80,6 +83,12 @@ class Aggregator:
         an :class:`EdgeView` of edges (seen from their source: ``e.src_data``,
         ``e.dst_data``, ``e.data``), one value per edge — a training error
         per rating edge, say.
+    num_keys : int, optional
+        A *keyed* fold: ``map`` returns ``(keys, values)``, integer keys in
+        ``0..num_keys-1`` each with a value (usually one pair per vertex or
+        edge, but any number), and the aggregate has one folded value per
+        key, shape ``(num_keys, ...)`` (per-cluster sums and counts, without
+        a one-hot block per vertex).
     every_updates : int, optional
         Run instead after the superstep, sweep or round that brings the
         number of vertex updates since the last run to at least this many
@@ -92,6 +101,7 @@ class Aggregator:
     >>> total = Aggregator("total_rank", lambda v: v.data["rank"])
     >>> biggest = Aggregator("max_deg", lambda v: v.data["deg"], combine=np.maximum)
     >>> weight = Aggregator("total_weight", lambda e: e.data["w"], over="edges")
+    >>> per_label = Aggregator("sizes", lambda v: (v.data["label"], np.ones(len(v))), num_keys=4)
     """
 
     name: str
@@ -101,6 +111,7 @@ class Aggregator:
     every: int = 1
     every_updates: int | None = None
     over: str = "vertices"
+    num_keys: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -115,6 +126,9 @@ class Aggregator:
         if isinstance(every, bool) or not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"Aggregator {self.name!r}: every must be an integer >= 1, got {every!r}")
         object.__setattr__(self, "every", int(every))
+        keys = self.num_keys
+        if keys is not None and (isinstance(keys, bool) or not isinstance(keys, numbers.Integral) or keys < 1):
+            raise ValueError(f"Aggregator {self.name!r}: num_keys must be an integer >= 1 or None, got {keys!r}")
         if self.over not in ("vertices", "edges"):
             raise ValueError(f"Aggregator {self.name!r}: over must be 'vertices' or 'edges', got {self.over!r}")
         clock = self.every_updates
@@ -126,3 +140,21 @@ class Aggregator:
     def due(self, superstep: int) -> bool:
         """Whether the aggregator runs after superstep ``superstep`` (1-based count)."""
         return superstep % self.every == 0
+
+
+def takes_previous(finalize: Callable[..., Any]) -> bool:
+    """Whether ``finalize`` takes the previous value as a second parameter.
+
+    Examples
+    --------
+    >>> takes_previous(lambda value: value), takes_previous(lambda value, previous: value)
+    (False, True)
+    """
+    import inspect
+
+    try:
+        params = [p for p in inspect.signature(finalize).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    except (TypeError, ValueError):  # builtins without a signature take the value only
+        return False
+    return len(params) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .accumulators import KeyCounts, count_by_key
-from .aggregators import Aggregator, Globals
+from .aggregators import Aggregator, Globals, takes_previous
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
 from .errors import EngineError, ProgramError
@@ -1068,17 +1068,51 @@ class GASStep:
                 batches = ([(self._master_view(part, part.masters, part.num_masters, agg), part.num_masters)]
                            if kind == "vertex" else self._edge_batches(part, agg))
                 for view, count in batches:
-                    values = np.asarray(call_program(agg, "map", view))
+                    keys, values = self._map_values(agg, call_program(agg, "map", view))
+                    if keys is not None:  # a keyed map may bring any number of (key, value) pairs
+                        count = values.shape[0]
                     if values.shape != (count, *shape):
                         raise ProgramError(
                             f"Aggregator[{agg.name}]", "map",
                             f"must return one value per {kind}, each of the shape it has for an empty batch {shape}: "
                             f"{(count, *shape)} for {count} {kind}s, got {values.shape}",
                         )
-                    folded = agg.combine.reduce(values, axis=0, initial=neutral_element(agg.combine, values.dtype))
+                    folded = self._fold_values(agg, keys, values)
                     total = folded if total is None else agg.combine(total, folded)
             partials.append(np.asarray(total))
         return partials
+
+    def _map_values(self, agg: Aggregator, returned: Any) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(keys, values)`` of a keyed aggregator's map (checked), or ``(None, values)``."""
+        if agg.num_keys is None:
+            return None, np.asarray(returned)
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            raise ProgramError(f"Aggregator[{agg.name}]", "map",
+                               f"with num_keys={agg.num_keys} must return (keys, values); got {type(returned).__name__}")
+        keys, values = np.asarray(returned[0]), np.asarray(returned[1])
+        if keys.shape != values.shape[:1] or (keys.size and (keys.dtype.kind not in "iu" or keys.min() < 0
+                                                            or keys.max() >= agg.num_keys)):
+            raise ProgramError(f"Aggregator[{agg.name}]", "map",
+                               f"keys must be integers 0..{agg.num_keys - 1}, one per value; got {keys.dtype} "
+                               f"{keys.shape} for values of shape {values.shape}")
+        return keys, values
+
+    def _fold_values(self, agg: Aggregator, keys: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+        """One batch's values folded: over all of them, or per key (sums as one sparse product)."""
+        neutral = neutral_element(agg.combine, values.dtype)
+        if keys is None:
+            return agg.combine.reduce(values, axis=0, initial=neutral)
+        if agg.combine is np.add and values.dtype.kind in "fiu":
+            import scipy.sparse as sp
+
+            flat = values.reshape(values.shape[0], int(np.prod(values.shape[1:], dtype=np.int64)))
+            by_key = sp.csr_matrix((np.ones(keys.size, dtype=flat.dtype if flat.dtype.kind == "f" else np.float64),
+                                    (keys, np.arange(keys.size))), shape=(agg.num_keys, keys.size))
+            folded = np.asarray(by_key @ flat).astype(values.dtype, copy=False)
+            return folded.reshape(agg.num_keys, *values.shape[1:])
+        folded = np.full((agg.num_keys, *values.shape[1:]), neutral, dtype=values.dtype)
+        agg.combine.at(folded, keys, values)
+        return folded
 
     def _edge_batches(self, part: Part, agg: Aggregator) -> list[tuple[EdgeView, int]]:
         """Read-only views of all the part's edges, in storage-order chunks, for an edge aggregator."""
@@ -1120,7 +1154,7 @@ class GASStep:
             else:
                 view = self._master_view(part, empty, 0, agg)
             kind = "edge" if agg.over == "edges" else "vertex"
-            probe = np.asarray(probe_empty(agg, "map", view, f"{kind}s"))
+            _, probe = self._map_values(agg, probe_empty(agg, "map", view, f"{kind}s"))
             if probe.ndim == 0 or probe.shape[0] != 0:
                 raise ProgramError(
                     f"Aggregator[{agg.name}]", "map",
@@ -1148,8 +1182,12 @@ class GASStep:
             for partials in per_worker[1:]:
                 total = agg.combine(total, partials[i])
             value = total[()] if total.ndim == 0 else total
-            self.globals[agg.name] = agg.finalize(value) if agg.finalize else value
-            self.history[agg.name].append((self.step, self.globals[agg.name]))
+            if agg.finalize is not None and takes_previous(agg.finalize):
+                value = agg.finalize(value, self.globals.get(agg.name))
+            elif agg.finalize is not None:
+                value = agg.finalize(value)
+            self.globals[agg.name] = value
+            self.history[agg.name].append((self.step, value))
 
     # ============================================================= helpers
     def _chunks(self, part: Part, direction: EdgeSet, act: np.ndarray | None, chunk: int) -> list[EdgeChunk]:

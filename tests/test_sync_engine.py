@@ -617,3 +617,27 @@ def test_an_edge_aggregator_map_of_the_wrong_shape_is_named():
         run(VertexProgram(), random_graph(10, 30, seed=1), aggregators=[bad])
     with pytest.raises(ValueError, match="over must be 'vertices' or 'edges'"):
         Aggregator("x", lambda v: v.ids, over="vertex")
+
+
+@pytest.mark.parametrize("options", [dict(), dict(partitions=3), dict(workers=2, partitions=3)])
+def test_keyed_aggregators_fold_per_key_and_finalize_sees_the_previous_value(options):
+    from gasengine import Aggregator
+
+    g = random_graph(60, 200, seed=13)
+    labels = np.arange(60) % 4
+    g = Graph.from_arcs(g.src, g.dst, 60, vertex_data={"label": labels, "w": np.arange(60.0)})
+    calls = []
+
+    def running_total(value, previous):  # the previous value arrives as the second argument
+        calls.append(previous is None)
+        return value if previous is None else value + previous
+
+    sizes = Aggregator("sizes", lambda v: (v.data["label"], np.ones(len(v))), num_keys=4)
+    weights = Aggregator("weights", lambda v: (v.data["label"], v.data["w"]), num_keys=4, finalize=running_total)
+    r = run(VertexProgram(), g, aggregators=[sizes, weights], **options)
+    assert r.aggregates["sizes"].tolist() == [15.0] * 4
+    per_label = np.bincount(labels, weights=np.arange(60.0), minlength=4)
+    assert r.supersteps == 1  # aggregators ran before the start and after the one superstep
+    np.testing.assert_allclose(r.aggregates["weights"], 2 * per_label)
+    if "workers" not in options:
+        assert calls == [True, False]  # no previous value the first time
