@@ -73,6 +73,7 @@ def async_delta_pagerank(scale: int, rounds: int) -> None:
     print("  setting                       updates/s   ran/round  candidates  lock share  exchange share")
     for label, options in [
         ("edge, 1 worker", dict(consistency="edge")),
+        ("edge, 1 worker, B=32768", dict(consistency="edge", batch_size=32768)),
         ("edge, 2 workers", dict(consistency="edge", workers=2)),
         ("full, 1 worker", dict(consistency="full")),
         ("vertex, 1 worker", dict(consistency="vertex")),

@@ -27,14 +27,13 @@ class Globals(Mapping):
     (3.0, 10, 0)
     """
 
-    def __init__(self, values: dict[str, Any], num_vertices: int, step: Callable[[], int] | None = None):
+    def __init__(self, values: dict[str, Any], num_vertices: int, step: int = 0):
         self._values = values
         self.num_vertices = num_vertices
-        self._step = step or (lambda: 0)
-
-    @property
-    def step(self) -> int:
-        return self._step()
+        #: Set by the engine as it advances (a plain value: a callback into the
+        #: engine would make a reference cycle that keeps a finished run's
+        #: arrays alive until the garbage collector happens to run).
+        self.step = step
 
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
@@ -129,6 +128,8 @@ class Aggregator:
         keys = self.num_keys
         if keys is not None and (isinstance(keys, bool) or not isinstance(keys, numbers.Integral) or keys < 1):
             raise ValueError(f"Aggregator {self.name!r}: num_keys must be an integer >= 1 or None, got {keys!r}")
+        # read once here, not at every step: whether finalize wants the previous value too
+        object.__setattr__(self, "finalize_takes_previous", self.finalize is not None and takes_previous(self.finalize))
         if self.over not in ("vertices", "edges"):
             raise ValueError(f"Aggregator {self.name!r}: over must be 'vertices' or 'edges', got {self.over!r}")
         clock = self.every_updates

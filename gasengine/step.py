@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .accumulators import KeyCounts, count_by_key
-from .aggregators import Aggregator, Globals, takes_previous
+from .aggregators import Aggregator, Globals
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
 from .errors import EngineError, ProgramError
@@ -273,7 +273,7 @@ class GASStep:
         self.globals: dict[str, Any] = {}
         #: Every value each aggregator took: ``(step, value)``, step 0 before the first.
         self.history: dict[str, list[tuple[int, Any]]] = {agg.name: [] for agg in aggregators}
-        self.globals_view: Mapping[str, Any] = Globals(self.globals, num_vertices, lambda: self.step)
+        self.globals_view = Globals(self.globals, num_vertices)
         self.step = 0
         self._gather_spec: tuple[tuple[int, ...], np.dtype] | None = None
         self._map_shapes: dict[str, tuple[int, ...]] = {}
@@ -294,6 +294,15 @@ class GASStep:
         #: Stop once this many updates were applied (over all workers; None: no budget).
         self.max_updates: int | None = None
         self._last_aggregated: dict[str, int] = {}
+
+    @property
+    def step(self) -> int:
+        """Supersteps (sweeps, rounds) run so far; programs read it as ``globals.step``."""
+        return self.globals_view.step
+
+    @step.setter
+    def step(self, value: int) -> None:
+        self.globals_view.step = value
 
     # ================================================================ step
     def run_batch(self, batch: dict[int, Frontier]) -> tuple[dict[int, Frontier], dict[int, np.ndarray | None], int]:
@@ -657,7 +666,7 @@ class GASStep:
         op = program.gather_edge_op or np.multiply
         if act is not None and part.index not in self._nbr_table and self._few_gather_edges(part, act):
             return self._gather_nbr_sparse(part, act, weights, op)
-        x = self._nbr_values_of_all(part)
+        x = self._nbr_values_of_all(part, keep=act is not None and is_small(act.size, part.num_local))
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
@@ -693,14 +702,20 @@ class GASStep:
         :meth:`~gasengine.parts.Part.gather_matrix` and ``rows=act`` (an engine may have better)."""
         return (*part.gather_matrix(direction, self.program.gather_edge_field), act)
 
-    def _nbr_values_of_all(self, part: Part) -> np.ndarray:
-        """``gather_nbr`` of every local vertex of ``part``, kept until fields change (:meth:`_refresh_nbr_table`)."""
+    def _nbr_values_of_all(self, part: Part, keep: bool) -> np.ndarray:
+        """``gather_nbr`` of every local vertex of ``part``; with ``keep`` (a small batch, so the next
+        steps will reuse most of it) kept until fields change (:meth:`_refresh_nbr_table`).
+
+        A large batch changes most fields anyway: keeping its values would
+        only cost a copy that the refresh then drops.
+        """
         x = self._nbr_table.get(part.index)
         if x is None:
             x = self._nbr_values(part, None, part.num_local)
-            if any(np.may_share_memory(x, field) for field in part.vdata.values()):
-                x = x.copy()  # a field itself (``return u.data["dist"]``): the table must not move with it
-            self._nbr_table[part.index] = x
+            if keep:
+                if any(np.may_share_memory(x, field) for field in part.vdata.values()):
+                    x = x.copy()  # a field itself (``return u.data["dist"]``): the table must not move with it
+                self._nbr_table[part.index] = x
         return x
 
     def _refresh_nbr_table(self, batch: dict[int, Frontier]) -> None:
@@ -954,9 +969,7 @@ class GASStep:
         if values.dtype == bool:
             prio = np.where(np.broadcast_to(values, ids.shape), -np.inf, np.inf)
         else:
-            prio = np.broadcast_to(values, ids.shape)
-            if np.isnan(prio).any():
-                raise ProgramError(program, "signal_nbrs", "returned a NaN priority (np.inf means no signal)")
+            prio = self._no_nan(np.broadcast_to(values, ids.shape), "signal_nbrs")
         grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
         got, low = push_lowest(grouped, ids, prio, self._nan_array(part.index))
         return Frontier.of_ids(part.num_local, got, unique=True), (low if self.prioritized else None)
@@ -1000,9 +1013,13 @@ class GASStep:
                 self.program, "scatter",
                 f"may return None, a bool array or float priorities of length {c.size}; got {flags.dtype} {flags.shape}",
             )
-        if flags.dtype.kind == "f" and np.isnan(flags).any():
-            raise ProgramError(self.program, "scatter", "returned a NaN priority (np.inf means no signal)")
-        return flags
+        return self._no_nan(flags, "scatter") if flags.dtype.kind == "f" else flags
+
+    def _no_nan(self, priorities: np.ndarray, method: str) -> np.ndarray:
+        """``priorities``, unless one is NaN (which orders nothing): then a ProgramError naming ``method``."""
+        if np.isnan(priorities).any():
+            raise ProgramError(self.program, method, "returned a NaN priority (np.inf means no signal)")
+        return priorities
 
     def send_signals_to_masters(self, signals: dict[int, tuple[Frontier, np.ndarray | None]]) -> dict[int, tuple[Frontier, np.ndarray | None]]:
         """Mirrors' signals (and their priorities) are added to their masters'."""
@@ -1182,7 +1199,7 @@ class GASStep:
             for partials in per_worker[1:]:
                 total = agg.combine(total, partials[i])
             value = total[()] if total.ndim == 0 else total
-            if agg.finalize is not None and takes_previous(agg.finalize):
+            if agg.finalize_takes_previous:
                 value = agg.finalize(value, self.globals.get(agg.name))
             elif agg.finalize is not None:
                 value = agg.finalize(value)

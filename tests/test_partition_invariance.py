@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gasengine import ALL, IN, NONE, OUT, Aggregator, Graph, VertexProgram, run
+from gasengine import ALL, IN, NONE, OUT, Aggregator, Graph, KeyCounts, VertexProgram, count_by_key, run
 
 MOD = 1009  # keeps values small; every operation below is exact in int64
-COMBINES = {"add": np.add, "min": np.minimum, "max": np.maximum, "or": np.bitwise_or}
+COMBINES = {"add": np.add, "min": np.minimum, "max": np.maximum, "or": np.bitwise_or, "keys": count_by_key}
 EDGE_SETS = {"none": NONE, "in": IN, "out": OUT, "all": ALL}
 
 
@@ -48,7 +48,7 @@ class Spec:
     copy_field: str  # "no", or v.data["prev"] = (the old) v.data["x"] "before" or "after" x is reassigned
     scatter_edges: str
     scatter_writes: bool
-    scatter_mask: str  # "none", "nbr flag", "edge parity"
+    scatter_mask: str  # "none", "nbr flag", "edge parity", "per vertex" (signal_nbrs instead of scatter)
     aggregate_every: int  # 0: no aggregator
     buckets: float | None = None  # bucket_width: scatter returns priorities (delta-stepping order)
 
@@ -77,7 +77,12 @@ def program_of(spec: Spec) -> VertexProgram:
             old_x = v.data["x"]
             if spec.copy_field == "before":
                 v.data["prev"] = old_x
-            step = 0 if acc is None else acc % MOD
+            if acc is None:
+                step = 0
+            elif isinstance(acc, KeyCounts):  # count_by_key: the most frequent key and the count
+                step = (acc.argmax(default=0, tie="largest") + 3 * acc.totals()) % MOD
+            else:
+                step = acc % MOD
             bonus = v.globals["total"] % 5 if spec.aggregate_every else 0
             new_x = (old_x * 3 + step + bonus + v.superstep) % MOD
             if spec.signal == "aliased field":
@@ -94,18 +99,27 @@ def program_of(spec: Spec) -> VertexProgram:
                 return new_x % 2 == 1
             return None
 
-        def scatter(self, e):
-            if spec.scatter_writes:
-                e.data["w"] = (e.data["w"] + e.src_data["x"] + 2 * e.dst_data["x"]) % 11
-            mask = None
-            if spec.scatter_mask == "nbr flag":
-                mask = e.nbr_data["flag"]
-            elif spec.scatter_mask == "edge parity":
-                mask = e.data["w"] % 2 == 0
-            if mask is None or spec.buckets is None:
-                return mask
-            return np.where(mask, (e.vertex_data["x"] % 7).astype(float), np.inf)  # priorities
+    def scatter(self, e):
+        if spec.scatter_writes:
+            e.data["w"] = (e.data["w"] + e.src_data["x"] + 2 * e.dst_data["x"]) % 11
+        mask = None
+        if spec.scatter_mask == "nbr flag":
+            mask = e.nbr_data["flag"]
+        elif spec.scatter_mask == "edge parity":
+            mask = e.data["w"] % 2 == 0
+        if mask is None or spec.buckets is None:
+            return mask
+        return np.where(mask, (e.vertex_data["x"] % 7).astype(float), np.inf)  # priorities
 
+    def signal_nbrs(self, v):  # every neighbour over scatter_edges, with the vertex's priority if any
+        if spec.buckets is None:
+            return v.data["flag"]
+        return np.where(v.data["flag"], (v.data["x"] % 7).astype(float), np.inf)
+
+    if spec.scatter_mask == "per vertex":
+        Random.signal_nbrs = signal_nbrs
+    else:
+        Random.scatter = scatter
     if spec.gather_edges != "none":
         if spec.nbr_only:
             Random.gather_nbr = lambda self, u: (a * u.data["x"]) % MOD
@@ -125,7 +139,7 @@ specs = st.builds(
     copy_field=st.sampled_from(["no", "before", "after"]),
     scatter_edges=st.sampled_from(sorted(EDGE_SETS)),
     scatter_writes=st.booleans(),
-    scatter_mask=st.sampled_from(["none", "nbr flag", "edge parity"]),
+    scatter_mask=st.sampled_from(["none", "nbr flag", "edge parity", "per vertex"]),
     aggregate_every=st.integers(0, 3),
     buckets=st.sampled_from([None, None, 2.0, 0.5]),
 )
@@ -221,7 +235,7 @@ def test_results_do_not_depend_on_the_frontier_representation(spec, graph, fract
 def test_chromatic_results_do_not_depend_on_the_number_of_parts(spec, graph, consistency):
     options = dict(engine="chromatic", consistency=consistency, max_supersteps=4)
     reference = outcome(run(program_of(spec), graph, **options))
-    for parts in (2, 4):
+    for parts in (2, 3, 4):
         assert outcome(run(program_of(spec), graph, partitions=parts, partition="random", **options)) == reference
 
 
@@ -233,5 +247,17 @@ def test_async_results_at_one_candidate_per_round_do_not_depend_on_the_number_of
                                                                                       consistency):
     options = dict(engine="async", scheduler=scheduler, consistency=consistency, batch_size=1, max_supersteps=40)
     reference = outcome(run(program_of(spec), graph, **options))
-    for parts in (2, 4):
+    for parts in (2, 3, 4):
         assert outcome(run(program_of(spec), graph, partitions=parts, partition="random", **options)) == reference
+
+
+@expected_warning
+@settings(max_examples=12, **SETTINGS)
+@given(spec=specs, graph=graphs(), engine=st.sampled_from(["chromatic", "async"]),
+       consistency=st.sampled_from(["vertex", "edge", "full"]))
+def test_chromatic_and_async_results_do_not_depend_on_worker_processes(spec, graph, engine, consistency):
+    options = dict(engine=engine, consistency=consistency, max_supersteps=4 if engine == "chromatic" else 40)
+    if engine == "async":
+        options["batch_size"] = 1
+    reference = outcome(run(program_of(spec), graph, **options))
+    assert outcome(run(program_of(spec), graph, workers=2, partitions=3, **options)) == reference

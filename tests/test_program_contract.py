@@ -218,16 +218,32 @@ def test_a_nan_priority_is_refused(engine):
     with pytest.raises(ProgramError, match=r"NaNPriority\.scatter: returned a NaN priority"):
         run(NaNPriority(), G, engine=engine, scheduler="priority")
 
+    class NaNSignals(Base):
+        scatter_edges = OUT
+
+        def signal_nbrs(self, v):
+            return np.full(len(v), np.nan)
+
+    with pytest.raises(ProgramError, match=r"NaNSignals\.signal_nbrs: returned a NaN priority"):
+        run(NaNSignals(), G, engine=engine, scheduler="priority")
+
 
 def test_float_priorities_without_an_ordering_engine_are_plain_signals():
-    class Everywhere(Base):
-        scatter_edges = ALL
+    class EvenByPriority(Base):
+        scatter_edges = OUT
 
+        def scatter(self, e):  # a finite priority signals; np.inf does not
+            return np.where(e.dst % 2 == 0, 1.0, np.inf)
+
+    class EvenByFlag(EvenByPriority):
         def scatter(self, e):
-            return np.where(e.nbr_data["x"] > 0, 1.0, np.inf)
+            return e.dst % 2 == 0
 
-    plain = run(Everywhere(), G, max_supersteps=3)
-    assert plain.steps.column("active").tolist()[:1] == [G.num_vertices]
+    by_priority = run(EvenByPriority(), G, max_supersteps=2)
+    by_flag = run(EvenByFlag(), G, max_supersteps=2)
+    assert by_priority.steps.column("active").tolist() == [3, 2]  # then the even targets of G's edges: 0 and 2
+    assert by_flag.steps.column("active").tolist() == [3, 2]
+    np.testing.assert_array_equal(by_priority.field("x"), by_flag.field("x"))
 
 
 def test_aggregator_map_shape_error_names_aggregator():

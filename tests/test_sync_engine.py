@@ -641,3 +641,21 @@ def test_keyed_aggregators_fold_per_key_and_finalize_sees_the_previous_value(opt
     np.testing.assert_allclose(r.aggregates["weights"], 2 * per_label)
     if "workers" not in options:
         assert calls == [True, False]  # no previous value the first time
+
+
+def test_a_finished_run_leaves_no_engine_alive_without_the_garbage_collector():
+    """No reference cycle holds a run's engine (and its arrays) after run() returns."""
+    import gc
+
+    import gasengine.step as step_module
+
+    g = random_graph(50, 200, seed=14)
+    gc.collect()
+    gc.disable()
+    try:
+        for engine in ("sync", "chromatic", "async"):
+            run(VertexProgram(), g, engine=engine)
+        alive = sum(isinstance(o, step_module.GASStep) for o in gc.get_objects())
+    finally:
+        gc.enable()
+    assert alive == 0
