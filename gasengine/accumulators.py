@@ -54,6 +54,45 @@ class CountByKey:
 count_by_key = CountByKey()
 
 
+class Collect:
+    """The ``combine`` that collects the distinct values gathered per vertex; use :data:`collect`.
+
+    ``gather(e)`` (or ``gather_nbr(u)``) returns one integer per edge — an
+    id, a label; ``apply(v, acc)`` receives a :class:`~gasengine.Ragged`:
+    row ``i`` holds the sorted distinct values the edges of the batch's
+    ``i``-th vertex brought, merged over every part holding them.  Store it
+    as a vertex field (``v.data["nbrs"] = acc``) and read it at either end
+    of an edge in a later ``gather`` or ``scatter``; the compiled
+    :func:`~gasengine.intersection_sizes` intersects such rows per edge.
+
+    >>> import numpy as np
+    >>> from gasengine import ALL, Graph, Ragged, VertexProgram, collect, run
+    >>> class Neighbours(VertexProgram):
+    ...     gather_edges = ALL
+    ...     combine = collect
+    ...     def init(self, v): v.data["nbrs"] = Ragged.empty(len(v))
+    ...     def gather_nbr(self, u): return u.ids
+    ...     def apply(self, v, acc): v.data["nbrs"] = acc
+    >>> run(Neighbours(), Graph([0, 0, 2], [1, 2, 1]), max_supersteps=1).field("nbrs").tolist()
+    [[1, 2], [0, 2], [0, 1]]
+    """
+
+    __name__ = "collect"
+
+    def __repr__(self) -> str:
+        return "gasengine.collect"
+
+    def __reduce__(self) -> str:  # one instance, also in worker processes
+        return "collect"
+
+
+#: Set ``combine = collect`` to receive a :class:`~gasengine.Ragged` of distinct values in ``apply``.
+collect = Collect()
+
+#: The combines that group keys per vertex instead of folding values with a ufunc.
+KEYED_COMBINES = (count_by_key, collect)
+
+
 class KeyCounts:
     """Per vertex of a batch, the sorted distinct keys gathered and their summed weights.
 

@@ -952,6 +952,13 @@ def first_of_each_pair(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
 
 
 def _field_array(values: Any, length: int, kind: str, name: str) -> np.ndarray:
+    from .ragged import Ragged
+
+    if isinstance(values, Ragged):  # one row per vertex (a neighbour set, say); edge fields are arrays
+        if kind != "vertex" or len(values) != length:
+            raise GraphFormatError(f"{kind} field {name!r}: a Ragged must be a vertex field of {length} rows, "
+                                   f"got {len(values)} rows")
+        return values
     arr = np.asarray(values)
     if arr.ndim == 0 or arr.shape[0] != length:
         raise GraphFormatError(

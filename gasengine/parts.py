@@ -28,6 +28,7 @@ import numpy as np
 from .graph import index_dtype
 from .kernels import bounds, fill_part_edges, group_by
 from .program import IN, OUT, EdgeSet
+from .ragged import Ragged
 
 if TYPE_CHECKING:
     from partitioning import VertexCut
@@ -223,9 +224,11 @@ def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
     """
     whole = layout.gid.size == layout.num_masters and (layout.gid.size == 0 or int(layout.gid[-1]) == layout.gid.size - 1)
 
-    def vertex_values(name: str, values: np.ndarray) -> np.ndarray:
+    def vertex_values(name: str, values: np.ndarray | Ragged) -> np.ndarray | Ragged:
         if whole and values.shape[0] == layout.gid.size:  # local numbers are global ones
             return values if name in owned else values.copy()
+        if isinstance(values, Ragged):  # the part's rows, sharing the values (never written in place)
+            return values.take(layout.gid)
         return np.take(values, layout.gid, axis=0)
 
     return Part(

@@ -146,6 +146,7 @@ import numpy as np
 
 from .errors import ProgramError
 from .kernels import count_keys
+from .ragged import Ragged
 
 if TYPE_CHECKING:
     from .aggregators import Aggregator
@@ -262,14 +263,20 @@ class FieldMap(MutableMapping):
         if name not in self._store:
             raise self._error(f"no {self._kind} field {name!r}; fields are {sorted(self._store)}")
         values = self._store[name]
-        values = values.view() if self._index is None else values[self._index]
-        values.flags.writeable = False
+        if isinstance(values, Ragged):  # rows taken by index only: the values are never copied
+            values = values[slice(None) if self._index is None else self._index]
+        else:
+            values = values.view() if self._index is None else values[self._index]
+            values.flags.writeable = False
         self._cache[name] = values
         return values
 
     def __setitem__(self, name: str, values: Any) -> None:
         if not self._writable:
             raise self._error(f"{self._kind} fields are read-only here (tried to set {name!r})")
+        if isinstance(values, Ragged) or isinstance(self._store.get(name), Ragged):
+            self._set_ragged(name, values)
+            return
         arr = np.asarray(values)
         if name in self._store:
             want = self._store[name]
@@ -296,6 +303,24 @@ class FieldMap(MutableMapping):
             )
         self._cache.pop(name, None)
         self.written[name] = arr
+
+    def _set_ragged(self, name: str, values: Any) -> None:
+        """A ragged field (:class:`~gasengine.Ragged`) is stored whole: one row per vertex of the batch."""
+        want = self._store.get(name)
+        if not isinstance(values, Ragged):
+            raise self._error(f"{self._kind} field {name!r} holds ragged rows (a Ragged); cannot store "
+                              f"{type(values).__name__}")
+        if want is None and not self._creatable:
+            raise self._error(f"no {self._kind} field {name!r} to write; fields are {sorted(self._store)} "
+                              "(new fields can only be created in init)")
+        if not isinstance(want, Ragged) and want is not None:
+            raise self._error(f"{self._kind} field {name!r} is an array of shape {want.shape}; cannot store a Ragged")
+        if len(values) != self._size:
+            raise self._error(f"{self._kind} field {name!r} needs {self._size} rows, got a Ragged of {len(values)}")
+        if want is not None and not np.can_cast(values.dtype, want.dtype, casting="same_kind"):
+            raise self._error(f"{self._kind} field {name!r} has dtype {want.dtype}; cannot store {values.dtype}")
+        self._cache.pop(name, None)
+        self.written[name] = values
 
     def __contains__(self, name: object) -> bool:
         return name in self.written or name in self._store
@@ -522,7 +547,7 @@ COMMUTATIVE_UFUNCS: tuple[np.ufunc, ...] = (
 
 def check_combine(combine: Any, owner: object, attr: str = "combine", accumulators: bool = False) -> None:
     """Raise a ProgramError unless ``combine`` is one of :data:`COMMUTATIVE_UFUNCS`
-    (or, with ``accumulators``, :data:`gasengine.count_by_key`).
+    (or, with ``accumulators``, :data:`gasengine.count_by_key` or :data:`gasengine.collect`).
 
     Examples
     --------
@@ -532,9 +557,9 @@ def check_combine(combine: Any, owner: object, attr: str = "combine", accumulato
     ...
     gasengine.errors.ProgramError: MyProgram.combine: np.subtract is not commutative and associative; ...
     """
-    from .accumulators import count_by_key
+    from .accumulators import KEYED_COMBINES
 
-    if combine is count_by_key and accumulators:
+    if accumulators and any(combine is c for c in KEYED_COMBINES):
         return
     names = ", ".join(f"np.{u.__name__}" for u in COMMUTATIVE_UFUNCS)
     if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:

@@ -20,13 +20,12 @@ the same on every backend; every message is checked on arrival (see there).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .accumulators import KeyCounts, count_by_key
+from .accumulators import KeyCounts, collect, count_by_key
 from .aggregators import Aggregator, Globals
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
@@ -59,6 +58,7 @@ from .program import (
     VertexView,
     neutral_element,
 )
+from .ragged import Ragged, shares_memory
 from .result import StepStats
 
 #: Bytes of gathered values one chunk may hold; bounds gather memory.
@@ -574,6 +574,8 @@ class GASStep:
             return {p: None for p in self.parts}
         if self.program.combine is count_by_key:
             return self._gather_key_counts(batch)
+        if self.program.combine is collect:  # the distinct keys, without their counts
+            return {p: Ragged.of_sorted_rows(kc.ptr, kc.keys) for p, kc in self._gather_key_counts(batch).items()}
         acc = {p: self._gather_part(self.parts[p], batch[p]) for p in self.parts}
         combine = self.program.combine
         outbox = {}
@@ -612,6 +614,7 @@ class GASStep:
     def _count_part(self, part: Part, batch: Frontier) -> KeyCounts:
         """The keys (and weights) the batch's edges in this part bring, counted per vertex."""
         program = self.program
+        what = f"combine={program.combine.__name__}"
         act = None if batch.full else batch.ids()
         rows, keys, weights = [], [], []
         for direction in directions(program.gather_edges):
@@ -622,13 +625,13 @@ class GASStep:
                 else:
                     view = self._edge_view(part, c, direction, "gather", writable=False)
                     values, method = call_program(program, "gather", view), "gather"
-                k, w = values if isinstance(values, tuple) else (values, None)
+                k, w = values if isinstance(values, tuple) and program.combine is count_by_key else (values, None)
                 k = np.asarray(k)
                 if k.shape != (c.size,) or (w is not None and np.shape(w) != (c.size,)):
-                    raise ProgramError(program, method, f"with combine=count_by_key must return one key per edge "
-                                       f"({c.size}), or (keys, weights); got shape {k.shape}")
+                    raise ProgramError(program, method, f"with {what} must return one key per edge ({c.size})"
+                                       f"{', or (keys, weights)' if program.combine is count_by_key else ''}; got shape {k.shape}")
                 if k.size and k.dtype.kind not in "iu":
-                    raise ProgramError(program, method, f"with combine=count_by_key must return integer keys, "
+                    raise ProgramError(program, method, f"with {what} must return integer keys, "
                                        f"got dtype {k.dtype}")
                 rows.append(np.repeat(c.rows, np.diff(c.starts, append=c.size)))
                 keys.append(k)
@@ -713,7 +716,7 @@ class GASStep:
         if x is None:
             x = self._nbr_values(part, None, part.num_local)
             if keep:
-                if any(np.may_share_memory(x, field) for field in part.vdata.values()):
+                if any(shares_memory(x, field) for field in part.vdata.values()):
                     x = x.copy()  # a field itself (``return u.data["dist"]``): the table must not move with it
                 self._nbr_table[part.index] = x
         return x
@@ -855,6 +858,8 @@ class GASStep:
         part_acc = None
         if isinstance(acc, KeyCounts):
             part_acc = acc if len(acc) == k else acc.head(k)
+        elif isinstance(acc, Ragged):
+            part_acc = acc if len(acc) == k else acc[:k]
         elif acc is not None:
             part_acc = acc if acc.shape[0] == k else acc[:k]
             part_acc.flags.writeable = False
@@ -1059,7 +1064,10 @@ class GASStep:
                 got = self.exchange.open(msg, part, part.send[q], "replica check", q, None)
                 for name, values in got.payload.items():
                     mine = part.vdata[name][got.local]
-                    same = (mine == values) | ((mine != mine) & (values != values))
+                    if isinstance(values, Ragged):
+                        same = _same_rows(mine, values)
+                    else:
+                        same = (mine == values) | ((mine != mine) & (values != values))
                     if not np.all(same):
                         k = int(np.flatnonzero(~same.reshape(same.shape[0], -1).all(axis=1))[0])
                         raise EngineError(
@@ -1290,8 +1298,17 @@ def store_fields(store: dict[str, np.ndarray], index: Any, written: dict[str, np
     """
     safe = {}
     for name, values in written.items():
-        if any(np.may_share_memory(values, store[other]) for other in written if other != name):
-            values = np.array(values)
+        if any(shares_memory(values, store[other]) for other in written if other != name):
+            values = values.compact() if isinstance(values, Ragged) else np.array(values)
         safe[name] = values
     for name, values in safe.items():
         store[name][slice(None) if index is None else index] = values
+
+
+
+def _same_rows(a: Ragged, b: Ragged) -> np.ndarray:
+    """Per row, whether two Raggeds of as many rows hold the same values (for the replica check)."""
+    same = a.sizes() == b.sizes()
+    if same.all():
+        same[a.rows()[a.values != b.values]] = False
+    return same
