@@ -20,18 +20,20 @@ from .calls import call_program, debug_default
 from .graph import Graph
 from .kernels import count_keys
 from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
-from .program import IN, NONE, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_fields, check_program
+from .program import IN, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_fields, check_program
 from .result import Result, StepTable
 from .step import directions
 from .coloring import greedy_coloring
 from .engines import ENGINES, EngineSpec
+from .launcher import EngineJob, RunOutput, place_parts
 from .scheduler import SCHEDULERS
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn
+
 #: Colouring distance the chromatic engine uses for each consistency model (0: one colour).
 COLOURING_DISTANCE = {"vertex": 0, "edge": 1, "full": 2}
 CONSISTENCY_MODELS = ("vertex", "edge", "full")
-BACKENDS = ("local", "multiprocess")
-PLANNED_BACKENDS = ("mpi",)
+BACKENDS = ("local", "multiprocess", "mpi")
+PLANNED_BACKENDS: tuple[str, ...] = ()
 
 
 def run(
@@ -42,7 +44,7 @@ def run(
     consistency: str = "edge",
     scheduler: str = "fifo",
     batch_size: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     backend: str | None = None,
     partitions: int | None = None,
     partition: str | np.ndarray | VertexCut | os.PathLike | Any = "hdrf",
@@ -55,7 +57,7 @@ def run(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     debug: bool | None = None,
     cache: bool = True,
-) -> Result:
+) -> Result | None:
     """Run a vertex program on a graph and return the final state.
 
     Parameters
@@ -87,13 +89,19 @@ def run(
         Candidates the asynchronous engine takes per round (>= 1; 1 is the
         sequential execution; default
         :func:`~gasengine.async_engine.default_batch_size`).
-    workers : int
-        Number of workers.  Each holds some of the P parts.
-    backend : {"local", "multiprocess"}, optional
+    workers : int, optional
+        Number of workers (default 1; with ``backend="mpi"``, one per MPI
+        rank, which is the only number allowed there).  Each holds some of
+        the P parts.
+    backend : {"local", "multiprocess", "mpi"}, optional
         How workers run and exchange data: ``"local"`` (every part in this
-        process, the deterministic reference) or ``"multiprocess"`` (one
-        process per worker, bulk data in shared memory).  Default: local for
-        one worker, multiprocess for more.
+        process, the deterministic reference), ``"multiprocess"`` (one
+        process per worker, bulk data in shared memory) or ``"mpi"`` (one
+        worker per rank of a program started with ``mpiexec -n P``; rank 0
+        builds the parts and returns the result, every other rank's call
+        ignores its arguments, serves the run and returns ``None`` — see
+        :mod:`gasengine.backends.mpi` and ``docs/mpi.md``).  Default: local
+        for one worker, multiprocess for more.
     partitions : int, optional
         Number of edge partitions P (default: ``workers``, or the number a
         given assignment names).  Results do not depend on P (floating-point
@@ -138,6 +146,7 @@ def run(
     Returns
     -------
     Result
+        ``None`` on the MPI ranks other than 0.
 
     Examples
     --------
@@ -151,8 +160,15 @@ def run(
     >>> run(InDegree(), Graph([0, 1, 2], [2, 2, 0])).field("deg").tolist()
     [1, 0, 2]
     """
+    if backend == "mpi":
+        from .backends import mpi
+
+        if mpi.rank() != 0:  # rank 0 drives the run; this rank takes part in it, whatever its arguments
+            mpi.serve_one()
+            return None
+        workers = _mpi_workers(workers, mpi.size())
     check_program(program)
-    workers = _count("workers", workers, minimum=1)
+    workers = _count("workers", 1 if workers is None else workers, minimum=1)
     _check_choices(engine, consistency, scheduler)
     if batch_size is not None:
         batch_size = _count("batch_size", batch_size, minimum=1)
@@ -180,30 +196,8 @@ def run(
     start_active = initial_active(graph, active)
     colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
     spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts, max_updates)
-    if backend == "multiprocess":
-        from .backends.multiprocess import run_workers, start_method
-
-        if store is not None:  # copying cached layouts into shared memory beats building them there
-            layouts = cached_layouts(graph, cut, store, cut_key)
-            for layout in layouts:  # grouped once here and cached, not by every worker on every run
-                layout.csr(IN)
-                if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
-                    layout.neighbours(OUT)
-            fork = start_method() == "fork"  # forked workers read the layouts' edges in place
-            make_parts = lambda allocate: (  # noqa: E731
-                copy_layout(l, vertex_fields, edge_fields, allocate, keep_edges=fork) for l in layouts
-            )
-        else:
-            make_parts = lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate)  # noqa: E731
-        changed_edges = set(edge_fields) if program.scatter_edges is not NONE else set()
-        stats, converged, globals_, vertex_parts, edge_parts = run_workers(
-            program, make_parts,
-            cut.num_parts, start_active, workers,
-            graph.num_vertices, all_aggs, max_supersteps, chunk_bytes, progress, debug,
-            cut.master if program.pointer_reads or program.pointer_writes else None, inherit=store is not None,
-            engine=spec,
-        )
-    else:
+    master_of = cut.master if program.pointer_reads or program.pointer_writes else None
+    if backend == "local":
         layouts = cached_layouts(graph, cut, store, cut_key)
         owned = frozenset(k for k, v in vertex_fields.items() if graph.vertex_data.get(k) is not v)  # made by init
         parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
@@ -214,8 +208,23 @@ def run(
         )
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
-        changed_edges = engine_.edge_fields_written
-        globals_ = (engine_.globals, engine_.history)
+        out = RunOutput(stats, converged, (engine_.globals, engine_.history), vertex_parts, edge_parts,
+                        engine_.edge_fields_written)
+    else:
+        job = EngineJob(workers, place_parts(cut.num_parts, workers), program, all_aggs, graph.num_vertices,
+                        max_supersteps, chunk_bytes, progress is not None, debug, master_of, spec)
+        if backend == "multiprocess":
+            out = _run_multiprocess(job, program, graph, cut, cut_key, store, vertex_fields, edge_fields,
+                                    start_active, progress)
+        else:
+            from .backends import mpi
+
+            layouts = _grouped_layouts(program, graph, cut, store, cut_key)
+            parts = [with_fields(layout, vertex_fields, edge_fields) for layout in layouts]
+            out = mpi.run_ranks(job, parts, start_active, progress)
+    vertex_parts, edge_parts = out.vertex, out.edge
+    stats, converged, globals_ = out.stats, out.converged, out.globals_
+    changed_edges = out.edge_fields_written
     return Result(
         vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields,
                              in_order=backend == "local" and cut.num_parts == 1),
@@ -230,6 +239,45 @@ def run(
         workers=workers,
         colors=int(colour.max()) + 1 if colour is not None and colour.size else (1 if colour is not None else 0),
     )
+
+
+def _mpi_workers(workers: int | None, ranks: int) -> int:
+    """The number of workers of an MPI run: one per rank, whatever else was asked is an error."""
+    if workers is not None and workers != ranks:
+        raise ValueError(f"backend='mpi' runs one worker per MPI rank: this program runs on {ranks} ranks "
+                         f"(mpiexec -n {ranks}), but workers={workers} was asked for; leave workers out "
+                         "or start mpiexec with that many ranks")
+    return ranks
+
+
+def _grouped_layouts(program: VertexProgram, graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None,
+                     cut_key: tuple | None) -> list[Part]:
+    """The parts' layouts, with the groupings the program needs built once here (and cached with the
+    layouts), not by every worker on every run."""
+    layouts = cached_layouts(graph, cut, store, cut_key)
+    for layout in layouts:
+        layout.csr(IN)
+        if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
+            layout.neighbours(OUT)
+    return layouts
+
+
+def _run_multiprocess(job: EngineJob, program: VertexProgram, graph: Graph, cut: VertexCut, cut_key: tuple | None,
+                      store: engine_cache.GraphCache | None, vertex_fields: dict[str, np.ndarray],
+                      edge_fields: dict[str, np.ndarray], start_active: np.ndarray,
+                      progress: ProgressFn | None) -> RunOutput:
+    """The multiprocess backend: parts built into shared memory, then worker processes."""
+    from .backends.processes import run_workers, start_method
+
+    if store is not None:  # copying cached layouts into shared memory beats building them there
+        layouts = _grouped_layouts(program, graph, cut, store, cut_key)
+        fork = start_method() == "fork"  # forked workers read the layouts' edges in place
+        make_parts = lambda allocate: (
+            copy_layout(l, vertex_fields, edge_fields, allocate, keep_edges=fork) for l in layouts
+        )
+    else:
+        make_parts = lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate)
+    return run_workers(job, make_parts, start_active, progress, inherit=store is not None)
 
 
 def coloring_for(graph: Graph, consistency: str, store: engine_cache.GraphCache | None) -> np.ndarray:

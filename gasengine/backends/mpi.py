@@ -1,0 +1,309 @@
+"""The MPI backend (``backend="mpi"``): ranks started by ``mpiexec``, rank 0 the driver.
+
+Start a script or the command line on P ranks, every rank running the same
+code::
+
+    mpiexec -n 4 python script.py            # the script calls run(..., backend="mpi")
+    mpiexec -n 4 gasengine run pagerank --input web.txt --backend mpi
+
+Roles (the launcher's part; the transport is
+:mod:`gasengine.backends.mpi_transport`):
+
+* **rank 0** is the driver and worker 0.  Its call of
+  :func:`gasengine.run` loads nothing new: it initialises the fields,
+  partitions the graph and builds every part, exactly as the other backends
+  do, then starts the run on every rank (:func:`run_ranks`): the job (the
+  program, pickled with dill as for worker processes, so lambdas and classes
+  defined in the script travel too) goes to every rank, each rank's parts go
+  to it, every rank runs the engine loop on its parts, and rank 0 collects
+  the results and returns the :class:`~gasengine.Result`.
+* **every other rank** takes part in runs rank 0 starts.  Its own call of
+  ``run(..., backend="mpi")`` ignores its arguments (the graph and program
+  may be ``None`` there), serves one run and returns ``None``
+  (:func:`serve_one`).  Code that only rank 0 runs — an algorithm function
+  and what is done with its answer, say — is served by :func:`serve` on the
+  other ranks, which returns when rank 0's program ends; a rank that reaches
+  the end of its script serves whatever rank 0 still runs before it exits.
+
+Failures (DESIGN §6): a vertex program that raises on some rank makes every
+rank leave the run in the same exchange round (see
+:meth:`~gasengine.backends.mpi_transport.MPIBackend.fail`); rank 0 raises
+:class:`~gasengine.launcher.WorkerProgramError` carrying that rank's
+traceback, exactly as the multiprocess backend does, and the other ranks'
+``run`` raises ``SystemExit(1)`` (silently).  An exception nobody catches
+— on any rank, once it has used this module — is printed by that rank and
+ends the whole job through ``MPI_Abort`` (left alone, the other ranks would
+wait for it forever).  A rank killed outright (SIGKILL, out of memory) is
+noticed by ``mpiexec`` (hydra), which ends every rank.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import traceback
+from dataclasses import replace
+from typing import Any
+
+import dill
+import numpy as np
+
+from ..launcher import EngineJob, FailureReport, RunOutput, first_failure, run_engine
+from ..parts import Part
+from .mpi_transport import BrokenRound, MPIBackend, PeerFailed
+
+#: Longest sleep between polls while a rank waits for rank 0's next command (it may be loading a graph).
+COMMAND_NAP_SECONDS = 0.02
+
+#: Bytes each rank's transport sent while the engine ran, in the last run rank 0 drove (diagnostics:
+#: ``{rank: bytes}``; what ``bytes_between_workers`` counts plus headers and metadata, plus aggregators
+#: and the engine's other collectives).
+last_bytes_sent: dict[int, int] = {}
+
+
+class _World:
+    """This process's view of the MPI job: set up once, on first use."""
+
+    def __init__(self) -> None:
+        try:
+            from mpi4py import MPI
+        except ImportError as exc:
+            raise ImportError(
+                "backend='mpi' needs mpi4py and an MPI library: pip install 'gasengine[mpi]' "
+                "(mpi4py and MPICH from PyPI), then start the program with mpiexec -n P"
+            ) from exc
+        self.mpi = MPI
+        self.rank: int = MPI.COMM_WORLD.Get_rank()
+        self.size: int = MPI.COMM_WORLD.Get_size()
+        self._comm: Any = None
+        self.ended = False
+        if self.size > 1:
+            # atexit runs handlers last-in first-out: this one runs before mpi4py finalises MPI
+            atexit.register(self._at_exit)
+            self._previous_hook = sys.excepthook
+            sys.excepthook = self._excepthook
+
+    @property
+    def comm(self) -> Any:
+        """The job's own communicator (a duplicate of COMM_WORLD: a script's own MPI traffic never mixes with ours).
+
+        Duplicating is collective: every rank does it once, right before its first command round.
+        """
+        if self._comm is None:
+            comm, request = self.mpi.COMM_WORLD.Idup()
+            # polled with naps: a rank that waits here must leave its core to rank 0, still building the parts
+            MPIBackend(self.mpi.COMM_WORLD, max_nap=COMMAND_NAP_SECONDS).wait(request)
+            self._comm = comm
+        return self._comm
+
+    def control(self) -> MPIBackend:
+        """The transport of command rounds (it naps longer: rank 0 may take minutes between runs)."""
+        return MPIBackend(self.comm, max_nap=COMMAND_NAP_SECONDS)
+
+    def abort(self, text: str) -> None:
+        """Print ``text`` and end every rank of the job (when the ranks can no longer agree where they are)."""
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        self.mpi.COMM_WORLD.Abort(1)
+
+    def _excepthook(self, exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+        self._previous_hook(exc_type, exc, tb)
+        # The other ranks may be waiting for this one in a collective: without an abort they would wait forever.
+        self.abort(f"gasengine: rank {self.rank} ended by an uncaught {exc_type.__name__}; ending every rank")
+
+    def _at_exit(self) -> None:
+        if self.ended:
+            return
+        try:
+            if self.rank == 0:
+                self.ended = True
+                self.control().bcast(("end", 0))
+            else:
+                serve()
+        except BaseException as exc:  # noqa: BLE001 - at exit nothing else can report it
+            self.abort(f"gasengine: rank {self.rank}: {type(exc).__name__}: {exc}")
+
+
+_world: _World | None = None
+
+
+def world() -> _World:
+    """The MPI job this process belongs to (MPI is initialised on first use)."""
+    global _world
+    if _world is None:
+        _world = _World()
+    return _world
+
+
+def rank() -> int:
+    """This process's rank (0: the driver).  Without ``mpiexec``, 0.
+
+    Examples
+    --------
+    >>> from gasengine.backends import mpi
+    >>> if mpi.rank() == 0:  # doctest: +SKIP
+    ...     print(pagerank(graph, backend="mpi")[:5])  # the other ranks serve this run
+    """
+    return world().rank
+
+
+def size() -> int:
+    """Number of ranks (workers) of the job.  Without ``mpiexec``, 1."""
+    return world().size
+
+
+# ================================================================== rank 0
+def run_ranks(job: EngineJob, parts: list[Part], active: np.ndarray, progress: Any = None) -> RunOutput:
+    """On rank 0: run ``job`` on every rank of the job; returns what they computed.
+
+    ``parts`` are every part of the run (built by rank 0); each goes to the
+    rank ``job.part_owner`` names.  ``active`` is the initial active flag of
+    every vertex.
+
+    Raises
+    ------
+    WorkerProgramError
+        If the vertex program raised on some rank (the lowest such rank's error).
+    WorkerFailed
+        If a rank failed outside the program.
+    ValueError
+        If the job's program or aggregators cannot be pickled.
+    """
+    w = world()
+    if w.rank != 0:
+        raise RuntimeError("run_ranks runs on rank 0 only; other ranks serve (gasengine.backends.mpi.serve)")
+    if job.size != w.size:
+        raise ValueError(f"the job needs {job.size} workers but mpiexec started {w.size} ranks")
+    by_part = {p.index: p for p in parts}
+    if w.size > 1:
+        w.control().bcast(_command(job))
+    send = [{p: (by_part[p].arrays(), active[by_part[p].gid]) for p in job.parts_of(r)} for r in range(w.size)]
+    result, failures = _session(MPIBackend(w.comm), job, send, progress)
+    if failures:
+        raise first_failure(failures).error()
+    return result
+
+
+def _command(job: EngineJob) -> tuple:
+    """The message that starts a run: the job pickled with dill, its per-vertex arrays beside it (out of band)."""
+    spec = job.engine
+    arrays = {"part_owner": job.part_owner, "master_of": job.master_of,
+              "colour": None if spec is None else spec.colour}
+    light = replace(job, part_owner=None, master_of=None, engine=None if spec is None else replace(spec, colour=None))
+    try:
+        pickled = dill.dumps(light, protocol=5)
+    except Exception as exc:  # dill raises many kinds
+        raise ValueError(
+            f"the program {type(job.program).__name__} (or an aggregator) cannot be sent to the other ranks: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return ("run", pickled, arrays)
+
+
+def _job_of(command: tuple) -> EngineJob:
+    _, pickled, arrays = command
+    job = dill.loads(pickled)
+    engine = None if job.engine is None else replace(job.engine, colour=arrays["colour"])
+    return replace(job, part_owner=arrays["part_owner"], master_of=arrays["master_of"], engine=engine)
+
+
+# ============================================================ every rank
+def _session(backend: MPIBackend, job: EngineJob | tuple, send: list | None = None, progress: Any = None
+             ) -> tuple[RunOutput | None, list[FailureReport]]:
+    """One run, on every rank in step: parts out from rank 0, the engine, results back to rank 0.
+
+    ``job`` is the job itself on rank 0 and the command that carries it
+    elsewhere (it is unpickled here, so that a failure to unpickle it is
+    reported like any other); ``send`` (rank 0 only) holds every rank's parts.
+    Returns rank 0's :class:`RunOutput` (None elsewhere) and the failures
+    reported in the run (empty if none).  A failure anywhere ends the run
+    on every rank in the same exchange round.
+    """
+    me, size = backend.rank, backend.size
+    try:
+        if not isinstance(job, EngineJob):
+            job = _job_of(job)
+        got = backend.alltoall(send if send is not None else [None] * size)[0]
+        parts = [Part.from_arrays(p, arrays) for p, (arrays, _) in got.items()]
+        active = {p: flags for p, (_, flags) in got.items()}
+        del got
+        before = backend.bytes_sent()
+        outcome = run_engine(job, me, parts, active, backend, progress)
+        engine_bytes = backend.bytes_sent() - before
+        results = {part.index: part.results() for part in parts}
+        back = backend.alltoall([(outcome, results, engine_bytes) if w == 0 else None for w in range(size)])
+    except PeerFailed as exc:
+        return None, exc.reports
+    except BrokenRound:
+        world().abort(f"gasengine: rank {me}: {traceback.format_exc()}")
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a program may raise anything; every rank must hear of it
+        return None, backend.fail(FailureReport.of(me, exc))
+    if me != 0:
+        return None, []
+    vertex, edge = {}, {}
+    for _, results, _ in back:
+        for p, (v, e) in results.items():
+            vertex[p] = v
+            if e is not None:
+                edge[p] = e
+    last_bytes_sent.clear()
+    last_bytes_sent.update({r: sent for r, (_, _, sent) in enumerate(back)})
+    written = set().union(*(o.edge_fields_written for o, _, _ in back))
+    return RunOutput(outcome.stats, outcome.converged, outcome.finals, vertex, edge, written,
+                     sum(last_bytes_sent.values())), []
+
+
+# ====================================================== the other ranks
+def _warm_up() -> None:
+    """Load numba's machinery (about a second, once per process) while rank 0 is still building the parts,
+    instead of in the first superstep, where every other rank would wait for this one."""
+    from ..kernels import count_keys
+
+    count_keys(np.zeros(1, dtype=np.int32), 1)
+
+
+def serve_one() -> None:
+    """On a rank other than 0: take part in the next run rank 0 starts (what ``run`` does there).
+
+    Raises ``SystemExit(1)`` if the run failed (rank 0 reports the error) or
+    if rank 0's program ended without starting one.
+    """
+    w = world()
+    _warm_up()
+    command = w.control().bcast(None)
+    if command[0] == "end":
+        w.ended = True
+        print(f"gasengine: rank {w.rank}: rank 0's program ended without starting this run", file=sys.stderr)
+        raise SystemExit(1)
+    _, failures = _session(MPIBackend(w.comm), command, None)
+    if failures:
+        raise SystemExit(1)
+
+
+def serve() -> int:
+    """On a rank other than 0: take part in every run rank 0 starts, until rank 0's program ends.
+
+    Returns the exit status rank 0 ended with.  On rank 0 (or without
+    ``mpiexec``) it returns 0 at once.
+
+    Examples
+    --------
+    >>> from gasengine.backends import mpi
+    >>> if mpi.rank() == 0:  # doctest: +SKIP
+    ...     ranks = pagerank(Graph.load("web.txt"), backend="mpi")
+    ... else:
+    ...     mpi.serve()
+    """
+    w = world()
+    if w.rank == 0 or w.size == 1 or w.ended:
+        return 0
+    _warm_up()
+    control = w.control()
+    while True:
+        command = control.bcast(None)
+        if command[0] == "end":
+            w.ended = True
+            return int(command[1])
+        _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report

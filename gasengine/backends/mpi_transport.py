@@ -1,0 +1,273 @@
+"""The MPI backend's transport: the exchange primitives as MPI collectives on numpy buffers.
+
+Every primitive is one *round* of two collectives on the run's communicator:
+
+1. ``Alltoall`` of a small int64 header per peer: a status (ok / failed) and
+   how many bytes follow;
+2. ``Alltoallv`` of one byte buffer holding, for each peer, its message
+   flattened into typed buffers plus small metadata (:func:`pack`).
+
+A message (any nesting of dicts, lists, tuples, arrays, :class:`KeyCounts`,
+ragged fields, ...) is flattened with pickle protocol 5 and *out-of-band*
+buffers: the metadata (structure, dtypes, shapes) is a short pickle, every
+array's bytes are copied once into the send buffer as they are, and the
+receiver's arrays are views of its receive buffer (small ones are copied out,
+so that they do not keep a large buffer alive).  No array is pickled.
+
+``allreduce`` folds every rank's value in rank order (so every rank gets the
+same bits, as on the multiprocess backend); ``bcast`` and ``barrier`` are
+rounds too.  That every primitive starts with the same header collective is
+what makes failures safe: a rank whose program raised joins the round the
+others are waiting in with a *failed* status and its report as the message
+(:meth:`MPIBackend.fail`), every rank learns of it in that same round and
+raises :class:`PeerFailed`, and the ranks stay in step — nobody waits for a
+collective that will never come.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import time
+from typing import Any
+
+import dill
+import numpy as np
+
+from .base import Backend
+
+#: Header status of a rank.
+OK, FAILED = 0, 1
+#: Alignment of every buffer in a message (cache lines; numpy needs at most 16).
+ALIGN = 64
+#: Received arrays smaller than this are copied out of the receive buffer.
+COPY_BELOW = 65536
+#: How long a rank waiting for its peers polls at full speed before it starts to sleep between polls
+#: (a rank that sleeps leaves its core to a peer when ranks outnumber cores).
+SPIN_SECONDS = float(os.environ.get("GASENGINE_MPI_SPIN_SECONDS", "0.002"))
+#: Longest sleep between two polls while a round waits for a slow peer.
+MAX_NAP_SECONDS = 0.001
+
+
+class PeerFailed(Exception):
+    """Raised on every rank of a round in which some rank reported a failure.
+
+    ``reports`` holds every failure reported in that round (this rank's own included).
+    """
+
+    def __init__(self, reports: list[Any]):
+        self.reports = reports
+        super().__init__(f"rank(s) {sorted(r.rank for r in reports)} failed")
+
+
+class BrokenRound(Exception):
+    """A round was cut short between its two collectives: the ranks are out of step, only an abort ends them."""
+
+
+class MPIBackend(Backend):
+    """Collectives among the ranks of an MPI communicator.
+
+    Parameters
+    ----------
+    comm : mpi4py.MPI.Comm
+        The communicator of the run (every rank of it is a worker).
+    max_nap : float
+        Longest sleep between polls while waiting for peers.
+
+    Examples
+    --------
+    Under ``mpiexec -n 2``, on every rank:
+
+    >>> from mpi4py import MPI  # doctest: +SKIP
+    >>> b = MPIBackend(MPI.COMM_WORLD)  # doctest: +SKIP
+    >>> b.alltoall([{"to": w, "x": np.arange(3) * b.rank} for w in range(2)])[1]["x"].tolist()  # doctest: +SKIP
+    [0, 1, 2]
+    """
+
+    def __init__(self, comm: Any, max_nap: float = MAX_NAP_SECONDS):
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+        self.max_nap = max_nap
+        self._sent = 0
+
+    # ------------------------------------------------------------ primitives
+    def alltoall(self, send: list[Any]) -> list[Any]:
+        if len(send) != self.size:
+            raise ValueError(f"alltoall needs one message per rank ({self.size}), got {len(send)}")
+        return self._round(send, OK)
+
+    def allreduce(self, value: np.ndarray, op: np.ufunc) -> np.ndarray:
+        values = self.alltoall([value] * self.size)
+        total = np.asarray(values[0])
+        for v in values[1:]:  # rank order: every rank folds identically
+            total = op(total, v)
+        return total
+
+    def bcast(self, value: Any, root: int = 0) -> Any:
+        return self.alltoall([value if self.rank == root else None] * self.size)[root]
+
+    def barrier(self) -> None:
+        self.alltoall([None] * self.size)
+
+    def bytes_sent(self) -> int:
+        """Bytes this rank has sent to other ranks: headers, metadata, arrays and padding, as MPI moved them."""
+        return self._sent
+
+    def fail(self, report: Any) -> list[Any]:
+        """Join the round the other ranks are in with a failed status; returns every report of that round.
+
+        Call it once, after an exception that did not come from this backend
+        (a round cut short by one is a :class:`BrokenRound`).
+        """
+        if self.size == 1:
+            return [report]
+        try:
+            self._round([report] * self.size, FAILED)
+        except PeerFailed as exc:
+            return exc.reports
+        raise AssertionError("a failed round always raises PeerFailed")  # pragma: no cover
+
+    # ------------------------------------------------------------- internals
+    def _round(self, send: list[Any], status: int) -> list[Any]:
+        if self.size == 1:
+            return list(send)
+        from mpi4py import MPI
+
+        me = self.rank
+        # Everything that can fail on this rank alone (pickling, memory) happens before the first
+        # collective: an exception here leaves the ranks in step, and the caller may report it.
+        packed = [None if w == me else pack(send[w]) for w in range(self.size)]
+        counts = np.array([0 if p is None else p.nbytes for p in packed], dtype=np.int64)
+        header = np.empty((self.size, 2), dtype=np.int64)
+        header[:, 0], header[:, 1] = status, counts
+        sendbuf = _aligned_bytes(int(counts.sum()))
+        displs = _offsets(counts)
+        for w, p in enumerate(packed):
+            if p is not None:
+                p.write_into(sendbuf[displs[w] : displs[w] + counts[w]])
+        incoming = np.empty_like(header)
+        try:
+            self.wait(self.comm.Ialltoall([header, MPI.INT64_T], [incoming, MPI.INT64_T]))
+            rcounts = incoming[:, 1].copy()
+            rdispls = _offsets(rcounts)
+            recvbuf = _aligned_bytes(int(rcounts.sum()))
+            self.comm.Alltoallv([sendbuf, (counts, displs), MPI.BYTE], [recvbuf, (rcounts, rdispls), MPI.BYTE])
+        except BaseException as exc:  # whatever it was (Ctrl-C too), the round is lost
+            raise BrokenRound(f"rank {me}: an exchange was cut short ({type(exc).__name__}: {exc})") from exc
+        self._sent += int(counts.sum()) + header.itemsize * 2 * (self.size - 1)
+        failed = [r for r in range(self.size) if r != me and incoming[r, 0] != OK]
+        if status != OK or failed:
+            reports = [send[me]] if status != OK else []
+            reports += [unpack(recvbuf, int(rdispls[r]), int(rcounts[r])) for r in failed]
+            raise PeerFailed(sorted(reports, key=lambda r: r.rank))
+        received = [unpack(recvbuf, int(rdispls[r]), int(rcounts[r])) if r != me else None for r in range(self.size)]
+        received[me] = send[me]
+        return received
+
+    def wait(self, request: Any) -> None:
+        """Poll ``request`` until it completes: at full speed at first, then with naps up to ``max_nap``."""
+        if request.Test():
+            return
+        start = time.perf_counter()
+        nap = 2e-5
+        while not request.Test():
+            if time.perf_counter() - start > SPIN_SECONDS:
+                time.sleep(nap)
+                nap = min(nap * 2, self.max_nap)
+
+
+# ================================================================ messages
+class Packed:
+    """One message flattened: metadata (a short pickle) and the raw buffers of its arrays.
+
+    Its wire form is ``int64 [k, len(meta), len(buffer_0), ..., len(buffer_k-1)]``,
+    the metadata and then every buffer, each starting at a multiple of
+    :data:`ALIGN` bytes.
+    """
+
+    __slots__ = ("buffers", "meta", "nbytes")
+
+    def __init__(self, meta: bytes, buffers: list[memoryview]):
+        self.meta = meta
+        self.buffers = buffers
+        self.nbytes = _aligned(8 * (2 + len(buffers))) + _aligned(len(meta)) + sum(_aligned(b.nbytes) for b in buffers)
+
+    def write_into(self, out: np.ndarray) -> None:
+        """Write the wire form into ``out`` (uint8, ``nbytes`` long)."""
+        index = np.array([len(self.buffers), len(self.meta), *(b.nbytes for b in self.buffers)], dtype=np.int64)
+        at = 0
+        for piece in (index.view(np.uint8), np.frombuffer(self.meta, dtype=np.uint8), *self.buffers):
+            raw = piece if isinstance(piece, np.ndarray) else np.frombuffer(piece, dtype=np.uint8)
+            out[at : at + raw.size] = raw
+            at += _aligned(raw.size)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickle protocol 5 that sends every array out of band (numpy pickles a non-contiguous one in band)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is np.ndarray and not (obj.flags.c_contiguous or obj.flags.f_contiguous) and not obj.dtype.hasobject:
+            return np.ascontiguousarray(obj).__reduce_ex__(5)
+        return NotImplemented
+
+
+def pack(obj: Any) -> Packed:
+    """Flatten ``obj`` into metadata and the raw buffers of its arrays.
+
+    Plain pickle (protocol 5, arrays out of band) for what it handles;
+    ``dill`` for the rest (lambdas, interactively defined classes), which
+    then carries any arrays in band.
+
+    Examples
+    --------
+    >>> p = pack({"a": np.arange(4.0), "b": [np.ones(2, dtype=bool), None]})
+    >>> len(p.buffers), p.buffers[0].nbytes
+    (2, 32)
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    out = io.BytesIO()
+    try:
+        _Pickler(out, protocol=5, buffer_callback=buffers.append).dump(obj)
+        meta = b"p" + out.getvalue()
+    except (pickle.PicklingError, AttributeError, TypeError):
+        buffers = []
+        meta = b"d" + dill.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return Packed(meta, [b.raw() for b in buffers])
+
+
+def unpack(buf: np.ndarray, offset: int, nbytes: int) -> Any:
+    """The message whose wire form lies at ``buf[offset : offset + nbytes]``."""
+    k, meta_len = (int(x) for x in buf[offset : offset + 16].view(np.int64))
+    lengths = buf[offset + 16 : offset + 16 + 8 * k].view(np.int64).tolist()
+    at = offset + _aligned(8 * (2 + k))
+    meta = buf[at : at + meta_len].tobytes()
+    at += _aligned(meta_len)
+    buffers = []
+    for length in lengths:
+        view = buf[at : at + length]
+        buffers.append(view.copy() if length < COPY_BELOW else view)
+        at += _aligned(length)
+    if at != offset + nbytes:
+        raise ValueError(f"a message of {nbytes} bytes does not match its own index (ends at {at - offset})")
+    if meta[:1] == b"d":
+        return dill.loads(meta[1:])
+    return pickle.loads(memoryview(meta)[1:], buffers=buffers)
+
+
+def _aligned(nbytes: int) -> int:
+    return -(-nbytes // ALIGN) * ALIGN
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    displs = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=displs[1:])
+    return displs
+
+
+def _aligned_bytes(nbytes: int) -> np.ndarray:
+    """``nbytes`` uninitialised bytes starting at a multiple of :data:`ALIGN`."""
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start : start + nbytes]
