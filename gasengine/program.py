@@ -26,7 +26,15 @@ The whole contract
     A commutative, associative numpy ufunc (``np.add``, ``np.minimum``,
     ``np.maximum``, ``np.logical_or`` ...) folding the gathered values of a
     vertex into one.  A vertex with nothing to gather receives the ufunc's
-    neutral element (0 for add, +inf for minimum ...).
+    neutral element (0 for add, +inf for minimum ...).  Or an accumulator
+    beyond ufuncs, where ``gather`` returns one integer key per edge:
+    :data:`gasengine.count_by_key` (``acc`` is a :class:`~gasengine.KeyCounts`:
+    the distinct keys per vertex with their summed weights; ``gather`` may
+    return ``(keys, weights)``) or :data:`gasengine.collect` (``acc`` is a
+    :class:`~gasengine.Ragged`: the sorted distinct keys per vertex, which
+    ``apply`` may store as a *ragged vertex field*, ``v.data["nbrs"] = acc``,
+    created in ``init`` as ``Ragged.empty(len(v))`` and read like any field
+    at either end of an edge).
 ``apply(v, acc)``
     Runs on the master copy of each active vertex; assigns new field values
     (``v.data["rank"] = ...``).  May return a bool array choosing which of
