@@ -434,9 +434,12 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    "lowest priority first")
     g.add_argument("--batch-size", type=_count(1), default=None, metavar="N",
                    help="async engine: candidates per round (default: the engine's; 1: sequential)")
-    g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
-                   help="worker processes (default 1; N > 1 uses the multiprocess backend)")
-    g.add_argument("--backend", choices=["local", "multiprocess"], help="default: local for 1 worker, else multiprocess")
+    g.add_argument("--workers", "-w", type=_count(1), default=None, metavar="N",
+                   help="worker processes (default 1, or one per rank with --backend mpi; N > 1 uses the "
+                   "multiprocess backend)")
+    g.add_argument("--backend", choices=["local", "multiprocess", "mpi"],
+                   help="default: local for 1 worker, else multiprocess; mpi: one worker per rank, started as "
+                   "'mpiexec -n P gasengine run ...' (rank 0 reads the input and writes the output; see docs/mpi.md)")
     g.add_argument("--partitions", "-P", type=_count(1), default=None, metavar="P",
                    help="number of edge partitions (default: one per worker)")
     g.add_argument("--partition", default="hdrf", metavar="STRATEGY|FILE",
@@ -531,6 +534,11 @@ def output_format(path: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.backend == "mpi":
+        from .backends import mpi
+
+        if mpi.rank() != 0:  # rank 0 reads the input and drives the runs; this rank serves them
+            return mpi.serve()
     algo = ALGORITHMS[args.algorithm]
     engine = args.engine or algo.engine
     for option, value in (("--scheduler", args.scheduler), ("--batch-size", args.batch_size)):
