@@ -15,6 +15,7 @@ from .label_propagation import LabelPropagationProgram, label_propagation
 from .min_label import MinLabelProgram, min_label_components
 from .pagerank import DeltaPageRankProgram, PageRankProgram, pagerank
 from .sssp import SSSPProgram, sssp
+from .triangles import NeighbourSets, TriangleCount, average_clustering, clustering, triangles
 
 __all__ = [
     "ALSModel",
@@ -29,11 +30,15 @@ __all__ = [
     "KMeansResult",
     "LabelPropagationProgram",
     "MinLabelProgram",
+    "NeighbourSets",
     "PageRankProgram",
     "SSSPProgram",
+    "TriangleCount",
     "als",
+    "average_clustering",
     "belief_propagation",
     "bias_baseline",
+    "clustering",
     "connected_components",
     "core_number",
     "gibbs_ising",
@@ -43,4 +48,5 @@ __all__ = [
     "min_label_components",
     "pagerank",
     "sssp",
+    "triangles",
 ]

@@ -69,6 +69,7 @@ from gasengine import (
     intersection_sizes,
     run,
 )
+from gasengine.graph import index_dtype
 from gasengine.program import EdgeView
 
 
@@ -90,7 +91,8 @@ class NeighbourSets(VertexProgram):
     combine = collect
 
     def init(self, v: VertexView) -> None:
-        v.data["nbrs"] = Ragged.empty(len(v))
+        # vertex numbers fit 32 bits (Graph's own index type): half the bytes every intersection reads
+        v.data["nbrs"] = Ragged.empty(len(v), dtype=index_dtype(v.num_vertices))
 
     def gather_nbr(self, u: VertexView) -> np.ndarray:
         return u.ids

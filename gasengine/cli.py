@@ -143,6 +143,19 @@ def _run_core_number(graph: Graph, args: argparse.Namespace, opts: dict[str, Any
     return core_number(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
 
 
+def _run_triangles(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
+    from algorithms.triangles import _count
+
+    if args.max_supersteps is not None:
+        raise CommandError("triangles runs a fixed number of supersteps; it takes no --max-supersteps")
+    counts, degree, result = _count(graph, opts)
+    pairs = degree * (degree - 1.0)
+    local = np.divide(2.0 * counts, pairs, out=np.zeros(counts.size), where=pairs > 0)
+    print(f"triangles: {int(counts.sum()) // 3} in all; average clustering {local.mean() if local.size else 0.0:.6f} "
+          "(of the simple undirected graph)", file=sys.stderr)
+    return counts, result
+
+
 def _als_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank", type=_count(1), default=10, metavar="K", help="length of the factor vectors (default 10)")
     p.add_argument("--reg", type=float, default=0.5, help="weighted-lambda regularisation of the factors (default 0.5)")
@@ -263,6 +276,13 @@ ALGORITHMS: dict[str, Algorithm] = {
         "core",
         lambda p: None,
         _run_core_number,
+    ),
+    "triangles": Algorithm(
+        "triangles at every vertex (like networkx.triangles on the simple undirected graph: arcs "
+        "symmetrised, parallel edges once, self-loops dropped); prints the total and the average clustering",
+        "triangles",
+        lambda p: None,
+        _run_triangles,
     ),
     "als": Algorithm(
         "alternating least squares recommender on a ratings file (user item rating [time]; "

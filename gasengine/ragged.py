@@ -150,8 +150,9 @@ class Ragged:
         if len(rows) != target.size:
             raise ValueError(f"cannot store {len(rows)} rows in {target.size}")
         if target.size == len(self) and np.array_equal(target, np.arange(len(self))):
-            compact = rows.compact()
-            self._starts, self._ends, self._pool = compact._starts, compact._ends, compact._pool
+            ptr = rows.ptr
+            self._starts, self._ends = ptr[:-1].copy(), ptr[1:].copy()
+            self._pool = np.array(rows.values, dtype=self._pool.dtype)  # the field keeps its dtype
             return
         new = rows.values.astype(self._pool.dtype, copy=False)
         base = self._pool.shape[0]

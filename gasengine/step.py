@@ -640,8 +640,12 @@ class GASStep:
             raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
         if not keys:
             return KeyCounts.empty(batch.count)
-        return KeyCounts.from_pairs(np.concatenate(rows), np.concatenate(keys),
-                                    None if weights[0] is None else np.concatenate(weights), batch.count)
+        keys = np.concatenate(keys)
+        if program.combine is collect:  # no counts are kept: weights of one byte, all zero, move least
+            weight = np.zeros(keys.size, dtype=np.uint8)
+        else:
+            weight = None if weights[0] is None else np.concatenate(weights)
+        return KeyCounts.from_pairs(np.concatenate(rows), keys, weight, batch.count)
 
     def _gather_part(self, part: Part, batch: Frontier) -> np.ndarray:
         program = self.program
