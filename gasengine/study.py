@@ -148,7 +148,9 @@ class Quality:
 
     ``measure(values, reference)`` gets the answer field of every vertex
     (first axis: vertex number) and the study's reference, and returns one
-    number, lower is better (an error).
+    number, lower is better (an error).  ``digits`` are the significant
+    digits the printed table shows (an RMSE whose configurations differ in
+    the fourth digit wants 5).
 
     Examples
     --------
@@ -159,6 +161,7 @@ class Quality:
 
     name: str
     measure: Callable[[np.ndarray, Any], float]
+    digits: int = 3
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,10 @@ class StudyAlgorithm:
     resolve : callable, optional
         ``resolve(graph, options) -> options``: fills options that depend
         on the graph (a default source vertex, a weight field if present).
+    input : {"graph", "ratings"}
+        What the study's input file is: a graph (``Graph.load``) or a
+        ratings file (``Graph.load_ratings``: users and items in separate
+        id spaces), for the command line to load it the right way.
 
     Examples
     --------
@@ -219,6 +226,7 @@ class StudyAlgorithm:
     schedulers: tuple[str, ...] = ("fifo", "sweep")
     defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     resolve: Callable[[Graph, dict[str, Any]], dict[str, Any]] | None = None
+    input: str = "graph"
 
     @property
     def trace_quality(self) -> Quality:
@@ -467,6 +475,87 @@ def _run_coloring(graph: Graph, **options: Any) -> tuple[Any, Result]:
     return greedy_color(graph, return_result=True, **options)
 
 
+# ------------------------------------------------------ SGD matrix factorisation
+@dataclass(frozen=True, eq=False)
+class HeldOutRatings:
+    """The reference of the ``sgd-mf`` entry: held-out ratings and what a prediction needs besides the factors.
+
+    ``user`` and ``item`` are vertex numbers of the ratings graph (and of
+    its training split, which has the same vertices); a model's answer is
+    its field ``"x"``, one row ``[factors (rank), bias]`` per vertex, and
+    predicts ``global_mean + b_u + b_i + p_u . q_i``.
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray
+    global_mean: float
+    rank: int
+
+
+def _sgd_options(graph: Graph, options: dict[str, Any]) -> dict[str, Any]:
+    """Hold out ``test_fraction`` (default 0.1) of the ratings by a seeded split, once per study (option ``split``)."""
+    from . import ratings
+
+    if ratings.IS_ITEM not in graph.vertex_data:
+        raise ValueError("sgd-mf needs a ratings graph (users and items in separate id spaces): load the input with "
+                         "Graph.load_ratings or build it with gasengine.ratings.from_arrays")
+    options = dict(options)
+    fraction = float(options.pop("test_fraction", 0.1))
+    split_seed = options.pop("split_seed", 0)
+    if "split" not in options:
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"sgd-mf: test_fraction must be in (0, 1), got {fraction}")
+        options["split"] = ratings.split(graph, (1.0 - fraction, 0.0, fraction), seed=split_seed)
+    return options
+
+
+def sgd_reference(graph: Graph, options: Mapping[str, Any]) -> HeldOutRatings:
+    """The test ratings of ``options["split"]``, the training mean and the rank: what :func:`held_out_rmse` needs.
+
+    Examples
+    --------
+    >>> from gasengine import ratings
+    >>> g = ratings.from_arrays([1, 1, 2, 2], [10, 20, 10, 20], [5.0, 3.0, 4.0, 2.0])
+    >>> ref = sgd_reference(g, _sgd_options(g, {"test_fraction": 0.25, "rank": 2}))
+    >>> len(ref.rating), ref.rank
+    (1, 2)
+    """
+    split = options["split"]
+    train = split.train.edge_data["rating"]
+    return HeldOutRatings(np.asarray(split.test.user, dtype=np.intp), np.asarray(split.test.item, dtype=np.intp),
+                          np.asarray(split.test.rating, dtype=np.float64), float(train.mean()),
+                          int(options.get("rank", 10)))
+
+
+def held_out_rmse(values: np.ndarray, reference: HeldOutRatings) -> float:
+    """RMSE on the held-out ratings of the model whose ``x`` rows (``[factors, bias]`` per vertex) are ``values``.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.5], [2.0, -0.5]])  # rank 1: a user (vertex 0) and an item (vertex 1)
+    >>> ref = HeldOutRatings(np.array([0]), np.array([1]), np.array([5.0]), 3.0, 1)
+    >>> held_out_rmse(x, ref)  # predicts 3 + 0.5 - 0.5 + 1 * 2 = 5
+    0.0
+    """
+    k = reference.rank
+    u, i = values[reference.user], values[reference.item]
+    with np.errstate(over="ignore", invalid="ignore"):
+        pred = reference.global_mean + u[:, k] + i[:, k] + np.einsum("ek,ek->e", u[:, :k], i[:, :k])
+        return float(np.sqrt(np.mean((reference.rating - pred) ** 2)))
+
+
+HELD_OUT_RMSE = Quality("test RMSE", held_out_rmse, digits=5)
+
+
+def _run_sgd(graph: Graph, **options: Any) -> tuple[Any, Result]:
+    from algorithms.sgd_mf import sgd_mf
+
+    split = options.pop("split")
+    model = sgd_mf(split.train, return_result=True, **options)
+    return model, model.result
+
+
 #: The algorithms the study knows, by name (the CLI's names).
 ALGORITHMS: dict[str, StudyAlgorithm] = {
     "pagerank": StudyAlgorithm("pagerank", _run_pagerank, "rank", pagerank_reference, L1_ERROR,
@@ -477,6 +566,11 @@ ALGORITHMS: dict[str, StudyAlgorithm] = {
                                            components_reference, MISLABELLED),
     "greedy-color": StudyAlgorithm("greedy-color", _run_coloring, "color", coloring_reference, CONFLICTING_EDGES,
                                    schedulers=("fifo", "sweep", "random")),
+    # fifo runs the users, then the items (vertex order); random is SGD's random order
+    "sgd-mf": StudyAlgorithm("sgd-mf", _run_sgd, "x", sgd_reference, HELD_OUT_RMSE, schedulers=("fifo", "random"),
+                             defaults=MappingProxyType({"rank": 10, "lr": 1.0, "reg": 0.5, "bias_reg": 0.3,
+                                                        "epochs": 10}),
+                             resolve=_sgd_options, input="ratings"),
 }
 
 
@@ -490,7 +584,7 @@ def study_algorithm(algorithm: str | StudyAlgorithm) -> StudyAlgorithm:
     >>> study_algorithm("pagrank")
     Traceback (most recent call last):
     ...
-    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?); the study knows connected-components, greedy-color, pagerank, sssp
+    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?); the study knows connected-components, greedy-color, pagerank, sgd-mf, sssp
     """
     if isinstance(algorithm, StudyAlgorithm):
         return algorithm
@@ -599,10 +693,12 @@ class StudyTable:
       sync            -               0.010       30      3         10.0          0              0
     """
 
-    def __init__(self, rows: Iterable[StudyRow], title: str = "", algorithm: str = ""):
+    def __init__(self, rows: Iterable[StudyRow], title: str = "", algorithm: str = "", digits: int = 3):
         self.rows: list[StudyRow] = list(rows)
         self.title = title
         self.algorithm = algorithm
+        #: Significant digits of the printed quality column (the entry's ``Quality.digits``).
+        self.digits = digits
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -628,7 +724,7 @@ class StudyTable:
         header = ["engine", "consistency", "scheduler", "seconds", "updates", "steps", "parallelism", "conflicts",
                   self.quality_name, "note"]
         body = [[r.engine, r.consistency if r.engine != "sync" else "-", r.scheduler, _num(r.seconds, ".3f"),
-                 _num(r.updates), _num(r.steps), _num(r.parallelism, ".1f"), _num(r.conflicts), _quality(r.quality),
+                 _num(r.updates), _num(r.steps), _num(r.parallelism, ".1f"), _num(r.conflicts), _quality(r.quality, self.digits),
                  r.error]
                 for r in self.rows]
         widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
@@ -760,18 +856,18 @@ def _scale(ax: Any, axis: str, values: np.ndarray) -> None:
         setter("log")
 
 
-def _num(value: float | int | None, spec: str = "") -> str:
+def _num(value: float | None, spec: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return format(value, spec)
 
 
-def _quality(value: float | None) -> str:
+def _quality(value: float | None, digits: int = 3) -> str:
     if value is None or math.isnan(value):
         return "-"
     if math.isfinite(value) and value == int(value):  # counts and exact zeros print as integers
         return str(int(value))
-    return f"{value:.3g}"
+    return f"{value:.{digits}g}"
 
 
 def _from_cell(value: Any, annotation: Any) -> Any:
@@ -961,7 +1057,7 @@ def consistency(
         bar.close()
     title = (f"consistency study: {entry.name} on {n} vertices, {graph.num_edges} edges, "
              f"{workers} worker{'s' if workers != 1 else ''}; errors against the exact answer")
-    return StudyTable(rows, title=title, algorithm=entry.name)
+    return StudyTable(rows, title=title, algorithm=entry.name, digits=entry.quality.digits)
 
 
 def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers: int, options: dict[str, Any],
@@ -983,8 +1079,8 @@ def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers
     except Exception as exc:  # noqa: BLE001 - a study reports every failure in its row and goes on
         error = f"stopped by the study's time limit of {time_limit:g} s" if _is_time_limit(exc) else _one_line(exc)
     wall = time.monotonic() - began - recorder.overhead
-    base = dict(configuration=config.name, engine=config.engine, consistency=config.consistency,
-                scheduler=config.scheduler or "", quality_name=entry.quality.name)
+    base = {"configuration": config.name, "engine": config.engine, "consistency": config.consistency,
+            "scheduler": config.scheduler or "", "quality_name": entry.quality.name}
     if result is None:
         trace = _trace(entry, recorder, None, None, None)
         steps_seen = recorder.last_step if trace_every is not None else None  # from this process only

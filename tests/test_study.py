@@ -220,3 +220,76 @@ def test_a_faulty_quality_measure_is_reported_in_the_row(weighted):
     row = table["sync"]
     assert row.quality is None and row.updates > 0
     assert row.error.startswith("quality not measured: KeyError: ") and "no_such_field" in row.error
+
+
+# ------------------------------------------------------------------ sgd-mf
+def low_rank_ratings(num_users: int = 60, num_items: int = 40, seed: int = 0) -> Graph:
+    """Rank-3 ratings with biases and noise 0.1 on 40% of the cells."""
+    from gasengine import ratings
+
+    rng = np.random.default_rng(seed)
+    P, Q = rng.normal(size=(num_users, 3)), rng.normal(size=(num_items, 3))
+    u, i = np.nonzero(rng.random((num_users, num_items)) < 0.4)
+    values = 3.0 + rng.normal(size=num_users)[u] + rng.normal(size=num_items)[i] + (P[u] * Q[i]).sum(1)
+    return ratings.from_arrays(u, i, values + 0.1 * rng.normal(size=u.size))
+
+
+@pytest.fixture(scope="module")
+def sgd_table() -> StudyTable:
+    return consistency("sgd-mf", low_rank_ratings(), progress=False, reg=1e-3, bias_reg=1e-3, rank=3, epochs=30,
+                       batch_size=25)
+
+
+def test_sgd_mf_runs_every_engine_and_model(sgd_table):
+    n = 100
+    expected = ["sync", "chromatic/vertex", "chromatic/edge", "chromatic/full",
+                *(f"async/{m}/{s}" for m in ("vertex", "edge", "full") for s in ("fifo", "random"))]
+    assert names(sgd_table) == expected == [c.name for c in configurations_for("sgd-mf")]
+    assert sgd_table.quality_name == "test RMSE" and ALGORITHMS["sgd-mf"].input == "ratings"
+    for row in sgd_table.rows:
+        assert row.converged and row.error == "", row
+        assert row.updates == 30 * n  # every vertex updates `epochs` times, whatever the engine
+        # the noise (0.1) plus the estimation error of 16-24 ratings per vertex: 0.17-0.19 here, alike
+        assert 0.1 <= row.quality < 0.25 and row.quality == pytest.approx(sgd_table["sync"].quality, rel=0.15), row
+    # races only where nothing locks: a dense graph makes them under the random order
+    conflicts = {row.configuration: row.conflicts for row in sgd_table.rows}
+    assert conflicts["async/vertex/random"] > 0
+    assert all(c == 0 for name, c in conflicts.items() if not name.startswith("async/vertex"))
+    # the chromatic engine under vertex consistency is the synchronous superstep, to the bit
+    assert sgd_table["chromatic/vertex"].quality == sgd_table["sync"].quality
+    # five significant digits in the printed table: RMSEs differ in the fourth
+    assert f"{sgd_table['sync'].quality:.5g}" in str(sgd_table)
+
+
+def test_sgd_mf_traces_are_test_rmse_against_updates(sgd_table):
+    for row in sgd_table.rows:
+        t = row.trace
+        assert t.name == "test RMSE" and len(t) >= 10  # a point every tenth of an epoch (n // 10 updates)
+        assert t.updates[0] == 0 and t.updates[-1] == row.updates
+        assert t.quality[0] > 1.0 and t.quality[-1] < 0.25  # from the initial factors down to near the noise
+        assert t.quality[-1] == pytest.approx(row.quality)
+
+
+def test_sgd_mf_quality_is_the_model_rmse_on_the_held_out_ratings():
+    from algorithms.sgd_mf import sgd_mf
+    from gasengine import ratings
+    from gasengine.study import held_out_rmse, sgd_reference
+
+    g = low_rank_ratings(seed=1)
+    table = consistency("sgd-mf", g, progress=False, configurations=["async/edge/random"], epochs=5, seed=3,
+                        test_fraction=0.2)
+    split = ratings.split(g, (0.8, 0.0, 0.2), seed=0)
+    model = sgd_mf(split.train, rank=10, lr=1.0, reg=0.5, bias_reg=0.3, epochs=5, seed=3, engine="async",
+                   consistency="edge", scheduler="random")
+    assert table["async/edge/random"].quality == pytest.approx(model.rmse(split.test), abs=1e-12)
+    ref = sgd_reference(g, {"split": split, "rank": 10})
+    x = np.column_stack([np.vstack([model.user_factors, model.item_factors]),
+                         np.concatenate([model.user_bias, model.item_bias])])
+    assert held_out_rmse(x, ref) == pytest.approx(model.rmse(split.test), abs=1e-12)
+
+
+def test_sgd_mf_needs_a_ratings_graph(weighted):
+    with pytest.raises(ValueError, match="sgd-mf needs a ratings graph.*load_ratings"):
+        consistency("sgd-mf", weighted, progress=False)
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        consistency("sgd-mf", low_rank_ratings(), progress=False, test_fraction=1.0)
