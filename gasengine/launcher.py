@@ -30,6 +30,7 @@ import numpy as np
 from .backends.base import Backend
 from .errors import GasEngineError, ProgramError, WorkerFailed
 from .parts import Part
+from .ragged import Ragged
 
 
 def place_parts(num_parts: int, workers: int) -> np.ndarray:
@@ -96,6 +97,8 @@ class WorkerOutcome:
     finals: tuple[dict, dict] | None
     #: Edge fields a scatter wrote in this worker's parts.
     edge_fields_written: set[str] = field(default_factory=set)
+    #: Per part, its masters' rows of every ragged vertex field (no shared memory holds them).
+    ragged: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, np.ndarray], backend: Backend,
@@ -111,7 +114,8 @@ def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, n
                                                 job.aggregators, active, job.chunk_bytes, job.debug, job.master_of)
     stats, converged = engine.run(job.max_supersteps, progress if rank == 0 else None)
     finals = (dict(engine.globals), engine.history) if rank == 0 else None
-    return WorkerOutcome(stats, converged, finals, set(engine.edge_fields_written))
+    ragged = {part.index: {k: v[part.masters] for k, v in part.vdata.items() if isinstance(v, Ragged)} for part in parts}
+    return WorkerOutcome(stats, converged, finals, set(engine.edge_fields_written), ragged)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -194,6 +194,12 @@ class Part:
         )
 
 
+def split_ragged(fields: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Ragged]]:
+    """``fields`` as ``(arrays, ragged fields)``: only arrays have a shape memory can be laid out for."""
+    ragged = {k: v for k, v in fields.items() if isinstance(v, Ragged)}
+    return {k: v for k, v in fields.items() if k not in ragged}, ragged
+
+
 def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
                 edge_fields: dict[str, np.ndarray]) -> list[Part]:
     """Split a graph and its initial fields into the parts of ``cut``.
@@ -263,14 +269,16 @@ def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
     if not edge_fields:
         known["eid"] = known["eid"][:0]
     kept = {k: known.pop(k) for k in EDGE_ARRAYS if keep_edges and k in known}
+    fixed, ragged = split_ragged(vertex_fields)
     shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
-    shapes.update({f"v:{k}": ((layout.gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
+    shapes.update({f"v:{k}": ((layout.gid.size, *v.shape[1:]), v.dtype) for k, v in fixed.items()})
     shapes.update({f"e:{k}": ((layout.esrc.size, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
     out = allocate(layout.index, shapes)
     for k, v in known.items():
         out[k][...] = v
-    for k, v in vertex_fields.items():
+    for k, v in fixed.items():
         np.take(v, layout.gid, axis=0, out=out[f"v:{k}"])
+    out.update({f"v:{k}": v.take(layout.gid) for k, v in ragged.items()})  # private rows, outside ``allocate``
     for k, v in edge_fields.items():
         np.take(v, layout.eid, axis=0, out=out[f"e:{k}"])
     return Part.from_arrays(layout.index, {**out, **kept})
@@ -287,6 +295,7 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
     Edge numbers (``eid``) are kept when there are edge fields or ``keep_eid``.
     """
     n, P = graph.num_vertices, cut.num_parts
+    fixed, ragged = split_ragged(vertex_fields)
     vdt, edt = index_dtype(max(n, 1)), index_dtype(max(graph.num_edges, 1))
     gids, num_masters = _replica_lists(cut, vdt)
     send, recv = _mirror_lists(cut, gids)
@@ -300,13 +309,14 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
         shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
         with_eid = bool(edge_fields) or keep_eid
         shapes.update(esrc=((m_p,), ldt), edst=((m_p,), ldt), eid=((m_p if with_eid else 0,), edt))
-        shapes.update({f"v:{k}": ((gid.size, *v.shape[1:]), v.dtype) for k, v in vertex_fields.items()})
+        shapes.update({f"v:{k}": ((gid.size, *v.shape[1:]), v.dtype) for k, v in fixed.items()})
         shapes.update({f"e:{k}": ((m_p, *v.shape[1:]), v.dtype) for k, v in edge_fields.items()})
         out = allocate(p, shapes)
         for k, v in known.items():
             out[k][...] = v
-        for k, v in vertex_fields.items():
+        for k, v in fixed.items():
             np.take(v, gid, axis=0, out=out[f"v:{k}"])
+        out.update({f"v:{k}": v.take(gid) for k, v in ragged.items()})  # private rows, outside ``allocate``
         local_of[gid] = np.arange(gid.size, dtype=vdt)
         fill_part_edges(graph.src, graph.dst, cut.edge_part if P > 1 else None, p, local_of, gid.size,
                         out["esrc"], out["edst"], out["eid"] if with_eid else None)

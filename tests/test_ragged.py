@@ -222,3 +222,28 @@ def test_in_edges_only():
 
     got = run(InNeighbours(), Graph([0, 0, 1], [1, 2, 2]), max_supersteps=1).field("nbrs").tolist()
     assert got == [[], [0], [0, 1]]
+
+
+@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3, "cache": False},
+                                     {"partitions": 4, "engine": "async"}])
+def test_ragged_fields_cross_worker_processes(options):
+    """Sets collected in two worker processes, stored, read again at both ends of edges there."""
+    g = load("snap/email-Eu-core.txt")
+    keep = g.src != g.dst
+    simple = Graph(g.src[keep], g.dst[keep], num_vertices=g.num_vertices)
+    sets = run(Neighbours(), simple, backend="multiprocess", workers=2, **options).field("nbrs")
+    assert sets.tolist() == reference_sets(simple)
+    simple.set_vertex_field("nbrs", sets)
+    want = run(CommonNeighbours(), simple).field("twice")
+    got = run(CommonNeighbours(), simple, backend="multiprocess", workers=2, **options).field("twice")
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 30), st.integers(0, 120), st.integers(0, 2**31 - 1), st.integers(1, 4),
+       st.sampled_from(["sync", "chromatic", "async"]), st.booleans())
+def test_collected_sets_never_depend_on_parts_or_engine(n, m, seed, parts, engine, nbr_gather):
+    g = random_graph(n, m, seed)
+    program = Neighbours() if nbr_gather else EdgeNeighbours()
+    sets = run(program, g, partitions=min(parts, max(m, 1)), engine=engine, seed=seed).field("nbrs")
+    assert sets.tolist() == reference_sets(g)

@@ -41,6 +41,7 @@ from multiprocess.connection import wait
 from ..errors import WorkerFailed
 from ..launcher import EngineJob, FailureReport, RunOutput, WorkerOutcome, run_engine
 from ..parts import Allocate, Part
+from ..ragged import Ragged
 from ..shm import (
     ArraySpec,
     Segment,
@@ -61,6 +62,8 @@ def publish(part: Part, arrays: dict[str, np.ndarray]) -> None:
     """Copy a part's final fields into its shared segment (apply may have swapped arrays)."""
     for name, values in part.vdata.items():
         target = arrays[f"v:{name}"]
+        if isinstance(values, Ragged):  # not in the segment: its rows travel back in the outcome
+            continue
         if values is not target:
             target[...] = values
     for name, values in part.edata.items():
@@ -81,6 +84,8 @@ class WorkerJob:
     engine_job: EngineJob
     #: Per part, arrays the worker inherits from the driver (``fork`` only) instead of mapping them.
     inherited: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    #: Per part, its ragged vertex fields (no segment holds them: they travel with the job).
+    ragged: dict[int, dict[str, Ragged]] = field(default_factory=dict)
 
 
 def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
@@ -92,7 +97,8 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     _die_with_parent(job.parent_pid)
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
-        arrays = {p: {**job.inherited.get(p, {}), **unpack(segments[p], specs)} for p, (_, specs) in job.parts.items()}
+        arrays = {p: {**job.inherited.get(p, {}), **job.ragged.get(p, {}), **unpack(segments[p], specs)}
+                  for p, (_, specs) in job.parts.items()}
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.engine_job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
@@ -180,6 +186,7 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
     part_owner = job.part_owner
     packed: dict[int, tuple[Segment, dict[str, ArraySpec]]] = {}
     inherited: dict[int, dict[str, np.ndarray]] = {}
+    ragged: dict[int, dict[str, Ragged]] = {}
 
     def allocate(index: int, shapes: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
         specs, size = layout({**shapes, "active": (shapes["gid"][0], np.dtype(bool))})
@@ -197,6 +204,7 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
                 unpack(*packed[part.index])["active"][:] = active[part.gid]
                 in_segment = packed[part.index][1]
                 outside = {k: v for k, v in part.arrays().items() if k not in in_segment}
+                ragged[part.index] = {k: outside.pop(k) for k in list(outside) if isinstance(outside[k], Ragged)}
                 if outside:
                     if not (inherit and ctx.get_start_method() == "fork"):
                         raise ValueError("parts with arrays outside shared memory need forked workers")
@@ -210,6 +218,7 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
                         rank, run.prefix, os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
                         job, {p: inherited[p] for p in inherited if part_owner[p] == rank},
+                        {p: ragged[p] for p in ragged if part_owner[p] == rank},
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)
@@ -223,9 +232,11 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
                     finally:
                         there.close()
             done = _watch(run.procs, run.conns, progress)
+            rows = {p: r for outcome in done.values() for p, r in outcome.ragged.items()}
             vertex, edge = {}, {}
             for p, (seg, specs) in packed.items():
                 vertex[p], edges = Part.from_arrays(p, {**inherited.get(p, {}), **unpack(seg, specs)}).results()
+                vertex[p].update(rows.get(p, {}))  # the masters' rows of ragged fields, from the workers
                 if edges is not None:
                     edge[p] = edges
             first = done[0]

@@ -55,7 +55,8 @@ def test_per_vertex_counts_and_clustering_equal_networkx(path):
 
 @pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3, "partition": "grid"},
                                      {"partitions": 4, "partition": "hdrf", "debug": True},
-                                     {"engine": "chromatic", "partitions": 2}, {"engine": "async", "partitions": 3}])
+                                     {"engine": "chromatic", "partitions": 2}, {"engine": "async", "partitions": 3},
+                                     {"backend": "multiprocess", "workers": 2, "partitions": 3}])
 def test_same_counts_for_every_cut_and_engine(options):
     g = load("snap/facebook_combined.txt")
     assert np.array_equal(triangles(g, **options), triangles(g))
