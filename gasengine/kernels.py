@@ -141,6 +141,12 @@ def fold_chunk(ufunc: np.ufunc, acc: np.ndarray, chunk: EdgeChunk, values: np.nd
         return
     if ufunc is np.add and values.ndim > 1 and values.dtype.kind == "f":
         folded = _segment_sums(values, chunk.starts)
+    elif ufunc in (np.maximum, np.minimum) and values.ndim > 1 and values.dtype.kind in "iu":
+        # reduceat walks trailing axes element by element, one vertex's column at a time:
+        # 10-100x slower than one compiled pass (HyperLogLog registers, 64-128 per edge)
+        flat = np.ascontiguousarray(values).reshape(values.shape[0], -1)
+        folded = _segment_extreme(flat, chunk.starts.astype(np.int64), ufunc is np.maximum)
+        folded = folded.reshape(chunk.starts.size, *values.shape[1:])
     else:
         folded = ufunc.reduceat(values, chunk.starts, axis=0)
     acc[chunk.rows] = ufunc(acc[chunk.rows], folded)
@@ -166,6 +172,23 @@ def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 # by vertex (stable, O(m), no argsort temporaries) and a sparse
 # matrix-vector product over those groups.
 from numba import njit  # noqa: E402
+
+
+@njit(cache=True)
+def _segment_extreme(values, starts, largest):  # pragma: no cover - compiled
+    """Per segment ``starts[i]:starts[i+1]`` of the rows of ``values`` (2-D), the column-wise max (or min)."""
+    size, width = values.shape
+    out = np.empty((starts.size, width), dtype=values.dtype)
+    for i in range(starts.size):
+        lo = starts[i]
+        hi = starts[i + 1] if i + 1 < starts.size else size
+        out[i, :] = values[lo]
+        for j in range(lo + 1, hi):
+            for k in range(width):
+                v = values[j, k]
+                if (v > out[i, k]) if largest else (v < out[i, k]):
+                    out[i, k] = v
+    return out
 
 
 @njit(cache=True)

@@ -27,3 +27,29 @@ def test_triangles_writes_counts_by_id_and_prints_the_total(tmp_path, capsys):
 def test_triangles_refuses_a_superstep_budget(capsys):
     assert main(["run", "triangles", "--input", EXAMPLE, "--max-supersteps", "2"]) == 2
     assert "takes no --max-supersteps" in capsys.readouterr().err
+
+
+def test_diameter_prints_the_neighbourhood_function(tmp_path, capsys):
+    out = tmp_path / "ecc.tsv"
+    assert main(["run", "diameter", "--input", EXAMPLE, "--undirected", "--top", "0", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    bound = int(err.split("diameter: at least ")[1].split(",")[0])
+    assert bound in (6, 7)  # the largest component's diameter is 7; HyperANF's bound is never above it
+    assert "\n0\t" in err and f"\n{bound}\t" in err
+    table = pd.read_csv(out, sep="\t")
+    assert list(table.columns) == ["id", "eccentricity"] and table["eccentricity"].max() == bound
+
+
+def test_diameter_precision_is_checked(capsys):
+    assert main(["run", "diameter", "--input", EXAMPLE, "--precision", "20"]) == 2
+    assert "--precision must be in 4..16" in capsys.readouterr().err
+
+
+def test_study_reads_a_ratings_file_for_sgd(capsys):
+    from tests.datasets import data_file
+
+    ratings = str(data_file("ratings/movietweetings-snapshot-100K-ratings.dat"))
+    assert main(["study", "consistency", "-a", "sgd-mf", "--input", ratings,
+                 "--configurations", "sync,async/edge/fifo"]) == 0
+    out = capsys.readouterr().out
+    assert "test RMSE" in out and "async" in out
