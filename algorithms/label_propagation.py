@@ -34,6 +34,8 @@ import numpy as np
 
 from gasengine import (
     ALL,
+    IN,
+    OUT,
     ConvergenceError,
     Graph,
     Result,
@@ -46,6 +48,15 @@ from gasengine import (
 class LabelPropagationProgram(VertexProgram):
     """Label propagation with the Prec-Max rule; the label field is ``"label"``.
 
+    Parameters
+    ----------
+    directed : bool
+        True (default): edges count in both directions (``ALL``), right for
+        any graph.  False: the graph is an undirected Graph (each edge stored
+        both ways), so in-edges reach every neighbour once (``IN``/``OUT``):
+        the same labels for half the work.  :func:`label_propagation` passes
+        ``graph.directed``.
+
     Examples
     --------
     >>> from gasengine import Graph, run
@@ -55,9 +66,14 @@ class LabelPropagationProgram(VertexProgram):
     True
     """
 
-    gather_edges = ALL
-    scatter_edges = ALL
     combine = count_by_key
+
+    def __init__(self, directed: bool = True) -> None:
+        # An undirected Graph stores every edge as two arcs: in-edges alone reach each neighbour
+        # once, half the keys to count (the counts of every label halve, so no decision changes).
+        self.directed = bool(directed)
+        self.gather_edges = ALL if directed else IN
+        self.scatter_edges = ALL if directed else OUT
 
     def init(self, v):
         v.data["label"] = v.ids.astype(np.int64)
@@ -114,7 +130,7 @@ def label_propagation(graph: Graph, *, max_iter: int = 1000, return_result: bool
     engine_options.setdefault("engine", "chromatic")
     if engine_options["engine"] == "chromatic":
         engine_options.setdefault("consistency", "edge")
-    result = run(LabelPropagationProgram(), graph, max_supersteps=max_iter, **engine_options)
+    result = run(LabelPropagationProgram(directed=graph.directed), graph, max_supersteps=max_iter, **engine_options)
     if not result.converged and engine_options["engine"] != "sync" and graph.num_vertices:
         raise ConvergenceError(f"label_propagation did not settle within {max_iter} steps", result=result)
     labels = result.field("label")

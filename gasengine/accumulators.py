@@ -155,6 +155,21 @@ class KeyCounts:
         end = int(self.ptr[count])
         return KeyCounts(self.ptr[: count + 1], self.keys[:end], self.weights[:end])
 
+    def plus(self, other: KeyCounts) -> KeyCounts:
+        """Row by row, the keys of both with their weights summed (rows sorted, so one linear merge).
+
+        Examples
+        --------
+        >>> a = KeyCounts.from_pairs(np.array([0, 0, 1]), np.array([1, 3, 2]), None, 2)
+        >>> b = KeyCounts.from_pairs(np.array([0, 1]), np.array([3, 5]), None, 2)
+        >>> c = a.plus(b); c.ptr.tolist(), c.keys.tolist(), c.weights.tolist()
+        ([0, 2, 4], [1, 3, 2, 5], [1, 2, 1, 1])
+        """
+        weight = np.result_type(self.weights, other.weights)
+        ptr, keys, weights = _merge_rows(self.ptr, self.keys, self.weights.astype(weight, copy=False),
+                                         other.ptr, other.keys, other.weights.astype(weight, copy=False))
+        return KeyCounts(ptr, keys, weights)
+
     def merged(self, parts: list[tuple[np.ndarray, KeyCounts]]) -> KeyCounts:
         """These counts plus ``(rows, counts)`` of other parts, summed per row and key."""
         if not parts:
@@ -237,33 +252,52 @@ def _group(rows, keys, weights, num_rows):  # pragma: no cover - compiled
     made per row, which cost most of a k-core run.
     """
     counts = np.zeros(num_rows + 1, dtype=np.int64)
-    for r in rows:
-        counts[r + 1] += 1
+    in_order = True  # a gather's chunks bring each row's edges together: no scatter into buffers needed
+    for i in range(rows.size):
+        counts[rows[i] + 1] += 1
+        if i and rows[i] < rows[i - 1]:
+            in_order = False
     for r in range(num_rows):
         counts[r + 1] += counts[r]
-    fill = counts[:-1].copy()
-    bk = np.empty(rows.size, dtype=np.int64)
-    bw = np.empty(rows.size, dtype=weights.dtype)
-    for i in range(rows.size):
-        j = fill[rows[i]]
-        bk[j], bw[j] = keys[i], weights[i]
-        fill[rows[i]] += 1
+    if in_order:
+        bk = keys.copy()
+        bw = weights.copy()
+    else:
+        fill = counts[:-1].copy()
+        bk = np.empty(rows.size, dtype=np.int64)
+        bw = np.empty(rows.size, dtype=weights.dtype)
+        for i in range(rows.size):
+            j = fill[rows[i]]
+            bk[j], bw[j] = keys[i], weights[i]
+            fill[rows[i]] += 1
+    # Keys in a small range (labels, core values: vertex numbers at most) are first summed per row in
+    # a table indexed by key, in O(entries); only the distinct keys are then sorted.  Sorting every
+    # entry cost most of a label propagation or k-core run on graphs with hubs.
+    lo_key, hi_key = 0, -1
+    if keys.size:
+        lo_key, hi_key = keys.min(), keys.max()
+    span = hi_key - lo_key + 1
+    use_table = keys.size > 0 and span <= max(4 * keys.size, 1 << 16)
+    slot = np.full(span if use_table else 0, -1, dtype=np.int64)
     out_ptr = np.zeros(num_rows + 1, dtype=np.int64)
     k = 0
     for r in range(num_rows):
         lo, hi = counts[r], counts[r + 1]
-        if hi - lo <= 32:
-            for i in range(lo + 1, hi):  # insertion sort, stable
-                key, w = bk[i], bw[i]
-                j = i - 1
-                while j >= lo and bk[j] > key:
-                    bk[j + 1], bw[j + 1] = bk[j], bw[j]
-                    j -= 1
-                bk[j + 1], bw[j + 1] = key, w
-        else:
-            order = np.argsort(bk[lo:hi], kind="mergesort")
-            sk, sw = bk[lo:hi][order], bw[lo:hi][order]
-            bk[lo:hi], bw[lo:hi] = sk, sw
+        if use_table and hi - lo > 32:
+            start = k  # k <= lo: the distinct keys are written over entries already read
+            for i in range(lo, hi):
+                key = bk[i]
+                at = slot[key - lo_key]
+                if at < start:  # first time in this row (slots of earlier rows point below start)
+                    slot[key - lo_key] = k
+                    bk[k], bw[k] = key, bw[i]
+                    k += 1
+                else:
+                    bw[at] += bw[i]
+            _sort_pairs(bk, bw, start, k)
+            out_ptr[r + 1] = k
+            continue
+        _sort_pairs(bk, bw, lo, hi)
         # sum equal keys, writing the result over the buffer (k <= lo: never ahead of the reads)
         j = lo
         while j < hi:
@@ -276,6 +310,49 @@ def _group(rows, keys, weights, num_rows):  # pragma: no cover - compiled
             k += 1
         out_ptr[r + 1] = k
     return out_ptr, bk[:k].copy(), bw[:k].copy()
+
+
+@njit(cache=True)
+def _sort_pairs(bk, bw, lo, hi):  # pragma: no cover - compiled
+    """Sort ``bk[lo:hi]`` ascending, carrying ``bw`` along (insertion sort when short, stable)."""
+    if hi - lo <= 32:
+        for i in range(lo + 1, hi):
+            key, w = bk[i], bw[i]
+            j = i - 1
+            while j >= lo and bk[j] > key:
+                bk[j + 1], bw[j + 1] = bk[j], bw[j]
+                j -= 1
+            bk[j + 1], bw[j + 1] = key, w
+    else:
+        order = np.argsort(bk[lo:hi], kind="mergesort")
+        sk, sw = bk[lo:hi][order], bw[lo:hi][order]
+        bk[lo:hi], bw[lo:hi] = sk, sw
+
+
+@njit(cache=True)
+def _merge_rows(pa, ka, wa, pb, kb, wb):  # pragma: no cover - compiled
+    """Two KeyCounts of as many rows merged row by row (keys ascend in each row)."""
+    rows = pa.size - 1
+    ptr = np.zeros(rows + 1, dtype=np.int64)
+    keys = np.empty(ka.size + kb.size, dtype=np.int64)
+    weights = np.empty(ka.size + kb.size, dtype=wa.dtype)
+    k = 0
+    for r in range(rows):
+        i, j = pa[r], pb[r]
+        while i < pa[r + 1] or j < pb[r + 1]:
+            if j == pb[r + 1] or (i < pa[r + 1] and ka[i] < kb[j]):
+                keys[k], weights[k] = ka[i], wa[i]
+                i += 1
+            elif i == pa[r + 1] or kb[j] < ka[i]:
+                keys[k], weights[k] = kb[j], wb[j]
+                j += 1
+            else:
+                keys[k], weights[k] = ka[i], wa[i] + wb[j]
+                i += 1
+                j += 1
+            k += 1
+        ptr[r + 1] = k
+    return ptr, keys[:k].copy(), weights[:k].copy()
 
 
 @njit(cache=True)

@@ -616,36 +616,50 @@ class GASStep:
         program = self.program
         what = f"combine={program.combine.__name__}"
         act = None if batch.full else batch.ids()
+        counted = [self._count_direction(part, batch, act, d, what) for d in directions(program.gather_edges)]
+        counted = [c for c in counted if c is not None]
+        if not counted:
+            return KeyCounts.empty(batch.count)
+        if any(c[2] is None for c in counted) and not all(c[2] is None for c in counted):
+            raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
+        # each direction's chunks bring every row's edges together, in row order: grouped without a
+        # counting sort, then the directions merged row by row
+        total = None
+        for rows, keys, weight in counted:
+            if program.combine is collect:  # no counts are kept: weights of one byte, all zero, move least
+                weight = np.zeros(keys.size, dtype=np.uint8)
+            counts = KeyCounts.from_pairs(rows, keys, weight, batch.count)
+            total = counts if total is None else total.plus(counts)
+        return total
+
+    def _count_direction(self, part: Part, batch: Frontier, act: np.ndarray | None, direction: EdgeSet,
+                         what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """``(rows, keys, weights or None)`` the batch's edges of one direction bring, rows in order."""
+        program = self.program
         rows, keys, weights = [], [], []
-        for direction in directions(program.gather_edges):
-            for c in self._chunks(part, direction, act, self._chunk_edges((2,), np.dtype(np.int64))):
-                if program.uses_nbr_gather():
-                    values = self._nbr_values(part, self._chunk_nbrs(part, c, direction), c.size)
-                    method = "gather_nbr"
-                else:
-                    view = self._edge_view(part, c, direction, "gather", writable=False)
-                    values, method = call_program(program, "gather", view), "gather"
-                k, w = values if isinstance(values, tuple) and program.combine is count_by_key else (values, None)
-                k = np.asarray(k)
-                if k.shape != (c.size,) or (w is not None and np.shape(w) != (c.size,)):
-                    raise ProgramError(program, method, f"with {what} must return one key per edge ({c.size})"
-                                       f"{', or (keys, weights)' if program.combine is count_by_key else ''}; got shape {k.shape}")
-                if k.size and k.dtype.kind not in "iu":
-                    raise ProgramError(program, method, f"with {what} must return integer keys, "
-                                       f"got dtype {k.dtype}")
-                rows.append(np.repeat(c.rows, np.diff(c.starts, append=c.size)))
-                keys.append(k)
-                weights.append(None if w is None else np.asarray(w))
+        for c in self._chunks(part, direction, act, self._chunk_edges((2,), np.dtype(np.int64))):
+            if program.uses_nbr_gather():
+                values = self._nbr_values(part, self._chunk_nbrs(part, c, direction), c.size)
+                method = "gather_nbr"
+            else:
+                view = self._edge_view(part, c, direction, "gather", writable=False)
+                values, method = call_program(program, "gather", view), "gather"
+            k, w = values if isinstance(values, tuple) and program.combine is count_by_key else (values, None)
+            k = np.asarray(k)
+            if k.shape != (c.size,) or (w is not None and np.shape(w) != (c.size,)):
+                raise ProgramError(program, method, f"with {what} must return one key per edge ({c.size})"
+                                   f"{', or (keys, weights)' if program.combine is count_by_key else ''}; got shape {k.shape}")
+            if k.size and k.dtype.kind not in "iu":
+                raise ProgramError(program, method, f"with {what} must return integer keys, "
+                                   f"got dtype {k.dtype}")
+            rows.append(np.repeat(c.rows, np.diff(c.starts, append=c.size)))
+            keys.append(k)
+            weights.append(None if w is None else np.asarray(w))
         if any(w is not None for w in weights) and not all(w is not None for w in weights):
             raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
         if not keys:
-            return KeyCounts.empty(batch.count)
-        keys = np.concatenate(keys)
-        if program.combine is collect:  # no counts are kept: weights of one byte, all zero, move least
-            weight = np.zeros(keys.size, dtype=np.uint8)
-        else:
-            weight = None if weights[0] is None else np.concatenate(weights)
-        return KeyCounts.from_pairs(np.concatenate(rows), keys, weight, batch.count)
+            return None
+        return np.concatenate(rows), np.concatenate(keys), None if weights[0] is None else np.concatenate(weights)
 
     def _gather_part(self, part: Part, batch: Frontier) -> np.ndarray:
         program = self.program
