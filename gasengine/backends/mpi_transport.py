@@ -1,27 +1,34 @@
 """The MPI backend's transport: the exchange primitives as MPI collectives on numpy buffers.
 
-Every primitive is one *round* of two collectives on the run's communicator:
+Every primitive is one *round* on the run's communicator:
 
-1. ``Alltoall`` of a small int64 header per peer: a status (ok / failed) and
-   how many bytes follow;
-2. ``Alltoallv`` of one byte buffer holding, for each peer, its message
-   flattened into typed buffers plus small metadata (:func:`pack`).
+1. one ``Alltoall`` of a fixed-size slot per peer (:func:`slot_bytes`,
+   4 KiB for up to 16 ranks): a small int64 header — a status (ok / failed)
+   and the message's length — and, when it fits, the message itself;
+2. for every message too big for its slot, an ``Isend``/``Irecv`` pair
+   between the two ranks (the slots told both sides who sends what, so no
+   second collective is needed and small rounds cost one collective).
 
 A message (any nesting of dicts, lists, tuples, arrays, :class:`KeyCounts`,
 ragged fields, ...) is flattened with pickle protocol 5 and *out-of-band*
-buffers: the metadata (structure, dtypes, shapes) is a short pickle, every
-array's bytes are copied once into the send buffer as they are, and the
-receiver's arrays are views of its receive buffer (small ones are copied out,
-so that they do not keep a large buffer alive).  No array is pickled.
+buffers (:func:`pack`): the metadata (structure, dtypes, shapes) is a short
+pickle, every array's bytes are copied once into the send buffer as they
+are, and the receiver's arrays are views of its receive buffer (small ones
+are copied out, so that they do not keep a large buffer alive).  No array
+is pickled.
 
 ``allreduce`` folds every rank's value in rank order (so every rank gets the
 same bits, as on the multiprocess backend); ``bcast`` and ``barrier`` are
-rounds too.  That every primitive starts with the same header collective is
-what makes failures safe: a rank whose program raised joins the round the
-others are waiting in with a *failed* status and its report as the message
+rounds too.  That every primitive starts with the same collective is what
+makes failures safe: a rank whose program raised joins the round the others
+are waiting in with a *failed* status and its report as the message
 (:meth:`MPIBackend.fail`), every rank learns of it in that same round and
 raises :class:`PeerFailed`, and the ranks stay in step — nobody waits for a
 collective that will never come.
+
+Waiting is polling (MPICH has no blocking wait on shared memory): at full
+speed for a moment, then with short naps, at once when this machine runs
+more ranks than it has cores (:func:`spin_seconds`).
 """
 
 from __future__ import annotations
@@ -43,11 +50,43 @@ OK, FAILED = 0, 1
 ALIGN = 64
 #: Received arrays smaller than this are copied out of the receive buffer.
 COPY_BELOW = 65536
-#: How long a rank waiting for its peers polls at full speed before it starts to sleep between polls
-#: (a rank that sleeps leaves its core to a peer when ranks outnumber cores).
-SPIN_SECONDS = float(os.environ.get("GASENGINE_MPI_SPIN_SECONDS", "0.002"))
 #: Longest sleep between two polls while a round waits for a slow peer.
-MAX_NAP_SECONDS = 0.001
+MAX_NAP_SECONDS = 0.0002
+#: Bytes of a slot taken by its header (status, length; padded so the message starts aligned).
+HEADER_BYTES = ALIGN
+#: Tag of the point-to-point messages too big for their slot.
+BIG_TAG = 7
+
+
+def slot_bytes(size: int) -> int:
+    """Bytes per peer of a round's ``Alltoall``: 4 KiB up to 16 ranks, less beyond (256 at least), so that
+    the collective stays under 64 KiB per rank; a bigger message goes point to point.
+
+    Examples
+    --------
+    >>> slot_bytes(2), slot_bytes(64), slot_bytes(1024)
+    (4096, 1024, 256)
+    """
+    return max(256, min(4096, (65536 // max(size, 1)) // ALIGN * ALIGN))
+
+
+def spin_seconds() -> float:
+    """How long a rank waiting for its peers polls at full speed before it naps between polls.
+
+    MPICH waits by polling, which costs a core: when this machine runs more
+    ranks than it has cores, a polling rank takes the core a computing peer
+    needs (ten times slower rounds, measured with 3 ranks on 2 cores), so
+    ranks then nap at once.  ``GASENGINE_MPI_SPIN_SECONDS`` overrides.
+    """
+    given = os.environ.get("GASENGINE_MPI_SPIN_SECONDS")
+    if given is not None:
+        return float(given)
+    local_ranks = int(os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or 1)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 0.0 if local_ranks > cores else 0.002
 
 
 class PeerFailed(Exception):
@@ -90,6 +129,8 @@ class MPIBackend(Backend):
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.max_nap = max_nap
+        self.spin = spin_seconds()
+        self.slot = slot_bytes(self.size)
         self._sent = 0
 
     # ------------------------------------------------------------ primitives
@@ -112,7 +153,7 @@ class MPIBackend(Backend):
         self.alltoall([None] * self.size)
 
     def bytes_sent(self) -> int:
-        """Bytes this rank has sent to other ranks: headers, metadata, arrays and padding, as MPI moved them."""
+        """Bytes this rank has sent to other ranks as MPI moved them: whole slots, metadata, arrays, padding."""
         return self._sent
 
     def fail(self, report: Any) -> list[Any]:
@@ -135,45 +176,68 @@ class MPIBackend(Backend):
             return list(send)
         from mpi4py import MPI
 
-        me = self.rank
+        me, size, slot = self.rank, self.size, self.slot
+        room = slot - HEADER_BYTES
         # Everything that can fail on this rank alone (pickling, memory) happens before the first
         # collective: an exception here leaves the ranks in step, and the caller may report it.
-        packed = [None if w == me else pack(send[w]) for w in range(self.size)]
-        counts = np.array([0 if p is None else p.nbytes for p in packed], dtype=np.int64)
-        header = np.empty((self.size, 2), dtype=np.int64)
-        header[:, 0], header[:, 1] = status, counts
-        sendbuf = _aligned_bytes(int(counts.sum()))
-        displs = _offsets(counts)
+        packed = [None if w == me else pack(send[w]) for w in range(size)]
+        slots = _aligned_bytes(size * slot).reshape(size, slot)
+        header = slots[:, :16].view(np.int64)
+        header[:, 0] = status
+        big: dict[int, np.ndarray] = {}
         for w, p in enumerate(packed):
-            if p is not None:
-                p.write_into(sendbuf[displs[w] : displs[w] + counts[w]])
-        incoming = np.empty_like(header)
+            header[w, 1] = 0 if p is None else p.nbytes
+            if p is None:
+                continue
+            if p.nbytes <= room:
+                p.write_into(slots[w, HEADER_BYTES : HEADER_BYTES + p.nbytes])
+            else:
+                big[w] = _aligned_bytes(p.nbytes)
+                p.write_into(big[w])
+        incoming = _aligned_bytes(size * slot).reshape(size, slot)
         try:
-            self.wait(self.comm.Ialltoall([header, MPI.INT64_T], [incoming, MPI.INT64_T]))
-            rcounts = incoming[:, 1].copy()
-            rdispls = _offsets(rcounts)
-            recvbuf = _aligned_bytes(int(rcounts.sum()))
-            self.comm.Alltoallv([sendbuf, (counts, displs), MPI.BYTE], [recvbuf, (rcounts, rdispls), MPI.BYTE])
+            self.wait(self.comm.Ialltoall([slots, MPI.BYTE], [incoming, MPI.BYTE]))
+            lengths = incoming[:, :16].view(np.int64)[:, 1].tolist()
+            recv = {r: _aligned_bytes(n) for r, n in enumerate(lengths) if r != me and n > room}
+            requests = [self.comm.Irecv([buf, MPI.BYTE], source=r, tag=BIG_TAG) for r, buf in recv.items()]
+            requests += [self.comm.Isend([buf, MPI.BYTE], dest=w, tag=BIG_TAG) for w, buf in big.items()]
+            if requests:
+                self.wait_all(requests)
         except BaseException as exc:  # whatever it was (Ctrl-C too), the round is lost
             raise BrokenRound(f"rank {me}: an exchange was cut short ({type(exc).__name__}: {exc})") from exc
-        self._sent += int(counts.sum()) + header.itemsize * 2 * (self.size - 1)
-        failed = [r for r in range(self.size) if r != me and incoming[r, 0] != OK]
+        self._sent += slot * (size - 1) + sum(buf.size for buf in big.values())
+
+        def message(r: int) -> Any:
+            if r in recv:
+                return unpack(recv[r], 0, lengths[r])
+            return unpack(incoming[r], HEADER_BYTES, lengths[r])
+
+        statuses = incoming[:, :16].view(np.int64)[:, 0]
+        failed = [r for r in range(size) if r != me and statuses[r] != OK]
         if status != OK or failed:
             reports = [send[me]] if status != OK else []
-            reports += [unpack(recvbuf, int(rdispls[r]), int(rcounts[r])) for r in failed]
+            reports += [message(r) for r in failed]
             raise PeerFailed(sorted(reports, key=lambda r: r.rank))
-        received = [unpack(recvbuf, int(rdispls[r]), int(rcounts[r])) if r != me else None for r in range(self.size)]
-        received[me] = send[me]
+        received = [message(r) if r != me else send[me] for r in range(size)]
         return received
 
     def wait(self, request: Any) -> None:
         """Poll ``request`` until it completes: at full speed at first, then with naps up to ``max_nap``."""
-        if request.Test():
+        self._poll(request.Test)
+
+    def wait_all(self, requests: list[Any]) -> None:
+        """:meth:`wait` for every request of a list."""
+        from mpi4py import MPI
+
+        self._poll(lambda: MPI.Request.Testall(requests))
+
+    def _poll(self, done: Any) -> None:
+        if done():
             return
         start = time.perf_counter()
         nap = 2e-5
-        while not request.Test():
-            if time.perf_counter() - start > SPIN_SECONDS:
+        while not done():
+            if time.perf_counter() - start >= self.spin:
                 time.sleep(nap)
                 nap = min(nap * 2, self.max_nap)
 
@@ -258,12 +322,6 @@ def unpack(buf: np.ndarray, offset: int, nbytes: int) -> Any:
 
 def _aligned(nbytes: int) -> int:
     return -(-nbytes // ALIGN) * ALIGN
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    displs = np.zeros(counts.size, dtype=np.int64)
-    np.cumsum(counts[:-1], out=displs[1:])
-    return displs
 
 
 def _aligned_bytes(nbytes: int) -> np.ndarray:
