@@ -160,12 +160,26 @@ def run(
     >>> run(InDegree(), Graph([0, 1, 2], [2, 2, 0])).field("deg").tolist()
     [1, 0, 2]
     """
+    options = dict(locals())  # the arguments, as given
     if backend == "mpi":
         from .backends import mpi
 
         if mpi.rank() != 0:  # rank 0 drives the run; this rank takes part in it, whatever its arguments
             mpi.serve_one()
             return None
+        with mpi.driving():  # the other ranks learn of a run that fails before it starts, too
+            return _run(**options)
+    return _run(**options)
+
+
+def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str, scheduler: str,
+         batch_size: int | None, workers: int | None, backend: str | None, partitions: int | None, partition: Any,
+         seed: int, aggregators: Sequence[Aggregator], max_supersteps: int | None, max_updates: int | None,
+         active: Any, progress: ProgressFn | None, chunk_bytes: int, debug: bool | None, cache: bool) -> Result:
+    """:func:`run` on this process (on MPI rank 0, the driver's side of the run)."""
+    if backend == "mpi":
+        from .backends import mpi
+
         workers = _mpi_workers(workers, mpi.size())
     check_program(program)
     workers = _count("workers", 1 if workers is None else workers, minimum=1)

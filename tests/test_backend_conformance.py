@@ -66,7 +66,7 @@ def pagerank_sync(o: dict) -> Outputs:
 def pagerank_async_priority(o: dict) -> Outputs:
     from algorithms import pagerank
 
-    ranks, r = pagerank(_graph(11, 150, 700), tol=1e-6, engine="async", scheduler="priority", batch_size=32,
+    ranks, r = pagerank(_graph(11, 100, 400), tol=1e-5, engine="async", scheduler="priority", batch_size=64,
                         return_result=True, **o)
     return {"rank": ranks, **_stats(r)}
 
@@ -74,7 +74,7 @@ def pagerank_async_priority(o: dict) -> Outputs:
 def pagerank_chromatic_full(o: dict) -> Outputs:
     from algorithms import pagerank
 
-    ranks, r = pagerank(_graph(2, 60, 150), tol=1e-6, engine="chromatic", consistency="full", return_result=True, **o)
+    ranks, r = pagerank(_graph(2, 60, 150), tol=1e-4, engine="chromatic", consistency="full", return_result=True, **o)
     return {"rank": ranks, "colors": r.colors, **_stats(r)}
 
 
@@ -187,8 +187,39 @@ def als_ratings(o: dict) -> Outputs:
     model = als(g, rank=3, iterations=3, seed=1, **o)
     out = {"user_factors": model.user_factors, "item_factors": model.item_factors,
            "user_bias": model.user_bias, "item_bias": model.item_bias}
-    out.update({f"history_{k}": np.asarray(v, dtype=float) for k, v in model.history.items()})
+    out.update({f"history_{k}": np.asarray(v, dtype=float) for k, v in model.history.items() if k != "seconds"})
     return out
+
+
+def sgd_mf_async(o: dict) -> Outputs:
+    """Edge-consistent asynchronous updates on a bipartite graph, random scheduler."""
+    from algorithms import sgd_mf
+    from gasengine import ratings
+
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 50, 700), rng.integers(0, 30, 700)
+    g = ratings.from_arrays(users, items, rng.integers(1, 6, 700).astype(float))
+    model = sgd_mf(g, rank=3, epochs=3, seed=1, engine="async", **o)
+    out = {"user_factors": model.user_factors, "item_factors": model.item_factors,
+           "user_bias": model.user_bias, "item_bias": model.item_bias, "conflicts": model.conflicts}
+    out.update({f"history_{k}": np.asarray(v, dtype=float) for k, v in model.history.items() if k != "seconds"})
+    return out
+
+
+def triangles_collect(o: dict) -> Outputs:
+    """The collect combine: ragged neighbour sets gathered, travelling and stored as vertex fields."""
+    from algorithms import triangles
+
+    counts, r = triangles(_graph(12, 150, 900, undirected=True), return_result=True, **o)
+    return {"triangles": counts, **_stats(r)}
+
+
+def diameter_hyperanf(o: dict) -> Outputs:
+    from algorithms import approximate_diameter
+
+    est = approximate_diameter(_graph(13, 300, 500, undirected=True), precision=4, seed=1, **o)
+    return {"nf": est.neighbourhood_function, "eccentricity": est.eccentricity, "reachable": est.reachable,
+            "lower_bound": est.diameter_lower_bound}
 
 
 class _Count:
@@ -241,7 +272,8 @@ SCENARIOS: dict[str, Callable[[dict], Outputs]] = {f.__name__: f for f in (
     pagerank_sync, pagerank_async_priority, pagerank_chromatic_full, components_pointer_jumping, components_async,
     min_label, sssp_delta_stepping, label_propagation_chromatic, core_number, greedy_color_edge,
     greedy_color_full_random, greedy_color_vertex, belief_propagation_grid, gibbs_chromatic, kmeans_sync_operations,
-    als_ratings, aggregators_signals_edges, more_parts_than_workers,
+    als_ratings, sgd_mf_async, triangles_collect, diameter_hyperanf, aggregators_signals_edges,
+    more_parts_than_workers,
 )}
 
 #: Outputs that legitimately differ between backends: bytes between *workers* (there is one on local).

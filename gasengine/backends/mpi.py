@@ -42,6 +42,8 @@ from __future__ import annotations
 import atexit
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -77,6 +79,8 @@ class _World:
         self.size: int = MPI.COMM_WORLD.Get_size()
         self._comm: Any = None
         self.ended = False
+        #: Rank 0 is in a call of run whose command the other ranks have not had yet.
+        self.pending = False
         if self.size > 1:
             # atexit runs handlers last-in first-out: this one runs before mpi4py finalises MPI
             atexit.register(self._at_exit)
@@ -177,12 +181,32 @@ def run_ranks(job: EngineJob, parts: list[Part], active: np.ndarray, progress: A
         raise ValueError(f"the job needs {job.size} workers but mpiexec started {w.size} ranks")
     by_part = {p.index: p for p in parts}
     if w.size > 1:
-        w.control().bcast(_command(job))
+        command = _command(job)
+        w.pending = False
+        w.control().bcast(command)
     send = [{p: (by_part[p].arrays(), active[by_part[p].gid]) for p in job.parts_of(r)} for r in range(w.size)]
     result, failures = _session(MPIBackend(w.comm), job, send, progress)
     if failures:
         raise first_failure(failures).error()
     return result
+
+
+@contextmanager
+def driving() -> Iterator[None]:
+    """On rank 0, around one call of :func:`gasengine.run`: if the call fails before the run starts on the
+    other ranks (a bad option, a graph that does not fit), they are told, so that their own call of
+    ``run`` ends too (``SystemExit(1)``) instead of serving the next run in its place."""
+    w = world()
+    w.pending = True
+    try:
+        yield
+    except BaseException as exc:
+        if w.pending and w.size > 1:
+            w.pending = False
+            w.control().bcast(("abandoned", f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        w.pending = False
 
 
 def _command(job: EngineJob) -> tuple:
@@ -231,6 +255,7 @@ def _session(backend: MPIBackend, job: EngineJob | tuple, send: list | None = No
         before = backend.bytes_sent()
         outcome = run_engine(job, me, parts, active, backend, progress)
         engine_bytes = backend.bytes_sent() - before
+        outcome.ragged = {}  # ragged rows travel with the results below, not twice
         results = {part.index: part.results() for part in parts}
         back = backend.alltoall([(outcome, results, engine_bytes) if w == 0 else None for w in range(size)])
     except PeerFailed as exc:
@@ -277,6 +302,8 @@ def serve_one() -> None:
         w.ended = True
         print(f"gasengine: rank {w.rank}: rank 0's program ended without starting this run", file=sys.stderr)
         raise SystemExit(1)
+    if command[0] == "abandoned":  # rank 0 raised before the run started, and reports it
+        raise SystemExit(1)
     _, failures = _session(MPIBackend(w.comm), command, None)
     if failures:
         raise SystemExit(1)
@@ -306,4 +333,6 @@ def serve() -> int:
         if command[0] == "end":
             w.ended = True
             return int(command[1])
+        if command[0] == "abandoned":
+            continue
         _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report
