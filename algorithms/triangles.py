@@ -22,11 +22,12 @@ sequential algorithms (Schank and Wagner's *forward* algorithm):
    higher-ranked one (:func:`oriented_graph`);
    ``"up"`` is the set of a vertex's higher-ranked neighbours, of at most
    ``sqrt(2m)`` values whatever the degree.
-3. :class:`TriangleCount` — a vertex ``x`` gathers over its out-arcs
-   ``x -> v`` the triangles where it is the lowest, ``|up(x) ∩ up(v)|``, and
-   over its in-arcs ``u -> x`` those where ``u`` is the lowest,
-   ``|nbrs(x) ∩ up(u)|``; each triangle reaches each of its vertices
-   exactly once.
+3. :class:`TriangleCount` — every arc ``x -> v`` scans ``up(x)`` once
+   against ``nbrs(v)``: the hits above ``v`` are the triangles where ``x``
+   is the lowest and ``v`` the middle (``|up(x) ∩ up(v)|``), all hits the
+   triangles where ``v`` is not the lowest (``|up(x) ∩ nbrs(v)|``); a
+   vertex then sums the first over its out-arcs and the second over its
+   in-arcs, which counts each of its triangles exactly once.
 
 Cost.  A set is stored once per replica of its vertex and read at the ends
 of a chunk of edges by row index, never copied per edge, so memory is
@@ -59,6 +60,7 @@ import numpy as np
 
 from gasengine import (
     ALL,
+    IN,
     OUT,
     Graph,
     Ragged,
@@ -76,9 +78,11 @@ from gasengine.program import EdgeView
 class NeighbourSets(VertexProgram):
     """Every vertex stores the sorted set of its neighbours (global numbers) in the field ``"nbrs"``.
 
-    It signals nobody, so a run is one pass over the vertices.  Edges count in both
-    directions and a neighbour joined by several edges appears once; a
-    self-loop puts the vertex in its own set (:func:`oriented_graph` drops it).
+    It signals nobody, so a run is one pass over the vertices.  Edges count
+    in both directions (``directed=True``, any graph; ``directed=False`` for
+    an undirected Graph, whose in-edges already reach every neighbour) and a
+    neighbour joined by several edges appears once; a self-loop puts the
+    vertex in its own set (:func:`oriented_graph` drops it).
 
     Examples
     --------
@@ -87,8 +91,12 @@ class NeighbourSets(VertexProgram):
     [[1, 2], [0, 2], [0, 1]]
     """
 
-    gather_edges = ALL
     combine = collect
+
+    def __init__(self, directed: bool = True) -> None:
+        # an undirected Graph stores each edge both ways: its in-edges alone reach every neighbour,
+        # half the ids to sort
+        self.gather_edges = ALL if directed else IN
 
     def init(self, v: VertexView) -> None:
         # vertex numbers fit 32 bits (Graph's own index type): half the bytes every intersection reads
@@ -105,30 +113,54 @@ class TriangleCount(VertexProgram):
     """Per vertex, the triangles it is in (field ``"triangles"``), on :func:`oriented_graph`.
 
     Reads the ragged fields ``"nbrs"`` (all neighbours) and ``"up"``
-    (higher-ranked neighbours, the heads of a vertex's arcs); see the module
-    docstring for why out-arcs and in-arcs intersect different sets.  One
-    superstep.
+    (higher-ranked neighbours).  Two supersteps of the ``sync`` engine (the
+    second must see every count of the first):
+
+    1. every arc ``x -> v`` scans ``up(x)`` once against ``nbrs(v)``,
+       marked with ``up(v)`` told apart (:func:`~gasengine.intersection_sizes`
+       with ``inner=``): the third vertices above both ends are the
+       triangles where ``x`` is the lowest (edge field ``"low"``); all third
+       vertices are the triangles where ``v`` is not the lowest (``"rest"``).
+       A scatter over in-arcs, so one vertex's arcs come together and its
+       set is marked once for all of them;
+    2. a vertex sums ``"low"`` over its out-arcs and ``"rest"`` over its
+       in-arcs: each of its triangles exactly once.
 
     Examples
     --------
     >>> from gasengine import Graph, run
     >>> g = Graph([0, 0, 1, 2], [1, 2, 2, 3])          # a triangle and a tail
-    >>> sets = run(NeighbourSets(), g, max_supersteps=1).field("nbrs")   # any numbering orients correctly
-    >>> run(TriangleCount(), oriented_graph(g, sets), max_supersteps=1).field("triangles").tolist()
+    >>> sets = run(NeighbourSets(), g).field("nbrs")   # any numbering orients correctly
+    >>> run(TriangleCount(), oriented_graph(g, sets)).field("triangles").tolist()
     [1, 1, 1, 0]
     """
 
     gather_edges = ALL
+    scatter_edges = IN
 
     def init(self, v: VertexView) -> None:
         v.data["triangles"] = np.zeros(len(v), dtype=np.int64)
 
-    def gather(self, e: EdgeView) -> np.ndarray:
-        mine = e.vertex_data["up" if e.direction is OUT else "nbrs"]
-        return intersection_sizes(mine, e.nbr_data["up"], bound=e.num_vertices)
+    def init_edges(self, e: EdgeView) -> None:
+        e.data["low"] = np.zeros(len(e), dtype=np.int64)
+        e.data["rest"] = np.zeros(len(e), dtype=np.int64)
 
-    def apply(self, v: VertexView, acc: np.ndarray) -> None:
+    def gather(self, e: EdgeView) -> np.ndarray:
+        if e.superstep == 1:  # the first superstep: nothing counted yet
+            return np.zeros(len(e), dtype=np.int64)
+        return e.data["low" if e.direction is OUT else "rest"]
+
+    def apply(self, v: VertexView, acc: np.ndarray) -> np.ndarray:
+        if v.superstep == 1:
+            v.signal(np.ones(len(v), dtype=bool))  # every vertex sums its arcs' counts next
+            return np.ones(len(v), dtype=bool)
         v.data["triangles"] = acc
+        return np.zeros(len(v), dtype=bool)
+
+    def scatter(self, e: EdgeView) -> None:  # over in-arcs x -> v: e.vertex is v, e.nbr is x
+        rest, low = intersection_sizes(e.vertex_data["nbrs"], e.nbr_data["up"], bound=e.num_vertices,
+                                       inner=e.vertex_data["up"])
+        e.data["low"], e.data["rest"] = low, rest
 
 
 def by_degree(graph: Graph) -> tuple[Graph, np.ndarray]:
@@ -162,13 +194,15 @@ def oriented_graph(graph: Graph, sets: Ragged) -> Graph:
     every edge becomes the arc from its lower number to its higher one.  The
     result keeps ``graph``'s vertices and ids and carries the ragged vertex
     fields ``"nbrs"`` (the sets without self-loops) and ``"up"`` (each
-    vertex's arc heads, sorted).  Vectorised: one pass over the sets.
+    vertex's arc heads, sorted).  Arcs are stored grouped by their head, so
+    a scatter over in-arcs in storage order meets each vertex's arcs
+    together.  Vectorised: one pass over the sets.
 
     Examples
     --------
     >>> g = Graph([0, 1, 1, 2], [1, 0, 1, 0])          # 0->1, 1->0, a loop at 1, 2->0
     >>> o = oriented_graph(g, Ragged.from_lists([[1, 2], [0, 1], [0]]))
-    >>> sorted(zip(o.src.tolist(), o.dst.tolist())), o.vertex_data["up"].tolist()
+    >>> list(zip(o.src.tolist(), o.dst.tolist())), o.vertex_data["up"].tolist()
     ([(0, 1), (0, 2)], [[1, 2], [], []])
     """
     n = graph.num_vertices
@@ -176,9 +210,9 @@ def oriented_graph(graph: Graph, sets: Ragged) -> Graph:
     keep = values != rows
     full = _rows_of(rows[keep], values[keep], n)
     rows, values = rows[keep], values[keep]
-    up = values > rows
+    up, down = values > rows, values < rows
     dtype = graph.src.dtype
-    out = Graph(rows[up].astype(dtype), values[up].astype(dtype), num_vertices=n, ids=graph.ids, directed=True)
+    out = Graph(values[down].astype(dtype), rows[down].astype(dtype), num_vertices=n, ids=graph.ids, directed=True)
     out.set_vertex_field("nbrs", full)
     out.set_vertex_field("up", _rows_of(rows[up], values[up], n))
     return out
@@ -238,8 +272,10 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
             raise TypeError(f"triangle counting runs a fixed number of supersteps; it takes no {option!r}")
     ranked, order = by_degree(graph)
     # neither program signals, so each updates every vertex once, on every engine
-    sets = run(NeighbourSets(), ranked, **engine_options).field("nbrs")
-    result = run(TriangleCount(), oriented_graph(ranked, sets), **engine_options)
+    sets = run(NeighbourSets(directed=graph.directed), ranked, **engine_options).field("nbrs")
+    # the counting run's two supersteps are phases: synchronous whatever engine collected the sets
+    counting = {k: v for k, v in engine_options.items() if k not in ("engine", "consistency", "scheduler", "batch_size")}
+    result = run(TriangleCount(), oriented_graph(ranked, sets), engine="sync", **counting)
     counts, degree = np.empty(graph.num_vertices, dtype=np.int64), np.empty(graph.num_vertices, dtype=np.int64)
     counts[order] = result.field("triangles")
     degree[order] = result.field("nbrs").sizes()

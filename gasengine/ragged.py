@@ -234,7 +234,8 @@ def _positions(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return out
 
 
-def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None) -> np.ndarray:
+def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None, inner: Ragged | None = None
+                       ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``|a[i] ∩ b[i]|`` for every row ``i``, for rows that are sorted and distinct.
 
     One compiled pass, in one of two ways:
@@ -250,6 +251,8 @@ def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None) -> np.nda
       gather's chunk brings together — is marked once in a table of ``n``
       flags and every ``b`` row is scanned against it: ``O(len(b[i]))`` a
       row, whatever the length of ``a[i]``.  Pass the short side as ``b``.
+      With ``inner`` (rows that are subsets of ``a``'s), the same scan also
+      counts ``|inner[i] ∩ b[i]|``: both counts are returned.
 
     Examples
     --------
@@ -257,6 +260,9 @@ def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None) -> np.nda
     >>> b = Ragged.from_lists([[3, 4, 5], [1, 2, 3], [1]])
     >>> intersection_sizes(a, b).tolist(), intersection_sizes(a, b, bound=6).tolist()
     ([2, 1, 0], [2, 1, 0])
+    >>> both, inner = intersection_sizes(a, b, bound=6, inner=Ragged.from_lists([[5], [], []]))
+    >>> both.tolist(), inner.tolist()
+    ([2, 1, 0], [1, 0, 0])
     """
     if len(a) != len(b):
         raise ValueError(f"intersection_sizes: {len(a)} rows and {len(b)} rows")
@@ -267,36 +273,53 @@ def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None) -> np.nda
         common = np.promote_types(pool_a.dtype, pool_b.dtype)
         pool_a, pool_b = pool_a.astype(common), pool_b.astype(common)
     if bound is None:
+        if inner is not None:
+            raise ValueError("intersection_sizes: inner= needs bound= (it is counted by marking)")
         return _intersect(a._starts, a._ends, pool_a, b._starts, b._ends, pool_b)
-    out, bad = _intersect_marked(a._starts, a._ends, pool_a, b._starts, b._ends, pool_b, int(bound))
+    if pool_b.size and (pool_b.min() < 0 or pool_b.max() >= bound):
+        raise ValueError(f"intersection_sizes: a value of the second rows is outside 0..{int(bound) - 1} (bound={bound})")
+    if inner is not None and len(inner) != len(a):
+        raise ValueError(f"intersection_sizes: {len(a)} rows and {len(inner)} inner rows")
+    sub = inner if inner is not None else Ragged.empty(len(a), pool_a.dtype)
+    out, out_inner, bad = _intersect_marked(a._starts, a._ends, pool_a, sub._starts, sub._ends,
+                                            sub._pool.astype(pool_a.dtype, copy=False),
+                                            b._starts, b._ends, pool_b, int(bound))
     if bad:
-        raise ValueError(f"intersection_sizes: a value of the first rows is outside 0..{int(bound) - 1} (bound={bound})")
-    return out
+        raise ValueError(f"intersection_sizes: a value of the first (or inner) rows is outside 0..{int(bound) - 1} "
+                         f"(bound={bound})")
+    return out if inner is None else (out, out_inner)
 
 
 @njit(cache=True)
-def _intersect_marked(sa: np.ndarray, ea: np.ndarray, pa: np.ndarray, sb: np.ndarray, eb: np.ndarray,
-                      pb: np.ndarray, bound: int) -> tuple[np.ndarray, bool]:
+def _intersect_marked(sa, ea, pa, si, ei, pi, sb, eb, pb, bound):  # pragma: no cover - compiled
     out = np.zeros(sa.size, dtype=np.int64)
-    marks = np.zeros(bound, dtype=np.bool_)
-    lo, hi = -1, -1  # the a row marked now
+    out_inner = np.zeros(sa.size, dtype=np.int64)
+    marks = np.zeros(bound, dtype=np.uint8)  # 1: in a's row; 2: in its inner row too
+    lo, hi, ilo, ihi = -1, -1, -1, -1  # the rows marked now
     for i in range(sa.size):
-        if sa[i] != lo or ea[i] != hi:
+        if sa[i] != lo or ea[i] != hi or si[i] != ilo or ei[i] != ihi:
             for j in range(lo, hi):
-                marks[pa[j]] = False
-            lo, hi = sa[i], ea[i]
+                marks[pa[j]] = 0
+            lo, hi, ilo, ihi = sa[i], ea[i], si[i], ei[i]
             for j in range(lo, hi):
                 x = pa[j]
                 if x < 0 or x >= bound:
-                    return out, True
-                marks[x] = True
+                    return out, out_inner, True
+                marks[x] = 1
+            for j in range(ilo, ihi):
+                x = pi[j]
+                if x < 0 or x >= bound or marks[x] == 0:  # inner values must lie in a's row
+                    return out, out_inner, True
+                marks[x] = 2
         count = 0
-        for j in range(sb[i], eb[i]):
-            x = pb[j]
-            if 0 <= x < bound and marks[x]:
-                count += 1
+        both = 0
+        for j in range(sb[i], eb[i]):  # b's values were checked against the bound: no branch here
+            m = marks[pb[j]]
+            count += m > 0
+            both += m >> 1
         out[i] = count
-    return out, False
+        out_inner[i] = both
+    return out, out_inner, False
 
 
 @njit(cache=True)
