@@ -84,6 +84,11 @@ def test_intersection_sizes_match_python_sets(rows_a, data):
     want = [len(set(x) & set(y)) for x, y in zip(a.tolist(), b.tolist())]
     assert intersection_sizes(a, b).tolist() == want
     assert intersection_sizes(a, b, bound=61).tolist() == want
+    # inner= counts, in the same scan, the hits that also lie in a subset of each a row
+    inner = Ragged.from_lists([[x for x in row if x % 3 == 0] for row in a.tolist()])
+    both, sub = intersection_sizes(a, b, bound=61, inner=inner)
+    assert both.tolist() == want
+    assert sub.tolist() == [len(set(x) & set(y)) for x, y in zip(inner.tolist(), b.tolist())]
 
 
 def test_intersection_of_a_hub_and_a_small_set():
@@ -92,6 +97,10 @@ def test_intersection_of_a_hub_and_a_small_set():
     assert intersection_sizes(hub, few).tolist() == [3] == intersection_sizes(few, hub).tolist()
     with pytest.raises(ValueError, match="outside 0..99"):
         intersection_sizes(hub, few, bound=100)
+    with pytest.raises(ValueError, match="inner= needs bound="):
+        intersection_sizes(hub, few, inner=hub)
+    with pytest.raises(ValueError, match="first \\(or inner\\) rows"):  # inner values outside a's rows
+        intersection_sizes(few, few, bound=200_000, inner=Ragged.from_lists([[5]]))
 
 
 # ------------------------------------------------------------------ collect
