@@ -49,6 +49,18 @@ def leftovers(marker: str) -> list[psutil.Process]:
     return found
 
 
+def mpich_segments() -> set[str]:
+    return {p.name for p in Path("/dev/shm").glob("mpich_shm_*")} if Path("/dev/shm").is_dir() else set()
+
+
+@pytest.fixture
+def no_leftovers():
+    """The test leaves no MPICH shared-memory segment in /dev/shm (a killed or aborted job too)."""
+    before = mpich_segments()
+    yield
+    assert mpich_segments() - before == set()
+
+
 def assert_no_leftovers(marker: str) -> None:
     deadline = time.time() + 5
     while leftovers(marker) and time.time() < deadline:
@@ -162,7 +174,7 @@ def test_command_line_writes_what_the_local_backend_writes(tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
 
-def test_command_line_error_on_rank_zero_ends_every_rank(tmp_path):
+def test_command_line_error_on_rank_zero_ends_every_rank(tmp_path, no_leftovers):
     done = mpiexec(3, sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(tmp_path / "missing.txt"),
                    "--backend", "mpi", timeout=60)
     assert done.returncode == 2
@@ -190,7 +202,7 @@ BOOM = """
 """
 
 
-def test_a_program_error_stops_every_rank_printed_once(tmp_path):
+def test_a_program_error_stops_every_rank_printed_once(tmp_path, no_leftovers):
     path = script(tmp_path, "boom.py", BOOM)
     start = time.time()
     done = mpiexec(3, sys.executable, str(path), timeout=60)
@@ -247,7 +259,7 @@ SLOW = """
 
 
 @pytest.mark.parametrize("victim", [0, 2])
-def test_a_killed_rank_ends_the_job_within_seconds(tmp_path, victim):
+def test_a_killed_rank_ends_the_job_within_seconds(tmp_path, victim, no_leftovers):
     path = script(tmp_path, f"slow{victim}.py", SLOW)
     proc = subprocess.Popen([need_mpi(), "-n", "3", sys.executable, str(path), str(tmp_path)], cwd=REPO, env=mpi_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -40,6 +40,7 @@ noticed by ``mpiexec`` (hydra), which ends every rank.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -98,6 +99,10 @@ class _World:
             # polled with naps: a rank that waits here must leave its core to rank 0, still building the parts
             MPIBackend(self.mpi.COMM_WORLD, max_nap=COMMAND_NAP_SECONDS).wait(request)
             self._comm = comm
+            # Every rank has initialised MPI (the duplicate is collective), so every rank of this machine
+            # has mapped MPICH's shared memory: its name is needed no more, and removed now a killed or
+            # aborted job leaves nothing in /dev/shm (MPICH only removes it in MPI_Finalize).
+            forget_mpich_segments()
         return self._comm
 
     def control(self) -> MPIBackend:
@@ -130,6 +135,27 @@ class _World:
 
 
 _world: _World | None = None
+
+
+def forget_mpich_segments() -> int:
+    """Unlink the ``/dev/shm`` names of the MPICH segments this process has mapped; returns how many.
+
+    The memory stays mapped in every rank that has it and is freed when the
+    last of them ends, however it ends.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            names = {line.split()[-1] for line in maps if "/dev/shm/mpich_shm_" in line and "(deleted)" not in line}
+    except OSError:  # not Linux: nothing to do
+        return 0
+    removed = 0
+    for name in names:
+        try:
+            os.unlink(name)
+            removed += 1
+        except FileNotFoundError:  # another rank of this machine was first
+            pass
+    return removed
 
 
 def world() -> _World:
