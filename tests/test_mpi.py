@@ -288,3 +288,18 @@ def test_a_killed_rank_ends_the_job_within_seconds(tmp_path, victim, no_leftover
     for pid in pids.values():
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert_no_leftovers(str(path))
+
+
+# ================================================================== docs
+def test_the_script_in_the_docs_prints_what_they_say(tmp_path):
+    import doctest
+
+    page = (REPO / "docs" / "mpi.md").read_text(encoding="utf-8")
+    found = re.search(r"```py\n(?P<code>.*?)```\s*```text\n(?P<output>.*?)```", page, flags=re.S)
+    assert found, "docs/mpi.md has no script with its output"
+    path = tmp_path / "docs_script.py"
+    path.write_text(PREAMBLE + found["code"])
+    done = mpiexec(2, sys.executable, str(path))
+    assert done.returncode == 0, done.stderr
+    checker, flags = doctest.OutputChecker(), doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    assert checker.check_output(found["output"], done.stdout, flags), done.stdout
