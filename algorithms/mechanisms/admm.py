@@ -48,8 +48,24 @@ import numpy as np
 
 from gasengine import Aggregator, VertexProgram, run
 
-from .base import MechanismResult, Straggler, check_positive, engine_bytes, history_of, shard_graph
-from .problems import Problem, Shards, hessian_vector, loss_sums, shard, shard_gradients, soft_threshold
+from .base import (
+    MechanismResult,
+    Straggler,
+    check_positive,
+    engine_bytes,
+    history_of,
+    shard_graph,
+)
+from .problems import (
+    Problem,
+    Shards,
+    hessian_vector,
+    loss_sums,
+    margins,
+    shard,
+    shard_gradients,
+    soft_threshold,
+)
 
 __all__ = ["ADMMProgram", "admm", "local_newton"]
 
@@ -74,15 +90,12 @@ def local_newton(F: Any, problem: Problem, X0: np.ndarray, C: np.ndarray, rho: n
     [[0.333333, 1.0]]
     """
     x = np.array(X0, dtype=np.float64)
-    b, D = x.shape
+    D = x.shape[1]
     dense_hessian = "X" in F and D <= 256
     for _ in range(max_iter):
         g, _, _ = shard_gradients(F, problem, x)
         g = g / N + rho * (x - C)
-        m = None
         if problem.kind == "logistic":
-            from .problems import margins
-
             m = margins(F, x)
             h = problem.d2loss(m, F["y"]) * F["wt"]
         else:
@@ -91,7 +104,7 @@ def local_newton(F: Any, problem: Problem, X0: np.ndarray, C: np.ndarray, rho: n
             H = np.einsum("brd,br,bre->bde", F["X"], h, F["X"]) / N + rho * np.eye(D)
             step = np.linalg.solve(H, g[:, :, None])[:, :, 0]
         else:
-            step = _batched_cg(lambda V: hessian_vector(F, h, V) / N + rho * V, g, tol=1e-14, max_iter=max(2 * D, 50))
+            step = _batched_cg(lambda V, h=h: hessian_vector(F, h, V) / N + rho * V, g, tol=1e-14, max_iter=max(2 * D, 50))
         x = x - step
         if np.abs(step).max() <= tol * max(1.0, np.abs(x).max()) or problem.kind == "lasso" and dense_hessian:
             break

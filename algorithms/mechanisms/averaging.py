@@ -155,7 +155,7 @@ class ModelAveragingProgram(VertexProgram):
         lr = self.lr / (1.0 + self.decay * st["round"])
         rng = np.random.default_rng([self.seed, v.superstep, *v.ids[:1].tolist()])
         W0 = np.broadcast_to(st["y"], (len(v), self.dim))
-        W, loss, count = local_gradient_steps(v.data, self.problem, W0, lr, self.local_steps,
+        W, loss, _ = local_gradient_steps(v.data, self.problem, W0, lr, self.local_steps,
                                               batch_fraction=self.batch_fraction, rng=rng, prox_last=False)
         share = self.weights[v.ids]
         v.data["w"] = W
