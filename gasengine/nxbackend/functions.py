@@ -37,7 +37,7 @@ import numpy as np
 import algorithms
 
 from ..errors import ConvergenceError
-from .graph import NxGraph, check_numeric, is_node
+from .graph import NxGraph, is_node, numeric_edge_values
 
 __all__ = [
     "ENGINE_OPTIONS",
@@ -148,7 +148,8 @@ def pagerank(G: NxGraph, alpha: float = 0.85, personalization: Mapping | None = 
 
     n = len(G)
     if n == 0:
-        return {}
+        _engine_options("pagerank", engine_options)
+        return {}  # before any check, as networkx
     vectors = {}
     for label, given in (("personalization", personalization), ("nstart", nstart), ("dangling", dangling)):
         if given is None:
@@ -165,7 +166,7 @@ def pagerank(G: NxGraph, alpha: float = 0.85, personalization: Mapping | None = 
         vectors[label] = values
     field = None
     if weight is not None:
-        w = check_numeric(G, weight, "PageRank weights")
+        w = numeric_edge_values(G, weight, "PageRank weights")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise NotImplementedError("gasengine needs finite non-negative PageRank weights")
         field = "weight"
@@ -276,12 +277,18 @@ def is_weakly_connected(G: NxGraph, **engine_options: Any) -> bool:
 
 
 # --------------------------------------------------------- shortest paths
-def _distances_dict(G: NxGraph, dist: np.ndarray, keep: np.ndarray, integral: bool) -> dict[Any, Any]:
-    """``{node: distance}`` for the kept vertices, nearest first (networkx's order up to ties)."""
+def _distances_dict(G: NxGraph, dist: np.ndarray, keep: np.ndarray, start: int, integral: bool) -> dict[Any, Any]:
+    """``{node: distance}`` for the kept vertices, nearest first (networkx's order up to ties).
+
+    The source comes first with the int 0, as networkx's (whatever the weights).
+    """
+    keep[start] = False
     idx = np.flatnonzero(keep)
     idx = idx[np.argsort(dist[idx], kind="stable")]
     values = dist[idx]
-    return dict(zip(_nodes_of(G, idx), (values.astype(np.int64) if integral else values).tolist()))
+    out = {G.nodes[start]: 0}
+    out.update(zip(_nodes_of(G, idx), (values.astype(np.int64) if integral else values).tolist()))
+    return out
 
 
 def single_source_shortest_path_length(G: NxGraph, source: Any, cutoff: float | None = None,
@@ -306,8 +313,8 @@ def single_source_shortest_path_length(G: NxGraph, source: Any, cutoff: float | 
     dist = algorithms.sssp(G.engine_graph(), start, weight=None, by_id=False, **options)
     keep = np.isfinite(dist)
     if cutoff is not None:
-        keep &= (dist - 1 < cutoff) | (dist == 0)
-    return _distances_dict(G, dist, keep, integral=True)
+        keep &= dist - 1 < cutoff
+    return _distances_dict(G, dist, keep, start, integral=True)
 
 
 def single_source_dijkstra_path_length(G: NxGraph, source: Any, cutoff: float | None = None,
@@ -334,8 +341,8 @@ def single_source_dijkstra_path_length(G: NxGraph, source: Any, cutoff: float | 
     integral = True
     field = None
     if weight is not None:
-        raw = G.edge_attrs[weight]
-        w = check_numeric(G, weight, "edge lengths")
+        raw = G.edge_values(weight)
+        w = numeric_edge_values(G, weight, "edge lengths")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
             raise NotImplementedError("gasengine needs finite non-negative edge lengths (networkx decides "
                                       "what negative ones give)")
@@ -346,8 +353,8 @@ def single_source_dijkstra_path_length(G: NxGraph, source: Any, cutoff: float | 
     dist = algorithms.sssp(G.engine_graph(weight), start, weight=field, by_id=False, **options)
     keep = np.isfinite(dist)
     if cutoff is not None:
-        keep &= (dist <= cutoff) | (np.arange(dist.size) == start)
-    return _distances_dict(G, dist, keep, integral)
+        keep &= dist <= cutoff
+    return _distances_dict(G, dist, keep, start, integral)
 
 
 # ------------------------------------------------------ label propagation
@@ -358,8 +365,10 @@ def label_propagation_communities(G: NxGraph, **engine_options: Any) -> Any:
     degree first, ties in node order) and its Prec-Max rule and labels, so
     the communities are networkx's.  Returns, as networkx, the
     ``dict_values`` of ``{label: set of nodes}``.  Parallel edges count
-    once; a graph with self-loops falls back (networkx counts them in the
-    degrees that order its colouring).
+    once.  Falls back to networkx (NotImplementedError) where its colouring
+    cannot be reproduced: graphs with self-loops, and multigraphs whose
+    parallel edges change the largest-degree-first order (networkx counts
+    both in the degrees that order its colouring).
 
     Examples
     --------
@@ -371,11 +380,21 @@ def label_propagation_communities(G: NxGraph, **engine_options: Any) -> Any:
     if G.has_self_loops():
         raise NotImplementedError("gasengine's label propagation does not take self-loops (networkx counts "
                                   "them in the degrees that order its colouring)")
+    simple = G.simple_graph()
+    if G.multigraph:
+        # networkx colours largest degree first counting parallel edges, but counts each neighbour's
+        # label once: the simple graph gives networkx's colouring only if both degrees order alike
+        n = len(G)
+        multi_degree = np.bincount(G.src, minlength=n)
+        simple_degree = np.bincount(simple.src, minlength=n)
+        if not np.array_equal(np.argsort(-multi_degree, kind="stable"), np.argsort(-simple_degree, kind="stable")):
+            raise NotImplementedError("gasengine's label propagation of this multigraph would colour it unlike "
+                                      "networkx (parallel edges change the largest-first order)")
     options = _engine_options("label_propagation_communities", engine_options)
     if len(G) == 0:
         return {}.values()
     try:
-        labels = algorithms.label_propagation(G.simple_graph(), **options)
+        labels = algorithms.label_propagation(simple, **options)
     except ConvergenceError as exc:
         raise NotImplementedError(f"gasengine: {exc}") from None
     keys, sets = _sets(G, labels)

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from itertools import chain, repeat
-from operator import methodcaller
+from operator import is_, methodcaller
 from typing import Any
 
 import numpy as np
 
 from ..graph import Graph, first_of_each_pair, index_dtype
 
-__all__ = ["NxGraph", "convert_from_nx", "convert_to_nx"]
+__all__ = ["MISSING", "NxGraph", "convert_from_nx", "convert_to_nx", "numeric_edge_values"]
 
 
 class NxGraph:
@@ -50,7 +50,12 @@ class NxGraph:
         What ``G.is_directed()`` and ``G.is_multigraph()`` said.
     edge_attrs : dict of str to ndarray, optional
         Per-arc values of edge attributes (numeric arrays, or object arrays
-        for attributes that were not numbers everywhere).
+        for attributes that were not numbers everywhere; :data:`MISSING`
+        marks an edge without the attribute).
+    all_edge_attrs : bool
+        Whether ``edge_attrs`` holds every attribute of the graph's edges,
+        so that an attribute absent from it is on no edge (and a function
+        uses its default, as networkx does).
     graph_attrs : dict, optional
         ``G.graph``.
 
@@ -61,7 +66,7 @@ class NxGraph:
     >>> H = NxGraph.from_networkx(G)
     >>> H, H.number_of_edges(), H.src.tolist(), H.dst.tolist()
     (NxGraph(3 nodes, 2 edges, undirected), 2, [0, 1, 1, 2], [1, 0, 2, 1])
-    >>> nx.pagerank(H) == nx.pagerank(G, backend="gasengine")
+    >>> nx.pagerank(H) == nx.pagerank(G, backend="gasengine")   # H dispatches to the backend itself
     True
     """
 
@@ -76,6 +81,7 @@ class NxGraph:
         directed: bool,
         multigraph: bool,
         edge_attrs: Mapping[Any, np.ndarray] | None = None,
+        all_edge_attrs: bool = False,
         graph_attrs: Mapping[Any, Any] | None = None,
     ) -> None:
         self.nodes = nodes
@@ -84,6 +90,7 @@ class NxGraph:
         self.directed = bool(directed)
         self.multigraph = bool(multigraph)
         self.edge_attrs: dict[Any, np.ndarray] = dict(edge_attrs or {})
+        self.all_edge_attrs = bool(all_edge_attrs)
         self.graph: dict[Any, Any] = dict(graph_attrs or {})
         self._index: dict[Any, int] | None = None
         self._engine_graphs: dict[Any, Graph] = {}
@@ -158,17 +165,43 @@ class NxGraph:
         return bool(np.any(self.src == self.dst))
 
     # ---------------------------------------------------- engine graphs
+    def edge_values(self, name: Any, default: Any = 1) -> np.ndarray:
+        """The values of edge attribute ``name`` per arc, ``default`` on edges without it.
+
+        Raises
+        ------
+        KeyError
+            If the attribute was not converted (and the graph does not hold all of them).
+        """
+        values = self.edge_attrs.get(name)
+        if values is None:
+            if not self.all_edge_attrs:
+                raise KeyError(
+                    f"edge attribute {name!r} was not converted; build the graph with "
+                    f"NxGraph.from_networkx(G) (all attributes) or NxGraph.from_networkx(G, {{{name!r}: 1}})"
+                )
+            return np.full(self.src.size, default)
+        if values.dtype == object:
+            missing = np.fromiter(map(is_, values.tolist(), repeat(MISSING)), bool, count=values.size)
+            if missing.any():
+                filled = values.copy()
+                filled[missing] = default
+                return _as_array(filled.tolist())
+        return values
+
     def engine_graph(self, weight: Any = None) -> Graph:
         """The :class:`~gasengine.Graph` of the arcs, with ``weight`` as the float64 edge field ``"weight"``.
 
         Built once per ``weight`` and kept.  ``weight=None``: no field.
-        Raises ``KeyError`` if ``weight`` was not converted.
+        Edges without the attribute weigh 1 (networkx's default).  Raises
+        ``NotImplementedError`` if a weight is not a number (networkx then
+        decides what it means) and ``KeyError`` if ``weight`` was not converted.
         """
         key = ("arcs", weight)
         if key not in self._engine_graphs:
             edge_data = None
             if weight is not None:
-                edge_data = {"weight": self.edge_attrs[weight].astype(np.float64)}
+                edge_data = {"weight": numeric_edge_values(self, weight, "weights")}
             self._engine_graphs[key] = Graph.from_arcs(
                 self.src, self.dst, len(self.nodes), edge_data=edge_data, directed=self.directed
             )
@@ -191,23 +224,21 @@ class NxGraph:
     def from_networkx(
         cls,
         G: Any,
-        edge_attrs: Mapping[Any, Any] | None = None,
+        edge_attrs: Mapping[Any, Any] | str | None = "all",
         *,
-        preserve_edge_attrs: bool = False,
-        preserve_graph_attrs: bool = False,
+        preserve_graph_attrs: bool = True,
     ) -> NxGraph:
-        """Convert a networkx graph (see :func:`convert_from_nx`).
+        """Convert a networkx graph (networkx itself calls :func:`convert_from_nx`).
 
         Parameters
         ----------
         G : networkx.Graph, DiGraph, MultiGraph or MultiDiGraph
-        edge_attrs : dict, optional
-            ``{attribute: default}``: the edge attributes to keep, each with
-            the value an edge without it gets (networkx's convention: 1 for
-            weights).  A default of None marks edges without the attribute
-            as missing (NaN when the values are numbers).
-        preserve_edge_attrs : bool
-            Keep every edge attribute (each defaulting to None).
+        edge_attrs : "all", dict or None
+            ``"all"`` (default): every edge attribute, each function then
+            reads the one it is asked for with its own default (networkx's
+            convention: 1 for weights).  A dict ``{attribute: default}``:
+            those attributes, ``default`` on edges without one.  None: no
+            attributes.
         preserve_graph_attrs : bool
             Copy ``G.graph``.
 
@@ -217,8 +248,8 @@ class NxGraph:
         >>> G = nx.MultiDiGraph([(1, 2), (1, 2), (2, 1)])
         >>> G.add_edge(2, 3, weight=2.5)
         0
-        >>> H = NxGraph.from_networkx(G, {"weight": 1})
-        >>> H.src.tolist(), H.dst.tolist(), H.edge_attrs["weight"].tolist()
+        >>> H = NxGraph.from_networkx(G)
+        >>> H.src.tolist(), H.dst.tolist(), H.edge_values("weight").tolist()
         ([0, 0, 1, 1], [1, 1, 0, 2], [1.0, 1.0, 1.0, 2.5])
         """
         if isinstance(G, NxGraph):
@@ -238,12 +269,12 @@ class NxGraph:
             multiplicity = np.fromiter(map(len, values), np.int64, count=len(values))
             tails, heads = np.repeat(tails, multiplicity), np.repeat(heads, multiplicity)
             values = list(chain.from_iterable(map(methodcaller("values"), values)))
-        attrs: dict[Any, np.ndarray] = {}
-        if preserve_edge_attrs:
-            names = set().union(*values) if values else set()
-            edge_attrs = dict.fromkeys(names)
-        for name, default in (edge_attrs or {}).items():
-            attrs[name] = _attribute_array(values, name, default)
+        every = isinstance(edge_attrs, str) and edge_attrs == "all"
+        if every:
+            edge_attrs = dict.fromkeys(set().union(*values) if values else (), MISSING)
+        elif isinstance(edge_attrs, str):
+            raise ValueError(f"edge_attrs must be 'all', a dict {{attribute: default}} or None, got {edge_attrs!r}")
+        attrs = {name: _attribute_array(values, name, default) for name, default in (edge_attrs or {}).items()}
         return cls(
             nodes,
             tails,
@@ -251,6 +282,7 @@ class NxGraph:
             directed=bool(G.is_directed()),
             multigraph=multigraph,
             edge_attrs=attrs,
+            all_edge_attrs=every,
             graph_attrs=G.graph if preserve_graph_attrs else None,
         )
 
@@ -261,7 +293,7 @@ class NxGraph:
         --------
         >>> import networkx as nx
         >>> G = nx.Graph([(0, 1, {"weight": 3})])
-        >>> H = NxGraph.from_networkx(G, {"weight": 1}).to_networkx()
+        >>> H = NxGraph.from_networkx(G).to_networkx()
         >>> type(H).__name__, list(H.edges(data=True))
         ('Graph', [(0, 1, {'weight': 3})])
         """
@@ -282,16 +314,31 @@ class NxGraph:
         if self.edge_attrs:
             names = list(self.edge_attrs)
             columns = [self.edge_attrs[name][keep].tolist() for name in names]
-            dicts = [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
+            dicts = [{k: v for k, v in zip(names, row) if v is not MISSING} for row in zip(*columns)]
             H.add_edges_from(zip(us, vs, dicts))
         else:
             H.add_edges_from(zip(us, vs))
         return H
 
 
-def _attribute_array(values: list[dict], name: Any, default: Any) -> np.ndarray:
-    """One value of edge attribute ``name`` per edge dict: a numeric array, else an object array."""
-    column = list(map(methodcaller("get", name, default), values))
+class _Missing:
+    """The value of an attribute on an edge that does not have it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+#: Marks an edge without the attribute in an attribute array.
+MISSING = _Missing()
+
+
+def _as_array(column: list[Any]) -> np.ndarray:
+    """A numeric array of the values if they are numbers, else an object array of them."""
     try:
         arr = np.array(column)
     except (TypeError, ValueError):  # ragged sequences and the like
@@ -305,14 +352,19 @@ def _attribute_array(values: list[dict], name: Any, default: Any) -> np.ndarray:
     return out
 
 
-def check_numeric(H: NxGraph, name: Any, what: str) -> np.ndarray:
-    """The edge attribute ``name`` of ``H`` as float64; ``NotImplementedError`` if it is not all numbers.
+def _attribute_array(values: list[dict], name: Any, default: Any) -> np.ndarray:
+    """One value of edge attribute ``name`` per edge dict (``default`` where absent)."""
+    return _as_array(list(map(methodcaller("get", name, default), values)))
+
+
+def numeric_edge_values(H: NxGraph, name: Any, what: str, default: Any = 1) -> np.ndarray:
+    """Edge attribute ``name`` of ``H`` as float64 (``default`` where absent); ``NotImplementedError`` if not numbers.
 
     The error lets networkx run its own implementation, which decides what
-    a missing or non-numeric value means there (``None`` hides an edge
-    from Dijkstra, a string is an error).
+    a non-numeric value means there (``None`` hides an edge from
+    Dijkstra, a string is an error).
     """
-    values = H.edge_attrs[name]
+    values = H.edge_values(name, default)
     if values.dtype == object:
         bad = next(i for i, v in enumerate(values.tolist())
                    if not isinstance(v, (int, float, np.number)) or isinstance(v, bool))
@@ -350,8 +402,7 @@ def convert_from_nx(
         return graph
     return NxGraph.from_networkx(
         graph,
-        edge_attrs,
-        preserve_edge_attrs=bool(preserve_edge_attrs is True),
+        "all" if preserve_edge_attrs is True else edge_attrs,
         preserve_graph_attrs=bool(preserve_graph_attrs),
     )
 

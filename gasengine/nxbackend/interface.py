@@ -150,7 +150,8 @@ class BackendInterface:
 
     Examples
     --------
-    >>> backend_interface.can_run("clustering", (None,), {"weight": "w"})
+    >>> import networkx as nx
+    >>> backend_interface.can_run("clustering", (nx.path_graph(3),), {"weight": "w"})
     'weighted clustering is not implemented (only unweighted)'
     """
 
