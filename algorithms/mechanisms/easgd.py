@@ -20,7 +20,7 @@ and the centre toward the models.  One superstep is one round:
 The fixed point has ``x_c`` = the mean of the ``x_s`` and ``sum_s n_s/N
 grad F_s(x_s) = 0``: it is the optimum of ``F`` only as ``rho`` grows, so
 EASGD trades accuracy for looser coupling; a large ``rho`` (default
-``L``, :meth:`Problem.smoothness`) keeps the models close.  The objective
+``L / 2``, :meth:`Problem.smoothness`) keeps the models close.  The objective
 reported is ``F(x_c)``.
 
 Examples
@@ -145,9 +145,10 @@ def easgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float | No
     problem, X, y
     num_shards : int
     rho : float, optional
-        Elastic force ``> 0`` (default ``L``).
+        Elastic force ``> 0`` (default ``L / 2``).
     lr : float, optional
-        Local step (default ``1 / (L + rho)``, stable for the penalised local objective).
+        Local step (default ``1.5 / (L + rho)``, i.e. ``1 / L``: the local
+        objective is ``(L + rho)``-smooth, so any step below ``2 / (L + rho)`` is stable).
     local_steps : int
         Gradient steps between two centre updates.
     max_rounds, tol, seed, straggler, shards
@@ -179,8 +180,8 @@ def easgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float | No
         check_positive("rho", rho)
     s = shards if shards is not None else shard(X, y, problem, num_shards, seed)
     L = problem.smoothness(prepare(X, y, problem)[0])
-    rho = L if rho is None else rho
-    lr = 1.0 / (L + rho) if lr is None else lr
+    rho = L / 2 if rho is None else rho
+    lr = 1.5 / (L + rho) if lr is None else lr
     program = EASGDProgram(problem, s.dim, s.num_rows, s.num_shards, s.weights, lr, rho, local_steps, tol, straggler)
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
