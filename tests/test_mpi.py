@@ -315,7 +315,7 @@ def test_the_script_in_the_docs_prints_what_they_say(tmp_path):
     import doctest
 
     page = (REPO / "docs" / "mpi.md").read_text(encoding="utf-8")
-    found = re.search(r"```py\n(?P<code>.*?)```\s*```text\n(?P<output>.*?)```", page, flags=re.S)
+    found = re.search(r"```py\n(?P<code>.*?)```\s*```text\n(?P<output>.*?)```", page, flags=re.DOTALL)
     assert found, "docs/mpi.md has no script with its output"
     path = tmp_path / "docs_script.py"
     path.write_text(PREAMBLE + found["code"])
