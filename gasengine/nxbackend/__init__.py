@@ -39,7 +39,8 @@ _ADDITIONAL_PARAMETERS = {
 
 _DOCS = {
     "pagerank": "Power iteration as a vertex program: the same iterations and stopping rule as networkx. "
-                "Falls back to networkx for negative weights or personalization/nstart/dangling values.",
+                "Falls back to networkx for negative or non-numeric weights and for negative (or, for nstart and "
+                "dangling, zero-sum) personalization/nstart/dangling values.",
     "connected_components": "Hooking and pointer jumping (FastSV).",
     "number_connected_components": "Hooking and pointer jumping (FastSV).",
     "is_connected": "Hooking and pointer jumping (FastSV).",
