@@ -336,8 +336,8 @@ def async_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float |
     >>> from algorithms.mechanisms.problems import Problem, make_logistic
     >>> X, y = make_logistic(100, 3)
     >>> r = async_sgd(Problem("logistic", 0.01), X, y, epochs=50, straggler=4.0, staleness=2)
-    >>> r.gradients, r.info["waits"] > 0
-    (200, True)
+    >>> r.gradients >= 200, r.info["waits"] > 0   # the budget: 50 pushes per shard (the last round may overshoot)
+    (True, True)
     """
     s = shards if shards is not None else shard(X, y, problem, num_shards, seed)
     L = problem.smoothness(prepare(X, y, problem)[0])

@@ -46,7 +46,7 @@ Examples
 >>> round(p.objective(np.zeros(3), X, np.array([0, 1, 1])), 6)  # log 2 at w = 0
 0.693147
 >>> s = shard(X, np.array([0, 1, 1]), p, 2)
->>> s.fields["X"].shape, s.fields["wt"].sum()
+>>> s.fields["X"].shape, float(s.fields["wt"].sum())
 ((2, 2, 3), 3.0)
 """
 
@@ -325,7 +325,7 @@ def shard(X: Any, y: Any, problem: Problem, num_shards: int, seed: int = 0) -> S
     >>> X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
     >>> s = shard(X, np.array([1.0, 2.0, 3.0]), Problem("lasso", 0.1), 2, seed=None)
     >>> s.sparse, s.rows.tolist(), s.fields["Xval"].shape
-    (True, [2, 1], (2, 4))
+    (True, [1, 2], (2, 4))
     """
     if isinstance(num_shards, bool) or not isinstance(num_shards, numbers.Integral) or num_shards < 1:
         raise ValueError(f"num_shards must be an integer >= 1, got {num_shards!r}")

@@ -21,9 +21,9 @@ from algorithms.mechanisms import (
 from algorithms.mechanisms.problems import prepare, shard_gradients
 
 sklearn = pytest.importorskip("sklearn")
-from sklearn.datasets import load_breast_cancer  # noqa: E402
-from sklearn.linear_model import Lasso, LogisticRegression  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.datasets import load_breast_cancer
+from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 C, ALPHA = 1.0, 0.01
 
