@@ -245,6 +245,28 @@ def test_bad_lines_are_named(tmp_path, text, line, message):
     assert str(info.value).startswith(f"{path}:{line}: ")
 
 
+@pytest.mark.parametrize("name, sep", [("bad.csv", ","), ("bad.tsv", "\t"), ("bad.txt", " "), ("bad.dat", "::")])
+@pytest.mark.parametrize(
+    "rows, line, message",
+    [
+        ([["1", "10", "7"], ["2", "10", "8"], ["3", "10"]], 3, r"expected 3 fields \(user item rating\) as line 2 has, found 2"),
+        ([["1", "10", "7", "5"], ["2", "10", "8", "6", "9"]], 2,
+         r"expected 4 fields \(user item rating timestamp\) as line 2 has, found 5"),
+        ([["1", "10", "7"], ["2", "10", "NaN"]], 2, r"rating 'NaN' in column 2 is NaN"),
+        ([["1", "10", "-inf"]], 1, r"rating '-inf' in column 2 is infinite"),
+    ],
+    ids=["too-few", "too-many", "nan", "inf"],
+)
+def test_bad_lines_are_named_in_every_layout(tmp_path, name, sep, rows, line, message):
+    """Point 8 of issue 13: the file and the line, whatever the separator; and no graph at all."""
+    path = tmp_path / name
+    path.write_text("# a comment line first\n" + "".join(sep.join(r) + "\n" for r in rows))
+    with pytest.raises(GraphFormatError, match=message) as info:
+        Graph.load_ratings(path)
+    assert (info.value.path, info.value.line) == (str(path), line + 1)  # the comment is line 1
+    assert str(info.value).startswith(f"{path}:{line + 1}: ")
+
+
 @pytest.mark.parametrize(
     "text, message",
     [

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pytest
 
-from algorithms.als import ALSProgram, als, bias_baseline, initial_factors
+from algorithms.als import (
+    ALSProgram,
+    als,
+    bias_baseline,
+    initial_factors,
+    packed_outer,
+    unpack_symmetric,
+)
 from gasengine import Graph, GraphFormatError, ProgramError, ratings, run
 from gasengine.ratings import RatingSet
 from tests.datasets import data_file
@@ -110,7 +118,7 @@ def test_half_steps_equal_numpy(rank):
 
 
 def test_rmse_aggregates_and_history_agree_with_the_model():
-    g, test = synthetic(150, 100, seed=1)
+    g, _ = synthetic(150, 100, seed=1)
     s = ratings.split(g, (0.8, 0.2, 0.0), seed=0)
     model = als(s.train, rank=4, reg=0.01, iterations=4, validation=s.validation, return_result=True)
     hist = model.history
@@ -150,8 +158,8 @@ def reference_fit():
     return s, als(s.train, rank=4, reg=0.02, iterations=3, validation=s.validation)
 
 
-@pytest.mark.parametrize("options", [dict(partitions=2), dict(partitions=3), dict(partitions=3, partition="random"),
-                                     dict(workers=2)], ids=["P2", "P3", "P3-random", "workers2"])
+@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "partition": "random"},
+                                     {"workers": 2}], ids=["P2", "P3", "P3-random", "workers2"])
 def test_identical_on_every_partitioning(options):
     s, ref = reference_fit()
     model = als(s.train, rank=4, reg=0.02, iterations=3, validation=s.validation, return_result=True, **options)
@@ -230,3 +238,111 @@ def test_bad_ratings_are_refused():
         als(g, validation=held)
     with pytest.raises(ProgramError, match="singular normal equations"):
         als(ratings.from_arrays([1, 2], [1, 1], [3.0, 4.0]), rank=2, reg=0.0)
+
+
+def graph_with_ratings(g: Graph, values) -> Graph:
+    """``g`` with its rating field replaced (no check on the way: as a user may build one)."""
+    return Graph.from_arcs(g.src, g.dst, g.num_vertices, vertex_data=g.vertex_data,
+                           edge_data={"rating": np.asarray(values)}, ids=g.ids, directed=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("fit", ["als", "bias_baseline", "sgd_mf"])
+def test_non_finite_ratings_in_a_graph_are_refused_by_every_fit(fit, bad):
+    from algorithms.sgd_mf import sgd_mf
+
+    g = small()
+    values = g.edge_data["rating"].copy()
+    values[[5, 9]] = bad
+    users, items = ratings.user_ids(g), ratings.item_ids(g)
+    U = users.size
+    named = re.escape(f"rating of edge 5 (user {str(users[g.src[5]])!r}, item {str(items[g.dst[5] - U])!r}) is {bad!r}")
+    want = named + rf"; ratings must be finite \(2 of {g.num_edges} are NaN or infinite\)"
+    function = {"als": als, "bias_baseline": bias_baseline, "sgd_mf": sgd_mf}[fit]
+    with pytest.raises(ValueError, match=want):
+        function(graph_with_ratings(g, values))
+
+
+def test_a_rating_field_that_is_not_numbers_is_refused():
+    g = small()
+    with pytest.raises(ValueError, match=r"edge field 'rating' must hold one number per rating, got dtype <U"):
+        als(graph_with_ratings(g, g.edge_data["rating"].astype(str)))
+
+
+def test_the_program_checks_its_parameters_too():
+    with pytest.raises(ValueError, match="rank must be >= 0, got -1"):
+        ALSProgram(rank=-1, reg=0.1, global_mean=3.0)
+    with pytest.raises(TypeError, match="rank must be an integer"):
+        ALSProgram(rank=2.0, reg=0.1, global_mean=3.0)
+    with pytest.raises(ValueError, match=r"reg \(lambda\) must be a finite number >= 0, got -0.5"):
+        ALSProgram(rank=2, reg=-0.5, global_mean=3.0)
+    with pytest.raises(ValueError, match=r"bias_reg \(lambda\) must be a finite number >= 0, got -1"):
+        ALSProgram(rank=2, reg=0.5, global_mean=3.0, bias_reg=-1)
+    with pytest.raises(ValueError, match="global_mean must be a finite number"):
+        ALSProgram(rank=2, reg=0.5, global_mean=float("nan"))
+
+
+def test_a_prediction_for_an_unknown_id_names_it_among_known_ones():
+    g = small()
+    model = als(g, rank=2, reg=0.1, iterations=1)
+    users, items = ratings.user_ids(g), ratings.item_ids(g)
+    with pytest.raises(KeyError, match="no user with id '999'"):  # ids of both sides are strings here
+        model.predict([users[0], 999, users[1]], items[0])
+    with pytest.raises(KeyError, match="no item with id 'zz'"):
+        model.predict(users[0], [items[0], "zz"])
+    with pytest.raises(KeyError, match="no user with id 'm0'"):  # an item's id is no user's
+        model.predict("m0", items[0])
+    with pytest.raises(KeyError, match=rf"vertex {g.num_vertices} is not an item"):
+        model.predict_vertices(0, g.num_vertices)
+    assert np.isfinite(model.predict(users, items[0])).all()  # the good ids alone predict
+
+
+# ------------------------------------------------------------------ packed gathers
+@pytest.mark.parametrize("rank", [0, 1, 4])
+def test_packed_outer_products_are_the_upper_triangles(rank):
+    rng = np.random.default_rng(rank)
+    y, r = rng.normal(size=(7, rank + 1)), rng.normal(size=7)
+    z = np.column_stack([y[:, :rank], np.ones(7), r - 0.5 - y[:, rank]])
+    dense = z[:, :, None] * z[:, None, :]
+    packed = packed_outer(y, r, 0.5)
+    d = rank + 2
+    assert packed.shape == (7, d * (d + 1) // 2)
+    np.testing.assert_array_equal(unpack_symmetric(packed, d), dense)
+    held = np.array([True, False, False, True, False, True, True])
+    split = packed_outer(y, r, 0.5, held)
+    np.testing.assert_array_equal(split[held, 1], packed[held])
+    np.testing.assert_array_equal(split[~held, 0], packed[~held])
+    assert not split[held, 0].any() and not split[~held, 1].any()
+    assert packed_outer(y[:0], r[:0], 0.5).shape == (0, d * (d + 1) // 2)  # the engine's empty probe
+
+
+# ------------------------------------------------------------------ the command: nothing half-written
+@pytest.mark.parametrize(
+    "text, options, message",
+    [
+        ("1::10::7\n2::10::nan\n", [], "bad.dat:2: rating 'nan' in column 2 is NaN"),
+        ("1::10::7\n2::10::inf\n", [], "bad.dat:2: rating 'inf' in column 2 is infinite"),
+        ("1::10::7\n2::10\n", [], "bad.dat:2: expected 3 fields (user item rating) as line 1 has, found 2"),
+        ("1::10::7\n2::10::8\n", ["--reg", "-1"], "reg (lambda) must be a finite number >= 0, got -1.0"),
+        ("1::10::7\n2::10::8\n", ["--bias-reg", "nan"], "bias_reg (lambda) must be a finite number >= 0, got nan"),
+        ("1::10::7\n2::10::8\n", ["--rank", "2", "--reg", "0"], "singular normal equations"),
+    ],
+    ids=["nan", "inf", "fields", "reg", "bias-reg", "singular"],
+)
+@pytest.mark.parametrize("existing", [False, True], ids=["new-output", "existing-output"])
+def test_command_that_fails_writes_no_output(tmp_path, capsys, text, options, message, existing):
+    from gasengine.cli import main
+
+    bad = tmp_path / "bad.dat"
+    bad.write_text(text)
+    out = tmp_path / "factors.tsv"
+    if existing:
+        out.write_text("what was there before\n")
+    assert main(["run", "als", "--input", str(bad), "--iterations", "2", *options, "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    if existing:
+        assert out.read_text() == "what was there before\n"
+    else:
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad.dat"] + (["factors.tsv"] if existing else []))
