@@ -473,3 +473,13 @@ def test_registration_does_not_warn():
         done = subprocess.run([sys.executable, "-W", "error", "-c", code],
                               check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "gasengine", done.stderr
+
+
+def test_importing_networkx_does_not_load_the_engine():
+    """networkx reads every backend's info while it imports itself: that must stay cheap."""
+    import subprocess
+    import sys
+
+    code = "import sys, networkx; print(sorted(m for m in ('numba', 'scipy', 'gasengine.execution') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
