@@ -128,8 +128,15 @@ class Aggregator:
         keys = self.num_keys
         if keys is not None and (isinstance(keys, bool) or not isinstance(keys, numbers.Integral) or keys < 1):
             raise ValueError(f"Aggregator {self.name!r}: num_keys must be an integer >= 1 or None, got {keys!r}")
-        # read once here, not at every step: whether finalize wants the previous value too
-        object.__setattr__(self, "finalize_takes_previous", self.finalize is not None and takes_previous(self.finalize))
+        if self.finalize is not None and not callable(self.finalize):
+            raise TypeError(f"Aggregator {self.name!r}: finalize must be callable or None, got {self.finalize!r}")
+        # read once here, not at every step: which of (value, previous, globals) finalize takes
+        arity = 0 if self.finalize is None else finalize_parameters(self.finalize)
+        if arity > 3:
+            raise TypeError(f"Aggregator {self.name!r}: finalize takes 1 to 3 parameters (value, previous, "
+                            f"globals), not {arity}")
+        object.__setattr__(self, "finalize_arity", arity)
+        object.__setattr__(self, "finalize_takes_previous", arity >= 2)
         if self.over not in ("vertices", "edges"):
             raise ValueError(f"Aggregator {self.name!r}: over must be 'vertices' or 'edges', got {self.over!r}")
         clock = self.every_updates
@@ -142,6 +149,48 @@ class Aggregator:
         """Whether the aggregator runs after superstep ``superstep`` (1-based count)."""
         return superstep % self.every == 0
 
+    def finish(self, value: Any, previous: Any, globals: Globals) -> Any:
+        """The value stored under ``name``: the folded ``value`` passed through ``finalize``.
+
+        ``finalize`` gets the parameters it declares, in order: the folded
+        value, the aggregator's previous value (None the first time) and
+        the :class:`Globals` of the run (``globals.step``, the superstep,
+        sweep or round just finished, 0 before the first;
+        ``globals.num_vertices``; the other sync operations' values).  An
+        exception in ``finalize`` becomes a :class:`~gasengine.ProgramError`
+        naming ``Aggregator[name].finalize``.
+
+        Parameters
+        ----------
+        value : Any
+            The value folded over all vertices (edges, keys) and workers.
+        previous : Any
+            The aggregator's value before this run of it, or None.
+        globals : Globals
+            What the run's programs see as ``globals``.
+
+        Returns
+        -------
+        Any
+            ``finalize(...)``, or ``value`` without a ``finalize``.
+
+        Examples
+        --------
+        >>> mean = Aggregator("mean_x", lambda v: v.data["x"],
+        ...                   finalize=lambda total, previous, globals: total / globals.num_vertices)
+        >>> mean.finish(12.0, None, Globals({}, num_vertices=4, step=1))
+        3.0
+        """
+        if self.finalize is None:
+            return value
+        args = (value, previous, globals)[: self.finalize_arity]
+        try:
+            return self.finalize(*args)
+        except (ProgramError, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise ProgramError(f"Aggregator[{self.name}]", "finalize", f"{type(exc).__name__}: {exc}") from exc
+
 
 def takes_previous(finalize: Callable[..., Any]) -> bool:
     """Whether ``finalize`` takes the previous value as a second parameter.
@@ -151,11 +200,31 @@ def takes_previous(finalize: Callable[..., Any]) -> bool:
     >>> takes_previous(lambda value: value), takes_previous(lambda value, previous: value)
     (False, True)
     """
+    return finalize_parameters(finalize) >= 2
+
+
+def finalize_parameters(finalize: Callable[..., Any]) -> int:
+    """How many of ``(value, previous, globals)`` a ``finalize`` takes.
+
+    Its positional parameters are counted (a builtin without a signature
+    takes the value only); ``*args`` alone counts as two, as finalize
+    functions were called before the globals were passed.
+
+    Examples
+    --------
+    >>> finalize_parameters(float), finalize_parameters(lambda value, previous, globals: value)
+    (1, 3)
+    >>> finalize_parameters(lambda *args: args)
+    2
+    """
     import inspect
 
     try:
         params = [p for p in inspect.signature(finalize).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
     except (TypeError, ValueError):  # builtins without a signature take the value only
-        return False
-    return len(params) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+        return 1
+    named = sum(p.kind is not p.VAR_POSITIONAL for p in params)
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return max(named, 2)
+    return named
