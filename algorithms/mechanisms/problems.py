@@ -381,7 +381,7 @@ def margins(F: Any, W: np.ndarray) -> np.ndarray:
     """
     W = np.asarray(W, dtype=np.float64)
     if not _is_sparse(F):
-        return np.einsum("brd,bd->br", F["X"], W)
+        return np.matmul(F["X"], W[:, :, None])[:, :, 0]  # batched BLAS products, one per shard
     val, col, row = F["Xval"], F["Xcol"], F["Xrow"]
     b, R = F["y"].shape
     bi = np.arange(b)[:, None]
@@ -392,7 +392,7 @@ def margins(F: Any, W: np.ndarray) -> np.ndarray:
 def gradient_sums(F: Any, r: np.ndarray, D: int) -> np.ndarray:
     """``sum_rows r_row x_row`` per shard, ``(b, D)``, for per-row coefficients ``r`` ``(b, R)``."""
     if not _is_sparse(F):
-        return np.einsum("brd,br->bd", F["X"], r)
+        return np.matmul(r[:, None, :], F["X"])[:, 0, :]
     val, col, row = F["Xval"], F["Xcol"], F["Xrow"]
     b = val.shape[0]
     bi = np.arange(b)[:, None]
