@@ -13,6 +13,7 @@ mechanism              engine       consistency  where the model lives
 :func:`admm`           sync         any          local models + duals on shards, z in a sync operation
 :func:`async_sgd`      async        edge         a server vertex joined to every shard
 :func:`hogwild`        async        vertex       the same server vertex, no locks
+:func:`model_parallel` sync         any          spread over feature vertices (examples x features)
 =====================  ===========  ===========  ==================================================
 
 :func:`compare_mechanisms` runs them on one split and budget and returns a
@@ -34,6 +35,7 @@ from .bsp_sgd import BSPSGDProgram, bsp_sgd
 from .compare import MECHANISMS, MechanismTable, compare_mechanisms
 from .easgd import EASGDProgram, easgd
 from .hogwild import HogwildProgram, hogwild
+from .model_parallel import CoordinateDescentProgram, model_parallel
 from .problems import (
     DivergenceError,
     Problem,
@@ -49,6 +51,7 @@ __all__ = [
     "ADMMProgram",
     "AsyncSGDProgram",
     "BSPSGDProgram",
+    "CoordinateDescentProgram",
     "DivergenceError",
     "EASGDProgram",
     "HogwildProgram",
@@ -66,6 +69,7 @@ __all__ = [
     "make_lasso",
     "make_logistic",
     "model_averaging",
+    "model_parallel",
     "reference_solution",
     "shard",
 ]

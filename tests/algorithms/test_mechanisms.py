@@ -15,6 +15,7 @@ from algorithms.mechanisms import (
     make_lasso,
     make_logistic,
     model_averaging,
+    model_parallel,
     reference_solution,
     shard,
 )
@@ -250,3 +251,28 @@ def test_bad_parameters_name_themselves():
         Problem("lasso", -1.0)
     with pytest.raises(ValueError, match="straggler must be a factor >= 1"):
         bsp_sgd(p, X, y, straggler=0.5)
+
+
+# ------------------------------------------------------------------ model parallelism
+def test_model_parallel_coordinate_descent_finds_the_known_lasso_optimum():
+    X, y, w_star = make_lasso(200, 20, 5, alpha=0.1, seed=3)
+    p = Problem("lasso", 0.1)
+    r = model_parallel(p, sp.csr_matrix(X), y)
+    assert r.converged and np.abs(r.w - w_star).max() < 1e-7
+    assert r.info["edges"] == 200 * 21  # one edge per non-zero, the intercept joined to every example
+
+
+def test_model_parallel_logistic_on_sparse_data():
+    X, y = make_logistic(500, 50, sparse=True, density=0.05, seed=1)
+    p = Problem("logistic", 0.01)
+    best = p.objective(reference_solution(p, X, y), X, y)
+    r = model_parallel(p, X, y)
+    assert r.converged and rel_gap(r.objective, best) < 1e-8
+    assert r.info["edges"] == X.nnz + 500
+
+
+def test_model_parallel_without_damping_diverges_on_correlated_features(cancer):
+    X, y = cancer
+    p = Problem.lasso_from_sklearn(ALPHA)
+    with pytest.raises(DivergenceError, match="model_parallel diverged.*beta=1 "):
+        model_parallel(p, X, y.astype(float), beta=1.0, max_rounds=300)
