@@ -27,9 +27,10 @@ from .base import MechanismResult, check_positive
 from .bsp_sgd import bsp_sgd
 from .easgd import easgd
 from .hogwild import hogwild
+from .model_parallel import model_parallel
 from .problems import Problem, reference_solution, shard
 
-__all__ = ["MECHANISMS", "MechanismTable", "compare_mechanisms"]
+__all__ = ["DATA_PARALLEL", "MECHANISMS", "MechanismTable", "compare_mechanisms"]
 
 #: name -> (engine, consistency) the mechanism runs under.
 MECHANISMS: dict[str, tuple[str, str]] = {
@@ -39,7 +40,12 @@ MECHANISMS: dict[str, tuple[str, str]] = {
     "admm": ("sync", "-"),
     "async_sgd": ("async", "edge"),
     "hogwild": ("async", "vertex"),
+    "model_parallel": ("sync", "-"),
 }
+
+#: The data-parallel mechanisms, the default of :func:`compare_mechanisms` (``"model_parallel"`` is opt-in:
+#: it works on the examples x features graph, not on the shards).
+DATA_PARALLEL = ("bsp_sgd", "model_averaging", "easgd", "admm", "async_sgd", "hogwild")
 
 COLUMNS = ("mechanism", "engine", "consistency", "objective", "gap", "rounds", "gradients", "seconds", "sim_time",
            "bytes_engine", "bytes_model", "staleness_mean", "staleness_max", "conflicts", "converged")
@@ -84,7 +90,7 @@ class MechanismTable:
 
 
 def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, straggler: float = 1.0,
-                       budget: int = 500, mechanisms: Sequence[str] = tuple(MECHANISMS), seed: int = 0,
+                       budget: int = 500, mechanisms: Sequence[str] = DATA_PARALLEL, seed: int = 0,
                        optimum: float | None = None, local_steps: int = 5, staleness: int | None = 4,
                        partitions: int | None = None, **engine_options: Any) -> MechanismTable:
     """Run mechanisms with the same shards and budget and tabulate what they reached and what it cost.
@@ -106,7 +112,9 @@ def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, strag
         ``budget`` pushes per shard for the asynchronous ones.  Mechanisms
         with a stopping rule may stop earlier.
     mechanisms : sequence of str
-        Names from :data:`MECHANISMS`.
+        Names from :data:`MECHANISMS` (default :data:`DATA_PARALLEL`;
+        ``"model_parallel"`` runs ``budget`` coordinate-descent iterations
+        on the examples x features graph, ignoring the shards).
     seed : int
         Seed of the split (one split for all) and of the runs.
     optimum : float, optional
@@ -145,6 +153,7 @@ def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, strag
         "admm": lambda: admm(problem, X, y, max_rounds=budget, **common, **opts),
         "async_sgd": lambda: async_sgd(problem, X, y, staleness=staleness, epochs=budget, **common, **opts),
         "hogwild": lambda: hogwild(problem, X, y, epochs=budget, **common, **opts),
+        "model_parallel": lambda: model_parallel(problem, X, y, max_rounds=budget, **opts),
     }
     rows, results = [], {}
     for name in mechanisms:  # a loop over mechanisms
