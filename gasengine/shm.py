@@ -177,14 +177,35 @@ class ArrayRef(int):
     """Placeholder for the i-th array moved out of a message into shared memory."""
 
 
+class Packed:
+    """Placeholder for a :class:`~gasengine.KeyCounts` or :class:`~gasengine.Ragged` taken apart into
+    its arrays, so that they too travel through shared memory instead of being pickled into the note."""
+
+    __slots__ = ("kind", "parts")
+
+    def __init__(self, kind: str, parts: tuple):
+        self.kind, self.parts = kind, parts
+
+    def __reduce__(self) -> tuple:
+        return (Packed, (self.kind, self.parts))
+
+
 def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     """Replace arrays of at least ``threshold`` bytes in a nested message
-    (dicts, lists, tuples) by :class:`ArrayRef` placeholders, collecting them in ``out``."""
+    (dicts, lists, tuples; the arrays of key counts and ragged rows) by
+    :class:`ArrayRef` placeholders, collecting them in ``out``."""
+    from .accumulators import KeyCounts
+    from .ragged import Ragged
+
     if isinstance(tree, np.ndarray):
         if tree.nbytes >= threshold:
             out.append(np.ascontiguousarray(tree))
             return ArrayRef(len(out) - 1)
         return tree
+    if isinstance(tree, KeyCounts):
+        return Packed("counts", flatten_arrays((tree.ptr, tree.keys, tree.weights), out, threshold))
+    if isinstance(tree, Ragged):
+        return Packed("ragged", flatten_arrays((tree.ptr, np.asarray(tree.values)), out, threshold))
     if isinstance(tree, dict):
         return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
@@ -196,6 +217,12 @@ def restore_arrays(tree: Any, arrays: list[np.ndarray]) -> Any:
     """Inverse of :func:`flatten_arrays`."""
     if isinstance(tree, ArrayRef):
         return arrays[int(tree)]
+    if isinstance(tree, Packed):
+        from .accumulators import KeyCounts
+        from .ragged import Ragged
+
+        parts = restore_arrays(tree.parts, arrays)
+        return KeyCounts(*parts) if tree.kind == "counts" else Ragged(*parts)
     if isinstance(tree, dict):
         return {k: restore_arrays(v, arrays) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):

@@ -256,3 +256,18 @@ def test_collected_sets_never_depend_on_parts_or_engine(n, m, seed, parts, engin
     program = Neighbours() if nbr_gather else EdgeNeighbours()
     sets = run(program, g, partitions=min(parts, max(m, 1)), engine=engine, seed=seed).field("nbrs")
     assert sets.tolist() == reference_sets(g)
+
+
+def test_key_counts_and_ragged_rows_travel_as_arrays():
+    """Worker messages move big arrays through shared memory: those inside KeyCounts and Ragged too."""
+    from gasengine import KeyCounts
+    from gasengine.shm import flatten_arrays, restore_arrays
+
+    counts = KeyCounts.from_pairs(np.repeat(np.arange(500), 4), np.arange(2000) % 7, None, 500)
+    rows = Ragged.from_lists([list(range(k)) for k in range(60)])[::2]
+    out: list[np.ndarray] = []
+    note = flatten_arrays({"a": counts, "b": [rows]}, out, threshold=64)
+    assert len(out) >= 4 and not any(isinstance(x, np.ndarray) and x.nbytes >= 64 for x in pickle.loads(pickle.dumps(note)).values() if isinstance(x, np.ndarray))
+    back = restore_arrays(pickle.loads(pickle.dumps(note)), [a.copy() for a in out])
+    assert np.array_equal(back["a"].keys, counts.keys) and np.array_equal(back["a"].ptr, counts.ptr)
+    assert back["b"][0].tolist() == rows.tolist()
