@@ -38,23 +38,30 @@ import numpy as np
 from numba import njit
 
 
-class CountByKey:
+class KeyedCombine:
+    """A ``combine`` that groups keys per vertex instead of folding with a ufunc; one instance of each
+    subclass exists, under the module-level name ``__name__``."""
+
+    __name__ = ""
+
+    def __repr__(self) -> str:
+        return f"gasengine.{self.__name__}"
+
+    def __reduce__(self) -> str:  # the one instance, also in worker processes
+        return self.__name__
+
+
+class CountByKey(KeyedCombine):
     """The ``combine`` that counts keys per vertex (see the module docstring); use :data:`count_by_key`."""
 
     __name__ = "count_by_key"
-
-    def __repr__(self) -> str:
-        return "gasengine.count_by_key"
-
-    def __reduce__(self) -> str:  # one instance, also in worker processes
-        return "count_by_key"
 
 
 #: Set ``combine = count_by_key`` to receive a :class:`KeyCounts` in ``apply``.
 count_by_key = CountByKey()
 
 
-class Collect:
+class Collect(KeyedCombine):
     """The ``combine`` that collects the distinct values gathered per vertex; use :data:`collect`.
 
     ``gather(e)`` (or ``gather_nbr(u)``) returns one integer per edge — an
@@ -78,12 +85,6 @@ class Collect:
     """
 
     __name__ = "collect"
-
-    def __repr__(self) -> str:
-        return "gasengine.collect"
-
-    def __reduce__(self) -> str:  # one instance, also in worker processes
-        return "collect"
 
 
 #: Set ``combine = collect`` to receive a :class:`~gasengine.Ragged` of distinct values in ``apply``.
