@@ -87,12 +87,13 @@ class _World:
             atexit.register(self._at_exit)
             self._previous_hook = sys.excepthook
             sys.excepthook = self._excepthook
+            _ = self.comm  # at once: it also removes MPICH's shared-memory name as early as is safe
 
     @property
     def comm(self) -> Any:
         """The job's own communicator (a duplicate of COMM_WORLD: a script's own MPI traffic never mixes with ours).
 
-        Duplicating is collective: every rank does it once, right before its first command round.
+        Duplicating is collective: every rank does it once, when it first uses this module.
         """
         if self._comm is None:
             comm, request = self.mpi.COMM_WORLD.Idup()
@@ -168,6 +169,10 @@ def world() -> _World:
 
 def rank() -> int:
     """This process's rank (0: the driver).  Without ``mpiexec``, 0.
+
+    The first use of this module on a rank (this call, :func:`serve` or a
+    run) initialises MPI and waits until every rank has made its own first
+    use: call it early on every rank.
 
     Examples
     --------
