@@ -79,6 +79,7 @@ __all__ = ["AsyncSGDProgram", "async_sgd"]
 
 CLOCK = "async_clock"
 PROGRESS = "async_objective"
+SERVER_MODEL = "async_server_model"
 
 
 class AsyncSGDProgram(VertexProgram):
@@ -128,6 +129,8 @@ class AsyncSGDProgram(VertexProgram):
         self.aggregators = (
             Aggregator(CLOCK, self._clock, combine=np.minimum),
             Aggregator(PROGRESS, self._progress, finalize=self._check),
+            # the server's model after every round (only the server contributes): the trace's objective
+            Aggregator(SERVER_MODEL, lambda v: v.data["w"] * self._is_server(v.ids)[:, None]),
         )
 
     # ------------------------------------------------------------ fields
@@ -273,6 +276,21 @@ class AsyncSGDProgram(VertexProgram):
         return bool(globals[PROGRESS]["done"])
 
 
+def _trace(problem: Problem, X: Any, y: Any, result: Any) -> dict[str, np.ndarray]:
+    """``F`` of the server's model after every round, evaluated afterwards on the whole data (numpy)."""
+    points = [(st, val) for st, val in result.history.get(SERVER_MODEL, []) if st > 0]
+    if not points:
+        return {"round": np.zeros(0, dtype=np.int64), "objective": np.zeros(0)}
+    W = np.array([val for _, val in points], dtype=np.float64)
+    Xa, ys = prepare(X, y, problem)
+    with np.errstate(over="ignore", invalid="ignore"):
+        M = Xa @ W.T  # (N, rounds)
+        loss = problem.loss(M, ys[:, None]).mean(axis=0)
+        Wp = W * problem.penalty_mask(W.shape[1])
+        pen = 0.5 * problem.reg * (Wp * Wp).sum(1) if problem.kind == "logistic" else problem.reg * np.abs(Wp).sum(1)
+    return {"round": np.array([st for st, _ in points], dtype=np.int64), "objective": loss + pen}
+
+
 def _subview(data: Any, rows: np.ndarray) -> dict[str, np.ndarray]:
     keys = ("X", "Xval", "Xcol", "Xrow", "y", "wt")
     return {k: data[k][rows] for k in keys if k in data}
@@ -367,8 +385,7 @@ def async_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float |
         staleness_mean=float(result.field("stale_sum")[S]) / max(count, 1.0),
         staleness_max=float(result.field("stale_max")[S]), conflicts=result.conflicts,
         sim_time=float(turns[:S].max()), converged=bool(prog["pushes"] >= program.budget),
-        history={"round": np.array([st for st, _ in result.history[PROGRESS] if st > 0]),
-                 "objective": np.array([val["loss"] for st, val in result.history[PROGRESS] if st > 0])},
+        history=_trace(problem, X, y, result),
         info={"lr": lr, "waits": int(result.field("waits")[:S].sum()), "server_updates": int(turns[S]),
               "pushes_per_shard": pushes.astype(int).tolist(), "staleness_bound": staleness},
         result=result)

@@ -137,8 +137,11 @@ class MechanismResult:
     converged : bool
         Whether the mechanism's own stopping rule fired within the budget.
     history : dict of str to ndarray
-        ``"round"`` and ``"objective"``: the objective estimate the
-        mechanism's sync operation saw per round (mini-batch estimates for SGD).
+        ``"round"`` and ``"objective"``: the objective per round as the
+        mechanism's sync operation saw it (at the point the gradients were
+        taken; mini-batch estimates for mini-batch SGD), or for the
+        asynchronous mechanisms ``F`` of the server's model after each
+        round (recorded by a sync operation, evaluated after the run).
     info : dict
         Mechanism-specific figures (ADMM: residuals and rho).
     result : Result

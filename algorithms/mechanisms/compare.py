@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .admm import admm
 from .async_sgd import async_sgd
 from .averaging import model_averaging
@@ -80,6 +82,60 @@ class MechanismTable:
         lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)) for b in body]
         return "\n".join(lines)
+
+    def traces(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per mechanism: ``"seconds"``, ``"bytes"`` (model traffic so far) and ``"gap"`` per round, ending at the result.
+
+        The gap per round is that of the objective the mechanism's sync
+        operation saw (mini-batch and stale-model estimates for SGD); the
+        last point is the final model's exact gap.
+        """
+        out = {}
+        for name, r in self.results.items():
+            rounds = np.asarray(r.history.get("round", np.zeros(0)), dtype=np.int64)
+            value = np.asarray(r.history.get("objective", np.zeros(0)), dtype=np.float64)
+            seconds = np.zeros(0)
+            if r.result is not None and r.result.steps.rows:
+                step = np.array([row.superstep for row in r.result.steps.rows])
+                spent = np.cumsum(r.result.steps.column("seconds"))
+                at = np.searchsorted(step, rounds, side="right") - 1
+                seconds = np.where(at >= 0, spent[np.maximum(at, 0)], 0.0)
+            total = max(r.rounds, 1)
+            out[name] = {
+                "seconds": np.append(seconds if len(seconds) == len(rounds) else rounds * 0.0, r.seconds),
+                "bytes": np.append(r.bytes_model * rounds / total, r.bytes_model),
+                "gap": np.append((value - self.optimum) / abs(self.optimum), r.gap(self.optimum)),
+            }
+        return out
+
+    def plot(self, path: Any, title: str | None = None) -> None:
+        """Save the objective gap against time and against bytes, one line per mechanism, log scales.
+
+        Needs matplotlib (``pip install 'gasengine[plot]'``); gaps at or
+        below 0 (an estimate under the optimum) are drawn at 1e-16.
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("MechanismTable.plot needs matplotlib: pip install 'gasengine[plot]'") from None
+        fig = Figure(figsize=(13, 5), layout="constrained")
+        axes = fig.subplots(1, 2)
+        for name, t in self.traces().items():
+            gap = np.clip(t["gap"], 1e-16, None)
+            for ax, key in ((axes[0], "seconds"), (axes[1], "bytes")):
+                x = np.maximum(t[key], 1e-6)
+                keep = np.isfinite(gap) & np.isfinite(x)
+                ax.plot(x[keep], gap[keep], label=name, linewidth=1.4)
+        for ax, label in ((axes[0], "seconds"), (axes[1], "bytes of model traffic")):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel(label)
+            ax.set_ylabel("relative objective gap")
+            ax.grid(True, alpha=0.3)
+        axes[0].legend(fontsize=8)
+        if title:
+            fig.suptitle(title)
+        fig.savefig(path, dpi=110)
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the rows as CSV (the columns of :data:`COLUMNS`)."""

@@ -147,5 +147,13 @@ def test_compare_mechanisms_table_and_straggler(tmp_path):
     t.to_csv(tmp_path / "t.csv")
     with open(tmp_path / "t.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 6
+    traces = t.traces()
+    assert set(traces) == set(names)
+    bsp = traces["bsp_sgd"]
+    assert len(bsp["gap"]) == by["bsp_sgd"]["rounds"] + 1 and np.all(np.diff(bsp["seconds"][:-1]) >= 0)
+    assert bsp["gap"][-1] == pytest.approx(by["bsp_sgd"]["gap"])
+    pytest.importorskip("matplotlib")
+    t.plot(tmp_path / "t.png")
+    assert (tmp_path / "t.png").stat().st_size > 10_000
     with pytest.raises(ValueError, match="unknown mechanisms"):
         compare_mechanisms(p, X, y, mechanisms=("bsp_sgd", "downpour"))
