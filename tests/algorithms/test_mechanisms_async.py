@@ -157,3 +157,15 @@ def test_compare_mechanisms_table_and_straggler(tmp_path):
     assert (tmp_path / "t.png").stat().st_size > 10_000
     with pytest.raises(ValueError, match="unknown mechanisms"):
         compare_mechanisms(p, X, y, mechanisms=("bsp_sgd", "downpour"))
+
+
+def test_async_results_do_not_depend_on_parts_or_workers():
+    X, y = make_logistic(200, 4, seed=1)
+    p = Problem("logistic", 0.01)
+    one = async_sgd(p, X, y, epochs=30, straggler=3.0, staleness=2)
+    three_parts = async_sgd(p, X, y, epochs=30, straggler=3.0, staleness=2, partitions=3, partition="random")
+    two_workers = hogwild(p, X, y, epochs=30, workers=2, partitions=2, partition="random")
+    assert np.allclose(one.w, three_parts.w, rtol=1e-12, atol=1e-14) and one.rounds == three_parts.rounds
+    local = hogwild(p, X, y, epochs=30)
+    assert np.allclose(local.w, two_workers.w, rtol=1e-12, atol=1e-14)
+    assert local.conflicts == two_workers.conflicts > 0
