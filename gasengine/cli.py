@@ -360,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output", "-o", metavar="PATH",
                        help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case)")
         p.add_argument("--top", type=_count(0), default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
+        p.add_argument("--plot", metavar="PATH", help="plot active vertices, updates, seconds and bytes per step "
+                       "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')")
         p.set_defaults(handler=cmd_run)
 
     part_p = sub.add_parser(
@@ -601,6 +603,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.output:  # before loading: a bad path should not cost a whole run
         check_writable(args.output, "--output")
         output_format(args.output)
+    if args.plot:
+        check_plot_path(args.plot)
     start = time.perf_counter()
     graph = (algo.load or load_input)(args)
     loaded = time.perf_counter() - start
@@ -630,6 +634,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     print(f"{args.algorithm}: {result.steps.summary()}", file=sys.stderr)
+    if args.plot:
+        ext = os.path.splitext(args.plot)[1].lower()[1:]
+        write_safely(args.plot, lambda f: result.steps.plot().savefig(f, format=ext, dpi=110))
+        print(f"wrote the plot to {args.plot}", file=sys.stderr)
     if algo.write is not None:
         if args.output:
             rows = write_safely(args.output, lambda f: algo.write(f, graph, values, output_format(args.output)))
@@ -649,6 +657,26 @@ STUDY_ALGORITHM_OPTIONS = {"--source": "sssp", "--hops": "sssp", "--alpha": "pag
                            "--weight": "pagerank"}
 #: Output formats of ``study consistency --plot``, by lower-case extension.
 PLOT_EXTENSIONS = (".png", ".pdf", ".svg")
+
+
+def check_plot_path(path: str) -> None:
+    """A CommandError unless ``--plot PATH`` can be written, has a plot extension and matplotlib is installed.
+
+    Examples
+    --------
+    >>> check_plot_path("steps.json")
+    Traceback (most recent call last):
+    ...
+    gasengine.cli.CommandError: --plot steps.json: unknown extension '.json'; use .png, .pdf or .svg
+    """
+    check_writable(path, "--plot")
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in PLOT_EXTENSIONS:
+        raise CommandError(f"--plot {path}: unknown extension {ext!r}; use .png, .pdf or .svg")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CommandError("--plot needs matplotlib: pip install 'gasengine[plot]'") from None
 
 
 def cmd_study_consistency(args: argparse.Namespace) -> int:
@@ -673,17 +701,11 @@ def cmd_study_consistency(args: argparse.Namespace) -> int:
         if given[option] and entry.name != owner:
             raise CommandError(f"{option} is an option of {owner}, not of {entry.name}")
     # paths for writing and the plotting library are checked before any graph is loaded or run
-    for option, path in (("--csv", args.csv), ("--traces", args.traces), ("--plot", args.plot)):
+    for option, path in (("--csv", args.csv), ("--traces", args.traces)):
         if path:
             check_writable(path, option)
     if args.plot:
-        ext = os.path.splitext(args.plot)[1].lower()
-        if ext not in PLOT_EXTENSIONS:
-            raise CommandError(f"--plot {args.plot}: unknown extension {ext!r}; use .png, .pdf or .svg")
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise CommandError("--plot needs matplotlib: pip install 'gasengine[plot]'") from None
+        check_plot_path(args.plot)
     start = time.perf_counter()
     graph = _load_ratings(args) if entry.input == "ratings" else load_input(args)
     print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in "

@@ -112,10 +112,70 @@ class StepTable:
         return np.array([getattr(r, name) for r in self.rows])
 
     def to_pandas(self) -> Any:
-        """The table as a ``pandas.DataFrame`` (pandas is a base dependency)."""
+        """The table as a ``pandas.DataFrame``: one row per step, one column per statistic.
+
+        The columns are :attr:`columns` (``superstep``, ``active``,
+        ``updates``, ``seconds``, ..., ``lock_seconds``), with integer counts
+        as int64 and times as float64 (pandas is a base dependency).
+
+        Examples
+        --------
+        >>> t = StepTable([StepStats(1, 10, 10, 0.01, 0.008, 0.002, 640),
+        ...                StepStats(2, 3, 3, 0.004, 0.003, 0.001, 192)])
+        >>> df = t.to_pandas()
+        >>> df[["superstep", "active", "bytes_exchanged"]].values.tolist()
+        [[1, 10, 640], [2, 3, 192]]
+        >>> str(df["seconds"].dtype), len(df.columns) == len(StepTable.columns)
+        ('float64', True)
+        """
         import pandas as pd
 
         return pd.DataFrame([asdict(r) for r in self.rows], columns=list(self.columns))
+
+    def plot(self, path: Any = None, *, title: str | None = None) -> Any:
+        """A figure of the run, step by step: active vertices, updates, seconds and bytes exchanged.
+
+        Four panels over the steps (supersteps; colour steps for the
+        chromatic engine, with the sweeps marked; rounds for the
+        asynchronous engine): active vertices (and, for rounds, the
+        candidates offered), vertex updates, seconds split into compute and
+        exchange (and lock) time, and bytes exchanged between parts (and
+        between worker processes, when any were).  A count axis turns
+        logarithmic when its values span more than two decades; bytes are
+        labelled in KiB/MiB/GiB and times in ms or s.  Needs matplotlib
+        (``pip install 'gasengine[plot]'``).
+
+        Parameters
+        ----------
+        path : str, path-like or binary file, optional
+            Where to save the figure as well; the format follows the
+            extension (``.png``, ``.pdf``, ``.svg``, ...).
+        title : str, optional
+            Figure title; by default :meth:`summary`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Not attached to pyplot (no window opens); Jupyter displays it.
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed, naming the ``plot`` extra.
+        ValueError
+            If the table has no rows.
+
+        Examples
+        --------
+        >>> t = StepTable([StepStats(k, 10**4 // k**3, 10**4 // k**3, 0.01, 0.008, 0.002, 64 * 10**4 // k**3)
+        ...                for k in range(1, 11)])
+        >>> fig = t.plot()
+        >>> [ax.get_ylabel() for ax in fig.axes]
+        ['active vertices', 'vertex updates', 'milliseconds', 'exchanged (KiB)']
+        >>> fig.axes[0].get_yscale(), fig.axes[0].get_xlabel(), fig.axes[2].get_xlabel()
+        ('log', '', 'superstep')
+        """
+        return _plot_steps(self, path, title)
 
     def summary(self) -> str:
         """One line: supersteps, updates, time split and bytes exchanged."""
@@ -249,3 +309,116 @@ class Result:
             f"Result(engine={self.engine!r}, supersteps={self.supersteps}, converged={self.converged}, "
             f"vertex_fields={sorted(self.vertex_data)}, aggregates={sorted(self.aggregates)})"
         )
+
+
+# ------------------------------------------------------------------ plotting
+def _figure_class() -> Any:
+    """matplotlib's Figure, or an ImportError naming the extra that installs it."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'gasengine[plot]'") from None
+    return Figure
+
+
+def _log_if_wide(ax: Any, *series: np.ndarray) -> None:
+    """A logarithmic y axis when the positive values span more than two decades."""
+    values = np.concatenate([np.asarray(s, dtype=float).ravel() for s in series])
+    positive = values[values > 0]
+    if positive.size >= 2 and positive.max() / positive.min() > 100:
+        ax.set_yscale("log", nonpositive="mask")
+
+
+def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
+    """The body of :meth:`StepTable.plot`."""
+    Figure = _figure_class()
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    if not table.rows:
+        raise ValueError("no steps to plot: the table is empty")
+    col = table.column
+    x = np.arange(1, len(table) + 1)
+    colours = bool(np.any(col("color") >= 0))
+    rounds = table.rounds
+    xlabel = "round" if rounds else ("colour step" if colours else "superstep")
+    if not rounds and not colours:
+        x = col("superstep")
+    fig = Figure(figsize=(10, 6.4), layout="constrained")
+    (ax_active, ax_updates), (ax_time, ax_bytes) = fig.subplots(2, 2, sharex=True)
+    marker = "o" if len(x) <= 40 else None
+
+    active = col("active")
+    ax_active.plot(x, active, marker=marker, markersize=3, color="tab:blue", label="active")
+    if rounds:
+        ax_active.plot(x, col("candidates"), marker=marker, markersize=3, color="tab:gray",
+                       linestyle="--", label="candidates")
+        ax_active.legend(fontsize=8)
+    ax_active.set_ylabel("active vertices")
+    ax_active.set_title("active vertices per step", fontsize=10)
+    _log_if_wide(ax_active, active, col("candidates") if rounds else active)
+
+    updates = col("updates")
+    ax_updates.plot(x, updates, marker=marker, markersize=3, color="tab:green")
+    ax_updates.set_ylabel("vertex updates")
+    ax_updates.set_title(f"vertex updates per step (total {int(updates.sum()):,})", fontsize=10)
+    _log_if_wide(ax_updates, updates)
+
+    parts = [("compute", col("compute_seconds"), "tab:blue"), ("exchange", col("exchange_seconds"), "tab:orange")]
+    if rounds:
+        parts.append(("locks", col("lock_seconds"), "tab:purple"))
+    total = col("seconds")
+    scale, unit = (1e3, "milliseconds") if total.max() < 1 else (1.0, "seconds")
+    bottom = np.zeros(len(x))
+    other = np.maximum(total - sum(values for _, values, _ in parts), 0)
+    if other.max() > 0.05 * max(total.max(), 1e-12):
+        parts.append(("other", other, "tab:gray"))
+    for name, values, colour in parts:
+        top = bottom + values * scale
+        if len(x) <= 100:  # bars while they are wider than a hairline, stacked areas beyond
+            ax_time.bar(x, values * scale, bottom=bottom, width=0.85, color=colour, label=name)
+        else:
+            ax_time.fill_between(x, bottom, top, step="mid", color=colour, linewidth=0, label=name)
+        bottom = top
+    ax_time.set_ylabel(unit)
+    ax_time.set_title(f"time per step (total {total.sum():.3g} s)", fontsize=10)
+    ax_time.legend(fontsize=8)
+
+    exchanged = col("bytes_exchanged")
+    between = col("bytes_between_workers")
+    # in the binary unit of the largest value, so that the ticks are round numbers of it
+    power = int(np.clip(np.floor(np.log2(max(exchanged.max(), 1)) / 10), 0, 4))
+    unit = ("bytes", "KiB", "MiB", "GiB", "TiB")[power]
+    ax_bytes.plot(x, exchanged / 1024**power, marker=marker, markersize=3, color="tab:red",
+                  label="between parts")
+    if between.any():
+        ax_bytes.plot(x, between / 1024**power, marker=marker, markersize=3, color="tab:brown",
+                      linestyle="--", label="between workers")
+        ax_bytes.legend(fontsize=8)
+    ax_bytes.set_ylabel(f"exchanged ({unit})")
+    ax_bytes.set_title(f"bytes exchanged per step (total {human_bytes(exchanged.sum())})", fontsize=10)
+    _log_if_wide(ax_bytes, exchanged, between)
+    if not exchanged.any():  # one part: nothing to draw but the fact
+        ax_bytes.set_ylim(0, 1)
+        ax_bytes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax_bytes.text(0.5, 0.5, "nothing exchanged (one part)", transform=ax_bytes.transAxes,
+                      ha="center", va="center", color="tab:gray")
+
+    counts = FuncFormatter(lambda v, _: f"{int(v):,}" if v == int(v) else f"{v:g}")
+    for ax in (ax_active, ax_updates, ax_time, ax_bytes):
+        ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if ax.get_yscale() == "linear":
+            ax.set_ylim(bottom=0)
+            if ax is not ax_time:
+                ax.yaxis.set_major_formatter(counts)
+    if colours:  # the first colour step of every sweep
+        sweep = col("superstep")
+        for start in x[1:][sweep[1:] != sweep[:-1]]:
+            for ax in (ax_active, ax_updates, ax_time, ax_bytes):
+                ax.axvline(start - 0.5, color="black", alpha=0.15, linewidth=0.8)
+    ax_time.set_xlabel(xlabel)
+    ax_bytes.set_xlabel(xlabel)
+    fig.suptitle(title if title is not None else table.summary(), fontsize=10)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
