@@ -182,20 +182,21 @@ def test_command_line_writes_what_the_local_backend_writes(tmp_path):
     edges = tmp_path / "edges.txt"
     rng = np.random.default_rng(0)
     np.savetxt(edges, rng.integers(0, 300, (1500, 2)), fmt="%d")
-    cli = [sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(edges), "--no-progress"]
-    local = subprocess.run([*cli, "-P", "2", "--output", str(tmp_path / "local.tsv")], cwd=REPO, env=mpi_env(),
-                           capture_output=True, text=True, timeout=60, check=False)
-    assert local.returncode == 0, local.stderr
-    done = mpiexec(2, *cli, "--backend", "mpi", "--output", str(tmp_path / "mpi.tsv"))
+    from gasengine.cli import main
+
+    cli = ["run", "pagerank", "--input", str(edges), "--no-progress"]
+    assert main([*cli, "-P", "2", "--output", str(tmp_path / "local.tsv")]) == 0
+    done = mpiexec(2, sys.executable, "-m", "gasengine", *cli, "--backend", "mpi", "--output", str(tmp_path / "mpi.tsv"))
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("loaded ") == 1  # rank 0 alone reads the input
     want = np.loadtxt(tmp_path / "local.tsv", skiprows=1)
     got = np.loadtxt(tmp_path / "mpi.tsv", skiprows=1)
+    assert got.shape == want.shape == (300, 2)
     np.testing.assert_allclose(got, want, rtol=1e-9)
 
 
 def test_command_line_error_on_rank_zero_ends_every_rank(tmp_path, no_leftovers):
-    done = mpiexec(3, sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(tmp_path / "missing.txt"),
+    done = mpiexec(2, sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(tmp_path / "missing.txt"),
                    "--backend", "mpi", timeout=60)
     assert done.returncode == 2
     assert done.stderr.count("gasengine: error:") == 1 and "missing.txt" in done.stderr
