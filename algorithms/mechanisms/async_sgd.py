@@ -43,7 +43,7 @@ Examples
 >>> from algorithms.mechanisms.problems import Problem, make_logistic, reference_solution
 >>> X, y = make_logistic(200, 4)
 >>> p = Problem("logistic", 0.01)
->>> r = async_sgd(p, X, y, num_shards=4, epochs=300)
+>>> r = async_sgd(p, X, y, num_shards=4, epochs=50)
 >>> bool(r.gap(p.objective(reference_solution(p, X, y), X, y)) < 1e-2), r.staleness_max >= 0
 (True, True)
 """
