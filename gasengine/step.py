@@ -616,6 +616,8 @@ class GASStep:
         program = self.program
         what = f"combine={program.combine.__name__}"
         act = None if batch.full else batch.ids()
+        if program.uses_nbr_gather() and not program.gather_edge_field:
+            return self._count_neighbours(part, batch, act, what)
         counted = [self._count_direction(part, batch, act, d, what) for d in directions(program.gather_edges)]
         counted = [c for c in counted if c is not None]
         if not counted:
@@ -629,6 +631,23 @@ class GASStep:
             if program.combine is collect:  # no counts are kept: weights of one byte, all zero, move least
                 weight = np.zeros(keys.size, dtype=np.uint8)
             counts = KeyCounts.from_pairs(rows, keys, weight, batch.count)
+            total = counts if total is None else total.plus(counts)
+        return total
+
+    def _count_neighbours(self, part: Part, batch: Frontier, act: np.ndarray | None, what: str) -> KeyCounts:
+        """``gather_nbr`` keys counted straight from the part's groupings: the values of every local
+        vertex (kept between small batches, as for ufunc gathers) read through each row's neighbours
+        in one compiled pass, with no per-edge array of rows or keys."""
+        program = self.program
+        x = self._nbr_values_of_all(part, keep=act is not None and is_small(act.size, part.num_local))
+        if x.size and x.dtype.kind not in "iu":
+            raise ProgramError(program, "gather_nbr", f"with {what} must return integer keys, got dtype {x.dtype}")
+        if x.ndim != 1:
+            raise ProgramError(program, "gather_nbr", f"with {what} must return one key per vertex, got shape {x.shape}")
+        total = None
+        for direction in directions(program.gather_edges):
+            ptr, nbr, _, rows = self._gather_matrix(part, direction, act)
+            counts = KeyCounts.of_neighbours(ptr, nbr, x, rows)
             total = counts if total is None else total.plus(counts)
         return total
 
