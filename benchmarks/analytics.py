@@ -106,9 +106,8 @@ def label_rows(g: Graph, ig: Any, n: int, edges: np.ndarray, repeat: int) -> Non
         print("| label propagation | networkit PLP | - | - | not installed (pip install networkit) |")
         return
     nk.setNumberOfThreads(1)  # one core, as the 1-worker engine
-    G = nk.Graph(n)
-    for u, v in edges.tolist():
-        G.addEdge(u, v)
+    pairs = edges.astype(np.uint64)
+    G = nk.GraphFromCoo((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), n=n, weighted=False, directed=False)
 
     def plp() -> np.ndarray:
         algo = nk.community.PLP(G)
