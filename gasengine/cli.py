@@ -430,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     alg.add_argument("--tol", type=float, default=None, help="pagerank: tolerance (default 1e-6)")
     alg.add_argument("--weight", action="store_true", help="pagerank: use the weight column as edge weights")
     cons_p.set_defaults(handler=cmd_study_consistency)
+    # listed here for the help; main() hands its arguments to algorithms.mechanisms, which owns them
+    studies.add_parser("mechanisms", add_help=False,
+                       help="distributed-ML mechanisms side by side (BSP and async SGD, Hogwild, averaging, EASGD, "
+                       "ADMM) on one problem: objective, rounds, time, bytes, staleness, conflicts; "
+                       "`gasengine study mechanisms --help`")
 
     info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
                             description="Print the size and degree statistics of a graph file.")
@@ -945,7 +950,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["info", "--input", "/no/such/file.txt"])  # prints "gasengine: error: ..." on stderr
     2
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:2] == ["study", "mechanisms"]:
+            from algorithms.mechanisms.__main__ import main as mechanisms_main
+
+            return int(mechanisms_main(argv[2:], prog="gasengine study mechanisms") or 0)
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.handler(args) or 0)

@@ -53,3 +53,15 @@ def test_study_reads_a_ratings_file_for_sgd(capsys):
                  "--configurations", "sync,async/edge/fifo"]) == 0
     out = capsys.readouterr().out
     assert "test RMSE" in out and "async" in out
+
+
+def test_study_mechanisms_runs_every_mechanism(capsys):
+    assert main(["study", "mechanisms", "--input", "breast_cancer", "--workers", "2", "--budget", "30",
+                 "--mechanisms", "bsp_sgd,admm,hogwild"]) == 0
+    out = capsys.readouterr().out
+    assert "bsp_sgd" in out and "admm" in out and "hogwild" in out and "conflicts" in out
+
+
+def test_study_mechanisms_errors_are_one_line(capsys):
+    assert main(["study", "mechanisms", "--input", "/no/such.csv"]) == 2
+    assert "gasengine: error: /no/such.csv: no such file" in capsys.readouterr().err

@@ -67,8 +67,8 @@ def load_data(spec: str) -> tuple[Any, np.ndarray]:
     return table[:, :-1], table[:, -1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m algorithms.mechanisms",
+def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechanisms") -> int:
+    ap = argparse.ArgumentParser(prog=prog,
                                  description="Run every distributed-ML mechanism on one problem and print the table.")
     ap.add_argument("--problem", choices=("logistic", "lasso"), default="logistic")
     ap.add_argument("--input", required=True, help="CSV/TSV (label last), .npz (X, y), svmlight, or breast_cancer")
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                                    budget=args.budget, mechanisms=[m for m in args.mechanisms.split(",") if m],
                                    seed=args.seed)
     except (ValueError, FileNotFoundError, ArithmeticError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{prog.split()[0]}: error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.problem} on {args.input}: {n} rows, reg {problem.reg:.6g}, optimum {table.optimum:.10g}")
     print(table)
