@@ -32,12 +32,11 @@ sequential algorithms (Schank and Wagner's *forward* algorithm):
 Cost.  A set is stored once per replica of its vertex and read at the ends
 of a chunk of edges by row index, never copied per edge, so memory is
 O(edges x replication factor).  :func:`~gasengine.intersection_sizes` marks
-the gathering vertex's set once per chunk of its edges in a table of flags
-and scans the other end's ``up`` set against it: an edge costs the
-``up``-degree of its other end (at most ``sqrt(2m)``), never the degree of
-a hub, and the whole count costs ``O(m sqrt(m))`` at worst, far less on
-real graphs (1.1 billion flag reads on R-MAT scale 18, whose hub has
-degree 25,152).
+the head's set once for all of its in-arcs in a table of flags and scans the
+tail's ``up`` set against it: an arc costs the ``up``-degree of its tail (at
+most ``sqrt(2m)``), never the degree of a hub, and the whole count costs
+``O(m sqrt(m))`` at worst, far less on real graphs (413 million flag reads
+on R-MAT scale 18, whose hub has degree 25,152).
 
 Which graph
 -----------
