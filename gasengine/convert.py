@@ -18,6 +18,7 @@ scipy.sparse
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -83,12 +84,7 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
     edge_attrs = list(map(itemgetter(2), edges))
     edge_data = _common_numeric_fields(edge_attrs, exclude=weight)
     if weight is not None:
-        try:
-            edge_data["weight"] = np.fromiter(
-                (d.get(weight, 1.0) for d in edge_attrs), np.float64, count=m
-            )
-        except (TypeError, ValueError) as exc:
-            raise GraphFormatError(f"edge attribute {weight!r} must be a number: {exc}") from exc
+        edge_data["weight"] = _weights_of(edges, edge_attrs, weight)
     # an undirected graph: Graph mirrors every edge (fields copied), as the loader does
     return Graph(
         src,
@@ -98,6 +94,35 @@ def from_networkx(G: Any, *, weight: str | None = None) -> Graph:
         edge_data=edge_data,
         ids=_id_array(nodes),
         directed=G.is_directed(),
+    )
+
+
+def _weights_of(edges: Sequence[tuple], attrs: Sequence[dict[str, Any]], weight: str) -> np.ndarray:
+    """The ``weight`` attribute of every edge as float64 (1.0 where absent), or an error naming the edge.
+
+    Only numbers are weights: a string (even ``"2.5"``), None, a list is
+    reported with the first edge that holds one, not converted.
+    """
+    values = [d.get(weight, 1.0) for d in attrs]
+    try:
+        arr = np.asarray(values) if values else np.zeros(0)
+    except ValueError:  # sequences of unequal lengths
+        arr = np.zeros(0, dtype=object)
+    if arr.ndim == 1 and arr.dtype.kind in "biuf" and arr.size == len(values):
+        return arr.astype(np.float64)
+    # error path only: find the first value that is not a real number
+    is_number = np.fromiter(
+        (isinstance(v, numbers.Real) for v in values), dtype=bool, count=len(values)
+    )
+    if is_number.all():  # Python ints beyond int64 among them: floats are fine as weights
+        return np.array(values, dtype=np.float64)
+    bad = int(np.flatnonzero(~is_number)[0])
+    value = values[bad]
+    u, v = edges[bad][0], edges[bad][1]
+    raise GraphFormatError(
+        f"edge attribute {weight!r} of edge ({u!r}, {v!r}) is {value!r} "
+        f"({type(value).__name__}), not a number; weights must be int, float or bool "
+        f"(convert them first, or pass weight=None to ignore the attribute)"
     )
 
 

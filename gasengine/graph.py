@@ -733,6 +733,108 @@ class Graph:
             start = stop
         return acc
 
+    # ------------------------------------------------------- pandas tables
+    @classmethod
+    def from_pandas_edgelist(
+        cls,
+        df: Any,
+        source: Any = "source",
+        target: Any = "target",
+        edge_attr: Any = None,
+        create_using: Any = None,
+        edge_key: Any = None,
+    ) -> Graph:
+        """Build from a DataFrame edge list, with networkx's arguments and semantics.
+
+        ``create_using`` decides directed or not and simple or multigraph as
+        for ``networkx.from_pandas_edgelist`` (default: undirected, repeated
+        pairs one edge); the endpoints become the original ids.  See
+        :func:`gasengine.frames.from_pandas_edgelist`.
+
+        Examples
+        --------
+        >>> import pandas as pd, networkx as nx
+        >>> df = pd.DataFrame({"source": [3, 1], "target": [1, 2], "weight": [0.5, 2.0]})
+        >>> g = Graph.from_pandas_edgelist(df, edge_attr="weight", create_using=nx.DiGraph)
+        >>> g.ids.tolist(), g.src.tolist(), g.dst.tolist(), g.edge_data["weight"].tolist()
+        ([1, 2, 3], [2, 0], [0, 1], [0.5, 2.0])
+        """
+        from .frames import from_pandas_edgelist
+
+        return from_pandas_edgelist(df, source, target, edge_attr, create_using, edge_key)
+
+    def to_pandas_edgelist(
+        self,
+        source: Any = "source",
+        target: Any = "target",
+        nodelist: Any = None,
+        dtype: Any = None,
+        edge_key: Any = None,
+    ) -> Any:
+        """The edges as a DataFrame by original id, as ``networkx.to_pandas_edgelist``.
+
+        One row per arc (directed) or per undirected edge, then one column per
+        edge field; see :func:`gasengine.frames.to_pandas_edgelist`.
+
+        Examples
+        --------
+        >>> Graph([0], [1], edge_data={"w": [2.5]}, ids=["a", "b"]).to_pandas_edgelist().to_dict("list")
+        {'source': ['a'], 'target': ['b'], 'w': [2.5]}
+        """
+        from .frames import to_pandas_edgelist
+
+        return to_pandas_edgelist(self, source, target, nodelist, dtype, edge_key)
+
+    def vertex_frame(self, fields: Any = None) -> Any:
+        """The vertex fields as a DataFrame: one row per vertex, indexed by original id.
+
+        The index is named ``"id"``; a scalar field is a column of its
+        dtype, a vector field (``(n, k)``) a column of arrays, a
+        :class:`~gasengine.ragged.Ragged` field a column of lists.
+        ``fields`` picks and orders the columns (default: every field).
+        :meth:`set_vertex_frame` reads such a frame back.
+
+        Examples
+        --------
+        >>> g = Graph([0], [1], vertex_data={"x": [0.5, 1.5]}, ids=["a", "b"])
+        >>> g.vertex_frame()["x"].to_dict()
+        {'a': 0.5, 'b': 1.5}
+        """
+        from .frames import vertex_frame
+
+        return vertex_frame(self, fields)
+
+    def set_vertex_frame(self, frame: Any) -> None:
+        """Add or replace one vertex field per column of a DataFrame indexed by original id.
+
+        Rows are matched to vertices by the frame's index (the ids, as
+        :meth:`vertex_frame` writes them), so the row order does not matter;
+        rows for ids that are not vertices are ignored (as
+        ``networkx.set_node_attributes`` ignores them) and every vertex needs
+        a row.  Numeric columns become fields of their dtype (missing values
+        of nullable integer columns NaN), columns of equal-length arrays
+        vector fields, columns of lists :class:`~gasengine.ragged.Ragged`
+        fields.  A ``Series`` is one column, named by its name.  Every column
+        is checked before any field is stored.
+
+        Raises
+        ------
+        GraphFormatError
+            For a vertex without a row, a repeated id, or a column that does
+            not hold numbers (naming it).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> g = Graph([0], [1], ids=["a", "b"])
+        >>> g.set_vertex_frame(pd.DataFrame({"dept": [4, 7]}, index=["b", "a"]))
+        >>> g.vertex_data["dept"].tolist()
+        [7, 4]
+        """
+        from .frames import set_vertex_frame
+
+        set_vertex_frame(self, frame)
+
     # ------------------------------------------------------------- loading
     @classmethod
     def load(cls, path: str, format: str | None = None, **options: Any) -> Graph:

@@ -1,11 +1,13 @@
-"""Reading graph files: SNAP edge lists, CSV/TSV, Matrix Market and DIMACS.
+"""Reading graph files: SNAP edge lists, CSV/TSV, Matrix Market, DIMACS, Parquet and Arrow IPC.
 
 The text formats are parsed by one compiled byte scanner (numba) that reads the
 whole file as bytes, keeps only the requested columns and stops at the first bad
 line with its line number, so the success path never runs Python per line.  It
 takes about half the time of ``pandas.read_csv`` on the same file (see
 ``benchmarks/load.py``); only error messages are built in Python.  Matrix
-Market goes through :func:`scipy.io.mmread`.
+Market goes through :func:`scipy.io.mmread`; Parquet and Arrow IPC (Feather)
+edge tables through pyarrow, the optional extra ``arrow`` (see
+:func:`gasengine.frames.read_edge_table`).
 
 Vertex ids in the file are arbitrary 64-bit integers; by default they are
 compacted to ``0..n-1`` in increasing id order and kept in ``Graph.ids``.  A
@@ -41,7 +43,7 @@ from .graph import Graph, exact_int64, index_dtype
 __all__ = ["FORMATS", "EXTENSIONS", "load_graph", "infer_format", "RATING_FORMATS", "RatingColumns", "read_rating_columns"]
 
 #: Accepted values of ``format``.
-FORMATS: tuple[str, ...] = ("edgelist", "csv", "tsv", "mtx", "dimacs")
+FORMATS: tuple[str, ...] = ("edgelist", "csv", "tsv", "mtx", "dimacs", "parquet", "arrow")
 
 #: File extension -> format used when ``format=None``.
 EXTENSIONS: dict[str, str] = {
@@ -53,6 +55,9 @@ EXTENSIONS: dict[str, str] = {
     ".tsv": "tsv",
     ".mtx": "mtx",
     ".gr": "dimacs",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".feather": "arrow",
 }
 
 # Ids are parsed into int64: every id in -_ID_MAX.._ID_MAX is accepted (the
@@ -593,7 +598,7 @@ def load_graph(
     path: str | os.PathLike[str],
     format: str | None = None,
     *,
-    columns: tuple[int, ...] | None = None,
+    columns: tuple[int | str, ...] | None = None,
     comment: str = "#",
     header: bool = False,
     undirected: bool = False,
@@ -605,7 +610,7 @@ def load_graph(
     ----------
     path : str or path-like
         The file to read: a regular, readable, uncompressed file.
-    format : {"edgelist", "csv", "tsv", "mtx", "dimacs"}, optional
+    format : {"edgelist", "csv", "tsv", "mtx", "dimacs", "parquet", "arrow"}, optional
         ``edgelist``: whitespace-separated columns (tabs and/or spaces, SNAP
         style).  ``csv`` / ``tsv``: fields split at every ``,`` / tab,
         surrounding blanks stripped, no quoting.  In these three, blank lines
@@ -615,7 +620,10 @@ def load_graph(
         ``"weight"`` (none for ``pattern``), a dense ``array`` file gives its
         non-zeros.  ``dimacs``: 9th DIMACS ``.gr`` (``c`` comments,
         ``p sp n m``, ``a u v w`` arcs; ``w`` becomes ``"weight"``; the arc
-        count must match ``m``).  Inferred from the extension when omitted
+        count must match ``m``).  ``parquet`` / ``arrow``: an edge table
+        (Arrow IPC file or stream, Feather) read through pyarrow (``pip
+        install 'gasengine[arrow]'``), one edge per row; ids may be integers
+        or strings.  Inferred from the extension when omitted
         (see :data:`EXTENSIONS`).  All text formats accept LF or CRLF line
         endings, a UTF-8 byte-order mark and a missing final newline.
     columns : tuple of int, optional
@@ -631,7 +639,11 @@ def load_graph(
         with explicit ``columns=(0, 1, 2)``.  A ``.cedge`` file (road network
         edges ``edge_id src dst length``) defaults the same way to
         ``(1, 2, 3)`` or ``(1, 2)``.  Pass ``columns=(0, 1)`` to ignore a
-        numeric third column.
+        numeric third column.  For ``parquet`` / ``arrow`` the same, by
+        position or by column name (``columns=("from", "to", "w")``), and
+        by default also the same: the first two columns, and the third as
+        the weight if its type is a number (a weight column must hold no
+        missing value or NaN).
     comment : str
         One-character comment marker for edgelist/csv/tsv (``""`` for none).
     header : bool
@@ -700,6 +712,12 @@ def load_graph(
     _check_not_compressed(path)
     if format is None:
         format = infer_format(path)
+    if format in ("parquet", "arrow"):
+        if header:
+            raise ValueError(f"header= does not apply to {format!r} files: their columns are named")
+        from .frames import read_edge_table
+
+        return read_edge_table(path, format, columns=columns, undirected=undirected, relabel=relabel)
     if format in ("mtx", "dimacs"):
         if columns is not None:
             raise ValueError(f"columns= does not apply to {format!r} files: their layout is fixed")
@@ -1455,7 +1473,7 @@ def read_rating_columns(
     path: str | os.PathLike[str],
     format: str | None = None,
     *,
-    columns: tuple[int, ...] | None = None,
+    columns: tuple[int | str, ...] | None = None,
     comment: str = "#",
     header: bool | None = None,
 ) -> RatingColumns:

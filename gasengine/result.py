@@ -289,6 +289,27 @@ class Result:
             return values
         return dict(zip(self.graph.original_ids().tolist(), values.tolist()))
 
+    def to_pandas(self, fields: Any = None) -> Any:
+        """The final vertex fields as a DataFrame: one row per vertex, indexed by original id.
+
+        The index is named ``"id"`` (the graph's original ids, or
+        ``0..n-1``); one column per vertex field (``fields`` picks and orders
+        them): scalars as columns of their dtype, vector fields as columns
+        of arrays, :class:`~gasengine.ragged.Ragged` fields (neighbour sets)
+        as columns of lists.  The step statistics are ``steps.to_pandas()``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gasengine import Graph
+        >>> r = Result({"rank": np.array([0.25, 0.75])}, {}, {}, StepTable(), True, Graph([0], [1], ids=[7, 9]))
+        >>> r.to_pandas()["rank"].to_dict()
+        {7: 0.25, 9: 0.75}
+        """
+        from .frames import fields_frame
+
+        return fields_frame(self.vertex_data, self.graph.original_ids(), fields)
+
     def to_networkx(self, **options: Any) -> Any:
         """The graph as networkx with the final fields as node and edge attributes."""
         from .graph import Graph
