@@ -19,7 +19,10 @@ rank-5 model with biases and noise; rank k = 10):
   engine run, and the ratio is taken per repetition (medians printed);
 * **workers**: seconds per iteration with ``backend="multiprocess",
   workers=2`` (two parts, one per worker) against one worker in-process and
-  one worker process, again per repetition.
+  one worker process, again per repetition; and the CPU seconds per
+  iteration of all processes together (driver and finished workers, by
+  the difference between a run of 1 + N iterations and one of 1), which
+  says whether two workers split the work or add to it, whatever the load.
 
 A second numpy variant, per-edge outer products folded with
 ``np.add.reduceat``, is printed for reference: it is what the engine's
@@ -165,6 +168,14 @@ def engine_iteration_seconds(g: Graph, k: int, iterations: int, **options) -> tu
     return float(np.median(per_iteration[1:] if per_iteration.size > 1 else per_iteration)), wall, model
 
 
+def all_cpu() -> float:
+    """CPU seconds of this process and of its finished children (the worker processes of past runs)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -204,7 +215,7 @@ def main() -> None:
 
     rows: dict[str, list[float]] = {name: [] for name in (
         "numpy", "numpy_cpu", "numpy_edge", "numpy_edge_cpu", "engine", "engine_cpu", "numpy_total", "engine_total",
-        "w1", "mp1", "mp2")}
+        "w1", "mp1", "mp2", "w1_cpu", "mp1_cpu", "mp2_cpu")}
     extra = max(args.iterations - 1, 1)
     for _ in range(args.repeat):
         gc.collect()
@@ -239,7 +250,12 @@ def main() -> None:
             for name, options in (("w1", {}), ("mp1", {"backend": "multiprocess", "workers": 1}),
                                   ("mp2", {"backend": "multiprocess", "workers": 2})):
                 gc.collect()
+                c = all_cpu()
+                als(g, rank=k, reg=REG, iterations=1, seed=SEED, **options)
+                short_cpu = all_cpu() - c
+                c = all_cpu()
                 step, _, fitted[name] = engine_iteration_seconds(g, k, 1 + extra, **options)
+                rows[name + "_cpu"].append((all_cpu() - c - short_cpu) / extra)
                 rows[name].append(step)
             worst = float(np.abs(fitted["mp2"].item_factors - fitted["w1"].item_factors).max())
             assert worst < 1e-9, f"2 workers and 1 disagree by {worst}"
@@ -272,6 +288,12 @@ def main() -> None:
                             ("mp1", "1 worker process (multiprocess), P=1"),
                             ("mp2", "2 worker processes (multiprocess), P=2")):
             print(row(label, name, "w1", bold=name == "mp2"))
+        print()
+        print("| workers | median CPU s per iteration, all processes | vs 1 worker in-process | ratios |")
+        print("|---|---:|---:|---|")
+        for name, label in (("w1", "1 worker, in-process"), ("mp1", "1 worker process"),
+                            ("mp2", "2 worker processes (sum of both)")):
+            print(row(label, name + "_cpu", "w1_cpu"))
 
 
 if __name__ == "__main__":
