@@ -104,6 +104,105 @@ class PartitionReport:
         return pd.DataFrame(self.rows, columns=list(self.columns))
 
 
+    def plot(self, path: Any = None, *, title: str | None = None) -> Any:
+        """A figure of the cut quality per strategy: replication factor, edge balance and master balance.
+
+        Three panels of bars, one group per strategy (in the order of the
+        rows) and one bar per part count when the report covers several:
+        the replication factor (labelled with its value; the dashed line at
+        1 is a cut without mirrors), and the edge and master balance drawn
+        as how far the largest part is above the mean, in percent
+        (``(max / mean - 1) * 100``; 0 is perfectly even).
+        Needs matplotlib (``pip install 'gasengine[plot]'``).
+
+        Parameters
+        ----------
+        path : str, path-like or binary file, optional
+            Where to save the figure as well (format from the extension).
+        title : str, optional
+            Figure title; by default the graph's size.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+
+        Raises
+        ------
+        ImportError
+            If matplotlib is not installed, naming the ``plot`` extra.
+        ValueError
+            If the report has no rows or lacks the metrics.
+
+        Examples
+        --------
+        >>> edges = ([0, 0, 0, 1, 2, 3], [1, 2, 3, 2, 3, 4])
+        >>> fig = report(edges, num_parts=[2, 4], strategies=["random", "hdrf"]).plot()
+        >>> [ax.get_ylabel() for ax in fig.axes]
+        ['replicas per vertex', '% above the mean', '% above the mean']
+        >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        ['random', 'hdrf']
+        """
+        return _plot_report(self, path, title)
+
+
+def _plot_report(table: PartitionReport, path: Any, title: str | None) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'gasengine[plot]'") from None
+    # balance = max / mean; drawn as how far the largest part is above the mean, so bars start at 0 = even
+    metrics = [
+        ("replication_factor", "replication factor (replicas per vertex; 1 = no mirrors)", "replicas per vertex"),
+        ("edge_balance", "edge balance: largest part above the mean", "% above the mean"),
+        ("master_balance", "master balance: most masters above the mean", "% above the mean"),
+    ]
+    if not table.rows or any(key not in table.columns for key, _, _ in metrics[:2]):
+        raise ValueError("nothing to plot: the report needs rows with replication_factor and edge_balance")
+    metrics = [m for m in metrics if m[0] in table.columns]
+    strategies = list(dict.fromkeys(str(r.get("strategy")) for r in table.rows))
+    parts = sorted({r.get("parts") for r in table.rows}, key=lambda p: (p is None, p))
+    value = {(str(r.get("strategy")), r.get("parts"), key): r.get(key) for r in table.rows for key, _, _ in metrics}
+    fig = Figure(figsize=(max(8.0, 0.5 * len(strategies) * len(parts) + 4), 7.0), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])][: len(metrics)]
+    x = np.arange(len(strategies))
+    width = 0.8 / len(parts)
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
+    tilt = len(strategies) > 4
+    for ax, (key, heading, unit) in zip(axes, metrics):
+        top = 0.0
+        for j, p in enumerate(parts):
+            heights = np.array([np.nan if value.get((s, p, key)) is None else float(value[(s, p, key)])
+                                for s in strategies])
+            if key != "replication_factor":
+                heights = (heights - 1.0) * 100.0
+            top = max(top, float(np.nanmax(heights, initial=0.0)))
+            bars = ax.bar(x + (j - (len(parts) - 1) / 2) * width, np.nan_to_num(heights), width * 0.95,
+                          color=colours[j % len(colours)], label=f"{p} parts")
+            if key == "replication_factor" and len(strategies) * len(parts) <= 32:
+                ax.bar_label(bars, labels=[f"{h:.2f}" if np.isfinite(h) else "" for h in heights],
+                             fontsize=7, padding=1)
+        if key == "replication_factor":
+            ax.axhline(1.0, color="black", linestyle="--", linewidth=0.8, alpha=0.6)
+        ax.set_xticks(x, strategies, rotation=30 if tilt else 0, ha="right" if tilt else "center")
+        ax.set_title(heading, fontsize=10)
+        ax.set_ylabel(unit)
+        # room for the labels; a balance axis spans at least 5% so that near-even parts look even
+        ax.set_ylim(0, max(top * 1.15, 5.0 if key != "replication_factor" else 1.2))
+        ax.grid(True, axis="y", alpha=0.3)
+    if len(parts) > 1:
+        axes[0].legend(fontsize=8)
+    if title is None:
+        first = table.rows[0]
+        size = ", ".join(f"{first[k]:,} {k}" for k in ("vertices", "edges") if isinstance(first.get(k), (int, np.integer)))
+        into = ", ".join(str(p) for p in parts) + " parts"
+        title = f"vertex cuts of a graph of {size} into {into}" if size else f"vertex cuts into {into}"
+    fig.suptitle(title, fontsize=10)
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
