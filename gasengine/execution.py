@@ -10,23 +10,34 @@ from typing import Any
 
 import numpy as np
 
-from partitioning import STRATEGIES, VertexCut, partition as cut_graph
+from partitioning import STRATEGIES, VertexCut
+from partitioning import partition as cut_graph
 from partitioning.memory import check_fits
 
 from . import cache as engine_cache
 from .aggregators import Aggregator
 from .backends import LocalBackend
 from .calls import call_program, debug_default
-from .graph import Graph
-from .kernels import count_keys
-from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
-from .program import IN, OUT, EdgeView, FieldMap, VertexProgram, VertexView, check_pointer_fields, check_program
-from .result import Result, StepTable
-from .step import directions
 from .coloring import greedy_coloring
 from .engines import ENGINES, EngineSpec
+from .graph import Graph
+from .kernels import count_keys
 from .launcher import EngineJob, RunOutput, place_parts
+from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
+from .program import (
+    IN,
+    OUT,
+    EdgeView,
+    FieldMap,
+    VertexProgram,
+    VertexView,
+    check_pointer_fields,
+    check_program,
+)
+from .ragged import Ragged, assemble_rows
+from .result import Result, StepTable
 from .scheduler import SCHEDULERS
+from .step import directions
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn
 
 #: Colouring distance the chromatic engine uses for each consistency model (0: one colour).
@@ -366,6 +377,9 @@ def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.Gra
     vertex_fields = dict(graph.vertex_data)
     for name, values in vdata.written.items():
         want = graph.vertex_data.get(name)
+        if isinstance(values, Ragged):  # FieldMap checked its rows; the run owns a compact copy
+            vertex_fields[name] = values.compact()
+            continue
         vertex_fields[name] = np.array(
             np.broadcast_to(values, (n, *values.shape[1:])), dtype=values.dtype if want is None else want.dtype
         )
@@ -517,12 +531,17 @@ def check_run_memory(graph: Graph, num_parts: int, vertex_fields: dict[str, np.n
     """
     n, m = graph.num_vertices, graph.num_edges
     replicas = n + min(2 * m, n * max(num_parts - 1, 0))
-    per_replica = 8 + 1 + sum(v.itemsize * int(np.prod(v.shape[1:], dtype=np.int64)) for v in vertex_fields.values())
+    fixed = [v for v in vertex_fields.values() if not isinstance(v, Ragged)]
+    per_replica = 8 + 1 + sum(v.itemsize * int(np.prod(v.shape[1:], dtype=np.int64)) for v in fixed)
+    # a ragged field: its row bounds per replica; its values at most once per replica of their row
+    per_replica += 16 * (len(vertex_fields) - len(fixed))
+    ragged_values = sum(v.nbytes for v in vertex_fields.values() if isinstance(v, Ragged))
     per_edge = 16 + sum(v.itemsize * int(np.prod(v.shape[1:], dtype=np.int64)) for v in edge_fields.values())
     # Python objects of a part at rest measured about 3.6 KiB (30000 parts of a
     # 4-edge graph); doubled for the messages of a superstep.
     per_part = 8192
-    check_fits(replicas * per_replica + m * per_edge + per_part * num_parts, f"a run on {num_parts} parts of this graph")
+    total = replicas * per_replica + m * per_edge + per_part * num_parts + ragged_values * min(num_parts, 2 * m // max(n, 1) + 1)
+    check_fits(total, f"a run on {num_parts} parts of this graph")
 
 
 def initial_active(graph: Graph, active: Any) -> np.ndarray:
@@ -570,14 +589,19 @@ def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like
             for name, values in like.items():
                 out.setdefault(name, values.copy())
             return out
+    ragged: dict[str, list[tuple[np.ndarray, Ragged]]] = {}
     for piece in pieces.values():
         index = piece[key]
         for name, values in piece.items():
             if name == key:
                 continue
+            if isinstance(values, Ragged):
+                ragged.setdefault(name, []).append((index, values))
+                continue
             if name not in out:
                 out[name] = np.empty((size, *values.shape[1:]), dtype=values.dtype)
             out[name][index] = values
+    out.update({name: assemble_rows(rows, size) for name, rows in ragged.items()})
     for name, values in like.items():  # fields of an empty graph
         out.setdefault(name, values.copy())
     return out
