@@ -6,9 +6,8 @@ Edge lists
     directed or not, simple or multigraph; ``edge_attr`` is None, True, a
     column or a list of columns), with the nodes kept as the original ids
     (``Graph.ids``).  Vertices are numbered in increasing id order, as
-    :meth:`Graph.load <gasengine.graph.Graph.load>` numbers them (in order of
-    first appearance when the ids cannot be sorted, say ints mixed with
-    strings).
+    :meth:`Graph.load <gasengine.graph.Graph.load>` numbers them (numbers
+    before strings when both occur, as pandas sorts them).
 Vertex tables
     :func:`vertex_frame` gives a DataFrame indexed by original id with one
     column per vertex field; :func:`set_vertex_frame` stores the columns of
@@ -188,6 +187,11 @@ def _first_missing(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value, so that messages show ``11``, not ``np.int64(11)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _endpoint_values(df: pd.DataFrame, column: Hashable, role: str) -> np.ndarray:
     """The endpoints in ``df[column]`` as a numpy array, or an error naming a missing one."""
     series = _column(df, column, role)
@@ -196,7 +200,7 @@ def _endpoint_values(df: pd.DataFrame, column: Hashable, role: str) -> np.ndarra
         row = _first_missing(missing)
         raise GraphFormatError(
             f"column {column!r} ({role}=) has {int(missing.sum())} missing value(s), the first in row "
-            f"{row} (index {series.index[row]!r}); every edge needs a {role} (drop those rows: "
+            f"{row} (index {_plain(series.index[row])!r}); every edge needs a {role} (drop those rows: "
             f"df.dropna(subset=[{column!r}]))"
         )
     return _to_numpy(series)
@@ -254,8 +258,9 @@ def relabel_values(src: np.ndarray, dst: np.ndarray, names: Sequence[Any] = ("so
 
     Integer ids are numbered in increasing order by the compiled relabelling
     of the file loaders (:func:`gasengine.loaders.relabel_ids`); other ids
-    (strings, floats, objects) by :func:`pandas.factorize`, sorted when they
-    can be sorted, else in order of first appearance.
+    (strings, floats, objects) by :func:`pandas.factorize`, sorted as pandas
+    sorts them (numbers before strings when both occur), or in order of
+    first appearance when they cannot be sorted.
 
     Examples
     --------
@@ -552,7 +557,7 @@ def vertex_numbers(graph: Graph, ids: Any, missing: str = "raise") -> np.ndarray
         if missing == "ignore":
             return found[found >= 0]
         bad = wanted[found < 0]
-        raise KeyError(f"{bad.size} id(s) are not vertices of the graph, e.g. {bad[0]!r}")
+        raise KeyError(f"{bad.size} id(s) are not vertices of the graph, e.g. {_plain(bad[0])!r}")
     return found
 
 
@@ -566,12 +571,12 @@ def set_vertex_frame(graph: Graph, frame: Any) -> None:
         raise TypeError(f"set_vertex_frame takes a pandas DataFrame indexed by vertex id, got {type(frame).__name__}")
     index = frame.index
     if not index.is_unique:
-        dup = index[index.duplicated()][0]
+        dup = _plain(index[index.duplicated()][0])
         raise GraphFormatError(f"the frame's index repeats id {dup!r}; every vertex needs exactly one row")
     rows = index.get_indexer(pd.Index(graph.original_ids()))
     absent = rows < 0
     if absent.any():
-        first = graph.original_ids()[np.flatnonzero(absent)[0]]
+        first = _plain(graph.original_ids()[np.flatnonzero(absent)[0]])
         raise GraphFormatError(
             f"the frame has no row for {int(absent.sum())} of the {graph.num_vertices} vertices, e.g. id "
             f"{first!r} (the frame must be indexed by vertex id; to fill the others: "
@@ -636,7 +641,7 @@ def _open_table_schema(path: str, format: str) -> tuple[Any, Any]:
         except (pa.ArrowInvalid, OSError) as exc:
             raise GraphFormatError(f"not a readable Parquet file: {exc}", path=path) from None
         return parquet.schema_arrow, lambda columns: parquet.read(columns=columns)
-    import pyarrow.ipc as ipc
+    from pyarrow import ipc
 
     try:
         source = pa.memory_map(path)
@@ -650,7 +655,7 @@ def _open_table_schema(path: str, format: str) -> tuple[Any, Any]:
     except pa.ArrowInvalid:
         pass
     try:  # Feather v1
-        import pyarrow.feather as feather
+        from pyarrow import feather
 
         table = feather.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -692,7 +697,7 @@ def _resolve_columns(names: list[str], schema: Any, columns: Sequence[Any] | Non
                 )
             chosen.append(column)
         else:
-            raise ValueError(f"columns must be column positions (int) or names (str), got {column!r}")
+            raise TypeError(f"columns must be column positions (int) or names (str), got {column!r}")
     if len(set(chosen)) != len(chosen):
         raise ValueError(f"columns must be distinct, got {columns} (= {chosen})")
     return chosen
