@@ -96,7 +96,7 @@ def run_mpi_side(args: argparse.Namespace, answers: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, env=env)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=args.timeout, env=env)
     except subprocess.TimeoutExpired:  # mpiexec is killed by subprocess.run; hydra ends its ranks
         sys.exit(f"mpiexec -n 2 did not finish within {args.timeout:.0f} s")
     for line in proc.stdout.splitlines():

@@ -58,8 +58,8 @@ def slot_bytes(size: int) -> int:
 
 
 def cut_rows(scale: int, parts: list[int], strategies: list[str], seed: int = 0) -> list[dict]:
-    from partitioning import report
     from gasengine.generators import rmat
+    from partitioning import report
 
     g = rmat(scale)
     rows = []
@@ -94,127 +94,132 @@ def cmd_table(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------- fit
 
 
-def _rank_measure(scale: int, supersteps: int) -> None:
-    """Run under ``mpiexec``: PageRank supersteps on the MPI backend; rank 0 prints one JSON line."""
+def _rank_measure(scales: list[int], supersteps: int) -> None:
+    """Run under ``mpiexec``: PageRank supersteps on the MPI backend per scale; rank 0 prints JSON lines."""
     from algorithms import PageRankProgram
     from gasengine import run
     from gasengine.backends import mpi
     from gasengine.generators import rmat
+    from partitioning import partition
 
     rank = mpi.rank()
-    g = rmat(scale) if rank == 0 else None
-    run(PageRankProgram(tol=0), g, backend="mpi", max_supersteps=2)  # cut, layouts, kernels
-    res = run(PageRankProgram(tol=0), g, backend="mpi", max_supersteps=supersteps)
-    if res is not None:
-        sent = dict(mpi.last_bytes_sent)
+    for scale in scales:
+        g = rmat(scale) if rank == 0 else None
+        run(PageRankProgram(tol=0), g, backend="mpi", max_supersteps=2)  # cut, layouts, kernels
+        res = run(PageRankProgram(tol=0), g, backend="mpi", max_supersteps=supersteps)
+        if res is None:
+            continue
+        cut = partition(g, res.num_parts, "hdrf")  # the engine's default cut, recomputed (deterministic)
         steps = res.steps
         out = {
+            "scale": scale,
             "edges": g.num_edges,
-            "vertices": g.num_vertices,
             "ranks": res.num_parts,
-            "supersteps": int(len(steps.column("seconds"))),
+            "max_edges": int(np.bincount(cut.edge_part, minlength=res.num_parts).max()),
+            "supersteps": len(steps.column("seconds")),
             "seconds": steps.column("seconds")[1:].tolist(),
             "compute": steps.column("compute_seconds")[1:].tolist(),
             "exchange": steps.column("exchange_seconds")[1:].tolist(),
             "between": steps.column("bytes_between_workers")[1:].tolist(),
-            "mpi_bytes_sent": {int(k): int(v) for k, v in sent.items()},
+            "mpi_bytes_sent": int(sum(mpi.last_bytes_sent.values())),
         }
         print("RESULT " + json.dumps(out), flush=True)
 
 
-def measure_local(scale: int, supersteps: int) -> dict:
-    """One process, one part: the compute cost of a PageRank superstep per edge."""
-    from algorithms import PageRankProgram
-    from gasengine import run
-    from gasengine.generators import rmat
-
-    g = rmat(scale)
-    run(PageRankProgram(tol=0), g, max_supersteps=2)
-    res = run(PageRankProgram(tol=0), g, max_supersteps=supersteps)
-    secs = res.steps.column("seconds")[1:]
-    return {"edges": g.num_edges, "seconds": float(np.median(secs))}
-
-
-def measure_mpi(scale: int, supersteps: int, ranks: int, timeout: float) -> dict:
+def measure_mpi(scales: list[int], supersteps: int, ranks: int, timeout: float) -> list[dict]:
     mpiexec = Path(sys.executable).with_name("mpiexec")
     cmd = [str(mpiexec), "-n", str(ranks), sys.executable, str(Path(__file__).resolve()),
-           "--as-ranks", "--scale", str(scale), "--supersteps", str(supersteps)]
+           "--as-ranks", "--scales", ",".join(map(str, scales)), "--supersteps", str(supersteps)]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), env.get("PYTHONPATH", "")])
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    for line in out.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"mpiexec -n {ranks} failed (status {out.returncode}):\n{out.stdout}\n{out.stderr}")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
+    try:
+        out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        sys.exit(f"mpiexec -n {ranks} did not finish within {timeout:.0f} s")
+    rows = [json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if len(rows) != len(scales):
+        sys.exit(f"mpiexec -n {ranks} failed (status {out.returncode}):\n{out.stdout}\n{out.stderr}")
+    return rows
+
+
+def model_cuts(args: argparse.Namespace, machines: list[int]) -> tuple[int, list[dict]]:
+    """(edges, rows with parts, replication_factor, edge_balance, mirrors) of the extrapolated graph."""
+    if args.cuts:
+        rows = json.loads(Path(args.cuts).read_text())
+        picked = [r for p in machines for r in rows if r["parts"] == p and r["strategy"] == args.strategy]
+        if len(picked) == len(machines):
+            return int(picked[0]["edges"]), picked
+        print(f"({args.cuts} lacks {args.strategy} at {machines} parts: cutting again)", file=sys.stderr)
+    from gasengine.generators import rmat
+    from partitioning import report
+
+    g = rmat(args.model_scale)
+    return g.num_edges, [report(g, num_parts=p, strategies=[args.strategy]).rows[0] for p in machines]
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
-    from partitioning import partition
-
-    from gasengine.generators import rmat
-
+    scales = [int(s) for s in args.scales.split(",")] if args.scales else [args.scale - 2, args.scale]
     load = os.getloadavg()
-    print(f"R-MAT {args.scale}, PageRank, {args.supersteps} supersteps per run (the first not counted); "
-          f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start\n")
-    loc = measure_local(args.scale, args.supersteps)
-    c_edge = loc["seconds"] / loc["edges"]
-    m2 = measure_mpi(args.scale, args.supersteps, 2, args.timeout)
-    step2 = float(np.median(m2["seconds"]))
-    comp2 = float(np.median(m2["compute"]))
-    exch2 = float(np.median(m2["exchange"]))
-    between2 = float(np.median(m2["between"]))
-    mpi_sent = sum(m2["mpi_bytes_sent"].values()) / m2["supersteps"]  # the whole run's, per superstep
-    rounds = args.rounds
-    # What the exchange of the 2-rank run costs beyond moving its bytes: the fixed cost of a round
-    # on this machine (Python, flattening, the collective), measured; shared-memory MPI moves bytes
-    # at `local_bw` (assumed, a memory copy), so nearly all of exch2 is per-round overhead.
-    local_bw = args.local_bandwidth * 1e9
-    round_overhead = max(0.0, (exch2 - between2 / 2 / local_bw) / rounds)
-    print("Measured here:\n")
-    print("| quantity | value | from |")
-    print("|---|---:|---|")
-    print(f"| compute per edge, c_edge | {c_edge * 1e9:.2f} ns | local backend, 1 part: median superstep "
-          f"{loc['seconds'] * 1e3:.1f} ms / {loc['edges']:,} edges |")
-    print(f"| 2-rank MPI superstep | {step2 * 1e3:.1f} ms | median; compute {comp2 * 1e3:.1f} ms, "
-          f"exchange {exch2 * 1e3:.1f} ms |")
-    print(f"| bytes between the 2 ranks per superstep | {between2 / 1e6:.2f} MB | step table "
-          f"(MPI moved {mpi_sent / 1e6:.2f} MB per superstep, slots included) |")
-    print(f"| fixed cost of an exchange round, o_round | {round_overhead * 1e6:.0f} us | (exchange - bytes / "
-          f"{args.local_bandwidth:g} GB/s) / {rounds} rounds |")
-    print(f"| 2-rank compute vs c_edge x edges/2 | {comp2 / (c_edge * loc['edges'] / 2):.2f}x | "
-          "the parallel efficiency of the compute |")
+    print(f"PageRank supersteps on R-MAT {', '.join(map(str, scales))}, mpiexec -n 2 (hdrf cut, 2 parts), "
+          f"{args.supersteps - 1} supersteps per scale after a warm-up run; {os.cpu_count()} cores, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start\n")
+    rows = measure_mpi(scales, args.supersteps, 2, args.timeout)
+    load = os.getloadavg()
+    print("Measured here (medians over supersteps):\n")
+    print("| R-MAT | edges | max edges per rank | superstep ms | compute ms | exchange ms | "
+          "MB between ranks | MB MPI sent (slots incl.) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    E, T = [], []
+    for r in rows:
+        t = float(np.median(r["seconds"]))
+        E.append(r["max_edges"])
+        T.append(t)
+        print(f"| {r['scale']} | {r['edges']:,} | {r['max_edges']:,} | {t * 1e3:.1f} | "
+              f"{np.median(r['compute']) * 1e3:.1f} | {np.median(r['exchange']) * 1e3:.1f} | "
+              f"{np.median(r['between']) / 1e6:.2f} | {r['mpi_bytes_sent'] / r['supersteps'] / 1e6:.2f} |")
+    # T = c_edge * max_edges + t_fixed: on one machine the bytes move through shared memory (a memcpy:
+    # folded into c_edge), and t_fixed is what a superstep costs whatever its size (Python per step and
+    # per part, the exchange rounds' collectives and flattening).
+    c_edge, t_fixed = np.polyfit(np.asarray(E, float), np.asarray(T), 1)
+    fitted = c_edge * np.asarray(E) + t_fixed
+    worst = float(np.max(np.abs(fitted - T) / np.asarray(T)))
+    print(f"\nFit T = c_edge x max_edges + t_fixed over {len(rows)} scales: c_edge = {c_edge * 1e9:.2f} ns per edge, "
+          f"t_fixed = {t_fixed * 1e3:.2f} ms per superstep (largest relative residual {worst:.1%}); "
+          f"load average {load[0]:.2f} at the end.")
+    if c_edge <= 0:
+        print("c_edge <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
+              "the extrapolation below is meaningless.")
 
-    g = rmat(args.model_scale)
+    machines = [int(x) for x in args.machines.split(",")]
+    edges, cuts = model_cuts(args, machines)
     bandwidth = args.bandwidth * GBIT
     latency = args.latency * 1e-6
-    print(f"\nExtrapolated: R-MAT {args.model_scale} ({g.num_edges:,} edges), one rank per machine, "
-          f"{args.strategy} cut, {args.bandwidth:g} Gbit/s full duplex, {args.latency:g} us network latency "
-          f"per message step, {rounds} rounds per superstep:\n")
-    print("| machines | replication factor | max edges per machine | MB sent per machine | compute ms | "
-          "network ms | rounds ms | superstep ms | speed-up vs 1 |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    t1 = c_edge * g.num_edges
-    for p in [int(x) for x in args.machines.split(",")]:
-        cut = partition(g, p, args.strategy)
-        max_edges = int(np.bincount(cut.edge_part, minlength=p).max())
-        per_machine = cut.bytes_per_superstep(VALUE_BYTES) / p
+    rounds = args.rounds
+    print(f"\nExtrapolated (NOT measured): R-MAT {args.model_scale} ({edges:,} edges), {args.strategy} cut, one "
+          f"rank per machine, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
+          f"message step, {rounds} rounds per superstep, each an Alltoall of log2(P) steps:\n")
+    print("| machines | replication factor | max edges per machine | MB per machine | compute ms | "
+          "fixed ms | network ms | latency ms | superstep ms | speed-up over 1 machine |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    t1 = c_edge * edges + t_fixed
+    for cut in cuts:
+        p = int(cut["parts"])
+        max_edges = cut["edge_balance"] * edges / p
+        per_machine = 2 * cut["mirrors"] * VALUE_BYTES / p  # = bytes_per_superstep / P, sent (and received)
         compute = c_edge * max_edges
-        network = per_machine / bandwidth
-        # a round: one Alltoall of a slot per peer (latency * log2 P steps, slots through the NIC),
-        # plus the fixed per-round cost measured here
-        slot_total = slot_bytes(p) * (p - 1)
-        rounds_t = rounds * (latency * max(1.0, np.log2(p)) + slot_total / bandwidth + round_overhead)
-        total = compute + network + rounds_t
-        print(f"| {p} | {cut.replication_factor:.2f} | {max_edges:,} | {per_machine / 1e6:.1f} | "
-              f"{compute * 1e3:.1f} | {network * 1e3:.1f} | {rounds_t * 1e3:.2f} | {total * 1e3:.1f} | "
-              f"{t1 / total:.1f} |")
-    print(f"\n1 machine, 1 core (the same model, no exchange): {t1 * 1e3:.1f} ms per superstep.")
+        network = (per_machine + rounds * slot_bytes(p) * (p - 1)) / bandwidth
+        lat = rounds * latency * np.ceil(np.log2(p))
+        total = compute + t_fixed + network + lat
+        print(f"| {p} | {cut['replication_factor']:.2f} | {max_edges:,.0f} | {per_machine / 1e6:.2f} | "
+              f"{compute * 1e3:.1f} | {t_fixed * 1e3:.1f} | {network * 1e3:.1f} | {lat * 1e3:.2f} | "
+              f"{total * 1e3:.1f} | {t1 / total:.1f} |")
+    print(f"\n1 machine, 1 rank (c_edge x edges + t_fixed): {t1 * 1e3:.1f} ms per superstep.")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--as-ranks", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--scale", type=int, default=20)
+    parser.add_argument("--scales", help=argparse.SUPPRESS)
     parser.add_argument("--supersteps", type=int, default=11)
     sub = parser.add_subparsers(dest="cmd")
     t = sub.add_parser("table", help="replication factor and bytes per superstep (deterministic)")
@@ -223,27 +228,25 @@ def main() -> None:
     t.add_argument("--strategies", default="hdrf,random,grid,dbh")
     t.add_argument("--json", help="also write the rows as JSON")
     f = sub.add_parser("fit", help="measure here, fit the superstep model, extrapolate")
-    f.add_argument("--scale", type=int, default=20, help="R-MAT scale of the measured runs")
-    f.add_argument("--model-scale", type=int, default=None, help="R-MAT scale extrapolated (default: --scale)")
+    f.add_argument("--scale", type=int, default=20, help="R-MAT scale of the largest measured run (default 20)")
+    f.add_argument("--scales", help="measured scales, comma-separated (default: SCALE-2,SCALE)")
+    f.add_argument("--model-scale", type=int, default=20, help="R-MAT scale extrapolated (default 20)")
+    f.add_argument("--cuts", help="the JSON of 'table --json' for that scale (else the cuts are computed)")
     f.add_argument("--supersteps", type=int, default=11)
     f.add_argument("--machines", default="16,64")
     f.add_argument("--strategy", default="hdrf")
     f.add_argument("--bandwidth", type=float, default=10.0, help="Gbit/s per machine (default 10)")
     f.add_argument("--latency", type=float, default=25.0, help="us per message step of a collective (default 25)")
     f.add_argument("--rounds", type=int, default=3, help="exchange rounds per superstep (PageRank: 3)")
-    f.add_argument("--local-bandwidth", type=float, default=5.0,
-                   help="GB/s of a shared-memory MPI copy on this machine (assumed, default 5)")
     f.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
     if args.as_ranks:
-        _rank_measure(args.scale, args.supersteps)
+        _rank_measure([int(x) for x in args.scales.split(",")], args.supersteps)
     elif args.cmd == "table":
         start = time.perf_counter()
         cmd_table(args)
         print(f"\n({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     elif args.cmd == "fit":
-        if args.model_scale is None:
-            args.model_scale = args.scale
         cmd_fit(args)
     else:
         parser.print_help()
