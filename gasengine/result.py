@@ -353,7 +353,7 @@ def _log_if_wide(ax: Any, *series: np.ndarray) -> None:
 def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
     """The body of :meth:`StepTable.plot`."""
     Figure = _figure_class()
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     if not table.rows:
         raise ValueError("no steps to plot: the table is empty")
@@ -430,8 +430,10 @@ def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if ax.get_yscale() == "linear":
             ax.set_ylim(bottom=0)
-            if ax is not ax_time:
-                ax.yaxis.set_major_formatter(counts)
+        if ax is not ax_time:  # 1, 10, 100 (and 1,000) rather than 10^k
+            ax.yaxis.set_major_formatter(counts)
+            if ax.get_yscale() == "log":
+                ax.yaxis.set_minor_formatter(NullFormatter())
     if colours:  # the first colour step of every sweep
         sweep = col("superstep")
         for start in x[1:][sweep[1:] != sweep[:-1]]:
