@@ -116,6 +116,7 @@ def _rank_measure(scales: list[int], supersteps: int) -> None:
             "edges": g.num_edges,
             "ranks": res.num_parts,
             "max_edges": int(np.bincount(cut.edge_part, minlength=res.num_parts).max()),
+            "predicted": cut.bytes_per_superstep(VALUE_BYTES),
             "supersteps": len(steps.column("seconds")),
             "seconds": steps.column("seconds")[1:].tolist(),
             "compute": steps.column("compute_seconds")[1:].tolist(),
@@ -180,12 +181,18 @@ def cmd_fit(args: argparse.Namespace) -> None:
     # T = c_edge * max_edges + t_fixed: on one machine the bytes move through shared memory (a memcpy:
     # folded into c_edge), and t_fixed is what a superstep costs whatever its size (Python per step and
     # per part, the exchange rounds' collectives and flattening).
+    # the engine's messages against the table's 2 x mirrors x 8 bytes (signals and activity come on top)
+    factor = float(np.median([np.median(r["between"]) / r["predicted"] for r in rows]))
     c_edge, t_fixed = np.polyfit(np.asarray(E, float), np.asarray(T), 1)
     fitted = c_edge * np.asarray(E) + t_fixed
     worst = float(np.max(np.abs(fitted - T) / np.asarray(T)))
     print(f"\nFit T = c_edge x max_edges + t_fixed over {len(rows)} scales: c_edge = {c_edge * 1e9:.2f} ns per edge, "
           f"t_fixed = {t_fixed * 1e3:.2f} ms per superstep (largest relative residual {worst:.1%}); "
-          f"load average {load[0]:.2f} at the end.")
+          f"load average {load[0]:.2f} at the end.  Bytes between the ranks / the table's "
+          f"2 x mirrors x 8 bytes: {factor:.2f} (used below).")
+    if t_fixed < 0:
+        print("t_fixed < 0 is not a cost: taken as 0 below (the points do not pin the intercept down).")
+        t_fixed = 0.0
     if c_edge <= 0:
         print("c_edge <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
               "the extrapolation below is meaningless.")
@@ -196,7 +203,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
     latency = args.latency * 1e-6
     rounds = args.rounds
     print(f"\nExtrapolated (NOT measured): R-MAT {args.model_scale} ({edges:,} edges), {args.strategy} cut, one "
-          f"rank per machine, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
+          f"rank per machine, {factor:.2f} x 2 x mirrors x 8 bytes per superstep spread evenly, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
           f"message step, {rounds} rounds per superstep, each an Alltoall of log2(P) steps:\n")
     print("| machines | replication factor | max edges per machine | MB per machine | compute ms | "
           "fixed ms | network ms | latency ms | superstep ms | speed-up over 1 machine |")
@@ -205,7 +212,8 @@ def cmd_fit(args: argparse.Namespace) -> None:
     for cut in cuts:
         p = int(cut["parts"])
         max_edges = cut["edge_balance"] * edges / p
-        per_machine = 2 * cut["mirrors"] * VALUE_BYTES / p  # = bytes_per_superstep / P, sent (and received)
+        # bytes_per_superstep / P, sent (and as many received), times the factor measured above
+        per_machine = factor * 2 * cut["mirrors"] * VALUE_BYTES / p
         compute = c_edge * max_edges
         network = (per_machine + rounds * slot_bytes(p) * (p - 1)) / bandwidth
         lat = rounds * latency * np.ceil(np.log2(p))
