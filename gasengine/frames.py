@@ -430,6 +430,8 @@ def to_pandas_edgelist(
     src, dst = graph.src[rows], graph.dst[rows]
     if nodelist is not None:
         wanted = np.zeros(graph.num_vertices, dtype=bool)
+        if isinstance(nodelist, (str, bytes)) or not np.iterable(nodelist):
+            nodelist = [nodelist]  # one node, as networkx's nbunch may be
         wanted[vertex_numbers(graph, nodelist, missing="ignore")] = True
         if graph.directed:
             keep = wanted[src]
@@ -513,7 +515,7 @@ def fields_frame(fields: Mapping[str, Any], ids: np.ndarray, names: Sequence[str
     if missing:
         raise KeyError(f"no vertex field {missing[0]!r}; the fields are {sorted(fields)}")
     columns = {name: _frame_column(fields[name]) for name in chosen}
-    index = pd.Index(ids, name=ID_INDEX)
+    index = pd.Index(ids, name=ID_INDEX, tupleize_cols=False)
     return pd.DataFrame(columns, index=index) if columns else pd.DataFrame(index=index)
 
 
@@ -547,8 +549,9 @@ def vertex_numbers(graph: Graph, ids: Any, missing: str = "raise") -> np.ndarray
     """
     import pandas as pd
 
-    index = pd.Index(graph.original_ids())
-    wanted = pd.Index(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids)
+    index = pd.Index(graph.original_ids(), tupleize_cols=False)
+    wanted = pd.Index(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids,
+                      tupleize_cols=False)
     if index.is_unique:
         found = index.get_indexer(wanted)
     else:  # pragma: no cover - ids are unique in every graph the library builds
@@ -573,7 +576,7 @@ def set_vertex_frame(graph: Graph, frame: Any) -> None:
     if not index.is_unique:
         dup = _plain(index[index.duplicated()][0])
         raise GraphFormatError(f"the frame's index repeats id {dup!r}; every vertex needs exactly one row")
-    rows = index.get_indexer(pd.Index(graph.original_ids()))
+    rows = index.get_indexer(pd.Index(graph.original_ids(), tupleize_cols=False))
     absent = rows < 0
     if absent.any():
         first = _plain(graph.original_ids()[np.flatnonzero(absent)[0]])
@@ -606,7 +609,7 @@ def _field_from_column(series: pd.Series, rows: np.ndarray, column: Any) -> Any:
         return taken.to_numpy(dtype=numpy_dtype, copy=True)
     cells = taken.to_numpy(dtype=object)
     if cells.size and isinstance(cells[0], (list, tuple, np.ndarray)):
-        sizes = np.fromiter(map(np.size, cells), dtype=np.int64, count=cells.size)
+        sizes = np.fromiter(map(len, cells), dtype=np.int64, count=cells.size)
         if isinstance(cells[0], np.ndarray) and (sizes == sizes[0]).all():
             return np.stack(cells)  # arrays of one length: a vector field, as fields_frame writes it
         ptr = np.zeros(cells.size + 1, dtype=np.int64)

@@ -375,3 +375,18 @@ def test_from_networkx_non_numeric_weight_names_edge_and_attribute(value):
     with pytest.raises(GraphFormatError, match=rf"edge attribute 'weight' of edge \({u}, {v}\) is "):
         Graph.from_networkx(G, weight="weight")
     Graph.from_networkx(G)  # without weight=, the attribute is skipped, as every non-numeric one
+
+
+def test_tuple_ids_stay_tuples():
+    G = nx.grid_2d_graph(2, 3)
+    g = Graph.from_networkx(G)
+    g.set_vertex_field("x", np.arange(6.0))
+    df = g.vertex_frame()
+    assert not isinstance(df.index, pd.MultiIndex) and df.loc[[(1, 2)], "x"].tolist() == [5.0]
+    g.set_vertex_frame(df.rename(columns={"x": "y"}).iloc[::-1])
+    np.testing.assert_array_equal(g.vertex_data["y"], g.vertex_data["x"])
+    edges = g.to_pandas_edgelist(nodelist=[(0, 0)])
+    assert sorted(edges["target"].tolist()) == [(0, 1), (1, 0)] and set(edges["source"]) == {(0, 0)}
+    assert len(g.to_pandas_edgelist(nodelist="nope")) == 0
+    back = Graph.from_pandas_edgelist(g.to_pandas_edgelist())
+    assert back.num_undirected_edges == G.number_of_edges() and sorted(back.ids.tolist()) == sorted(G.nodes)
