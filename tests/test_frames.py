@@ -15,9 +15,14 @@ from gasengine.loaders import relabel_ids
 from gasengine.result import Result, StepStats, StepTable
 from tests.datasets import data_file, load
 
-pa = pytest.importorskip("pyarrow")
-from pyarrow import feather
-from pyarrow import parquet as pq
+try:
+    import pyarrow as pa
+    from pyarrow import feather
+    from pyarrow import parquet as pq
+except ImportError:  # the optional extra ``arrow``: only the file tests need it
+    pa = feather = pq = None
+
+needs_arrow = pytest.mark.skipif(pa is None, reason="pyarrow (pip install 'gasengine[arrow]') is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +101,7 @@ def test_string_ids_and_mixed_ids():
     assert mixed.vertex_index("a") == 2 and mixed.ids[mixed.src].tolist() == [1, "a"]
 
 
+@needs_arrow
 def test_nullable_and_arrow_backed_columns():
     df = pd.DataFrame({"source": pd.array([5, 6, 7], dtype="Int64"), "target": pd.array([6, 7, 5], dtype="Int64"),
                        "w": pd.array([1, None, 3], dtype="Int64")})
@@ -279,6 +285,7 @@ def wiki_tables(tmp_path_factory, wiki_frame):
     return df, paths
 
 
+@needs_arrow
 @pytest.mark.parametrize("kind", ["parquet", "arrow", "feather", "stream"])
 def test_load_table_matches_from_pandas_edgelist(wiki_tables, kind):
     df, paths = wiki_tables
@@ -290,6 +297,7 @@ def test_load_table_matches_from_pandas_edgelist(wiki_tables, kind):
     g.edge_data["weight"][0] = 1.0  # writable, as every field is
 
 
+@needs_arrow
 def test_load_table_matches_the_text_file(tmp_path):
     text = load("snap/Wiki-Vote.txt")
     path = tmp_path / "wiki.parquet"
@@ -304,6 +312,7 @@ def test_load_table_matches_the_text_file(tmp_path):
     assert raw.ids is None and raw.num_vertices == int(text.ids.max()) + 1
 
 
+@needs_arrow
 def test_table_column_selection_by_position_and_name(wiki_tables):
     df, paths = wiki_tables
     by_name = Graph.load(paths["parquet"], columns=("votee", "voter"))
@@ -316,6 +325,7 @@ def test_table_column_selection_by_position_and_name(wiki_tables):
     np.testing.assert_array_equal(with_weight.edge_data["weight"], df["weight"].to_numpy())
 
 
+@needs_arrow
 def test_table_wrong_columns_are_named(wiki_tables, tmp_path):
     _, paths = wiki_tables
     path = str(paths["parquet"])
@@ -333,6 +343,7 @@ def test_table_wrong_columns_are_named(wiki_tables, tmp_path):
         Graph.load(path, columns=("voter", 0))
 
 
+@needs_arrow
 def test_table_missing_values_nan_and_string_ids(tmp_path):
     path = tmp_path / "e.parquet"
     pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [2, 3, 1]}).to_parquet(path)
@@ -356,6 +367,7 @@ def test_table_missing_values_nan_and_string_ids(tmp_path):
         Graph.load(tmp_path / "junk.parquet")
 
 
+@needs_arrow
 def test_missing_pyarrow_names_the_extra(tmp_path, monkeypatch):
     path = tmp_path / "e.parquet"
     pd.DataFrame({"a": [1], "b": [2]}).to_parquet(path)
