@@ -1244,10 +1244,7 @@ class GASStep:
             for partials in per_worker[1:]:
                 total = agg.combine(total, partials[i])
             value = total[()] if total.ndim == 0 else total
-            if agg.finalize_takes_previous:
-                value = agg.finalize(value, self.globals.get(agg.name))
-            elif agg.finalize is not None:
-                value = agg.finalize(value)
+            value = agg.finish(value, self.globals.get(agg.name), self.globals_view)
             self.globals[agg.name] = value
             self.history[agg.name].append((self.step, value))
 

@@ -236,9 +236,6 @@ def test_finalize_errors_name_the_aggregator():
         Aggregator("four", lambda v: v.ids, finalize=lambda a, b, c, d: a)
 
 
-@pytest.mark.xfail(strict=True, reason="the engine's publish_aggregates (gasengine/step.py) still calls finalize "
-                                       "itself with (value[, previous]); it should call Aggregator.finish(value, "
-                                       "previous, globals_view)")
 @pytest.mark.parametrize("options", BACKENDS)
 def test_finalize_sees_n_and_the_step_in_a_run(options):
     calls = Aggregator("calls", lambda v: np.ones(len(v), dtype=np.int64),
