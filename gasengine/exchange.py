@@ -110,8 +110,20 @@ class Exchange:
     def reset(self) -> None:
         """Start counting a new superstep."""
         self.bytes = 0
-        self.worker_bytes = 0
+        self.payload_worker_bytes = 0
         self.seconds = 0.0
+        self._sent_before = self.backend.bytes_sent()
+
+    @property
+    def worker_bytes(self) -> int:
+        """Bytes this worker sent to others this superstep: what the transport really sent when it
+        counts its messages (MPI: headers, metadata and fixed slots included), else the payloads' bytes.
+
+        The reduction that closes a superstep is counted in the next one (it
+        carries this count)."""
+        if self.backend.counts_bytes:
+            return self.backend.bytes_sent() - self._sent_before
+        return self.payload_worker_bytes
 
     # ------------------------------------------------------------ sending
     def message(self, sender: Part, shared: np.ndarray, positions: np.ndarray | None, payload: Any) -> tuple:
@@ -138,7 +150,7 @@ class Exchange:
             for (p, q), msg in outbox.items():
                 per_worker[int(self.part_owner[q])][(p, q)] = msg
             me = self.backend.rank
-            self.worker_bytes += sum(payload_bytes(msg[:2]) for w, d in enumerate(per_worker) if w != me for msg in d.values())
+            self.payload_worker_bytes += sum(payload_bytes(msg[:2]) for w, d in enumerate(per_worker) if w != me for msg in d.values())
             value = shared() if shared is not None else None
             for d in per_worker:
                 d["\0shared"] = value

@@ -388,12 +388,13 @@ def test_mpi(name, ranks, mpi_answers, local_answers):
             assert between > 0
 
 
-def test_mpi_counts_the_same_bytes_between_workers_as_multiprocess(mpi_answers):
-    """The same cut on the same number of workers: the same arrays cross between them on both backends."""
+def test_mpi_step_statistics_count_what_mpi_sent(mpi_answers):
+    """On MPI the steps' bytes between workers are what MPI moved (slots, metadata, arrays): at least the
+    payload bytes the multiprocess backend counts for the same cut, and part of all the ranks sent."""
     multi = pagerank_sync({"partitions": 2, "workers": 2, "backend": "multiprocess"})
     got = mpi_answers(2)["pagerank_sync"]
-    np.testing.assert_array_equal(got["bytes_between_workers"], multi["bytes_between_workers"])
-    assert 0 < np.sum(got["bytes_between_workers"]) <= got["wire_bytes"]
+    assert np.all(np.asarray(got["bytes_between_workers"]) >= np.asarray(multi["bytes_between_workers"]))
+    assert np.sum(multi["bytes_between_workers"]) < np.sum(got["bytes_between_workers"]) <= got["wire_bytes"]
 
 
 # ===================================================== the ranks' own script

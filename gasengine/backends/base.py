@@ -42,6 +42,9 @@ class Backend(ABC):
     def barrier(self) -> None:
         """Wait until every worker reaches this point."""
 
+    #: Whether :meth:`bytes_sent` counts what the transport really sends (then the step statistics use it).
+    counts_bytes = False
+
     def bytes_sent(self) -> int:
         """Bytes this worker has sent to other workers so far."""
         return 0

@@ -152,6 +152,8 @@ class MPIBackend(Backend):
     def barrier(self) -> None:
         self.alltoall([None] * self.size)
 
+    counts_bytes = True  # the step statistics count what MPI really moved
+
     def bytes_sent(self) -> int:
         """Bytes this rank has sent to other ranks as MPI moved them: whole slots, metadata, arrays, padding."""
         return self._sent
