@@ -73,7 +73,10 @@ class Aggregator:
         ``finalize(value) -> value`` applied to the folded value, or
         ``finalize(value, previous)`` (two parameters) to also receive the
         aggregator's previous value (None the first time) — an empty
-        k-means cluster keeps its centre that way.
+        k-means cluster keeps its centre that way — or
+        ``finalize(value, previous, globals)`` to read the run's
+        :class:`Globals` too (``globals.step``, ``globals.num_vertices``,
+        the other sync operations' values); see :meth:`finish`.
     every : int
         Run after every ``every``-th superstep (sweep, for the chromatic
         engine; round, for the asynchronous one; default 1).
