@@ -796,10 +796,13 @@ def cmd_partition(args: argparse.Namespace) -> int:
 
 
 def write_safely(path: str, write: Callable[[Any], Any]) -> Any:
-    """Open ``path`` for writing and call ``write(file)``; on failure remove a file this call created.
+    """Call ``write(file)`` on a file that becomes ``path`` only when the write is complete.
 
-    A file that existed before (or a symlink, say to ``/dev/full``) is left
-    in place.  A failed write becomes a :class:`CommandError` naming the path.
+    A regular file is written to a temporary name beside it, synced and
+    renamed over ``path``: a failed or interrupted write leaves no partial
+    file and an older ``path`` whole.  A device or symlink (say to
+    ``/dev/full``) is written in place.  A failed write becomes a
+    :class:`CommandError` naming the path.
 
     Examples
     --------
@@ -809,13 +812,22 @@ def write_safely(path: str, write: Callable[[Any], Any]) -> Any:
     gasengine.cli.CommandError: cannot write /dev/full: No space left on device
     """
     existed = os.path.lexists(path)
+    regular = not existed or (os.path.isfile(path) and not os.path.islink(path))
+    # A regular file is written beside itself and renamed over it when complete, so a failed write
+    # leaves the old file whole; a device, pipe or symlink is written in place.
+    target = f"{path}.{os.getpid()}.tmp" if regular else path
     try:
-        with open(path, "wb") as f:
+        with open(target, "wb") as f:
             written = write(f)
+            if regular:
+                f.flush()
+                os.fsync(f.fileno())
+        if regular:
+            os.replace(target, path)
     except BaseException as exc:  # Ctrl-C half-way too: no partial file
-        if not existed:
+        if regular:
             try:
-                os.remove(path)
+                os.remove(target)
             except OSError:
                 pass
         if isinstance(exc, OSError):

@@ -65,3 +65,22 @@ def test_study_mechanisms_runs_every_mechanism(capsys):
 def test_study_mechanisms_errors_are_one_line(capsys):
     assert main(["study", "mechanisms", "--input", "/no/such.csv"]) == 2
     assert "gasengine: error: /no/such.csv: no such file" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_the_old_output_whole(tmp_path):
+    from gasengine.cli import CommandError, write_safely
+
+    out = tmp_path / "old.tsv"
+    out.write_text("the old table\n")
+
+    def half(f):
+        f.write(b"half a new ")
+        raise OSError(28, "No space left on device")
+
+    import pytest
+
+    with pytest.raises(CommandError, match="cannot write .*old.tsv: No space left on device"):
+        write_safely(str(out), half)
+    assert out.read_text() == "the old table\n" and [p.name for p in tmp_path.iterdir()] == ["old.tsv"]
+    write_safely(str(out), lambda f: f.write(b"new\n"))
+    assert out.read_text() == "new\n"
