@@ -89,6 +89,7 @@ from gasengine import (
     count_by_key,
     run,
 )
+from gasengine import cache as engine_cache
 from gasengine.graph import first_of_each_pair
 
 
@@ -276,7 +277,14 @@ def core_number(graph: Graph, *, return_result: bool = False, **engine_options: 
     >>> core_number(Graph([1, 2, 2, 2, 3, 4], [2, 1, 3, 4, 4, 3])).tolist()    # networkx's DiGraph example
     [0, 2, 2, 2, 2]
     """
-    simple = simple_arcs(graph)
+    # the simple arc list is structure, like a cut: kept with the graph (and its own cut and layouts
+    # with it) for the next run, unless the caller turned the engine's cache off
+    if not isinstance(graph, Graph):
+        raise TypeError(f"expected a gasengine.Graph, got {type(graph).__name__} (Graph.from_networkx converts)")
+    if engine_options.get("cache", True):
+        simple = engine_cache.open_cache(graph).get(("k-core", "simple_arcs"), lambda: simple_arcs(graph))
+    else:
+        simple = simple_arcs(graph)
     engine_options.setdefault("engine", "sync")
     result = run(CoreNumberProgram(directed=True), simple, **engine_options)
     if not result.converged:

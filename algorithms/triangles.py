@@ -70,6 +70,7 @@ from gasengine import (
     intersection_sizes,
     run,
 )
+from gasengine import cache as engine_cache
 from gasengine.graph import index_dtype
 from gasengine.program import EdgeView
 
@@ -269,7 +270,12 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     for option in ("max_supersteps", "max_updates", "active"):
         if option in engine_options:
             raise TypeError(f"triangle counting runs a fixed number of supersteps; it takes no {option!r}")
-    ranked, order = by_degree(graph)
+    # the renumbered graph is structure, like a cut: kept with the graph (and its own cut and layouts
+    # with it) for the next count, unless the caller turned the engine's cache off
+    if engine_options.get("cache", True):
+        ranked, order = engine_cache.open_cache(graph).get(("triangles", "by_degree"), lambda: by_degree(graph))
+    else:
+        ranked, order = by_degree(graph)
     # neither program signals, so each updates every vertex once, on every engine
     sets = run(NeighbourSets(directed=graph.directed), ranked, **engine_options).field("nbrs")
     # the counting run's two supersteps are phases: synchronous whatever engine collected the sets
