@@ -15,7 +15,7 @@ from partitioning import partition as cut_graph
 from partitioning.memory import check_fits
 
 from . import cache as engine_cache
-from .aggregators import Aggregator
+from .aggregators import Aggregator, Globals
 from .backends import LocalBackend
 from .calls import call_program, debug_default
 from .coloring import greedy_coloring
@@ -372,7 +372,8 @@ def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.Gra
         def degrees(which: str) -> np.ndarray:
             ends = graph.src if which == "out_degree" else graph.dst
             return store.get(("degree", which), lambda: count_keys(ends, n)).copy()
-    view = VertexView(lambda: np.arange(n), vdata, {}, n, 0, graph=graph, degrees=degrees)
+    no_globals = Globals({}, num_vertices=n, step=0)  # no sync operation has run yet; step and n are known
+    view = VertexView(lambda: np.arange(n), vdata, no_globals, n, 0, graph=graph, degrees=degrees)
     call_program(program, "init", view)
     vertex_fields = dict(graph.vertex_data)
     for name, values in vdata.written.items():
@@ -393,7 +394,7 @@ def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.Gra
         FieldMap(vertex_fields, graph.src, m, owner, "vertex", writable=False),
         FieldMap(vertex_fields, graph.dst, m, owner, "vertex", writable=False),
         OUT,  # seen from the source: e.vertex is src, e.nbr is dst
-        {},
+        no_globals,
         n,
         0,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gasengine import IN, OUT, Aggregator, Graph, VertexProgram, run
+from gasengine import IN, NONE, OUT, Aggregator, Graph, VertexProgram, run
 from gasengine.aggregators import Globals
 
 N = 13
@@ -243,3 +243,23 @@ def test_finalize_sees_n_and_the_step_in_a_run(options):
     r = run(EdgeWitness(), ring_with_chords(), aggregators=[calls], max_supersteps=10, **options)
     assert [(step, value.tolist()) for step, value in r.history["calls"]] == [
         (s, [1 << s, N]) for s in range(STEPS + 1)]
+
+
+def test_init_and_init_edges_see_step_zero_and_n_in_their_globals():
+    seen = {}
+
+    class Looks(VertexProgram):
+        gather_edges = NONE
+
+        def init(self, v):
+            seen["init"] = (v.globals.step, v.globals.num_vertices)
+            v.data["x"] = np.zeros(len(v))
+
+        def init_edges(self, e):
+            seen["init_edges"] = (e.globals.step, e.globals.num_vertices)
+
+        def apply(self, v, acc):
+            pass
+
+    run(Looks(), Graph([0, 1], [1, 2]), max_supersteps=1)
+    assert seen == {"init": (0, 3), "init_edges": (0, 3)}
