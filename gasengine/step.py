@@ -1137,7 +1137,7 @@ class GASStep:
                         raise ProgramError(
                             f"Aggregator[{agg.name}]", "map",
                             f"must return one value per {kind}, each of the shape it has for an empty batch {shape}: "
-                            f"{(count, *shape)} for {count} {kind}s, got {values.shape}",
+                            f"{(count, *shape)} for {count} {_plural(kind)}, got {values.shape}",
                         )
                     folded = self._fold_values(agg, keys, values)
                     total = folded if total is None else agg.combine(total, folded)
@@ -1216,11 +1216,11 @@ class GASStep:
             else:
                 view = self._master_view(part, empty, 0, agg)
             kind = "edge" if agg.over == "edges" else "vertex"
-            _, probe = self._map_values(agg, probe_empty(agg, "map", view, f"{kind}s"))
+            _, probe = self._map_values(agg, probe_empty(agg, "map", view, _plural(kind)))
             if probe.ndim == 0 or probe.shape[0] != 0:
                 raise ProgramError(
                     f"Aggregator[{agg.name}]", "map",
-                    f"must return one value per {kind}; for 0 {kind}s got shape {probe.shape}",
+                    f"must return one value per {kind}; for 0 {_plural(kind)} got shape {probe.shape}",
                 )
             self._map_shapes[agg.name] = probe.shape[1:]
         return self._map_shapes[agg.name]
@@ -1346,3 +1346,8 @@ def _same_rows(a: Ragged, b: Ragged) -> np.ndarray:
     if same.all():
         same[a.rows()[a.values != b.values]] = False
     return same
+
+
+def _plural(kind: str) -> str:
+    """``"vertices"`` or ``"edges"``, for messages."""
+    return "vertices" if kind == "vertex" else f"{kind}s"
