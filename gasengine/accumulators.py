@@ -315,18 +315,25 @@ def _group(rows, keys, weights, num_rows):  # pragma: no cover - compiled
             out_ptr[r + 1] = k
             continue
         _sort_pairs(bk, bw, lo, hi)
-        # sum equal keys, writing the result over the buffer (k <= lo: never ahead of the reads)
-        j = lo
-        while j < hi:
-            key, total = bk[j], bw[j]
-            j += 1
-            while j < hi and bk[j] == key:
-                total += bw[j]
-                j += 1
-            bk[k], bw[k] = key, total
-            k += 1
+        k = _sum_equal_keys(bk, bw, lo, hi, k)
         out_ptr[r + 1] = k
     return out_ptr, bk[:k].copy(), bw[:k].copy()
+
+
+@njit(cache=True)
+def _sum_equal_keys(bk, bw, lo, hi, k):  # pragma: no cover - compiled
+    """Sum the weights of equal keys of the sorted ``bk[lo:hi]``, writing the distinct keys from
+    ``k <= lo`` on (never ahead of the reads); returns the position after the last one."""
+    j = lo
+    while j < hi:
+        key, total = bk[j], bw[j]
+        j += 1
+        while j < hi and bk[j] == key:
+            total += bw[j]
+            j += 1
+        bk[k], bw[k] = key, total
+        k += 1
+    return k
 
 
 @njit(cache=True)
@@ -381,16 +388,7 @@ def _count_neighbours(ptr, nbr, x, rows):  # pragma: no cover - compiled
                 keys[k], weights[k] = x[nbr[j]], 1
                 k += 1
             _sort_pairs(keys, weights, start, k)
-            j, k = start, start  # sum equal keys in place
-            end = start + ptr[r + 1] - ptr[r]
-            while j < end:
-                key, w = keys[j], weights[j]
-                j += 1
-                while j < end and keys[j] == key:
-                    w += weights[j]
-                    j += 1
-                keys[k], weights[k] = key, w
-                k += 1
+            k = _sum_equal_keys(keys, weights, start, k, start)
         out_ptr[i + 1] = k
     return out_ptr, keys[:k].copy(), weights[:k].copy()
 

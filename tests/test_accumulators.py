@@ -131,3 +131,18 @@ def test_label_propagation_style_program_is_the_same_on_any_number_of_parts():
     reference_labels = run(Majority(), g, max_supersteps=5).field("label")
     for options in (dict(partitions=3), dict(partitions=4, workers=2)):
         np.testing.assert_array_equal(run(Majority(), g, max_supersteps=5, **options).field("label"), reference_labels)
+
+
+@pytest.mark.parametrize("span", [10, 2**40])  # keys summed through a table, or sorted per row
+def test_counting_through_the_grouping_equals_counting_pairs(span):
+    rng = np.random.default_rng(0)
+    ptr = np.concatenate([[0], np.cumsum(rng.integers(0, 80, 50))])
+    nbr = rng.integers(0, 40, ptr[-1])
+    x = rng.integers(0, span, 40)
+    got = KeyCounts.of_neighbours(ptr, nbr, x, None)
+    want = KeyCounts.from_pairs(np.repeat(np.arange(50), np.diff(ptr)), x[nbr], None, 50)
+    for a, b in ((got.ptr, want.ptr), (got.keys, want.keys), (got.weights, want.weights)):
+        np.testing.assert_array_equal(a, b)
+    some = np.array([3, 7, 7, 49])
+    part = KeyCounts.of_neighbours(ptr, nbr, x, some)
+    np.testing.assert_array_equal(part.keys, want.take(some).keys)

@@ -30,17 +30,23 @@ class Backend(ABC):
     def alltoall(self, send: list[Any]) -> list[Any]:
         """Send ``send[w]`` to worker ``w``; return what each worker sent here."""
 
-    @abstractmethod
     def allreduce(self, value: np.ndarray, op: np.ufunc) -> np.ndarray:
-        """Fold ``value`` over all workers with ``op``; every worker gets the result."""
+        """Fold ``value`` over all workers with ``op``; every worker gets the result.
 
-    @abstractmethod
+        Folded in rank order from one :meth:`alltoall`, so every worker gets the same bits."""
+        values = self.alltoall([value] * self.size)
+        total = np.asarray(values[0])
+        for v in values[1:]:
+            total = op(total, v)
+        return total
+
     def bcast(self, value: Any, root: int = 0) -> Any:
         """``root``'s value, on every worker."""
+        return self.alltoall([value if self.rank == root else None] * self.size)[root]
 
-    @abstractmethod
     def barrier(self) -> None:
         """Wait until every worker reaches this point."""
+        self.alltoall([None] * self.size)
 
     #: Whether :meth:`bytes_sent` counts what the transport really sends (then the step statistics use it).
     counts_bytes = False

@@ -139,19 +139,6 @@ class MPIBackend(Backend):
             raise ValueError(f"alltoall needs one message per rank ({self.size}), got {len(send)}")
         return self._round(send, OK)
 
-    def allreduce(self, value: np.ndarray, op: np.ufunc) -> np.ndarray:
-        values = self.alltoall([value] * self.size)
-        total = np.asarray(values[0])
-        for v in values[1:]:  # rank order: every rank folds identically
-            total = op(total, v)
-        return total
-
-    def bcast(self, value: Any, root: int = 0) -> Any:
-        return self.alltoall([value if self.rank == root else None] * self.size)[root]
-
-    def barrier(self) -> None:
-        self.alltoall([None] * self.size)
-
     counts_bytes = True  # the step statistics count what MPI really moved
 
     def bytes_sent(self) -> int:

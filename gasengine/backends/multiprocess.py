@@ -99,19 +99,6 @@ class MultiprocessBackend(Backend):
             received[sender] = restore_arrays(loads(note), got)
         return received
 
-    def allreduce(self, value: np.ndarray, op: np.ufunc) -> np.ndarray:
-        values = self.alltoall([value] * self.size)
-        total = np.asarray(values[0])
-        for v in values[1:]:  # rank order: every worker folds identically
-            total = op(total, v)
-        return total
-
-    def bcast(self, value: Any, root: int = 0) -> Any:
-        return self.alltoall([value if self.rank == root else None] * self.size)[root]
-
-    def barrier(self) -> None:
-        self.alltoall([None] * self.size)
-
     # ------------------------------------------------------------ internals
     def _write_mailbox(self, parity: int, arrays: list[list[np.ndarray]]) -> list[list[ArraySpec]]:
         """Copy every outgoing array into this round's mailbox; returns where each went, per worker."""
