@@ -316,6 +316,40 @@ def _parse_float(buf: np.ndarray, ts: int, te: int) -> tuple[float, int, int]:
     return (-value if neg else value), 0, p
 
 
+@numba.njit(cache=True, inline="always")  # the weight of every edge: no call in the scan's loop
+def _number_field(buf: np.ndarray, p: int, ts: int, n: int, whitespace: bool, delim: int, comment: int
+                  ) -> tuple[float, int, int, int, int, int]:
+    """The number at ``p`` (its token starts at ``ts``): ``(value, kind, p after, ts, te, status)``.
+
+    Fast path: parsed straight from the buffer in one pass; otherwise the
+    token is found first and exactly its bytes parsed (``kind`` as
+    :func:`_parse_float` says; 1 asks for the exact parse after the scan).
+    Shared by the edge-list scanner (weights) and the ratings scanner.
+    """
+    w, kind, q = _parse_float(buf, p, n)
+    if q > p and kind <= 1 and (q == n or _ends_token(buf[q], whitespace, delim, comment)):
+        return w, kind, q, ts, q, _OK
+    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
+    if ts == te:
+        return w, kind, p, ts, te, _EMPTY_FIELD
+    w, kind, q = _parse_float(buf, ts, te)
+    if kind == 3 and q == te:
+        return w, kind, p, ts, te, _WEIGHT_NAN
+    if kind == 2 or q != te:
+        return w, kind, p, ts, te, _WEIGHT_NOT_NUMBER
+    return w, kind, p, ts, te, _OK
+
+
+@numba.njit(cache=True)
+def _note_slow(slow_rec: np.ndarray, slow_ts: np.ndarray, slow_te: np.ndarray, nslow: int, rec: int, ts: int,
+               te: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Remember record ``rec``'s token ``[ts, te)`` for the exact parse after the scan (growing the lists)."""
+    if nslow == slow_rec.size:
+        slow_rec, slow_ts, slow_te = _grow(slow_rec), _grow(slow_ts), _grow(slow_te)
+    slow_rec[nslow], slow_ts[nslow], slow_te[nslow] = rec, ts, te
+    return slow_rec, slow_ts, slow_te, nslow + 1
+
+
 @numba.njit(cache=True)
 def _grow(a: np.ndarray) -> np.ndarray:
     """``a`` copied into an array twice as long."""
@@ -466,33 +500,11 @@ def _scan(
                     hi = v
                     hi_line = line
             elif col == c_w:
-                # fast path: parse straight from the buffer, one pass
-                w, kind, q = _parse_float(buf, p, n)
-                if q > p and kind <= 1 and (
-                    q == n or _ends_token(buf[q], whitespace, delim, comment)
-                ):
-                    p = te = q
-                else:  # find the token, then parse exactly its bytes
-                    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
-                    if ts == te:
-                        status = _EMPTY_FIELD
-                        break
-                    w, kind, q = _parse_float(buf, ts, te)
-                    if kind == 3 and q == te:
-                        status = _WEIGHT_NAN
-                        break
-                    if kind == 2 or q != te:
-                        status = _WEIGHT_NOT_NUMBER
-                        break
+                w, kind, p, ts, te, status = _number_field(buf, p, ts, n, whitespace, delim, comment)
+                if status != _OK:
+                    break
                 if kind == 1:
-                    if nslow == slow_rec.size:
-                        slow_rec = _grow(slow_rec)
-                        slow_ts = _grow(slow_ts)
-                        slow_te = _grow(slow_te)
-                    slow_rec[nslow] = rec
-                    slow_ts[nslow] = ts
-                    slow_te[nslow] = te
-                    nslow += 1
+                    slow_rec, slow_ts, slow_te, nslow = _note_slow(slow_rec, slow_ts, slow_te, nslow, rec, ts, te)
                 out_w[rec] = w
             else:
                 p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
@@ -1409,34 +1421,14 @@ def _scan_ratings(buf, start, whitespace, delim, comment, skip_header, roles, nf
             ts = p
             role = roles[col] if col < need else _ROLE_IGNORED
             if role == _ROLE_RATING:
-                # fast path: parse straight from the buffer, one pass
-                w, kind, q = _parse_float(buf, p, n)
-                if q > p and kind <= 1 and (q == n or _ends_token(buf[q], whitespace, delim, comment)):
-                    p = te = q
-                else:  # find the token, then parse exactly its bytes
-                    p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
-                    if ts == te:
-                        status = _EMPTY_FIELD
-                        break
-                    w, kind, q = _parse_float(buf, ts, te)
-                    if kind == 3 and q == te:
-                        status = _WEIGHT_NAN
-                        break
-                    if kind == 2 or q != te:
-                        status = _WEIGHT_NOT_NUMBER
-                        break
+                w, kind, p, ts, te, status = _number_field(buf, p, ts, n, whitespace, delim, comment)
+                if status != _OK:
+                    break
                 if kind == 0 and (w == np.inf or w == -np.inf):
                     status = _RATING_INF
                     break
                 if kind == 1:
-                    if nslow == slow_rec.size:
-                        slow_rec = _grow(slow_rec)
-                        slow_ts = _grow(slow_ts)
-                        slow_te = _grow(slow_te)
-                    slow_rec[nslow] = rec
-                    slow_ts[nslow] = ts
-                    slow_te[nslow] = te
-                    nslow += 1
+                    slow_rec, slow_ts, slow_te, nslow = _note_slow(slow_rec, slow_ts, slow_te, nslow, rec, ts, te)
                 out_r[rec] = w
             else:
                 p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
