@@ -19,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gasengine import ALL, IN, NONE, OUT, Aggregator, Graph, KeyCounts, VertexProgram, count_by_key, run
+from gasengine import ALL, IN, NONE, OUT, Aggregator, Graph, KeyCounts, Ragged, VertexProgram, collect, count_by_key, run
 
 MOD = 1009  # keeps values small; every operation below is exact in int64
-COMBINES = {"add": np.add, "min": np.minimum, "max": np.maximum, "or": np.bitwise_or, "keys": count_by_key}
+COMBINES = {"add": np.add, "min": np.minimum, "max": np.maximum, "or": np.bitwise_or, "keys": count_by_key,
+            "collect": collect}
 EDGE_SETS = {"none": NONE, "in": IN, "out": OUT, "all": ALL}
 
 
@@ -68,6 +69,8 @@ def program_of(spec: Spec) -> VertexProgram:
             v.data["x"] = (v.ids * 7 + 3) % MOD
             v.data["prev"] = np.zeros(len(v), dtype=np.int64)
             v.data["flag"] = v.ids % 2 == 0
+            if spec.combine == "collect":
+                v.data["set"] = Ragged.empty(len(v))  # a ragged field: stored by apply, compared in the outcome
 
         def init_edges(self, e):
             e.data["w"] = (e.src * 3 + e.dst * 5) % 11
@@ -81,6 +84,10 @@ def program_of(spec: Spec) -> VertexProgram:
                 step = 0
             elif isinstance(acc, KeyCounts):  # count_by_key: the most frequent key and the count
                 step = (acc.argmax(default=0, tie="largest") + 3 * acc.totals()) % MOD
+            elif isinstance(acc, Ragged):  # collect: the distinct keys, summed, and how many
+                sums = np.bincount(acc.rows(), weights=acc.values, minlength=len(acc)).astype(np.int64)
+                step = (sums + 3 * acc.sizes()) % MOD
+                v.data["set"] = acc
             else:
                 step = acc % MOD
             bonus = v.globals["total"] % 5 if spec.aggregate_every else 0
