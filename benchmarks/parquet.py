@@ -43,8 +43,8 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def tables(edges: int, ids: int) -> tuple[Path, Path]:
     """The Parquet and Arrow IPC files (written once per size)."""
     import pyarrow as pa
-    import pyarrow.feather as feather
     import pyarrow.parquet as pq
+    from pyarrow import feather
 
     folder = Path(tempfile.gettempdir()) / "gasengine-bench"
     folder.mkdir(exist_ok=True)
