@@ -9,9 +9,13 @@ endpoints of a chunk of edges does) copies two index arrays and never the
 values: reading the neighbour sets at both ends of every edge costs
 O(edges), not O(sum of degrees).
 
-Rows written into a stored field are appended to the pool; the old values
-stay until more than half of the pool is dead, then the field is compacted
-(amortised O(values written)).
+Rows written into some rows of a stored field are appended to a new pool
+(the old one may be shared with other Raggeds, so it is never written):
+each such write costs O(values held + values written), and when more than
+half of the pool is dead the field is compacted.  Writing every row at once
+(what ``apply`` on a whole part does) replaces the pool.  Fields written
+once (neighbour sets) pay this once; a field rewritten row by row every
+superstep would pay it every superstep.
 
 Examples
 --------
