@@ -237,6 +237,31 @@ def test_a_program_error_stops_every_rank_printed_once(tmp_path, no_leftovers):
     assert_no_leftovers(str(path))
 
 
+BUSY = """
+    import time
+    from gasengine.backends import mpi
+    from gasengine.backends.mpi import END_WAIT_SECONDS
+
+    mpi.rank()   # every rank joins the job's communicator
+    if mpi.rank() == 0:
+        raise RuntimeError("rank 0 gives up")
+    time.sleep(10 * END_WAIT_SECONDS)   # busy in its own code: it never hears rank 0's end
+"""
+
+
+def test_an_error_on_rank_zero_ends_a_busy_rank_after_the_deadline(tmp_path, no_leftovers):
+    from gasengine.backends.mpi import END_WAIT_SECONDS
+
+    path = script(tmp_path, "busy.py", BUSY)
+    start = time.time()
+    done = mpiexec(2, sys.executable, str(path), timeout=60)
+    took = time.time() - start
+    assert done.returncode != 0
+    assert END_WAIT_SECONDS <= took < END_WAIT_SECONDS + 20
+    assert done.stderr.count("RuntimeError: rank 0 gives up") == 1, done.stderr
+    assert_no_leftovers(str(path))
+
+
 def test_a_program_error_is_an_exception_on_rank_zero(tmp_path):
     body = BOOM.replace('    run(Boom(), random_graph(100, 400, seed=4), backend="mpi", max_supersteps=10)\n', """
     from gasengine import ProgramError, WorkerFailed

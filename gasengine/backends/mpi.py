@@ -31,7 +31,9 @@ rank leave the run in the same exchange round (see
 :class:`~gasengine.launcher.WorkerProgramError` carrying that rank's
 traceback, exactly as the multiprocess backend does, and the other ranks'
 ``run`` raises ``SystemExit(1)`` (silently).  An exception nobody catches
-— on any rank, once it has used this module — is printed by that rank and
+on rank 0 is printed there and the other ranks are told to end with status 1
+(within :data:`END_WAIT_SECONDS`, else they are aborted); one nobody catches
+on another rank, once it has used this module, is printed by that rank and
 ends the whole job through ``MPI_Abort`` (left alone, the other ranks would
 wait for it forever).  A rank killed outright (SIGKILL, out of memory) is
 noticed by ``mpiexec`` (hydra), which ends every rank.
@@ -42,6 +44,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +60,12 @@ from .mpi_transport import BrokenRound, MPIBackend, PeerFailed
 
 #: Longest sleep between polls while a rank waits for rank 0's next command (it may be loading a graph).
 COMMAND_NAP_SECONDS = 0.02
+
+#: How long rank 0, ending after an uncaught exception, waits for the other ranks before aborting them.
+END_WAIT_SECONDS = 10.0
+
+#: Pause between printing an abort's reason and aborting (see :meth:`_World.abort`).
+ABORT_GRACE_SECONDS = 0.3
 
 #: Bytes each rank's transport sent while the engine ran, in the last run rank 0 drove (diagnostics:
 #: ``{rank: bytes}``; what ``bytes_between_workers`` counts plus headers and metadata, plus aggregators
@@ -82,6 +91,8 @@ class _World:
         self.ended = False
         #: Rank 0 is in a call of run whose command the other ranks have not had yet.
         self.pending = False
+        #: The status rank 0 tells the other ranks to end with (1 after an uncaught exception).
+        self.exit_status = 0
         if self.size > 1:
             # atexit runs handlers last-in first-out: this one runs before mpi4py finalises MPI
             atexit.register(self._at_exit)
@@ -115,10 +126,18 @@ class _World:
         sys.stderr.write(text if text.endswith("\n") else text + "\n")
         sys.stderr.flush()
         sys.stdout.flush()
+        # hydra ends every rank as soon as it hears of the abort, and may do so before its proxy has
+        # forwarded what this rank just wrote: a moment's pause lets the message out.
+        time.sleep(ABORT_GRACE_SECONDS)
         self.mpi.COMM_WORLD.Abort(1)
 
     def _excepthook(self, exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
         self._previous_hook(exc_type, exc, tb)
+        if self.rank == 0 and not _out_of_step(exc):
+            # Between runs the ranks are in step (a failed run ends on every rank in the same round):
+            # the exit handler tells them to end with status 1, and nothing printed is lost to an abort.
+            self.exit_status = 1
+            return
         # The other ranks may be waiting for this one in a collective: without an abort they would wait forever.
         self.abort(f"gasengine: rank {self.rank} ended by an uncaught {exc_type.__name__}; ending every rank")
 
@@ -128,11 +147,23 @@ class _World:
         try:
             if self.rank == 0:
                 self.ended = True
-                self.control().bcast(("end", 0))
+                # After an error a rank busy in a script's own code (or a collective of its own) must not
+                # keep rank 0 waiting: past the deadline, the abort ends it.
+                wait = None if self.exit_status == 0 else END_WAIT_SECONDS
+                MPIBackend(self.comm, max_nap=COMMAND_NAP_SECONDS, give_up_after=wait).bcast(("end", self.exit_status))
             else:
                 serve()
         except BaseException as exc:  # noqa: BLE001 - at exit nothing else can report it
             self.abort(f"gasengine: rank {self.rank}: {type(exc).__name__}: {exc}")
+
+
+def _out_of_step(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or an exception it was raised from) cut an exchange short, leaving the ranks out of step."""
+    while exc is not None:
+        if isinstance(exc, BrokenRound):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 _world: _World | None = None

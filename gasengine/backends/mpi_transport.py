@@ -113,6 +113,9 @@ class MPIBackend(Backend):
         The communicator of the run (every rank of it is a worker).
     max_nap : float
         Longest sleep between polls while waiting for peers.
+    give_up_after : float, optional
+        Seconds after which a wait for peers stops with :class:`BrokenRound`
+        (default: wait as long as it takes).
 
     Examples
     --------
@@ -124,8 +127,9 @@ class MPIBackend(Backend):
     [0, 1, 2]
     """
 
-    def __init__(self, comm: Any, max_nap: float = MAX_NAP_SECONDS):
+    def __init__(self, comm: Any, max_nap: float = MAX_NAP_SECONDS, give_up_after: float | None = None):
         self.comm = comm
+        self.give_up_after = give_up_after
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
         self.max_nap = max_nap
@@ -226,7 +230,10 @@ class MPIBackend(Backend):
         start = time.perf_counter()
         nap = 2e-5
         while not done():
-            if time.perf_counter() - start >= self.spin:
+            waited = time.perf_counter() - start
+            if self.give_up_after is not None and waited > self.give_up_after:
+                raise TimeoutError(f"no answer from every peer within {self.give_up_after:g} s")
+            if waited >= self.spin:
                 time.sleep(nap)
                 nap = min(nap * 2, self.max_nap)
 
