@@ -61,8 +61,9 @@ from .mpi_transport import BrokenRound, MPIBackend, PeerFailed
 #: Longest sleep between polls while a rank waits for rank 0's next command (it may be loading a graph).
 COMMAND_NAP_SECONDS = 0.02
 
-#: How long rank 0, ending after an uncaught exception, waits for the other ranks before aborting them.
-END_WAIT_SECONDS = 10.0
+#: How long rank 0, ending after an uncaught exception, waits for the other ranks before aborting them
+#: (environment variable ``GASENGINE_MPI_END_WAIT_SECONDS``; default 10).
+END_WAIT_SECONDS = float(os.environ.get("GASENGINE_MPI_END_WAIT_SECONDS", 10))
 
 #: Pause between printing an abort's reason and aborting (see :meth:`_World.abort`).
 ABORT_GRACE_SECONDS = 0.3
