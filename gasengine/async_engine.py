@@ -108,6 +108,22 @@ class AsyncEngine(GASStep):
             first = self.active[p].below(part.num_masters).ids()
             self.queues[p].schedule(first, self.keys(part.gid[first], None), self.prioritized)
 
+    # ====================================================== checkpoints
+    def schedule_of(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        q = self.queues[p]
+        local = np.flatnonzero(q.waiting)
+        return local, q.key[local]
+
+    def restore_schedule(self, p: int, local: np.ndarray, keys: np.ndarray) -> None:
+        self.queues[p] = Scheduler(self.queues[p].gids)
+        self.queues[p].schedule(local, keys, keep_lowest=False)
+
+    def cursor_of(self) -> float:
+        return self.cursor
+
+    def restore_cursor(self, cursor: float) -> None:
+        self.cursor = cursor
+
     # ============================================================== a round
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         """One round; returns its stats row, the number of vertices waiting, halted."""

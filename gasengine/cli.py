@@ -509,6 +509,17 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-supersteps", type=_count(0), default=None, metavar="N",
                    help="superstep budget (pagerank: default 100); not converging within it is an error")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r = p.add_argument_group("reliability")
+    r.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="stop after the superstep in which this much wall-clock time has passed (exit status 3; "
+                   "with --checkpoint-dir a checkpoint is written first, so --resume continues the run)")
+    r.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="write checkpoints of the run into DIR (created if needed; the last two are kept)")
+    r.add_argument("--checkpoint-every", type=_count(1), default=None, metavar="N",
+                   help="supersteps (sweeps, rounds) between checkpoints (default 10)")
+    r.add_argument("--resume", action="store_true",
+                   help="continue from the newest valid checkpoint in --checkpoint-dir (from the start if there "
+                   "is none); it must be a checkpoint of the same graph, algorithm, options and engine")
 
 
 def load_input(args: argparse.Namespace) -> Graph:
@@ -628,16 +639,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts["scheduler"] = args.scheduler
     if args.batch_size is not None:
         opts["batch_size"] = args.batch_size
+    if (args.checkpoint_every is not None or args.resume) and args.checkpoint_dir is None:
+        raise CommandError(f"{'--resume' if args.resume else '--checkpoint-every'} needs --checkpoint-dir")
+    for option, name in (("timeout", "timeout"), ("checkpoint_dir", "checkpoint_dir"),
+                         ("checkpoint_every", "checkpoint_every")):
+        if getattr(args, option) is not None:
+            opts[name] = getattr(args, option)
+    if args.resume:
+        opts["resume"] = True
     bar = _progress_bar(args)
     if bar is not None:
         opts["progress"] = bar.update_to
     try:
         values, result = algo.call(graph, args, opts)
     except ConvergenceError as exc:
+        if getattr(exc.result, "timed_out", False):
+            return _timed_out(args, exc.result)
         raise CommandError(f"{exc} (raise --max-supersteps)") from exc
     finally:
         if bar is not None:
             bar.close()
+    if result.timed_out:
+        return _timed_out(args, result)
+    if result.resumed_from is not None:
+        print(f"resumed from the checkpoint of step {result.resumed_from} in {args.checkpoint_dir}", file=sys.stderr)
     print(f"{args.algorithm}: {result.steps.summary()}", file=sys.stderr)
     if args.plot:
         ext = os.path.splitext(args.plot)[1].lower()[1:]
@@ -655,6 +680,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_safely(args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output)))
         print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
     return 0
+
+
+#: Exit status of a run that ``--timeout`` stopped.
+EXIT_TIMED_OUT = 3
+
+
+def _timed_out(args: argparse.Namespace, result: Any) -> int:
+    """Say that ``--timeout`` stopped the run (and how to continue it); the exit status."""
+    how = (f"; a checkpoint is in {args.checkpoint_dir}: add --resume to continue" if args.checkpoint_dir
+           else "; nothing written (add --checkpoint-dir to be able to continue)")
+    steps = result.supersteps
+    print(f"gasengine: {args.algorithm} stopped by --timeout {args.timeout:g} after {steps} "
+          f"superstep{'' if steps == 1 else 's'}, before it converged{how}", file=sys.stderr)
+    return EXIT_TIMED_OUT
 
 
 #: Options of ``study consistency`` that belong to one algorithm only.

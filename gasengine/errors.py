@@ -67,7 +67,7 @@ class WorkerFailed(GasEngineError):
 
 
 class ConvergenceError(GasEngineError):
-    """An algorithm stopped (``max_supersteps``/``max_iter``) before it converged.
+    """An algorithm stopped (``max_supersteps``/``max_iter``, or ``timeout``) before it converged.
 
     Attributes
     ----------
@@ -82,6 +82,8 @@ class ConvergenceError(GasEngineError):
 
     def __init__(self, message: str, result: object = None):
         self.result = result
+        if getattr(result, "timed_out", False):  # the budget was time, not steps
+            message = f"the run stopped at its timeout, before it converged ({message})"
         super().__init__(message)
 
 

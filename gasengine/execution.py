@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import time
 import zipfile
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from partitioning import partition as cut_graph
 from partitioning.memory import check_fits
 
 from . import cache as engine_cache
+from . import checkpoint
 from .aggregators import Aggregator, Globals
 from .backends import LocalBackend
 from .calls import call_program, debug_default
@@ -22,8 +24,8 @@ from .coloring import greedy_coloring
 from .engines import ENGINES, EngineSpec
 from .graph import Graph
 from .kernels import count_keys
-from .launcher import EngineJob, RunOutput, place_parts
-from .parts import Part, build_layouts, copy_layout, iter_parts, with_fields
+from .launcher import EngineJob, RunOutput, place_parts, prepare_engine
+from .parts import Part, assemble, build_layouts, copy_layout, iter_parts, with_fields
 from .program import (
     IN,
     OUT,
@@ -34,7 +36,7 @@ from .program import (
     check_pointer_fields,
     check_program,
 )
-from .ragged import Ragged, assemble_rows
+from .ragged import Ragged
 from .result import Result, StepTable
 from .scheduler import SCHEDULERS
 from .step import directions
@@ -68,6 +70,10 @@ def run(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     debug: bool | None = None,
     cache: bool = True,
+    timeout: float | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
 ) -> Result | None:
     """Run a vertex program on a graph and return the final state.
 
@@ -153,6 +159,25 @@ def run(
         masters after every superstep (slower; default: the environment
         variable ``GASENGINE_DEBUG``).  A cheap check of message sizes is
         always on; either raises :class:`~gasengine.EngineError`.
+    timeout : float, optional
+        Seconds of wall-clock time from this call; the run stops cleanly at
+        the end of the superstep (sweep, round) in which they passed and
+        returns what it has, with ``converged`` and ``timed_out`` saying so
+        (with checkpoints, it writes one first, so the run can resume).
+    checkpoint_dir : path, optional
+        Write checkpoints of the run into this directory (created if
+        needed; see :mod:`gasengine.checkpoint`): after every
+        ``checkpoint_every``-th superstep (sweep, round), keeping the last two.
+    checkpoint_every : int, optional
+        Supersteps between checkpoints (default 10 when ``checkpoint_dir`` is given).
+    resume : bool
+        Start from the newest valid checkpoint in ``checkpoint_dir`` (from
+        the beginning if there is none; ``Result.resumed_from`` says which).
+        The run must be the same one — graph, program and its parameters,
+        aggregators, engine options — or :class:`~gasengine.checkpoint.CheckpointError`
+        says what differs; the number of parts and workers may change (the
+        checkpoint's cut is reused when the number of parts is the same).
+        With the same cut the result equals the uninterrupted run's exactly.
 
     Returns
     -------
@@ -172,6 +197,8 @@ def run(
     [1, 0, 2]
     """
     options = dict(locals())  # the arguments, as given
+    # from this call: a deadline every worker can compare its wall clock with
+    options["timeout"] = None if timeout is None else time.time() + _seconds("timeout", timeout)
     if backend == "mpi":
         from .backends import mpi
 
@@ -186,8 +213,9 @@ def run(
 def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str, scheduler: str,
          batch_size: int | None, workers: int | None, backend: str | None, partitions: int | None, partition: Any,
          seed: int, aggregators: Sequence[Aggregator], max_supersteps: int | None, max_updates: int | None,
-         active: Any, progress: ProgressFn | None, chunk_bytes: int, debug: bool | None, cache: bool) -> Result:
-    """:func:`run` on this process (on MPI rank 0, the driver's side of the run)."""
+         active: Any, progress: ProgressFn | None, chunk_bytes: int, debug: bool | None, cache: bool,
+         timeout: float | None, checkpoint_dir: Any, checkpoint_every: int | None, resume: bool) -> Result:
+    """:func:`run` on this process (on MPI rank 0, the driver's side of the run); ``timeout`` is a deadline."""
     if backend == "mpi":
         from .backends import mpi
 
@@ -208,19 +236,34 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
     if partitions is not None:
         partitions = _count("partitions", partitions, minimum=1)
     debug = debug_default() if debug is None else bool(debug)
+    every = _checkpoint_options(checkpoint_dir, checkpoint_every, resume)
 
     store = engine_cache.open_cache(graph) if cache else None
-    vertex_fields, edge_fields = initial_fields(program, graph, store)
-    check_pointer_fields(program, vertex_fields)
     all_aggs = tuple(program.aggregators) + tuple(aggregators)
     _check_unique_names(all_aggs)
+    identity = None
+    if checkpoint_dir is not None:  # before init: what it sets on the program is not a parameter
+        identity = checkpoint.run_identity(graph, program, all_aggs, {"name": engine, "consistency": consistency,
+                                "scheduler": scheduler, "batch_size": batch_size, "seed": int(seed)})
+    restored = checkpoint.latest(checkpoint_dir, identity) if resume else None
+    # init runs on a resumed run too (the program may keep what it learns there), its fields then replaced
+    vertex_fields, edge_fields = initial_fields(program, graph, store)
+    start_active = initial_active(graph, active)
+    if restored is not None:
+        vertex_fields, edge_fields = restored.vertex_fields, restored.edge_fields
+        start_active = restored.state.active
+        if _same_parts(partition, partitions, workers, restored.num_parts):
+            partition = restored.edge_part  # the very cut it ran on: the same sums, in the same order
+    check_pointer_fields(program, vertex_fields)
     cut, cut_key = cached_cut(graph, partition, partitions, seed, workers, store)
     check_run_memory(graph, cut.num_parts, vertex_fields, edge_fields)
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
         raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
-    start_active = initial_active(graph, active)
     colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
     spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts, max_updates)
+    plan = None if identity is None else checkpoint.prepare(checkpoint_dir, every, identity, cut.edge_part,
+                                                            cut.num_parts)
+    resume_state = None if restored is None else restored.state
     master_of = cut.master if program.pointer_reads or program.pointer_writes else None
     if backend == "local":
         layouts = cached_layouts(graph, cut, store, cut_key)
@@ -231,13 +274,15 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
             program, parts, np.zeros(cut.num_parts, dtype=np.int64), LocalBackend(), graph.num_vertices, all_aggs,
             part_active, chunk_bytes, debug, cut.master,
         )
+        prepare_engine(engine_, plan, resume_state, timeout)
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
         out = RunOutput(stats, converged, (engine_.globals, engine_.history), vertex_parts, edge_parts,
-                        engine_.edge_fields_written)
+                        engine_.edge_fields_written, timed_out=engine_.timed_out)
     else:
         job = EngineJob(workers, place_parts(cut.num_parts, workers), program, all_aggs, graph.num_vertices,
-                        max_supersteps, chunk_bytes, progress is not None, debug, master_of, spec)
+                        max_supersteps, chunk_bytes, progress is not None, debug, master_of, spec, plan,
+                        resume_state, timeout)
         if backend == "multiprocess":
             out = _run_multiprocess(job, program, graph, cut, cut_key, store, vertex_fields, edge_fields,
                                     start_active, progress)
@@ -263,7 +308,38 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
         num_parts=cut.num_parts,
         workers=workers,
         colors=int(colour.max()) + 1 if colour is not None and colour.size else (1 if colour is not None else 0),
+        timed_out=out.timed_out,
+        resumed_from=None if restored is None else restored.step,
     )
+
+
+def _checkpoint_options(directory: Any, every: int | None, resume: bool) -> int:
+    """The checkpoint interval, once the checkpoint options are checked against each other."""
+    if directory is None:
+        if every is not None or resume:
+            raise ValueError(f"{'resume=True' if resume else 'checkpoint_every'} needs checkpoint_dir "
+                             "(the directory the checkpoints are in)")
+        return 0
+    if not isinstance(resume, bool):
+        raise TypeError(f"resume must be True or False, got {resume!r}")
+    return 10 if every is None else _count("checkpoint_every", every, minimum=1)
+
+
+def _same_parts(partition: Any, partitions: int | None, workers: int, saved: int) -> bool:
+    """Whether a resumed run asks for as many parts as its checkpoint's cut has (and names no cut of its own)."""
+    if not isinstance(partition, str):
+        return False  # the run gives its own assignment
+    return (partitions if partitions is not None else workers) == saved
+
+
+def _seconds(option: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{option} must be a number of seconds, got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"{option} must be > 0 seconds, got {value!r}")
+    return seconds
 
 
 def _mpi_workers(workers: int | None, ranks: int) -> int:
@@ -572,38 +648,3 @@ def final_edge_fields(pieces: dict[int, dict[str, np.ndarray]], m: int, initial:
     out = assemble(kept, "\0eid", m, {k: v for k, v in initial.items() if k in changed})
     out.update({name: values.copy() for name, values in initial.items() if name not in changed})
     return {name: out[name] for name in initial}
-
-
-def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray],
-             in_order: bool = False) -> dict[str, np.ndarray]:
-    """Put per-part arrays back in global order (``key`` holds the global index).
-
-    ``in_order``: the arrays belong to the caller and one piece already
-    holds every item in order (one part, in this process), so they are the
-    result as they are, not copied.
-    """
-    out: dict[str, np.ndarray] = {}
-    if in_order and len(pieces) == 1:
-        piece = next(iter(pieces.values()))
-        if piece[key].size == size:
-            out = {name: values for name, values in piece.items() if name != key}
-            for name, values in like.items():
-                out.setdefault(name, values.copy())
-            return out
-    ragged: dict[str, list[tuple[np.ndarray, Ragged]]] = {}
-    for piece in pieces.values():
-        index = piece[key]
-        for name, values in piece.items():
-            if name == key:
-                continue
-            if isinstance(values, Ragged):
-                ragged.setdefault(name, []).append((index, values))
-                continue
-            if name not in out:
-                out[name] = np.empty((size, *values.shape[1:]), dtype=values.dtype)
-            out[name][index] = values
-    out.update({name: assemble_rows(rows, size) for name, rows in ragged.items()})
-    for name, values in like.items():  # fields of an empty graph
-        out.setdefault(name, values.copy())
-    return out
-

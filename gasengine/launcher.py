@@ -68,6 +68,12 @@ class EngineJob:
         Master part of every vertex (programs that read or write non-neighbours).
     engine : EngineSpec or None
         Which engine, with its options (None: the synchronous engine).
+    checkpoints : CheckpointPlan or None
+        Where and how often worker 0 writes checkpoints.
+    resume : EngineState or None
+        The state of the checkpoint the run resumes from (the parts already hold its fields).
+    deadline : float or None
+        ``time.time()`` after which the run stops at the end of a step (``timeout``).
     """
 
     size: int
@@ -81,6 +87,9 @@ class EngineJob:
     debug: bool = False
     master_of: np.ndarray | None = None
     engine: Any = None
+    checkpoints: Any = None
+    resume: Any = None
+    deadline: float | None = None
 
     def parts_of(self, rank: int) -> list[int]:
         """The parts worker ``rank`` holds, in order."""
@@ -99,6 +108,7 @@ class WorkerOutcome:
     edge_fields_written: set[str] = field(default_factory=set)
     #: Per part, its masters' rows of every ragged vertex field (no shared memory holds them).
     ragged: dict[int, dict[str, Any]] = field(default_factory=dict)
+    timed_out: bool = False
 
 
 def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, np.ndarray], backend: Backend,
@@ -112,10 +122,19 @@ def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, n
 
     engine = (job.engine or EngineSpec()).build(job.program, parts, job.part_owner, backend, job.num_vertices,
                                                 job.aggregators, active, job.chunk_bytes, job.debug, job.master_of)
+    prepare_engine(engine, job.checkpoints, job.resume, job.deadline)
     stats, converged = engine.run(job.max_supersteps, progress if rank == 0 else None)
     finals = (dict(engine.globals), engine.history) if rank == 0 else None
     ragged = {part.index: {k: v[part.masters] for k, v in part.vdata.items() if isinstance(v, Ragged)} for part in parts}
-    return WorkerOutcome(stats, converged, finals, set(engine.edge_fields_written), ragged)
+    return WorkerOutcome(stats, converged, finals, set(engine.edge_fields_written), ragged, engine.timed_out)
+
+
+def prepare_engine(engine: Any, checkpoints: Any, resume: Any, deadline: float | None) -> None:
+    """Give a built engine the run's checkpoint plan, the state it resumes from and its deadline."""
+    engine.checkpoints = checkpoints
+    engine.deadline = deadline
+    if resume is not None:
+        engine.resume_from(resume)
 
 
 @dataclass
@@ -133,6 +152,7 @@ class RunOutput:
     edge_fields_written: set[str]
     #: Bytes the workers' transports really sent (headers and metadata included; 0 when not counted).
     bytes_sent: int = 0
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)

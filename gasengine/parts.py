@@ -28,7 +28,7 @@ import numpy as np
 from .graph import index_dtype
 from .kernels import bounds, fill_part_edges, group_by
 from .program import IN, OUT, EdgeSet
-from .ragged import Ragged
+from .ragged import Ragged, assemble_rows
 
 if TYPE_CHECKING:
     from partitioning import VertexCut
@@ -362,3 +362,38 @@ def _local_numbers(gid: np.ndarray, vertices: np.ndarray) -> np.ndarray:
     """Local numbers of global ``vertices`` in a part whose ``gid`` is masters-then-mirrors sorted."""
     order = np.argsort(gid, kind="stable")
     return order[np.searchsorted(gid, vertices, sorter=order)]
+
+
+def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray],
+             in_order: bool = False) -> dict[str, np.ndarray]:
+    """Put per-part arrays back in global order (``key`` holds the global index).
+
+    ``in_order``: the arrays belong to the caller and one piece already
+    holds every item in order (one part, in this process), so they are the
+    result as they are, not copied.
+    """
+    out: dict[str, np.ndarray] = {}
+    if in_order and len(pieces) == 1:
+        piece = next(iter(pieces.values()))
+        if piece[key].size == size:
+            out = {name: values for name, values in piece.items() if name != key}
+            for name, values in like.items():
+                out.setdefault(name, values.copy())
+            return out
+    ragged: dict[str, list[tuple[np.ndarray, Ragged]]] = {}
+    for piece in pieces.values():
+        index = piece[key]
+        for name, values in piece.items():
+            if name == key:
+                continue
+            if isinstance(values, Ragged):
+                ragged.setdefault(name, []).append((index, values))
+                continue
+            if name not in out:
+                out[name] = np.empty((size, *values.shape[1:]), dtype=values.dtype)
+            out[name][index] = values
+    out.update({name: assemble_rows(rows, size) for name, rows in ragged.items()})
+    for name, values in like.items():  # fields of an empty graph
+        out.setdefault(name, values.copy())
+    return out
+

@@ -244,7 +244,14 @@ class Result:
         Per-superstep statistics.
     converged : bool
         True if the run ended because no vertex was active or the program's
-        ``converged`` said so; False if ``max_supersteps`` stopped it.
+        ``converged`` said so; False if ``max_supersteps``, ``max_updates``
+        or ``timeout`` stopped it.
+    timed_out : bool
+        True if ``timeout`` stopped the run (after the step in which it passed).
+    resumed_from : int or None
+        The step of the checkpoint the run resumed from (None: it started
+        from the beginning).  ``steps`` and ``history`` include the steps
+        before it.
     graph : Graph
         The input graph (for original ids).
 
@@ -269,6 +276,8 @@ class Result:
     #: Colour classes the chromatic engine ran (0 for the other engines).
     colors: int = 0
     history: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
+    timed_out: bool = False
+    resumed_from: int | None = None
 
     @property
     def conflicts(self) -> int:

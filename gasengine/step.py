@@ -20,6 +20,7 @@ the same on every backend; every message is checked on arrival (see there).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from .accumulators import KeyCounts, collect, count_by_key
 from .aggregators import Aggregator, Globals
 from .backends.base import Backend
 from .calls import call_program, debug_default, probe_empty
+from .checkpoint import CheckpointPlan, EngineState, save
 from .errors import EngineError, ProgramError
 from .exchange import Exchange, pick, subset_of
 from .frontier import Frontier, is_small
@@ -294,6 +296,16 @@ class GASStep:
         #: Stop once this many updates were applied (over all workers; None: no budget).
         self.max_updates: int | None = None
         self._last_aggregated: dict[str, int] = {}
+        #: Where and how often worker 0 writes checkpoints (None: never).
+        self.checkpoints: CheckpointPlan | None = None
+        #: Wall-clock time (``time.time()``) after which the run stops at the end of a step (None: never).
+        self.deadline: float | None = None
+        #: Whether the run stopped because its deadline passed.
+        self.timed_out = False
+        #: Statistics of the steps before the checkpoint this run resumed from.
+        self._prior_stats: list[StepStats] = []
+        #: The active count the run resumed with (None: a fresh run, counted and aggregated first).
+        self._resumed_count: int | None = None
 
     @property
     def step(self) -> int:
@@ -344,11 +356,17 @@ class GASStep:
     def run(self, max_supersteps: int | None, progress: Any = None) -> tuple[list[StepStats], bool]:
         """Advance until nothing is active, ``converged`` says so, or ``max_supersteps`` (supersteps or sweeps) ends.
 
-        Returns the statistics rows and whether the run converged.
+        Also stops after the step in which :attr:`deadline` passed (then
+        :attr:`timed_out`), and writes the checkpoints :attr:`checkpoints`
+        asks for.  Returns the statistics rows (those before a checkpoint
+        resumed from included) and whether the run converged.
         """
-        self.run_aggregators()
-        stats: list[StepStats] = []
-        active_count = self.count_active()
+        stats: list[StepStats] = list(self._prior_stats)
+        if self._resumed_count is None:
+            self.run_aggregators()
+            active_count = self.count_active()
+        else:
+            active_count = self._resumed_count
         while active_count:
             if max_supersteps is not None and self.step >= max_supersteps:
                 return stats, False
@@ -360,7 +378,64 @@ class GASStep:
                 progress(self.step, active_count)
             if halted:
                 break
+            plan = self.checkpoints
+            if active_count and plan is not None and (plan.due(self.step) or self.timed_out):
+                self.write_checkpoint(stats, active_count)
+            if self.timed_out:
+                return stats, False
         return stats, True
+
+    # ============================================================= checkpoints
+    def write_checkpoint(self, stats: list[StepStats], active_count: int) -> None:
+        """Every worker sends its share of the run's state to worker 0, which writes the checkpoint."""
+        share = []
+        for p, part in self.parts.items():
+            M = part.num_masters
+            gids = part.gid[:M]
+            waiting = self.schedule_of(p)
+            vertex, edge = part.results()
+            share.append((vertex, edge, gids[self.active[p].below(M).ids()],
+                          None if waiting is None else (gids[waiting[0]], waiting[1])))
+        everyone = self.backend.alltoall([share if w == 0 else None for w in range(self.backend.size)])
+        if self.backend.rank != 0:
+            return
+        shares = [s for theirs in everyone for s in theirs]
+        state = EngineState(self.step, self.total_updates, dict(self.globals), self.history,
+                            dict(self._last_aggregated), cursor=self.cursor_of(),
+                            edge_fields_written=set(self.edge_fields_written), stats=stats, next_count=active_count)
+        save(self.checkpoints, shares, state, self.n)
+
+    def resume_from(self, state: EngineState) -> None:
+        """Continue the run a checkpoint's ``state`` describes (the fields and active set are already in the parts)."""
+        self.step = state.step
+        self.total_updates = state.total_updates
+        self.globals.update(state.globals)
+        self.history = {name: list(state.history.get(name, [])) for name in self.history}
+        self._last_aggregated = dict(state.last_aggregated)
+        self.edge_fields_written = set(state.edge_fields_written)
+        self._prior_stats = list(state.stats)
+        self._resumed_count = state.next_count
+        if state.waiting is not None:
+            for p, part in self.parts.items():
+                gids = part.gid[: part.num_masters]
+                local = np.flatnonzero(state.waiting[gids])
+                self.restore_schedule(p, local, state.keys[gids[local]])
+        self.restore_cursor(state.cursor)
+
+    def schedule_of(self, p: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Masters of part ``p`` waiting in the engine's own schedule, with their keys (None: no schedule)."""
+        return None
+
+    def restore_schedule(self, p: int, local: np.ndarray, keys: np.ndarray) -> None:
+        """Put masters ``local`` of part ``p`` back in the engine's schedule, with ``keys``."""
+        raise EngineError(f"{type(self).__name__} keeps no schedule; the checkpoint has one")
+
+    def cursor_of(self) -> float:
+        """The engine's position in its schedule (the sweep scheduler's), for a checkpoint."""
+        return -1.0
+
+    def restore_cursor(self, cursor: float) -> None:
+        """Continue from the position :meth:`cursor_of` returned."""
 
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         """One superstep (or sweep) of the engine: its stats rows, the next active count, halted."""
@@ -380,13 +455,21 @@ class GASStep:
         """
         due = [agg for agg in self.aggregators if agg.every_updates is None and agg.due(self.step)]
         partials = self.aggregate_locally(due)
+        # Worker 0's clock alone decides whether the deadline passed, so that every worker stops after the same step.
+        late = self.deadline is not None and self.backend.rank == 0 and time.time() >= self.deadline
+
+        def shared() -> tuple[np.ndarray, list[np.ndarray]]:
+            return np.append(counts(), np.int64(late)), partials
+
         if masters is None:
-            everyone = self.backend.alltoall([(counts(), partials)] * self.backend.size)
+            everyone = self.backend.alltoall([shared()] * self.backend.size)
         else:
-            self.active, everyone = self.announce(masters, lambda: (counts(), partials))
+            self.active, everyone = self.announce(masters, shared)
         if self.debug:
             self.check_replicas()
         totals = np.sum([mine for mine, _ in everyone], axis=0)
+        self.timed_out = bool(totals[-1])
+        totals = totals[:-1]
         self.publish_aggregates(due, [theirs for _, theirs in everyone])
         self.total_updates += int(totals[1])
         self.run_update_aggregators()

@@ -46,6 +46,12 @@ class SyncEngine(GASStep):
             # (the initial active set is the first batch).
             self.pending = {p: (np.zeros(0, dtype=np.intp), np.zeros(0)) for p in self.parts}
 
+    def schedule_of(self, p: int) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.pending[p] if self.prioritized else None
+
+    def restore_schedule(self, p: int, local: np.ndarray, keys: np.ndarray) -> None:
+        self.pending[p] = (local.astype(np.intp), np.asarray(keys, dtype=np.float64))
+
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         row, next_count, halted = self.superstep(active_count)
         return [row], next_count, halted

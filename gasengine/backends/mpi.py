@@ -63,7 +63,7 @@ COMMAND_NAP_SECONDS = 0.02
 
 #: How long rank 0, ending after an uncaught exception, waits for the other ranks before aborting them
 #: (environment variable ``GASENGINE_MPI_END_WAIT_SECONDS``; default 10).
-END_WAIT_SECONDS = float(os.environ.get("GASENGINE_MPI_END_WAIT_SECONDS", 10))
+END_WAIT_SECONDS = float(os.environ.get("GASENGINE_MPI_END_WAIT_SECONDS", "10"))
 
 #: Pause between printing an abort's reason and aborting (see :meth:`_World.abort`).
 ABORT_GRACE_SECONDS = 0.3
@@ -340,7 +340,7 @@ def _session(backend: MPIBackend, job: EngineJob | tuple, send: list | None = No
     last_bytes_sent.update({r: sent for r, (_, _, sent) in enumerate(back)})
     written = set().union(*(o.edge_fields_written for o, _, _ in back))
     return RunOutput(outcome.stats, outcome.converged, outcome.finals, vertex, edge, written,
-                     sum(last_bytes_sent.values())), []
+                     sum(last_bytes_sent.values()), outcome.timed_out), []
 
 
 # ====================================================== the other ranks

@@ -241,7 +241,8 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
                     edge[p] = edges
             first = done[0]
             written = set().union(*(o.edge_fields_written for o in done.values()))
-            return RunOutput(first.stats, first.converged, first.finals, vertex, edge, written)
+            return RunOutput(first.stats, first.converged, first.finals, vertex, edge, written,
+                             timed_out=first.timed_out)
         finally:
             guard.hold()  # a signal from here on waits until the cleanup is done
             run.release()
