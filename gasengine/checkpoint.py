@@ -39,7 +39,7 @@ Examples
 >>> import tempfile
 >>> from algorithms import PageRankProgram
 >>> from gasengine import Graph, run
->>> g = Graph.from_edges([0, 1, 2], [1, 2, 0])
+>>> g = Graph([0, 0, 1, 2, 3], [1, 2, 2, 0, 0])
 >>> folder = tempfile.mkdtemp()
 >>> r = run(PageRankProgram(tol=1e-12), g, checkpoint_dir=folder, checkpoint_every=5, max_supersteps=12)
 >>> sorted(p.name for p in Path(folder).glob("ckpt-*.json"))
