@@ -22,9 +22,15 @@ import pytest
 
 from algorithms import PageRankProgram, pagerank
 from gasengine import Aggregator, Graph, VertexProgram, run
-from gasengine.checkpoint import FORMAT_VERSION, KEEP, CheckpointError, latest, run_identity
+from gasengine.checkpoint import (
+    FORMAT_VERSION,
+    KEEP,
+    CheckpointError,
+    latest,
+    run_identity,
+)
 from tests.datasets import random_graph
-from tests.test_backend_conformance import SCENARIOS, assert_same
+from tests.test_backend_conformance import SCENARIOS
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -257,9 +263,8 @@ def test_timeout_on_worker_processes_stops_every_worker_at_the_same_step():
 
 
 def test_algorithm_functions_say_the_timeout_stopped_them():
-    from gasengine import ConvergenceError
-
     from algorithms import sssp
+    from gasengine import ConvergenceError
 
     n = 50_000  # a path: one superstep per vertex, far longer than the timeout
     path = Graph(np.arange(n - 1), np.arange(1, n))
