@@ -7,6 +7,14 @@ those a worker created just before it was killed — with one directory scan.
 Files rather than ``multiprocessing.shared_memory`` keep ownership explicit:
 no resource tracker unlinks a segment behind our back or warns about leaks
 we already handled.
+
+``/dev/shm`` is writable by every user, so a segment is only ever a *new*
+file: :meth:`Segment.create` refuses a name that already exists — a file or
+a symlink another user planted there, having read the run's prefix from the
+directory listing — instead of opening it (or the file a symlink points
+to), and sets the mode to exactly ``0600`` whatever the umask.  Only this
+user's processes can read or write a run's segments; orphaned segments of
+other users are left alone.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 import numpy as np
 
 ALIGN = 64  # cache-line alignment of packed arrays
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; a segment is never opened through a symlink
 
 
 def shm_dir() -> Path:
@@ -45,11 +54,20 @@ def remove_orphaned_segments() -> int:
     """Unlink segments whose creating driver is gone (killed before it could clean up).
 
     The owner's pid is part of every segment name; a segment is removed only
-    when no process with that pid exists.  Returns how many were removed.
+    when no process with that pid exists, and only if this user owns it
+    (another user's leftovers are not ours to remove, and trying would fail).
+    Returns how many were removed.
     """
+    me = os.geteuid()
+
     def orphaned(entry: Path) -> bool:
         pid_text = entry.name.split("-")[1]
-        return pid_text.isdigit() and not _alive(int(pid_text))
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            return False
+        try:
+            return entry.lstat().st_uid == me
+        except FileNotFoundError:
+            return False
 
     return _unlink(entry for entry in shm_dir().glob("gasengine-*-*") if orphaned(entry))
 
@@ -61,7 +79,7 @@ def _unlink(paths: Iterable[Path]) -> int:
         try:
             path.unlink()
             removed += 1
-        except FileNotFoundError:
+        except (FileNotFoundError, PermissionError):  # gone already, or not ours
             pass
     return removed
 
@@ -94,10 +112,17 @@ class Segment:
 
     Examples
     --------
-    >>> seg = Segment.create("gasengine-doctest-a", 128)
+    >>> name = new_run_prefix() + "doctest"
+    >>> seg = Segment.create(name, 128)
     >>> seg.array(ArraySpec(0, "float64", (4,)))[:] = 1.5
-    >>> Segment.attach("gasengine-doctest-a").array(ArraySpec(0, "float64", (4,))).tolist()
+    >>> Segment.attach(name).array(ArraySpec(0, "float64", (4,))).tolist()
     [1.5, 1.5, 1.5, 1.5]
+    >>> oct((shm_dir() / name).stat().st_mode & 0o777)
+    '0o600'
+    >>> Segment.create(name, 128)
+    Traceback (most recent call last):
+    ...
+    FileExistsError: [Errno 17] File exists: ...
     >>> seg.unlink()
     """
 
@@ -108,10 +133,15 @@ class Segment:
 
     @classmethod
     def create(cls, name: str, size: int) -> Segment:
-        """Create (or truncate) a segment of ``size`` bytes."""
+        """Create a new segment of ``size`` bytes, mode ``0600``.
+
+        Raises ``FileExistsError`` if anything — a file, a symlink — already
+        has the name: it is never opened, truncated or followed.
+        """
         path = shm_dir() / name
-        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | _NOFOLLOW, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # exactly, whatever the umask
             os.ftruncate(fd, max(size, 1))
             buffer = mmap.mmap(fd, max(size, 1))
         finally:
@@ -120,11 +150,14 @@ class Segment:
 
     @classmethod
     def attach(cls, name: str) -> Segment:
-        """Map an existing segment."""
+        """Map an existing segment (never through a symlink; only one this user owns)."""
         path = shm_dir() / name
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(path, os.O_RDWR | _NOFOLLOW)
         try:
-            size = os.fstat(fd).st_size
+            info = os.fstat(fd)
+            if info.st_uid != os.geteuid():
+                raise PermissionError(f"{path}: owned by uid {info.st_uid}, not by this user: not a segment of ours")
+            size = info.st_size
             buffer = mmap.mmap(fd, size)
         finally:
             os.close(fd)
