@@ -601,8 +601,9 @@ def als(
         raise TypeError(f"rank must be an integer, got {rank!r}")
     if rank < 1:
         raise ValueError(f"rank must be >= 1, got {rank} (bias_baseline fits the biases without factors)")
-    return _fit(graph, rank, reg, bias_reg, iterations, seed, validation, init_scale, rating, return_result,
-                engine_options)
+    return _fit(
+        graph, rank, reg, bias_reg, iterations, seed, validation, init_scale, rating, return_result, engine_options
+    )
 
 
 def bias_baseline(
@@ -650,10 +651,14 @@ def _fit(
     seed = _check_int("seed", seed, minimum=0)
     for name in ("max_supersteps", "active", "max_updates"):
         if name in engine_options:
-            raise TypeError(f"ALS sets {name} itself (2 supersteps per iteration, users first); pass iterations instead")
+            raise TypeError(
+                f"ALS sets {name} itself (2 supersteps per iteration, users first); pass iterations instead"
+            )
     engine = engine_options.pop("engine", "sync")
     if engine != "sync":
-        raise ValueError(f"ALS alternates users and items superstep by superstep and runs on engine='sync', not {engine!r}")
+        raise ValueError(
+            f"ALS alternates users and items superstep by superstep and runs on engine='sync', not {engine!r}"
+        )
     U = _check_ratings_graph(graph, rating)
     values = graph.edge_data[rating]
     if values.size == 0:
@@ -664,8 +669,9 @@ def _fit(
         train_graph, held = _with_held_out(graph, validation, U, rating), HELD_OUT
     program = ALSProgram(rank, reg, mu, iterations, seed, init_scale, rating, held, bias_reg)
     engine_options.setdefault("chunk_bytes", CHUNK_BYTES)
-    result = run(program, train_graph, active=~graph.vertex_data[rt.IS_ITEM],
-                 max_supersteps=2 * iterations, **engine_options)
+    result = run(
+        program, train_graph, active=~graph.vertex_data[rt.IS_ITEM], max_supersteps=2 * iterations, **engine_options
+    )
     x = result.field("x")
     rows = ALSProgram.history(result.aggregates, result.supersteps)
     history = {
@@ -674,11 +680,19 @@ def _fit(
         "validation_rmse": rows[:, 1],
     }
     return ALSModel(
-        rank=rank, reg=reg, bias_reg=bias_reg, global_mean=mu,
-        user_ids=rt.user_ids(graph), item_ids=rt.item_ids(graph),
-        user_factors=x[:U, :rank], item_factors=x[U:, :rank],
-        user_bias=x[:U, rank], item_bias=x[U:, rank],
-        history=history, graph=graph, result=result if return_result else None,
+        rank=rank,
+        reg=reg,
+        bias_reg=bias_reg,
+        global_mean=mu,
+        user_ids=rt.user_ids(graph),
+        item_ids=rt.item_ids(graph),
+        user_factors=x[:U, :rank],
+        item_factors=x[U:, :rank],
+        user_bias=x[:U, rank],
+        item_bias=x[U:, rank],
+        history=history,
+        graph=graph,
+        result=result if return_result else None,
     )
 
 
@@ -695,8 +709,9 @@ def _check_ratings_graph(graph: Graph, rating: str) -> int:
         raise ValueError("not a ratings graph: every edge must run from a user (vertices 0..U-1) to an item")
     values = np.asarray(graph.edge_data[rating])
     if values.ndim != 1 or values.dtype.kind not in "iuf":
-        raise ValueError(f"edge field {rating!r} must hold one number per rating, got dtype {values.dtype} "
-                         f"and shape {values.shape}")
+        raise ValueError(
+            f"edge field {rating!r} must hold one number per rating, got dtype {values.dtype} and shape {values.shape}"
+        )
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         e = int(bad[0])
@@ -721,18 +736,23 @@ def _with_held_out(graph: Graph, held: rt.RatingSet, U: int, rating: str) -> Gra
     n = graph.num_vertices
     user, item, value = np.asarray(held.user), np.asarray(held.item), np.asarray(held.rating, dtype=np.float64)
     if user.size and (user.min() < 0 or user.max() >= U or item.min() < U or item.max() >= n):
-        raise ValueError(f"validation ratings must pair users (vertices 0..{U - 1}) with items "
-                         f"(vertices {U}..{n - 1}) of the training graph")
+        raise ValueError(
+            f"validation ratings must pair users (vertices 0..{U - 1}) with items "
+            f"(vertices {U}..{n - 1}) of the training graph"
+        )
     if not np.isfinite(value).all():
         raise ValueError("validation ratings must be finite")
     flags = np.zeros(graph.num_edges + user.size, dtype=bool)
-    flags[graph.num_edges:] = True
+    flags[graph.num_edges :] = True
     dtype = graph.src.dtype
     return Graph.from_arcs(
-        np.concatenate([graph.src, user.astype(dtype)]), np.concatenate([graph.dst, item.astype(dtype)]), n,
+        np.concatenate([graph.src, user.astype(dtype)]),
+        np.concatenate([graph.dst, item.astype(dtype)]),
+        n,
         vertex_data=graph.vertex_data,
         edge_data={rating: np.concatenate([graph.edge_data[rating], value]), HELD_OUT: flags},
-        ids=graph.ids, directed=True,
+        ids=graph.ids,
+        directed=True,
     )
 
 

@@ -317,8 +317,9 @@ def belief_propagation(
     phi, psi = check_model(graph, node_potentials, edge_potential)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0 or not np.isfinite(tol):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
-    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral)
-                                 or max_iter < 1):
+    if max_iter is not None and (
+        isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1
+    ):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
@@ -374,7 +375,9 @@ def check_model(graph: Graph, node_potentials: Any, edge_potential: Any) -> tupl
     n = graph.num_vertices
     if isinstance(node_potentials, str):
         if node_potentials not in graph.vertex_data:
-            raise ValueError(f"node_potentials: no vertex field {node_potentials!r}; fields are {sorted(graph.vertex_data)}")
+            raise ValueError(
+                f"node_potentials: no vertex field {node_potentials!r}; fields are {sorted(graph.vertex_data)}"
+            )
         node_potentials = graph.vertex_data[node_potentials]
     phi = np.asarray(node_potentials)
     if phi.ndim != 2 or phi.shape[0] != n or phi.shape[1] < 1:

@@ -85,7 +85,9 @@ class ConnectedComponentsProgram(VertexProgram):
         return globals["changed"] == 0
 
 
-def connected_components(graph: Graph, *, return_result: bool = False, **engine_options: Any) -> np.ndarray | tuple[np.ndarray, Result]:
+def connected_components(
+    graph: Graph, *, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """Weakly connected component of every vertex.
 
     Parameters
@@ -128,17 +130,37 @@ def connected_components(graph: Graph, *, return_result: bool = False, **engine_
     if engine_options.get("engine") == "async":
         from .min_label import MinLabelProgram
 
-        return run_components(MinLabelProgram(), graph, "connected_components", "labels were still spreading",
-                              return_result, engine_options)
-    return run_components(ConnectedComponentsProgram(directed=graph.directed), graph, "connected_components",
-                          "parents were still changing", return_result, engine_options)
+        return run_components(
+            MinLabelProgram(),
+            graph,
+            "connected_components",
+            "labels were still spreading",
+            return_result,
+            engine_options,
+        )
+    return run_components(
+        ConnectedComponentsProgram(directed=graph.directed),
+        graph,
+        "connected_components",
+        "parents were still changing",
+        return_result,
+        engine_options,
+    )
 
 
-def run_components(program: VertexProgram, graph: Graph, name: str, unfinished: str, return_result: bool,
-                   engine_options: dict[str, Any]) -> np.ndarray | tuple[np.ndarray, Result]:
+def run_components(
+    program: VertexProgram,
+    graph: Graph,
+    name: str,
+    unfinished: str,
+    return_result: bool,
+    engine_options: dict[str, Any],
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """Run a components program; its labels (and the Result), or ConvergenceError saying ``unfinished``."""
     result = run(program, graph, **engine_options)
     if not result.converged:
-        raise ConvergenceError(f"{name} did not converge within {result.supersteps} supersteps ({unfinished})", result=result)
+        raise ConvergenceError(
+            f"{name} did not converge within {result.supersteps} supersteps ({unfinished})", result=result
+        )
     labels = result.field("component")
     return (labels, result) if return_result else labels

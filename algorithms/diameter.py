@@ -106,10 +106,15 @@ def check_precision(precision: Any) -> int:
     ...
     ValueError: precision must be an integer in 4..16 (2**precision registers per counter), got 3
     """
-    if isinstance(precision, bool) or not isinstance(precision, numbers.Integral) \
-            or not MIN_PRECISION <= precision <= MAX_PRECISION:
-        raise ValueError(f"precision must be an integer in {MIN_PRECISION}..{MAX_PRECISION} "
-                         f"(2**precision registers per counter), got {precision!r}")
+    if (
+        isinstance(precision, bool)
+        or not isinstance(precision, numbers.Integral)
+        or not MIN_PRECISION <= precision <= MAX_PRECISION
+    ):
+        raise ValueError(
+            f"precision must be an integer in {MIN_PRECISION}..{MAX_PRECISION} "
+            f"(2**precision registers per counter), got {precision!r}"
+        )
     return int(precision)
 
 
@@ -214,7 +219,9 @@ def hll_cardinality(registers: np.ndarray) -> np.ndarray:
     """
     registers = np.asarray(registers)
     if registers.ndim != 2 or registers.dtype != np.uint8:
-        raise TypeError(f"hll_cardinality needs uint8 registers of shape (k, m), got {registers.dtype} {registers.shape}")
+        raise TypeError(
+            f"hll_cardinality needs uint8 registers of shape (k, m), got {registers.dtype} {registers.shape}"
+        )
     m = registers.shape[1]
     return _cardinality(registers, hll_alpha(m) * m * m)
 
@@ -248,7 +255,7 @@ def to_fixed(estimates: np.ndarray) -> np.ndarray:
     1.75
     """
     whole = np.floor(estimates)
-    fraction = np.rint((estimates - whole) * 2.0 ** FRACTION_BITS)
+    fraction = np.rint((estimates - whole) * 2.0**FRACTION_BITS)
     return np.column_stack([whole, fraction]).astype(np.int64)
 
 
@@ -261,7 +268,7 @@ def from_fixed(pair: np.ndarray) -> np.ndarray:
     [3.5]
     """
     pair = np.asarray(pair)
-    return pair[..., 0] + pair[..., 1] / 2.0 ** FRACTION_BITS
+    return pair[..., 0] + pair[..., 1] / 2.0**FRACTION_BITS
 
 
 # ------------------------------------------------------------------ the vertex program
@@ -432,8 +439,9 @@ class DiameterEstimate:
     result: Result | None = field(default=None, repr=False)
 
 
-def approximate_diameter(graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0, alpha: float = 0.9,
-                         **engine_options: Any) -> DiameterEstimate:
+def approximate_diameter(
+    graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0, alpha: float = 0.9, **engine_options: Any
+) -> DiameterEstimate:
     """Estimated neighbourhood function, diameter and effective diameter by HyperANF.
 
     See the module docstring for the method and for which distances count.
@@ -499,7 +507,7 @@ def approximate_diameter(graph: Graph, *, precision: int = DEFAULT_PRECISION, se
     eccentricity = result.field(LAST_CHANGE)
     bound = int(eccentricity.max(initial=0))
     values = np.array([value for _, value in sorted(result.history[NEIGHBOURHOOD])], dtype=np.float64)
-    nf = values[:bound + 1]
+    nf = values[: bound + 1]
     return DiameterEstimate(
         neighbourhood_function=nf,
         diameter_lower_bound=bound,
@@ -514,8 +522,9 @@ def approximate_diameter(graph: Graph, *, precision: int = DEFAULT_PRECISION, se
     )
 
 
-def neighbourhood_function(graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0,
-                           **engine_options: Any) -> np.ndarray:
+def neighbourhood_function(
+    graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0, **engine_options: Any
+) -> np.ndarray:
     """Estimated ``N(t)`` for ``t = 0, 1, ...`` up to the diameter lower bound (HyperANF).
 
     ``N(t)`` is the number of ordered pairs ``(x, y)`` with ``y`` within

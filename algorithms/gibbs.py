@@ -262,8 +262,9 @@ def gibbs_ising(
     return (marginals, result) if return_result else marginals
 
 
-def _program(graph: Graph, beta: Any, coupling: Any, field: Any, sweeps: Any, burn_in: Any,
-             seed: Any) -> GibbsIsingProgram:
+def _program(
+    graph: Graph, beta: Any, coupling: Any, field: Any, sweeps: Any, burn_in: Any, seed: Any
+) -> GibbsIsingProgram:
     """The program for these arguments, each checked (a ValueError naming the argument)."""
     if not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
@@ -294,6 +295,12 @@ def _program(graph: Graph, beta: Any, coupling: Any, field: Any, sweeps: Any, bu
         field = values.astype(np.float64)
     elif not isinstance(field, numbers.Real) or not np.isfinite(field):
         raise ValueError(f"field must be a finite number or one per vertex, got {field!r}")
-    return GibbsIsingProgram(float(beta), coupling if isinstance(coupling, str) else float(coupling),
-                             field if np.ndim(field) else float(field), int(sweeps), int(burn_in), int(seed),
-                             undirected=not graph.directed)
+    return GibbsIsingProgram(
+        float(beta),
+        coupling if isinstance(coupling, str) else float(coupling),
+        field if np.ndim(field) else float(field),
+        int(sweeps),
+        int(burn_in),
+        int(seed),
+        undirected=not graph.directed,
+    )

@@ -92,8 +92,9 @@ def conflicting_edges(graph: Graph, color: np.ndarray) -> int:
     return int(np.count_nonzero((color[graph.src] == color[graph.dst]) & (graph.src != graph.dst)))
 
 
-def greedy_color(graph: Graph, *, return_result: bool = False, **engine_options: Any
-                 ) -> np.ndarray | tuple[np.ndarray, Result]:
+def greedy_color(
+    graph: Graph, *, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """A proper vertex colouring, found by local repair (like ``networkx.greedy_color``'s answer:
     adjacent vertices differ; the number of colours is at most the largest degree + 1).
 

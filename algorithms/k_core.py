@@ -229,12 +229,18 @@ def simple_arcs(graph: Graph) -> Graph:
         src, dst = np.minimum(src, dst), np.maximum(src, dst)
     first = first_of_each_pair(src, dst, graph.num_vertices)
     dtype = graph.src.dtype
-    return Graph(src[first].astype(dtype), dst[first].astype(dtype), num_vertices=graph.num_vertices,
-                 ids=graph.ids, directed=True)
+    return Graph(
+        src[first].astype(dtype),
+        dst[first].astype(dtype),
+        num_vertices=graph.num_vertices,
+        ids=graph.ids,
+        directed=True,
+    )
 
 
-def core_number(graph: Graph, *, return_result: bool = False, **engine_options: Any
-                ) -> np.ndarray | tuple[np.ndarray, Result]:
+def core_number(
+    graph: Graph, *, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """The core number of every vertex, as ``networkx.core_number`` (see the module docstring).
 
     Parameters

@@ -122,7 +122,7 @@ def centres_from_block(block: np.ndarray) -> np.ndarray:
     [[2.0], [7.0]]
     """
     d = (block.shape[1] - 1) // 2
-    sums, count, previous = block[:, :d], block[:, d:d + 1], block[:, d + 1:]
+    sums, count, previous = block[:, :d], block[:, d : d + 1], block[:, d + 1 :]
     return np.where(count > 0, sums / np.maximum(count, 1.0), previous)
 
 

@@ -92,8 +92,9 @@ class LabelPropagationProgram(VertexProgram):
         return np.ones(len(v), dtype=bool)
 
 
-def label_propagation(graph: Graph, *, max_iter: int = 1000, return_result: bool = False,
-                      **engine_options: Any) -> np.ndarray | tuple[np.ndarray, Result]:
+def label_propagation(
+    graph: Graph, *, max_iter: int = 1000, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """Community label of every vertex by label propagation (see the module docstring).
 
     Parameters

@@ -51,7 +51,9 @@ class MinLabelProgram(VertexProgram):
         return e.nbr_data["component"] > e.vertex_data["component"]
 
 
-def min_label_components(graph: Graph, *, return_result: bool = False, **engine_options: Any) -> np.ndarray | tuple[np.ndarray, Result]:
+def min_label_components(
+    graph: Graph, *, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """Weakly connected component of every vertex, by min-label propagation.
 
     Parameters
@@ -93,5 +95,6 @@ def min_label_components(graph: Graph, *, return_result: bool = False, **engine_
     """
     from .connected_components import run_components
 
-    return run_components(MinLabelProgram(), graph, "min_label_components", "labels were still spreading",
-                          return_result, engine_options)
+    return run_components(
+        MinLabelProgram(), graph, "min_label_components", "labels were still spreading", return_result, engine_options
+    )

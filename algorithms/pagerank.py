@@ -109,8 +109,10 @@ class PageRankProgram(VertexProgram):
         # Uniform distributions are the scalar 1/n, not a stored field: on a
         # big graph each field costs 8 bytes per replica of every vertex.
         dangling = self.dangling if self.dangling is not None else self.personalization
-        for field, given, label in (("teleport", self.personalization, "personalization"),
-                                    ("dangling_share", dangling, "dangling")):
+        for field, given, label in (
+            ("teleport", self.personalization, "personalization"),
+            ("dangling_share", dangling, "dangling"),
+        ):
             if given is not None:
                 v.data[field] = _distribution(given, n, label)
         v.data["rank"] = _distribution(self.nstart, n, "nstart")
@@ -163,8 +165,14 @@ class DeltaPageRankProgram(PageRankProgram):
 
     scatter_edges = OUT
 
-    def __init__(self, alpha: float = 0.85, tol: float = 1e-6, weight: str | None = None,
-                 personalization: Any = None, nstart: Any = None):
+    def __init__(
+        self,
+        alpha: float = 0.85,
+        tol: float = 1e-6,
+        weight: str | None = None,
+        personalization: Any = None,
+        nstart: Any = None,
+    ):
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"alpha must be in [0, 1) for the asynchronous PageRank, got {alpha}")
         super().__init__(alpha, tol, weight, personalization, None, nstart)
@@ -270,20 +278,31 @@ def pagerank(
     return (ranks, result) if return_result else ranks
 
 
-def _delta_pagerank(graph: Graph, alpha: float, tol: float, weight: str | None, vectors: dict[str, Any],
-                    max_iter: int, return_result: bool, engine_options: dict[str, Any]
-                    ) -> np.ndarray | tuple[np.ndarray, Result]:
+def _delta_pagerank(
+    graph: Graph,
+    alpha: float,
+    tol: float,
+    weight: str | None,
+    vectors: dict[str, Any],
+    max_iter: int,
+    return_result: bool,
+    engine_options: dict[str, Any],
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """:func:`pagerank` on the asynchronous engine (:class:`DeltaPageRankProgram`)."""
     if vectors["dangling"] is not None:
-        raise ValueError("pagerank with engine='async' spreads dangling rank like the teleport (personalization); "
-                         "a separate dangling distribution needs engine='sync' or 'chromatic'")
+        raise ValueError(
+            "pagerank with engine='async' spreads dangling rank like the teleport (personalization); "
+            "a separate dangling distribution needs engine='sync' or 'chromatic'"
+        )
     engine_options.setdefault("scheduler", "priority")
     program = DeltaPageRankProgram(alpha, tol, weight, vectors["personalization"], vectors["nstart"])
     n = graph.num_vertices
     result = run(program, graph, max_updates=max_iter * n, **engine_options)
     if not result.converged and n:
-        raise ConvergenceError(f"pagerank did not converge within {max_iter * n} updates ({max_iter} passes over "
-                               f"{n} vertices; tol={tol})", result=result)
+        raise ConvergenceError(
+            f"pagerank did not converge within {max_iter * n} updates ({max_iter} passes over {n} vertices; tol={tol})",
+            result=result,
+        )
     y = result.field("rank")
     total = y.sum()
     ranks = y / total if total > 0 else y

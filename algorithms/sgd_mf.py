@@ -202,8 +202,11 @@ class SGDMFProgram(VertexProgram):
             raise ValueError(f"decay must be a finite number >= 0, got {decay!r}")
         self.decay = float(decay)
         self.seed = _check_int("seed", seed, minimum=0)
-        if isinstance(init_scale, bool) or not isinstance(init_scale, numbers.Real) or not (
-                math.isfinite(init_scale) and init_scale > 0):
+        if (
+            isinstance(init_scale, bool)
+            or not isinstance(init_scale, numbers.Real)
+            or not (math.isfinite(init_scale) and init_scale > 0)
+        ):
             raise ValueError(f"init_scale must be a positive number, got {init_scale!r}")
         self.init_scale = float(init_scale)
         self.rating = rating
@@ -453,25 +456,53 @@ def sgd_mf(
     if validation is not None:
         train_graph, held = _with_held_out(graph, validation, U, rating), HELD_OUT
     every = graph.num_vertices if rmse_every is None else rmse_every
-    program = SGDMFProgram(program.rank, program.lr, program.reg, mu, program.epochs, program.decay, program.bias_reg,
-                           program.seed, program.init_scale, rating, held, max(1, every))
-    result = run(program, train_graph, engine=engine, consistency=consistency, scheduler=scheduler, seed=seed,
-                 **engine_options)
+    program = SGDMFProgram(
+        program.rank,
+        program.lr,
+        program.reg,
+        mu,
+        program.epochs,
+        program.decay,
+        program.bias_reg,
+        program.seed,
+        program.init_scale,
+        rating,
+        held,
+        max(1, every),
+    )
+    result = run(
+        program, train_graph, engine=engine, consistency=consistency, scheduler=scheduler, seed=seed, **engine_options
+    )
     x = result.field("x")
     k = program.rank
     history = _history(result, program, graph, validation, x)
     return SGDMFModel(
-        rank=k, reg=program.reg, bias_reg=program.bias_reg, global_mean=mu,
-        user_ids=rt.user_ids(graph), item_ids=rt.item_ids(graph),
-        user_factors=x[:U, :k], item_factors=x[U:, :k], user_bias=x[:U, k], item_bias=x[U:, k],
-        history=history, graph=graph, result=result if return_result else None,
-        lr=program.lr, decay=program.decay, epochs=program.epochs, engine=engine, consistency=consistency,
-        scheduler=scheduler if engine == "async" else "", conflicts=result.conflicts,
+        rank=k,
+        reg=program.reg,
+        bias_reg=program.bias_reg,
+        global_mean=mu,
+        user_ids=rt.user_ids(graph),
+        item_ids=rt.item_ids(graph),
+        user_factors=x[:U, :k],
+        item_factors=x[U:, :k],
+        user_bias=x[:U, k],
+        item_bias=x[U:, k],
+        history=history,
+        graph=graph,
+        result=result if return_result else None,
+        lr=program.lr,
+        decay=program.decay,
+        epochs=program.epochs,
+        engine=engine,
+        consistency=consistency,
+        scheduler=scheduler if engine == "async" else "",
+        conflicts=result.conflicts,
     )
 
 
-def _history(result: Result, program: SGDMFProgram, graph: Graph, validation: rt.RatingSet | None,
-             x: np.ndarray) -> dict[str, np.ndarray]:
+def _history(
+    result: Result, program: SGDMFProgram, graph: Graph, validation: rt.RatingSet | None, x: np.ndarray
+) -> dict[str, np.ndarray]:
     """The ``sgd_rmse`` points with cumulative updates and seconds, ending with the finished model."""
     points = list(result.history.get("sgd_rmse", []))
     rows = result.steps
@@ -486,8 +517,13 @@ def _history(result: Result, program: SGDMFProgram, graph: Graph, validation: rt
     safe = np.maximum(last, 0)
     updates = np.where(last >= 0, done[safe] if done.size else 0, 0)
     seconds = np.where(last >= 0, spent[safe] if spent.size else 0.0, 0.0)
-    return {"step": step, "updates": updates, "seconds": seconds,
-            "train_rmse": values[:, 0], "validation_rmse": values[:, 1]}
+    return {
+        "step": step,
+        "updates": updates,
+        "seconds": seconds,
+        "train_rmse": values[:, 0],
+        "validation_rmse": values[:, 1],
+    }
 
 
 def _final_rmse(program: SGDMFProgram, graph: Graph, validation: rt.RatingSet | None, x: np.ndarray) -> np.ndarray:

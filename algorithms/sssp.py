@@ -168,4 +168,3 @@ def sssp(
         )
     dist = result.field("dist")
     return (dist, result) if return_result else dist
-

@@ -158,8 +158,9 @@ class TriangleCount(VertexProgram):
         return np.zeros(len(v), dtype=bool)
 
     def scatter(self, e: EdgeView) -> None:  # over in-arcs x -> v: e.vertex is v, e.nbr is x
-        rest, low = intersection_sizes(e.vertex_data["nbrs"], e.nbr_data["up"], bound=e.num_vertices,
-                                       inner=e.vertex_data["up"])
+        rest, low = intersection_sizes(
+            e.vertex_data["nbrs"], e.nbr_data["up"], bound=e.num_vertices, inner=e.vertex_data["up"]
+        )
         e.data["low"], e.data["rest"] = low, rest
 
 
@@ -225,8 +226,9 @@ def _rows_of(rows: np.ndarray, values: np.ndarray, n: int) -> Ragged:
     return Ragged(ptr, values)
 
 
-def triangles(graph: Graph, *, return_result: bool = False, **engine_options: Any
-              ) -> np.ndarray | tuple[np.ndarray, Result]:
+def triangles(
+    graph: Graph, *, return_result: bool = False, **engine_options: Any
+) -> np.ndarray | tuple[np.ndarray, Result]:
     """The number of triangles at every vertex, as ``networkx.triangles``.
 
     Parameters
@@ -279,7 +281,9 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     # neither program signals, so each updates every vertex once, on every engine
     sets = run(NeighbourSets(directed=graph.directed), ranked, **engine_options).field("nbrs")
     # the counting run's two supersteps are phases: synchronous whatever engine collected the sets
-    counting = {k: v for k, v in engine_options.items() if k not in ("engine", "consistency", "scheduler", "batch_size")}
+    counting = {
+        k: v for k, v in engine_options.items() if k not in ("engine", "consistency", "scheduler", "batch_size")
+    }
     result = run(TriangleCount(), oriented_graph(ranked, sets), engine="sync", **counting)
     counts, degree = np.empty(graph.num_vertices, dtype=np.int64), np.empty(graph.num_vertices, dtype=np.int64)
     counts[order] = result.field("triangles")
@@ -319,8 +323,10 @@ def clustering(graph: Graph, **engine_options: Any) -> np.ndarray:
     [0.3333, 1.0, 1.0, 0.0]
     """
     if isinstance(graph, Graph) and graph.directed:
-        raise ValueError("clustering: the graph is directed; networkx's clustering of a directed graph is "
-                         "another measure (Fagiolo's). Pass graph.to_undirected() for the undirected coefficient")
+        raise ValueError(
+            "clustering: the graph is directed; networkx's clustering of a directed graph is "
+            "another measure (Fagiolo's). Pass graph.to_undirected() for the undirected coefficient"
+        )
     counts, degree, _ = _count(graph, engine_options)
     degree = degree.astype(np.float64)
     pairs = degree * (degree - 1)

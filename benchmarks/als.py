@@ -112,8 +112,9 @@ def numpy_half_step(x: np.ndarray, side: Side, k: int, reg: float, mu: float) ->
     return _solve(stats, k, reg)
 
 
-def numpy_half_step_per_edge(x: np.ndarray, side: Side, k: int, reg: float, mu: float,
-                             chunk: int = 4096) -> tuple[np.ndarray, float, float]:
+def numpy_half_step_per_edge(
+    x: np.ndarray, side: Side, k: int, reg: float, mu: float, chunk: int = 4096
+) -> tuple[np.ndarray, float, float]:
     """The same update with per-edge outer products folded by ``np.add.reduceat`` (the engine's way)."""
     d = k + 2
     n = side.hi - side.lo
@@ -147,12 +148,13 @@ def _solve(stats: np.ndarray, k: int, reg: float) -> tuple[np.ndarray, float, fl
     return new, float(np.maximum(sse, 0).sum()), float(count.sum())
 
 
-def numpy_iteration(x: np.ndarray, users: Side, items: Side, k: int, reg: float, mu: float,
-                    half=numpy_half_step) -> tuple[np.ndarray, float]:
+def numpy_iteration(
+    x: np.ndarray, users: Side, items: Side, k: int, reg: float, mu: float, half=numpy_half_step
+) -> tuple[np.ndarray, float]:
     """Users then items; returns the new factors of every vertex and the training RMSE after the items."""
     x = x.copy()
-    x[users.lo:users.hi], _, _ = half(x, users, k, reg, mu)
-    x[items.lo:items.hi], sse, count = half(x, items, k, reg, mu)
+    x[users.lo : users.hi], _, _ = half(x, users, k, reg, mu)
+    x[items.lo : items.hi], sse, count = half(x, items, k, reg, mu)
     return x, float(np.sqrt(sse / count))
 
 
@@ -187,7 +189,9 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--rank", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5, help="paired repetitions (default 5)")
-    parser.add_argument("--iterations", type=int, default=3, help="ALS iterations per engine run (default 3; the first is not timed)")
+    parser.add_argument(
+        "--iterations", type=int, default=3, help="ALS iterations per engine run (default 3; the first is not timed)"
+    )
     parser.add_argument("--no-workers", action="store_true", help="skip the worker-process rows")
     args = parser.parse_args()
     k = args.rank
@@ -207,15 +211,32 @@ def main() -> None:
     want, want_rmse = numpy_iteration(x0, users, items, k, REG, mu)
     other, _ = numpy_iteration(x0, users, items, k, REG, mu, half=numpy_half_step_per_edge)
     model = als(g, rank=k, reg=REG, iterations=1, seed=SEED, return_result=True)
-    got = np.concatenate([np.column_stack([model.user_factors, model.user_bias]),
-                          np.column_stack([model.item_factors, model.item_bias])])
+    got = np.concatenate(
+        [np.column_stack([model.user_factors, model.user_bias]), np.column_stack([model.item_factors, model.item_bias])]
+    )
     diff = float(np.abs(got - want).max())
     assert diff < 1e-9 and float(np.abs(other - want).max()) < 1e-9, f"engine and numpy disagree by {diff}"
     assert abs(model.history["train_rmse"][0] - want_rmse) < 1e-9
 
-    rows: dict[str, list[float]] = {name: [] for name in (
-        "numpy", "numpy_cpu", "numpy_edge", "numpy_edge_cpu", "engine", "engine_cpu", "numpy_total", "engine_total",
-        "w1", "mp1", "mp2", "w1_cpu", "mp1_cpu", "mp2_cpu")}
+    rows: dict[str, list[float]] = {
+        name: []
+        for name in (
+            "numpy",
+            "numpy_cpu",
+            "numpy_edge",
+            "numpy_edge_cpu",
+            "engine",
+            "engine_cpu",
+            "numpy_total",
+            "engine_total",
+            "w1",
+            "mp1",
+            "mp2",
+            "w1_cpu",
+            "mp1_cpu",
+            "mp2_cpu",
+        )
+    }
     extra = max(args.iterations - 1, 1)
     for _ in range(args.repeat):
         gc.collect()
@@ -247,8 +268,11 @@ def main() -> None:
         rows["numpy_total"].append(time.perf_counter() - t)
         if not args.no_workers:
             fitted = {}
-            for name, options in (("w1", {}), ("mp1", {"backend": "multiprocess", "workers": 1}),
-                                  ("mp2", {"backend": "multiprocess", "workers": 2})):
+            for name, options in (
+                ("w1", {}),
+                ("mp1", {"backend": "multiprocess", "workers": 1}),
+                ("mp2", {"backend": "multiprocess", "workers": 2}),
+            ):
                 gc.collect()
                 c = all_cpu()
                 als(g, rank=k, reg=REG, iterations=1, seed=SEED, **options)
@@ -264,11 +288,15 @@ def main() -> None:
     def row(label: str, name: str, base: str, bold: bool = False) -> str:
         ratios = np.array(rows[name]) / np.array(rows[base])
         mid = f"{np.median(ratios):.2f}"
-        return (f"| {label} | {np.median(rows[name]):.3f} | {'**' + mid + '**' if bold else mid} | "
-                f"{', '.join(f'{x:.2f}' for x in ratios)} |")
+        return (
+            f"| {label} | {np.median(rows[name]):.3f} | {'**' + mid + '**' if bold else mid} | "
+            f"{', '.join(f'{x:.2f}' for x in ratios)} |"
+        )
 
-    print(f"# ALS, {args.ratings:,} ratings, {args.users:,} users x {args.items:,} items, k = {k}; "
-          f"{args.repeat} paired repetitions; engine and numpy agree to {diff:.1e}")
+    print(
+        f"# ALS, {args.ratings:,} ratings, {args.users:,} users x {args.items:,} items, k = {k}; "
+        f"{args.repeat} paired repetitions; engine and numpy agree to {diff:.1e}"
+    )
     print(f"# 1-minute load average {load_before:.2f} before, {load_after:.2f} after ({os.cpu_count()} cores)")
     print()
     print("| work | median s per iteration | ratio to numpy (median of the per-repetition ratios) | ratios |")
@@ -284,15 +312,20 @@ def main() -> None:
         print()
         print("| workers | median s per iteration (wall) | vs 1 worker in-process (median of ratios) | ratios |")
         print("|---|---:|---:|---|")
-        for name, label in (("w1", "1 worker, in-process (local), P=1"),
-                            ("mp1", "1 worker process (multiprocess), P=1"),
-                            ("mp2", "2 worker processes (multiprocess), P=2")):
+        for name, label in (
+            ("w1", "1 worker, in-process (local), P=1"),
+            ("mp1", "1 worker process (multiprocess), P=1"),
+            ("mp2", "2 worker processes (multiprocess), P=2"),
+        ):
             print(row(label, name, "w1", bold=name == "mp2"))
         print()
         print("| workers | median CPU s per iteration, all processes | vs 1 worker in-process | ratios |")
         print("|---|---:|---:|---|")
-        for name, label in (("w1", "1 worker, in-process"), ("mp1", "1 worker process"),
-                            ("mp2", "2 worker processes (sum of both)")):
+        for name, label in (
+            ("w1", "1 worker, in-process"),
+            ("mp1", "1 worker process"),
+            ("mp2", "2 worker processes (sum of both)"),
+        ):
             print(row(label, name + "_cpu", "w1_cpu"))
 
 

@@ -57,8 +57,15 @@ from numba import njit
 from algorithms.als import als, bias_baseline
 from gasengine import Graph, ratings
 
-MOVIETWEETINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "ratings",
-                              "movietweetings-snapshot-100K-ratings.dat")
+MOVIETWEETINGS = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "..",
+    "..",
+    "shared",
+    "data",
+    "ratings",
+    "movietweetings-snapshot-100K-ratings.dat",
+)
 
 
 # ---------------------------------------------------------------- data
@@ -80,7 +87,7 @@ def movielens_like(seed: int = 0) -> Graph:
         keys = np.log(popularity)[None, :] + rng.gumbel(size=(hi - lo, I))
         order = np.argsort(-keys, axis=1)
         take = np.arange(I)[None, :] < per_user[lo:hi, None]
-        items[starts[lo]:starts[hi]] = order[take]
+        items[starts[lo] : starts[hi]] = order[take]
     p, q = rng.normal(0, 0.35, (U, 8)), rng.normal(0, 0.35, (I, 8))
     bu, bi = rng.normal(0, 0.35, U), rng.normal(0, 0.45, I) - 0.6 * (popularity < np.median(popularity))
     raw = 3.55 + bu[users] + bi[items] + (p[users] * q[items]).sum(1) + rng.normal(0, 0.85, M)
@@ -89,14 +96,21 @@ def movielens_like(seed: int = 0) -> Graph:
 
 def subgraph(g: Graph, edges: np.ndarray) -> Graph:
     """The ratings graph with only ``edges`` (same vertices and ids)."""
-    return Graph.from_arcs(g.src[edges], g.dst[edges], g.num_vertices, vertex_data=g.vertex_data,
-                           edge_data={name: values[edges] for name, values in g.edge_data.items()},
-                           ids=g.ids, directed=True)
+    return Graph.from_arcs(
+        g.src[edges],
+        g.dst[edges],
+        g.num_vertices,
+        vertex_data=g.vertex_data,
+        edge_data={name: values[edges] for name, values in g.edge_data.items()},
+        ids=g.ids,
+        directed=True,
+    )
 
 
 def held(g: Graph, edges: np.ndarray) -> ratings.RatingSet:
-    return ratings.RatingSet(g.src[edges].astype(np.int64), g.dst[edges].astype(np.int64),
-                             g.edge_data["rating"][edges], edges)
+    return ratings.RatingSet(
+        g.src[edges].astype(np.int64), g.dst[edges].astype(np.int64), g.edge_data["rating"][edges], edges
+    )
 
 
 # ---------------------------------------------------------------- baselines
@@ -148,8 +162,9 @@ def _sgd_epochs(u, i, r, mu, bu, bi, pu, qi, epochs, lr, reg):  # pragma: no cov
                 qi[b, f] += lr * (err * puf - reg * qif)
 
 
-def surprise_svd(g: Graph, scale, factors: int = 100, epochs: int = 20, lr: float = 0.005, reg: float = 0.02,
-                 seed: int = 0) -> Fit:
+def surprise_svd(
+    g: Graph, scale, factors: int = 100, epochs: int = 20, lr: float = 0.005, reg: float = 0.02, seed: int = 0
+) -> Fit:
     U = int(np.count_nonzero(~g.vertex_data["is_item"]))
     I = g.num_vertices - U
     u, i, r = g.src.astype(np.int64), g.dst.astype(np.int64) - U, g.edge_data["rating"].astype(np.float64)
@@ -183,8 +198,7 @@ def numpy_svd(g: Graph, base: Fit, rank: int, scale) -> Fit:
 # ---------------------------------------------------------------- tuning
 def tune(train: Graph, validation: ratings.RatingSet, scale, ranks, regs, bias_regs, iterations: int):
     """Bias regularisation first (bias baseline), then ALS's rank and reg with it; by validation RMSE."""
-    base = {b: model_fit(bias_baseline(train, reg=b, iterations=iterations), scale).rmse(validation)
-            for b in bias_regs}
+    base = {b: model_fit(bias_baseline(train, reg=b, iterations=iterations), scale).rmse(validation) for b in bias_regs}
     bias_reg = min(base, key=base.get)
     scores = {}
     for rank, reg in itertools.product(ranks, regs):
@@ -196,8 +210,15 @@ def tune(train: Graph, validation: ratings.RatingSet, scale, ranks, regs, bias_r
     for k in sorted(set(ranks) | {1, 2, 3}):
         svd_scores[k] = numpy_svd(train, base_fit, k, scale).rmse(validation)
     svd_rank = min(svd_scores, key=svd_scores.get)
-    return {"bias_reg": bias_reg, "rank": rank, "reg": reg, "svd_rank": svd_rank,
-            "bias_scores": base, "als_scores": scores, "svd_scores": svd_scores}
+    return {
+        "bias_reg": bias_reg,
+        "rank": rank,
+        "reg": reg,
+        "svd_rank": svd_rank,
+        "bias_scores": base,
+        "als_scores": scores,
+        "svd_scores": svd_scores,
+    }
 
 
 def evaluate(train: Graph, test: ratings.RatingSet, chosen: dict, scale, iterations: int) -> dict[str, float]:
@@ -217,12 +238,18 @@ def evaluate(train: Graph, test: ratings.RatingSet, chosen: dict, scale, iterati
 
 def report(title: str, chosen: dict, results: list[dict[str, float]]) -> None:
     print(f"## {title}")
-    print(f"chosen on validation: bias_reg {chosen['bias_reg']}, ALS rank {chosen['rank']} reg {chosen['reg']}; "
-          f"truncated-svd rank {chosen['svd_rank']}")
-    print("validation RMSE, ALS (rank, reg): " + ", ".join(
-        f"({r}, {g}) {v:.4f}" for (r, g), v in sorted(chosen["als_scores"].items())))
-    print("validation RMSE, bias baseline by bias_reg: " + ", ".join(
-        f"{b} {v:.4f}" for b, v in sorted(chosen["bias_scores"].items())))
+    print(
+        f"chosen on validation: bias_reg {chosen['bias_reg']}, ALS rank {chosen['rank']} reg {chosen['reg']}; "
+        f"truncated-svd rank {chosen['svd_rank']}"
+    )
+    print(
+        "validation RMSE, ALS (rank, reg): "
+        + ", ".join(f"({r}, {g}) {v:.4f}" for (r, g), v in sorted(chosen["als_scores"].items()))
+    )
+    print(
+        "validation RMSE, bias baseline by bias_reg: "
+        + ", ".join(f"{b} {v:.4f}" for b, v in sorted(chosen["bias_scores"].items()))
+    )
     print()
     print("| model | test RMSE" + (" (mean of folds) | folds |" if len(results) > 1 else " |"))
     print("|---|---:|" + ("---|" if len(results) > 1 else ""))
@@ -245,10 +272,21 @@ def main() -> None:
     if not args.skip_movietweetings:
         g = Graph.load_ratings(MOVIETWEETINGS)
         s = ratings.split(g, (0.8, 0.1, 0.1), seed=0)
-        chosen = tune(s.train, s.validation, (0.0, 10.0), ranks=(2, 5, 10, 20), regs=(0.1, 0.3, 0.5, 1.0),
-                      bias_regs=(0.1, 0.3, 0.5, 1.0), iterations=args.iterations)
-        report(f"MovieTweetings snapshot ({g.num_edges:,} ratings 0..10, split 80/10/10 seed 0, "
-               f"{s.moved} moved to training)", chosen, [evaluate(s.train, s.test, chosen, (0.0, 10.0), args.iterations)])
+        chosen = tune(
+            s.train,
+            s.validation,
+            (0.0, 10.0),
+            ranks=(2, 5, 10, 20),
+            regs=(0.1, 0.3, 0.5, 1.0),
+            bias_regs=(0.1, 0.3, 0.5, 1.0),
+            iterations=args.iterations,
+        )
+        report(
+            f"MovieTweetings snapshot ({g.num_edges:,} ratings 0..10, split 80/10/10 seed 0, "
+            f"{s.moved} moved to training)",
+            chosen,
+            [evaluate(s.train, s.test, chosen, (0.0, 10.0), args.iterations)],
+        )
     if args.movielens:
         g = Graph.load_ratings(args.movielens, format="tsv")
         title = f"MovieLens-100k ({args.movielens})"
@@ -261,9 +299,15 @@ def main() -> None:
     train_1 = np.sort(np.concatenate(folds[1:]))
     inner = np.random.default_rng(1).permutation(train_1)
     cut = int(0.8 * inner.size)
-    chosen = tune(subgraph(g, np.sort(inner[:cut])), held(g, np.sort(inner[cut:])), (1.0, 5.0),
-                  ranks=(5, 10, 20, 50), regs=(0.02, 0.05, 0.1, 0.2), bias_regs=(0.02, 0.05, 0.1, 0.2),
-                  iterations=args.iterations)
+    chosen = tune(
+        subgraph(g, np.sort(inner[:cut])),
+        held(g, np.sort(inner[cut:])),
+        (1.0, 5.0),
+        ranks=(5, 10, 20, 50),
+        regs=(0.02, 0.05, 0.1, 0.2),
+        bias_regs=(0.02, 0.05, 0.1, 0.2),
+        iterations=args.iterations,
+    )
     results = []
     for k in range(5):
         test = np.sort(folds[k])

@@ -92,14 +92,18 @@ def modularity(ig: Any, labels: np.ndarray) -> float:
 
 def label_rows(g: Graph, ig: Any, n: int, edges: np.ndarray, repeat: int) -> None:
     ours, labels = median_seconds(lambda: label_propagation(g), repeat)
-    two, labels2 = median_seconds(lambda: label_propagation(g, backend="multiprocess", workers=2, partitions=2),
-                                  repeat)
+    two, labels2 = median_seconds(lambda: label_propagation(g, backend="multiprocess", workers=2, partitions=2), repeat)
     assert np.array_equal(labels, labels2), "label propagation differs with 2 workers"
     peer, found = median_seconds(lambda: ig.community_label_propagation(), repeat)
     row("label propagation", "engine, 1 worker", ours, peer, f"modularity {modularity(ig, labels):.4f}")
     row("label propagation", "engine, 2 workers", two, peer)
-    row("label propagation", "igraph community_label_propagation", peer, peer,
-        f"modularity {modularity(ig, np.asarray(found.membership)):.4f}")
+    row(
+        "label propagation",
+        "igraph community_label_propagation",
+        peer,
+        peer,
+        f"modularity {modularity(ig, np.asarray(found.membership)):.4f}",
+    )
     try:
         import networkit as nk
     except ImportError:
@@ -115,8 +119,13 @@ def label_rows(g: Graph, ig: Any, n: int, edges: np.ndarray, repeat: int) -> Non
         return np.asarray(algo.getPartition().getVector())
 
     seconds, parts = median_seconds(plp, repeat)
-    row("label propagation", "networkit PLP, 1 thread", seconds, peer, f"modularity {modularity(ig, parts):.4f}; "
-        f"engine / PLP = {ours / seconds:.2f}")
+    row(
+        "label propagation",
+        "networkit PLP, 1 thread",
+        seconds,
+        peer,
+        f"modularity {modularity(ig, parts):.4f}; engine / PLP = {ours / seconds:.2f}",
+    )
 
 
 def networkx_rows(scale: int, repeat: int) -> None:
@@ -128,8 +137,10 @@ def networkx_rows(scale: int, repeat: int) -> None:
     ]:
         ours, _ = median_seconds(ours_fn, repeat)
         theirs, _ = median_seconds(nx_fn, 1)
-        print(f"| {work}, R-MAT {scale} | engine {ours:.3f} s | networkx {theirs:.3f} s | networkx / engine "
-              f"= {theirs / ours:.0f}x |")
+        print(
+            f"| {work}, R-MAT {scale} | engine {ours:.3f} s | networkx {theirs:.3f} s | networkx / engine "
+            f"= {theirs / ours:.0f}x |"
+        )
 
 
 def main() -> None:

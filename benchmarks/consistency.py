@@ -43,8 +43,10 @@ def chromatic_vs_sync(scale: int) -> None:
     sync, _ = sweeps(g, "sync")
     chromatic, colours = sweeps(g, "chromatic")
     s, c = float(np.median(sync[1:])), float(np.median(chromatic[1:]))
-    print(f"\nPageRank on R-MAT {scale} ({g.num_vertices} vertices, {g.num_edges} edges), edge consistency, "
-          f"{colours} colours")
+    print(
+        f"\nPageRank on R-MAT {scale} ({g.num_vertices} vertices, {g.num_edges} edges), edge consistency, "
+        f"{colours} colours"
+    )
     print(f"  sync superstep      median {s * 1e3:7.1f} ms  (each: {', '.join(f'{x * 1e3:.0f}' for x in sync)})")
     print(f"  chromatic sweep     median {c * 1e3:7.1f} ms  (each: {', '.join(f'{x * 1e3:.0f}' for x in chromatic)})")
     print(f"  ratio sweep / superstep: {c / s:.2f}  (target <= 1.5)")
@@ -55,10 +57,16 @@ def throughput(g, rounds: int, **options) -> dict[str, float]:
     t = r.steps
     seconds = float(t.column("seconds").sum())
     updates = int(t.column("updates").sum())
-    return dict(updates=updates, rounds=r.supersteps, seconds=seconds, per_second=updates / seconds,
-                lock=float(t.column("lock_seconds").sum()) / seconds,
-                exchange=float(t.column("exchange_seconds").sum()) / seconds,
-                ran=updates / max(r.supersteps, 1), candidates=float(t.column("candidates").mean()))
+    return dict(
+        updates=updates,
+        rounds=r.supersteps,
+        seconds=seconds,
+        per_second=updates / seconds,
+        lock=float(t.column("lock_seconds").sum()) / seconds,
+        exchange=float(t.column("exchange_seconds").sum()) / seconds,
+        ran=updates / max(r.supersteps, 1),
+        candidates=float(t.column("candidates").mean()),
+    )
 
 
 def async_delta_pagerank(scale: int, rounds: int) -> None:
@@ -67,8 +75,10 @@ def async_delta_pagerank(scale: int, rounds: int) -> None:
     sync = run(PageRankProgram(tol=1e-12), g, max_supersteps=3)
     sync_rate = n / float(np.median(sync.steps.column("seconds")[1:]))
     throughput(g, 3, consistency="edge")  # compile
-    print(f"\nAsynchronous delta-PageRank on R-MAT {scale} ({n} vertices, {g.num_edges} edges), priority "
-          f"scheduler, {rounds} rounds from the start (tol 1e-10)")
+    print(
+        f"\nAsynchronous delta-PageRank on R-MAT {scale} ({n} vertices, {g.num_edges} edges), priority "
+        f"scheduler, {rounds} rounds from the start (tol 1e-10)"
+    )
     print(f"  (a synchronous PageRank superstep updates {sync_rate / 1e6:.2f}M vertices per second here)")
     print("  setting                       updates/s   ran/round  candidates  lock share  exchange share")
     for label, options in [
@@ -79,11 +89,15 @@ def async_delta_pagerank(scale: int, rounds: int) -> None:
         ("vertex, 1 worker", dict(consistency="vertex")),
     ]:
         m = throughput(g, rounds, **options)
-        print(f"  {label:28s} {m['per_second'] / 1e6:7.3f}M  {m['ran']:10.0f}  {m['candidates']:10.0f}"
-              f"  {m['lock']:10.0%}  {m['exchange']:13.0%}")
+        print(
+            f"  {label:28s} {m['per_second'] / 1e6:7.3f}M  {m['ran']:10.0f}  {m['candidates']:10.0f}"
+            f"  {m['lock']:10.0%}  {m['exchange']:13.0%}"
+        )
     one = throughput(g, 2000, consistency="edge", batch_size=1)
-    print(f"  batch_size=1 (sequential): {one['seconds'] / one['rounds'] * 1e6:.0f} us per round = per update "
-          f"({one['per_second']:.0f} updates/s)")
+    print(
+        f"  batch_size=1 (sequential): {one['seconds'] / one['rounds'] * 1e6:.0f} us per round = per update "
+        f"({one['per_second']:.0f} updates/s)"
+    )
 
 
 def main() -> None:

@@ -95,8 +95,9 @@ DRIVER = """
 
 def kill_the_driver(job: str, folder: Path, after: float) -> int:
     """Start the run in a driver process of its own and SIGKILL it ``after`` seconds later; its pid."""
-    code = textwrap.dedent(DRIVER.format(repo=str(REPO), here=str(Path(__file__).parent), workers=WORKERS,
-                                         folder=str(folder), job=job))
+    code = textwrap.dedent(
+        DRIVER.format(repo=str(REPO), here=str(Path(__file__).parent), workers=WORKERS, folder=str(folder), job=job)
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(after)
     children = psutil.Process(proc.pid).children(recursive=True)
@@ -146,16 +147,30 @@ def main(argv: list[str] | None = None) -> int:
                 other = solve(job, workers=1, checkpoint_dir=folder, resume=True)
                 gap = float(np.max(np.abs(other - reference[job]) / np.abs(reference[job])))
                 left = leftovers(pids)
-            rows.append({"kill": kind, "job": job, "moment": round(moment, 3), "tries": tries, "exact": exact,
-                         "other_workers_rel_gap": gap, "checkpoints_left": steps, **left})
-            print(f"{kind:6} {job:5} kill at {moment:5.2f} s  tries {tries}  exact {exact}  "
-                  f"1-worker gap {gap:.1e}  left: {left['processes']} processes, {left['segments']} segments",
-                  flush=True)
+            rows.append(
+                {
+                    "kill": kind,
+                    "job": job,
+                    "moment": round(moment, 3),
+                    "tries": tries,
+                    "exact": exact,
+                    "other_workers_rel_gap": gap,
+                    "checkpoints_left": steps,
+                    **left,
+                }
+            )
+            print(
+                f"{kind:6} {job:5} kill at {moment:5.2f} s  tries {tries}  exact {exact}  "
+                f"1-worker gap {gap:.1e}  left: {left['processes']} processes, {left['segments']} segments",
+                flush=True,
+            )
     bad = [r for r in rows if not r["exact"] or r["other_workers_rel_gap"] > 1e-12 or r["processes"] or r["segments"]]
     summary = {kind: sum(r["exact"] for r in rows if r["kill"] == kind) for kind in ("worker", "driver")}
-    print(f"exact after resume: {summary['worker']}/{args.trials} worker kills, {summary['driver']}/{args.trials} "
-          f"driver kills; largest gap on 1 worker {max(r['other_workers_rel_gap'] for r in rows):.1e}; "
-          f"{len(bad)} bad trials")
+    print(
+        f"exact after resume: {summary['worker']}/{args.trials} worker kills, {summary['driver']}/{args.trials} "
+        f"driver kills; largest gap on 1 worker {max(r['other_workers_rel_gap'] for r in rows):.1e}; "
+        f"{len(bad)} bad trials"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"uninterrupted_seconds": seconds, "trials": rows}, indent=1))
     return 1 if bad else 0

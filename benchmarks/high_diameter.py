@@ -69,9 +69,15 @@ def main() -> None:
             ref_t, ref = median_seconds(lambda: csg.dijkstra(A, indices=0), args.repeat)
             for label, delta in (("sssp (delta-stepping)", "auto"), ("sssp (Bellman-Ford order)", None)):
                 sssp(g, 0, by_id=False, delta=delta)  # builds the cached structures
-                t, (dist, result) = median_seconds(lambda: sssp(g, 0, by_id=False, delta=delta, return_result=True), args.repeat)
-                print(f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(dist, ref)} |")
-        ref_t, found = median_seconds(lambda: csg.connected_components(A, directed=True, connection="weak"), args.repeat)
+                t, (dist, result) = median_seconds(
+                    lambda: sssp(g, 0, by_id=False, delta=delta, return_result=True), args.repeat
+                )
+                print(
+                    f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(dist, ref)} |"
+                )
+        ref_t, found = median_seconds(
+            lambda: csg.connected_components(A, directed=True, connection="weak"), args.repeat
+        )
         ref = component_minima(g, found)
         runs = [("components (pointer jumping)", connected_components)]
         if args.min_label:
@@ -79,7 +85,9 @@ def main() -> None:
         for label, algorithm in runs:
             algorithm(g)
             t, (labels, result) = median_seconds(lambda: algorithm(g, return_result=True), args.repeat)
-            print(f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(labels, ref)} |")
+            print(
+                f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(labels, ref)} |"
+            )
 
 
 if __name__ == "__main__":

@@ -134,7 +134,12 @@ def paired(engine_step, hand_step, pairs: int) -> tuple[float, float, float, flo
         hand_step()
         h_times.append(time.perf_counter() - t)
     ratios = np.array(e_times) / np.array(h_times)
-    return float(np.median(e_times)), float(np.median(h_times)), float(np.median(ratios)), float(ratios.max() - ratios.min())
+    return (
+        float(np.median(e_times)),
+        float(np.median(h_times)),
+        float(np.median(ratios)),
+        float(ratios.max() - ratios.min()),
+    )
 
 
 def frontier_table(k: int, reps: int) -> list[tuple[int, float, float]]:
@@ -181,7 +186,9 @@ def main() -> None:
         scatter_engine.superstep(g.num_vertices)
 
     e, h, r, spread = paired(scatter_step, hand_scatter(g), args.pairs)
-    print(f"| general scatter superstep (edge field written, signals), P=1 | {e:.4f} | {h:.4f} | {r:.2f} | {spread:.2f} |")
+    print(
+        f"| general scatter superstep (edge field written, signals), P=1 | {e:.4f} | {h:.4f} | {r:.2f} | {spread:.2f} |"
+    )
 
     print(f"\nShortest-path superstep on a {args.grid} x {args.grid} grid against the frontier size:\n")
     print("| active vertices | median ms | min ms |")

@@ -99,7 +99,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--dims", type=int, default=8)
     parser.add_argument("--clusters", type=int, default=16)
-    parser.add_argument("--iterations", type=int, default=6, help="Lloyd iterations per run (default 6; the first is not timed)")
+    parser.add_argument(
+        "--iterations", type=int, default=6, help="Lloyd iterations per run (default 6; the first is not timed)"
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
@@ -123,18 +125,24 @@ def main() -> None:
         agree.append(float(np.mean(blas_labels == labels)))
         blas.append(float(np.median(blas_seconds[1:])))
         blas_ratios.append(engine[-1] / blas[-1])
-    print(f"# k-means, {args.points:,} points, d = {args.dims}, k = {args.clusters}, {got.iterations} iterations "
-          f"per run, {args.repeat} paired repetitions; same centres and labels")
+    print(
+        f"# k-means, {args.points:,} points, d = {args.dims}, k = {args.clusters}, {got.iterations} iterations "
+        f"per run, {args.repeat} paired repetitions; same centres and labels"
+    )
     print(f"# 1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} cores)")
     print()
     print("| work | median s per iteration | ratio (median of per-repetition ratios) | ratios |")
     print("|---|---:|---:|---|")
     print(f"| numpy Lloyd iteration | {np.median(bare):.4f} | 1.00 | |")
-    print(f"| engine superstep, 1 process, P=1 | {np.median(engine):.4f} | **{np.median(ratios):.2f}** | "
-          f"{', '.join(f'{r:.2f}' for r in ratios)} |")
-    print(f"| numpy Lloyd iteration, distances by one matrix product (labels agree on {min(agree):.6f}) | "
-          f"{np.median(blas):.4f} | engine / this: **{np.median(blas_ratios):.2f}** | "
-          f"{', '.join(f'{r:.2f}' for r in blas_ratios)} |")
+    print(
+        f"| engine superstep, 1 process, P=1 | {np.median(engine):.4f} | **{np.median(ratios):.2f}** | "
+        f"{', '.join(f'{r:.2f}' for r in ratios)} |"
+    )
+    print(
+        f"| numpy Lloyd iteration, distances by one matrix product (labels agree on {min(agree):.6f}) | "
+        f"{np.median(blas):.4f} | engine / this: **{np.median(blas_ratios):.2f}** | "
+        f"{', '.join(f'{r:.2f}' for r in blas_ratios)} |"
+    )
 
 
 if __name__ == "__main__":

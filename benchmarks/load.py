@@ -119,9 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--weighted", action="store_true", help="also a third column of 17-digit weights"
-    )
+    parser.add_argument("--weighted", action="store_true", help="also a third column of 17-digit weights")
     args = parser.parse_args(argv)
     compare(edge_list_file(args.scale), (0, 1), args.repeat)
     if args.weighted:

@@ -57,7 +57,9 @@ def main() -> None:
         opts = {"workers": workers} if workers > 1 else {}
         r = bsp_sgd(p, X, y, shards=s, lr=0.1, momentum=False, max_rounds=args.rounds, tol=1e-300, **opts)
         per = statistics.median(r.result.steps.column("seconds").tolist())
-        print(f"engine step, {workers} worker{'s' if workers > 1 else ' '}  {per:.4f} s   ratio to numpy {per / bare:.2f}")
+        print(
+            f"engine step, {workers} worker{'s' if workers > 1 else ' '}  {per:.4f} s   ratio to numpy {per / bare:.2f}"
+        )
 
 
 if __name__ == "__main__":

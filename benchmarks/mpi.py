@@ -90,9 +90,22 @@ def as_ranks(args: argparse.Namespace) -> None:
 
 def run_mpi_side(args: argparse.Namespace, answers: Path) -> dict:
     mpiexec = Path(sys.executable).with_name("mpiexec")
-    cmd = [str(mpiexec), "-n", "2", sys.executable, str(Path(__file__).resolve()), "--as-ranks",
-           "--scale", str(args.scale), "--tol", str(args.tol), "--repeat", str(args.repeat),
-           "--answers", str(answers)]
+    cmd = [
+        str(mpiexec),
+        "-n",
+        "2",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--as-ranks",
+        "--scale",
+        str(args.scale),
+        "--tol",
+        str(args.tol),
+        "--repeat",
+        str(args.repeat),
+        "--answers",
+        str(answers),
+    ]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
     try:
@@ -101,7 +114,7 @@ def run_mpi_side(args: argparse.Namespace, answers: Path) -> dict:
         sys.exit(f"mpiexec -n 2 did not finish within {args.timeout:.0f} s")
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     sys.exit(f"mpiexec -n 2 failed (status {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
 
@@ -122,9 +135,12 @@ def main() -> None:
 
     load = os.getloadavg()
     g = rmat(args.scale)
-    print(f"R-MAT {args.scale}: {g.num_vertices:,} vertices, {g.num_edges:,} edges; {os.cpu_count()} cores, "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start; medians of {args.repeat} "
-          "calls after an untimed one\n", flush=True)
+    print(
+        f"R-MAT {args.scale}: {g.num_vertices:,} vertices, {g.num_edges:,} edges; {os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start; medians of {args.repeat} "
+        "calls after an untimed one\n",
+        flush=True,
+    )
     mp = measure(g, "multiprocess", args.tol, args.repeat)
     del g
     answers = Path(f"/tmp/gasengine-bench-mpi-{os.getpid()}.npz")
@@ -136,20 +152,26 @@ def main() -> None:
         answers.unlink(missing_ok=True)
     load = os.getloadavg()
 
-    print("| algorithm | supersteps | MB between workers | multiprocess (2 workers) s | mpiexec -n 2 s | "
-          "ratio MPI / mp | supersteps only: mp s | MPI s | ratio |")
+    print(
+        "| algorithm | supersteps | MB between workers | multiprocess (2 workers) s | mpiexec -n 2 s | "
+        "ratio MPI / mp | supersteps only: mp s | MPI s | ratio |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in ALGORITHMS:
         a, b = mp[name], mpi[name]
-        print(f"| {name} | {a['supersteps']} | {a['between'] / 1e6:.1f} | {a['whole']:.3f} | {b['whole']:.3f} | "
-              f"**{b['whole'] / a['whole']:.2f}** | {a['steps']:.3f} | {b['steps']:.3f} | "
-              f"{b['steps'] / a['steps']:.2f} |")
+        print(
+            f"| {name} | {a['supersteps']} | {a['between'] / 1e6:.1f} | {a['whole']:.3f} | {b['whole']:.3f} | "
+            f"**{b['whole'] / a['whole']:.2f}** | {a['steps']:.3f} | {b['steps']:.3f} | "
+            f"{b['steps'] / a['steps']:.2f} |"
+        )
     print()
     pr_l1 = float(np.abs(mp["pagerank"]["answer"] - mpi_answers["pagerank"]).sum())
     same_cc = bool(np.array_equal(mp["connected_components"]["answer"], mpi_answers["connected_components"]))
-    print(f"answers: PageRank L1(mp, MPI) = {pr_l1:.1e}; components identical: {same_cc}; "
-          f"MPI supersteps {mpi['pagerank']['supersteps']} / {mpi['connected_components']['supersteps']}, "
-          f"MB between ranks {mpi['pagerank']['between'] / 1e6:.1f} / {mpi['connected_components']['between'] / 1e6:.1f}")
+    print(
+        f"answers: PageRank L1(mp, MPI) = {pr_l1:.1e}; components identical: {same_cc}; "
+        f"MPI supersteps {mpi['pagerank']['supersteps']} / {mpi['connected_components']['supersteps']}, "
+        f"MB between ranks {mpi['pagerank']['between'] / 1e6:.1f} / {mpi['connected_components']['between'] / 1e6:.1f}"
+    )
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; target: ratio <= 1.2")
 
 

@@ -61,8 +61,16 @@ def measure(name: str, G: Any, call: Callable[..., Any], edge_attrs: dict | None
     t_convert, _ = seconds(lambda: convert_from_nx(G, edge_attrs=edge_attrs), repeat)
     call(G, backend="gasengine")  # fill the cache
     t_warm, got = seconds(lambda: call(G, backend="gasengine"), repeat)
-    return {"function": name, "networkx": t_nx, "cold": t_cold, "convert": t_convert, "warm": t_warm,
-            "expected": expected, "got": got, "got_cold": got_cold}
+    return {
+        "function": name,
+        "networkx": t_nx,
+        "cold": t_cold,
+        "convert": t_convert,
+        "warm": t_warm,
+        "expected": expected,
+        "got": got,
+        "got_cold": got_cold,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,8 +96,7 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = [
         measure("pagerank", D, nx.pagerank, {"weight": 1}, args.repeat),
-        measure("connected_components", U, lambda G, **kw: list(nx.connected_components(G, **kw)), None,
-                args.repeat),
+        measure("connected_components", U, lambda G, **kw: list(nx.connected_components(G, **kw)), None, args.repeat),
     ]
     pr = rows[0]
     l1 = sum(abs(pr["got"][v] - pr["expected"][v]) for v in D)
@@ -97,16 +104,22 @@ def main(argv: list[str] | None = None) -> None:
     cc = rows[1]
     assert cc["got"] == cc["expected"] == cc["got_cold"], "components differ from networkx's"
 
-    print(f"R-MAT scale {args.scale}: {D.number_of_nodes():,} nodes, {D.number_of_edges():,} DiGraph edges, "
-          f"{U.number_of_edges():,} Graph edges (networkx build {build:.1f} s); best of {args.repeat}; "
-          f"PageRank L1 distance to networkx {l1:.1e}, components identical")
+    print(
+        f"R-MAT scale {args.scale}: {D.number_of_nodes():,} nodes, {D.number_of_edges():,} DiGraph edges, "
+        f"{U.number_of_edges():,} Graph edges (networkx build {build:.1f} s); best of {args.repeat}; "
+        f"PageRank L1 distance to networkx {l1:.1e}, components identical"
+    )
     print()
-    print("| function | networkx (s) | gasengine, conversion included (s) | conversion (s) "
-          "| gasengine, conversion excluded (s) | speed-up incl. | speed-up excl. |")
+    print(
+        "| function | networkx (s) | gasengine, conversion included (s) | conversion (s) "
+        "| gasengine, conversion excluded (s) | speed-up incl. | speed-up excl. |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| `nx.{r['function']}` | {r['networkx']:.3f} | {r['cold']:.3f} | {r['convert']:.3f} | {r['warm']:.3f} "
-              f"| {r['networkx'] / r['cold']:.2f}x | {r['networkx'] / r['warm']:.2f}x |")
+        print(
+            f"| `nx.{r['function']}` | {r['networkx']:.3f} | {r['cold']:.3f} | {r['convert']:.3f} | {r['warm']:.3f} "
+            f"| {r['networkx'] / r['cold']:.2f}x | {r['networkx'] / r['warm']:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ from gasengine import Graph, run
 from gasengine.generators import rmat
 
 
-def bare_scipy_pagerank(g: Graph, iterations: int, alpha: float = 0.85, tol: float | None = None) -> tuple[float, int, np.ndarray]:
+def bare_scipy_pagerank(
+    g: Graph, iterations: int, alpha: float = 0.85, tol: float | None = None
+) -> tuple[float, int, np.ndarray]:
     """The same iteration as the engine's, written directly; returns (seconds, iterations, ranks)."""
     n = g.num_vertices
     A = sp.csr_matrix((np.ones(g.num_edges), (g.dst, g.src)), shape=(n, n))
@@ -51,7 +53,9 @@ def bare_scipy_pagerank(g: Graph, iterations: int, alpha: float = 0.85, tol: flo
     return time.perf_counter() - start, done, rank
 
 
-def engine_pagerank(g: Graph, iterations: int, partitions: int, tol: float = 0.0) -> tuple[float, float, int, np.ndarray]:
+def engine_pagerank(
+    g: Graph, iterations: int, partitions: int, tol: float = 0.0
+) -> tuple[float, float, int, np.ndarray]:
     """Returns (setup+run seconds, median superstep seconds, supersteps, ranks)."""
     start = time.perf_counter()
     result = run(PageRankProgram(tol=tol), g, partitions=partitions, max_supersteps=iterations)
@@ -70,7 +74,9 @@ def best_of(repeat: int, fn, *args, key: int = 0):
     return min(runs, key=lambda out: out[key])
 
 
-def bench_scale(scale: int, iterations: int, repeat: int, partitions: list[int], tol: float) -> list[tuple[str, str, float, str]]:
+def bench_scale(
+    scale: int, iterations: int, repeat: int, partitions: list[int], tol: float
+) -> list[tuple[str, str, float, str]]:
     g = rmat(scale, 16, seed=1)
     rows: list[tuple[str, str, float, str]] = []
     label = f"R-MAT {scale} ({g.num_vertices} v, {g.num_edges} e)"

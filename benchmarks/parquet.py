@@ -51,8 +51,9 @@ def tables(edges: int, ids: int) -> tuple[Path, Path]:
     parquet, arrow = folder / f"edges-{edges}-{ids}.parquet", folder / f"edges-{edges}-{ids}.arrow"
     if not (parquet.exists() and arrow.exists()):
         rng = np.random.default_rng(0)
-        table = pa.table({"source": rng.integers(0, ids, edges), "target": rng.integers(0, ids, edges),
-                          "weight": rng.random(edges)})
+        table = pa.table(
+            {"source": rng.integers(0, ids, edges), "target": rng.integers(0, ids, edges), "weight": rng.random(edges)}
+        )
         pq.write_table(table, parquet)
         feather.write_feather(table, arrow, compression="uncompressed")
     return parquet, arrow
@@ -66,8 +67,10 @@ def main() -> None:
     args = parser.parse_args()
     parquet, arrow = tables(args.edges, args.ids)
     Graph.load(str(parquet))  # compile the kernels outside the timings
-    via_pandas, ref = best(lambda: Graph.from_pandas_edgelist(pd.read_parquet(parquet), edge_attr="weight",
-                                                              create_using=nx.MultiDiGraph), args.repeat)
+    via_pandas, ref = best(
+        lambda: Graph.from_pandas_edgelist(pd.read_parquet(parquet), edge_attr="weight", create_using=nx.MultiDiGraph),
+        args.repeat,
+    )
     direct, got = best(lambda: Graph.load(str(parquet)), args.repeat)
     ipc, got_ipc = best(lambda: Graph.load(str(arrow)), args.repeat)
     for g in (got, got_ipc):  # the same graph both ways

@@ -73,20 +73,28 @@ def main() -> None:
     second_s, (_, second) = timed(lambda: pagerank(g, tol=args.tol, return_result=True))
     second_setup = second_s - second.steps.column("seconds").sum()
     print(f"| scipy PageRank, CSR build included | {scipy_s:.3f} | | 1.00 |")
-    print(f"| engine PageRank, first run (cut, layout, fields) | {first_s:.3f} | {first_setup:.3f} | {first_s / scipy_s:.2f} |")
-    print(f"| engine PageRank, second run (cached cut and layout) | {second_s:.3f} | {second_setup:.3f} | {second_s / scipy_s:.2f} |")
+    print(
+        f"| engine PageRank, first run (cut, layout, fields) | {first_s:.3f} | {first_setup:.3f} | {first_s / scipy_s:.2f} |"
+    )
+    print(
+        f"| engine PageRank, second run (cached cut and layout) | {second_s:.3f} | {second_setup:.3f} | {second_s / scipy_s:.2f} |"
+    )
     try:
         import igraph
 
         ig = igraph.Graph(n=g.num_vertices, edges=np.stack([g.src, g.dst], axis=1).tolist(), directed=True)
         igraph_s, igraph_rank = timed(ig.pagerank)
         print(f"| igraph `Graph.pagerank` (graph built beforehand) | {igraph_s:.3f} | | {igraph_s / scipy_s:.2f} |")
-        print(f"\nL1(engine, igraph) = {np.abs(ranks - np.asarray(igraph_rank)).sum():.2e}; "
-              f"L1(engine, scipy) = {np.abs(ranks - scipy_rank).sum():.2e}")
+        print(
+            f"\nL1(engine, igraph) = {np.abs(ranks - np.asarray(igraph_rank)).sum():.2e}; "
+            f"L1(engine, scipy) = {np.abs(ranks - scipy_rank).sum():.2e}"
+        )
     except ImportError:
         print("| igraph | not installed | | |")
-    print(f"\nsecond run's set-up / first run's: {second_setup / first_setup:.1%}; "
-          f"engine cache holds {g.engine_cache_bytes() / 2**20:.0f} MiB\n")
+    print(
+        f"\nsecond run's set-up / first run's: {second_setup / first_setup:.1%}; "
+        f"engine cache holds {g.engine_cache_bytes() / 2**20:.0f} MiB\n"
+    )
 
     print("| connected components | seconds | supersteps s |")
     print("|---|---:|---:|")

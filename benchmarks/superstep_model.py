@@ -67,7 +67,9 @@ def cut_rows(scale: int, parts: list[int], strategies: list[str], seed: int = 0)
         for name in strategies:
             r = report(g, num_parts=p, strategies=[name], seed=seed).rows[0]
             rows.append(r)
-            print(f"  {name} P={p}: rf {r['replication_factor']:.3f}, {r['seconds']:.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"  {name} P={p}: rf {r['replication_factor']:.3f}, {r['seconds']:.1f} s", file=sys.stderr, flush=True
+            )
     return rows
 
 
@@ -84,8 +86,10 @@ def cmd_table(args: argparse.Namespace) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         b = r["bytes_per_superstep"]
-        print(f"| {r['strategy']} | {r['parts']} | {r['replication_factor']:.2f} | {r['edge_balance']:.3f} | "
-              f"{r['mirrors']:,} | {b / 1e6:,.1f} MB | {b / r['parts'] / 1e6:,.2f} MB |")
+        print(
+            f"| {r['strategy']} | {r['parts']} | {r['replication_factor']:.2f} | {r['edge_balance']:.3f} | "
+            f"{r['mirrors']:,} | {b / 1e6:,.1f} MB | {b / r['parts'] / 1e6:,.2f} MB |"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, default=float, indent=1))
         print(f"\nrows written to {args.json}", file=sys.stderr)
@@ -129,8 +133,18 @@ def _rank_measure(scales: list[int], supersteps: int) -> None:
 
 def measure_mpi(scales: list[int], supersteps: int, ranks: int, timeout: float) -> list[dict]:
     mpiexec = Path(sys.executable).with_name("mpiexec")
-    cmd = [str(mpiexec), "-n", str(ranks), sys.executable, str(Path(__file__).resolve()),
-           "--as-ranks", "--scales", ",".join(map(str, scales)), "--supersteps", str(supersteps)]
+    cmd = [
+        str(mpiexec),
+        "-n",
+        str(ranks),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--as-ranks",
+        "--scales",
+        ",".join(map(str, scales)),
+        "--supersteps",
+        str(supersteps),
+    ]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
     try:
@@ -161,15 +175,19 @@ def model_cuts(args: argparse.Namespace, machines: list[int]) -> tuple[int, list
 def cmd_fit(args: argparse.Namespace) -> None:
     scales = [int(s) for s in args.scales.split(",")] if args.scales else [args.scale - 2, args.scale]
     load = os.getloadavg()
-    print(f"PageRank supersteps on R-MAT {', '.join(map(str, scales))}, mpiexec -n 2 (hdrf cut, 2 parts), "
-          f"{args.supersteps - 1} supersteps per scale after a warm-up run; {os.cpu_count()} cores, "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start\n")
+    print(
+        f"PageRank supersteps on R-MAT {', '.join(map(str, scales))}, mpiexec -n 2 (hdrf cut, 2 parts), "
+        f"{args.supersteps - 1} supersteps per scale after a warm-up run; {os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start\n"
+    )
     rows = measure_mpi(scales, args.supersteps, 2, args.timeout)
     load = os.getloadavg()
     stat = np.median if args.stat == "median" else np.min
     print(f"Measured here ({args.stat} over supersteps, each column separately):\n")
-    print("| R-MAT | edges | max edges per rank | superstep ms | compute ms | exchange ms | "
-          "MB between ranks | MB MPI sent (slots incl.) |")
+    print(
+        "| R-MAT | edges | max edges per rank | superstep ms | compute ms | exchange ms | "
+        "MB between ranks | MB MPI sent (slots incl.) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     E, T, C, X, O = [], [], [], [], []
     for r in rows:
@@ -179,9 +197,11 @@ def cmd_fit(args: argparse.Namespace) -> None:
         C.append(c)
         X.append(x)
         O.append(float(stat(np.subtract(np.subtract(r["seconds"], r["compute"]), r["exchange"]))))
-        print(f"| {r['scale']} | {r['edges']:,} | {r['max_edges']:,} | {t * 1e3:.1f} | {c * 1e3:.1f} | "
-              f"{x * 1e3:.1f} | {np.median(r['between']) / 1e6:.2f} | "
-              f"{r['mpi_bytes_sent'] / r['supersteps'] / 1e6:.2f} |")
+        print(
+            f"| {r['scale']} | {r['edges']:,} | {r['max_edges']:,} | {t * 1e3:.1f} | {c * 1e3:.1f} | "
+            f"{x * 1e3:.1f} | {np.median(r['between']) / 1e6:.2f} | "
+            f"{r['mpi_bytes_sent'] / r['supersteps'] / 1e6:.2f} |"
+        )
     # the engine's messages against the table's 2 x mirrors x 8 bytes (signals and activity come on top)
     factor = float(np.median([np.median(r["between"]) / r["predicted"] for r in rows]))
     # compute = c_edge * max_edges + c0 (least squares over the scales); the exchange of a superstep on
@@ -199,25 +219,33 @@ def cmd_fit(args: argparse.Namespace) -> None:
     t_fixed = c0 + t_rounds + max(t_other, 0.0)
     fitted = c_edge * E + t_fixed
     worst = float(np.max(np.abs(fitted - T) / np.asarray(T)))
-    print(f"\nFit: compute = c_edge x max_edges + c0 over {len(rows)} scales: c_edge = {c_edge * 1e9:.2f} ns per "
-          f"edge, c0 = {c0 * 1e3:.2f} ms; exchange rounds (smallest exchange) {t_rounds * 1e3:.2f} ms; other "
-          f"{t_other * 1e3:.2f} ms; t_fixed = {t_fixed * 1e3:.2f} ms per superstep.  Model against the measured "
-          f"superstep: largest relative error {worst:.1%}.  Load average {load[0]:.2f} at the end.  Bytes between "
-          f"the ranks / the table's 2 x mirrors x 8 bytes: {factor:.2f} (used below).")
+    print(
+        f"\nFit: compute = c_edge x max_edges + c0 over {len(rows)} scales: c_edge = {c_edge * 1e9:.2f} ns per "
+        f"edge, c0 = {c0 * 1e3:.2f} ms; exchange rounds (smallest exchange) {t_rounds * 1e3:.2f} ms; other "
+        f"{t_other * 1e3:.2f} ms; t_fixed = {t_fixed * 1e3:.2f} ms per superstep.  Model against the measured "
+        f"superstep: largest relative error {worst:.1%}.  Load average {load[0]:.2f} at the end.  Bytes between "
+        f"the ranks / the table's 2 x mirrors x 8 bytes: {factor:.2f} (used below)."
+    )
     if c_edge <= 0:
-        print("c_edge <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
-              "the extrapolation below is meaningless.")
+        print(
+            "c_edge <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
+            "the extrapolation below is meaningless."
+        )
 
     machines = [int(x) for x in args.machines.split(",")]
     edges, cuts = model_cuts(args, machines)
     bandwidth = args.bandwidth * GBIT
     latency = args.latency * 1e-6
     rounds = args.rounds
-    print(f"\nExtrapolated (NOT measured): R-MAT {args.model_scale} ({edges:,} edges), {args.strategy} cut, one "
-          f"rank per machine, {factor:.2f} x 2 x mirrors x 8 bytes per superstep spread evenly, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
-          f"message step, {rounds} rounds per superstep, each an Alltoall of log2(P) steps:\n")
-    print("| machines | replication factor | max edges per machine | MB per machine | compute ms | "
-          "fixed ms | network ms | latency ms | superstep ms | speed-up over 1 machine |")
+    print(
+        f"\nExtrapolated (NOT measured): R-MAT {args.model_scale} ({edges:,} edges), {args.strategy} cut, one "
+        f"rank per machine, {factor:.2f} x 2 x mirrors x 8 bytes per superstep spread evenly, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
+        f"message step, {rounds} rounds per superstep, each an Alltoall of log2(P) steps:\n"
+    )
+    print(
+        "| machines | replication factor | max edges per machine | MB per machine | compute ms | "
+        "fixed ms | network ms | latency ms | superstep ms | speed-up over 1 machine |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     t1 = c_edge * edges + t_fixed
     for cut in cuts:
@@ -229,9 +257,11 @@ def cmd_fit(args: argparse.Namespace) -> None:
         network = (per_machine + rounds * slot_bytes(p) * (p - 1)) / bandwidth
         lat = rounds * latency * np.ceil(np.log2(p))
         total = compute + t_fixed + network + lat
-        print(f"| {p} | {cut['replication_factor']:.2f} | {max_edges:,.0f} | {per_machine / 1e6:.2f} | "
-              f"{compute * 1e3:.1f} | {t_fixed * 1e3:.1f} | {network * 1e3:.1f} | {lat * 1e3:.2f} | "
-              f"{total * 1e3:.1f} | {t1 / total:.1f} |")
+        print(
+            f"| {p} | {cut['replication_factor']:.2f} | {max_edges:,.0f} | {per_machine / 1e6:.2f} | "
+            f"{compute * 1e3:.1f} | {t_fixed * 1e3:.1f} | {network * 1e3:.1f} | {lat * 1e3:.2f} | "
+            f"{total * 1e3:.1f} | {t1 / total:.1f} |"
+        )
     print(f"\n1 machine, 1 rank (c_edge x edges + t_fixed): {t1 * 1e3:.1f} ms per superstep.")
 
 
@@ -257,8 +287,12 @@ def main() -> None:
     f.add_argument("--bandwidth", type=float, default=10.0, help="Gbit/s per machine (default 10)")
     f.add_argument("--latency", type=float, default=25.0, help="us per message step of a collective (default 25)")
     f.add_argument("--rounds", type=int, default=3, help="exchange rounds per superstep (PageRank: 3)")
-    f.add_argument("--stat", choices=["median", "min"], default="median",
-                   help="per-superstep statistic (min is steadier on a busy machine; default median)")
+    f.add_argument(
+        "--stat",
+        choices=["median", "min"],
+        default="median",
+        help="per-superstep statistic (min is steadier on a busy machine; default median)",
+    )
     f.add_argument("--timeout", type=float, default=900.0)
     args = parser.parse_args()
     if args.as_ranks:

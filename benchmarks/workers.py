@@ -61,7 +61,9 @@ class PeakMemory:
     def __enter__(self) -> PeakMemory:
         self._sampler = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--sample-pid", str(os.getpid())],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self._sampler.stdout.readline()  # "ready": it has taken its first sample
         return self
@@ -127,8 +129,12 @@ def peak_memory(scale: int, workers: int, backend: str) -> int:
         "print(workers.measure_memory(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))"
     )
     here = os.path.dirname(os.path.abspath(__file__))
-    out = subprocess.run([sys.executable, "-c", code, here, str(scale), str(workers), backend],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, here, str(scale), str(workers), backend],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return int(out.split()[-1])
 
 
@@ -150,10 +156,14 @@ def main() -> None:
 
     g = rmat(args.scale, 16, seed=1)
     graph_bytes = g.src.nbytes + g.dst.nbytes
-    print(f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; edge arrays {graph_bytes / 2**20:.0f} MiB; "
-          f"{os.cpu_count()} cores")
+    print(
+        f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; edge arrays {graph_bytes / 2**20:.0f} MiB; "
+        f"{os.cpu_count()} cores"
+    )
     print()
-    print("| run | s / superstep | exchange s | ratio to bare scipy | whole run s | peak memory above start (MiB) | peak / graph arrays |")
+    print(
+        "| run | s / superstep | exchange s | ratio to bare scipy | whole run s | peak memory above start (MiB) | peak / graph arrays |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     bare_total, iters, _ = bare_scipy_pagerank(g, args.iterations)
     bare = bare_total / iters
@@ -166,8 +176,11 @@ def main() -> None:
         step, exch, total = superstep_seconds(g, args.iterations, workers, backend)
         # Measured apart from the timing: reading /proc/*/smaps costs a core here.
         extra = peak_memory(args.scale, workers, backend)
-        print(f"| {label} | {step:.4f} | {exch:.4f} | {step / bare:.2f} | {total:.2f} | {extra / 2**20:.0f} | "
-              f"{extra / graph_bytes:.2f} |", flush=True)
+        print(
+            f"| {label} | {step:.4f} | {exch:.4f} | {step / bare:.2f} | {total:.2f} | {extra / 2**20:.0f} | "
+            f"{extra / graph_bytes:.2f} |",
+            flush=True,
+        )
 
     small = rmat(10, 8, seed=3)
     print()

@@ -1,6 +1,6 @@
 """k-means in a page: points as vertices, the centres as a sync operation's value.
 
-    python examples/kmeans.py            # 100,000 points in 3-d around 6 centres
+python examples/kmeans.py            # 100,000 points in 3-d around 6 centres
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ import numpy as np
 from algorithms import als, bias_baseline
 from gasengine import Graph, ratings
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ratings" / "movietweetings-snapshot-100K-ratings.dat"
+DEFAULT = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "ratings" / "movietweetings-snapshot-100K-ratings.dat"
+)
 
 
 def main() -> None:

@@ -17,16 +17,31 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it.
 _HOMES = {
-    "KeyCounts": "accumulators", "collect": "accumulators", "count_by_key": "accumulators",
-    "Ragged": "ragged", "intersection_sizes": "ragged",
+    "KeyCounts": "accumulators",
+    "collect": "accumulators",
+    "count_by_key": "accumulators",
+    "Ragged": "ragged",
+    "intersection_sizes": "ragged",
     "Aggregator": "aggregators",
-    "ConvergenceError": "errors", "EngineError": "errors", "GasEngineError": "errors",
-    "GraphFormatError": "errors", "ProgramError": "errors", "WorkerFailed": "errors",
+    "ConvergenceError": "errors",
+    "EngineError": "errors",
+    "GasEngineError": "errors",
+    "GraphFormatError": "errors",
+    "ProgramError": "errors",
+    "WorkerFailed": "errors",
     "run": "execution",
     "Graph": "graph",
-    "ALL": "program", "IN": "program", "NONE": "program", "OUT": "program", "EdgeSet": "program",
-    "EdgeView": "program", "VertexProgram": "program", "VertexView": "program",
-    "Result": "result", "StepStats": "result", "StepTable": "result",
+    "ALL": "program",
+    "IN": "program",
+    "NONE": "program",
+    "OUT": "program",
+    "EdgeSet": "program",
+    "EdgeView": "program",
+    "VertexProgram": "program",
+    "VertexView": "program",
+    "Result": "result",
+    "StepStats": "result",
+    "StepTable": "result",
 }
 _SUBMODULES = ("cache", "ratings")
 

@@ -167,8 +167,14 @@ class KeyCounts:
         ([0, 2, 4], [1, 3, 2, 5], [1, 2, 1, 1])
         """
         weight = np.result_type(self.weights, other.weights)
-        ptr, keys, weights = _merge_rows(self.ptr, self.keys, self.weights.astype(weight, copy=False),
-                                         other.ptr, other.keys, other.weights.astype(weight, copy=False))
+        ptr, keys, weights = _merge_rows(
+            self.ptr,
+            self.keys,
+            self.weights.astype(weight, copy=False),
+            other.ptr,
+            other.keys,
+            other.weights.astype(weight, copy=False),
+        )
         return KeyCounts(ptr, keys, weights)
 
     def merged(self, parts: list[tuple[np.ndarray, KeyCounts]]) -> KeyCounts:
@@ -179,8 +185,12 @@ class KeyCounts:
         keys = [self.keys] + [c.keys for _, c in parts]
         weights = [self.weights] + [c.weights for _, c in parts]
         weight = np.result_type(*weights)
-        return KeyCounts.from_pairs(np.concatenate(rows), np.concatenate(keys),
-                                    np.concatenate([w.astype(weight, copy=False) for w in weights]), len(self))
+        return KeyCounts.from_pairs(
+            np.concatenate(rows),
+            np.concatenate(keys),
+            np.concatenate([w.astype(weight, copy=False) for w in weights]),
+            len(self),
+        )
 
     @classmethod
     def of_neighbours(cls, ptr: np.ndarray, nbr: np.ndarray, x: np.ndarray, rows: np.ndarray | None) -> KeyCounts:

@@ -136,8 +136,9 @@ class Aggregator:
         # read once here, not at every step: which of (value, previous, globals) finalize takes
         arity = 0 if self.finalize is None else finalize_parameters(self.finalize)
         if arity > 3:
-            raise TypeError(f"Aggregator {self.name!r}: finalize takes 1 to 3 parameters (value, previous, "
-                            f"globals), not {arity}")
+            raise TypeError(
+                f"Aggregator {self.name!r}: finalize takes 1 to 3 parameters (value, previous, globals), not {arity}"
+            )
         object.__setattr__(self, "finalize_arity", arity)
         object.__setattr__(self, "finalize_takes_previous", arity >= 2)
         if self.over not in ("vertices", "edges"):
@@ -145,7 +146,9 @@ class Aggregator:
         clock = self.every_updates
         if clock is not None:
             if isinstance(clock, bool) or not isinstance(clock, numbers.Integral) or clock < 1:
-                raise ValueError(f"Aggregator {self.name!r}: every_updates must be an integer >= 1 or None, got {clock!r}")
+                raise ValueError(
+                    f"Aggregator {self.name!r}: every_updates must be an integer >= 1 or None, got {clock!r}"
+                )
             object.__setattr__(self, "every_updates", int(clock))
 
     def due(self, superstep: int) -> bool:
@@ -223,8 +226,11 @@ def finalize_parameters(finalize: Callable[..., Any]) -> int:
     import inspect
 
     try:
-        params = [p for p in inspect.signature(finalize).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+        params = [
+            p
+            for p in inspect.signature(finalize).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
     except (TypeError, ValueError):  # builtins without a signature take the value only
         return 1
     named = sum(p.kind is not p.VAR_POSITIONAL for p in params)

@@ -86,8 +86,16 @@ class AsyncEngine(GASStep):
     ``num_parts`` (over all workers).
     """
 
-    def __init__(self, *args: Any, scheduler: str = "fifo", consistency: str = "edge", batch_size: int | None = None,
-                 seed: int = 0, num_parts: int | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        scheduler: str = "fifo",
+        consistency: str = "edge",
+        batch_size: int | None = None,
+        seed: int = 0,
+        num_parts: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         if scheduler not in SCHEDULERS:
             raise ValueError(f"unknown scheduler {scheduler!r}; choose one of {', '.join(SCHEDULERS)}")
@@ -144,8 +152,12 @@ class AsyncEngine(GASStep):
             self.queues[p].schedule(ids, self.keys(part.gid[ids], priorities[p]), self.prioritized)
         waiting = sum(q.count for q in self.queues.values())
         mine = sum(batch[p].count_below(part.num_masters) for p, part in self.parts.items())  # summed over workers
-        totals, halted = self.close_step(None, lambda: np.array(
-            [waiting, mine, conflicts, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64))
+        totals, halted = self.close_step(
+            None,
+            lambda: np.array(
+                [waiting, mine, conflicts, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64
+            ),
+        )
         waiting, _, conflicts, nbytes, worker_bytes = (int(x) for x in totals)
         seconds = time.perf_counter() - start
         row = StepStats(
@@ -196,14 +208,16 @@ class AsyncEngine(GASStep):
             if second:
                 dead = np.zeros(cand.size, dtype=bool)
                 for p, part in self.parts.items():
-                    blocked_by_fixed(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance,
-                                     granted, dead)
+                    blocked_by_fixed(
+                        local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, granted, dead
+                    )
                 offer &= ~self._anywhere(dead)
             won = offer.copy()
             for p, part in self.parts.items():
                 mine = offer.copy()  # each part on its own: grants depend on the cut, not on workers
-                grant_in_order(local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, mine,
-                               fixed=granted)
+                grant_in_order(
+                    local[p], self.adjacency(part), self._next_marks(p), self._stamp, self.distance, mine, fixed=granted
+                )
                 won &= mine
             granted |= self._everywhere(won)
         if self.distance == 2 and self.num_parts > 1:
@@ -257,11 +271,15 @@ class AsyncEngine(GASStep):
         counted in debug mode, where one is an :class:`~gasengine.EngineError`."""
         if self.distance and not self.debug:
             return 0
-        count = sum(count_conflicts(batch[p].ids(), *self.adjacency(part)[2:], self._next_marks(p), self._stamp)
-                    for p, part in self.parts.items())
+        count = sum(
+            count_conflicts(batch[p].ids(), *self.adjacency(part)[2:], self._next_marks(p), self._stamp)
+            for p, part in self.parts.items()
+        )
         if count and self.distance:
-            raise EngineError(f"round {self.step}: {count} edges join two vertices granted together under "
-                              f"{'edge' if self.distance == 1 else 'full'} consistency")
+            raise EngineError(
+                f"round {self.step}: {count} edges join two vertices granted together under "
+                f"{'edge' if self.distance == 1 else 'full'} consistency"
+            )
         return count
 
     # ============================================================= helpers

@@ -54,7 +54,8 @@ def probe_empty(obj: Any, method: str, view: Any, what: str) -> Any:
         raise
     except BaseException as exc:
         raise ProgramError(
-            owner_name(obj), method,
+            owner_name(obj),
+            method,
             f"{type(exc).__name__}: {exc} (raised for an empty batch of 0 {what}: the engine calls "
             f"{method} once with no {what} to learn the shape of its values, so it must accept one)",
         ) from exc

@@ -152,8 +152,10 @@ def _mismatch(found: dict[str, Any], want: dict[str, Any]) -> str | None:
     """What differs between a checkpoint's identity and the run's, in words (None: nothing)."""
     if found["graph"] != want["graph"]:
         g = found["graph"]
-        return (f"another graph ({g['vertices']} vertices, {g['edges']} edges{'' if g['directed'] else ', undirected'}"
-                f"; this run's has {want['graph']['vertices']} and {want['graph']['edges']}, or other arcs or fields)")
+        return (
+            f"another graph ({g['vertices']} vertices, {g['edges']} edges{'' if g['directed'] else ', undirected'}"
+            f"; this run's has {want['graph']['vertices']} and {want['graph']['edges']}, or other arcs or fields)"
+        )
     if found["program"]["class"] != want["program"]["class"]:
         return f"another program ({found['program']['class']}; this run's is {want['program']['class']})"
     if found["program"] != want["program"]:
@@ -161,8 +163,11 @@ def _mismatch(found: dict[str, Any], want: dict[str, Any]) -> str | None:
     if found["aggregators"] != want["aggregators"]:
         return "other aggregators (names or parameters)"
     if found["engine"] != want["engine"]:
-        diff = [f"{k}={found['engine'][k]!r} (now {want['engine'][k]!r})" for k in want["engine"]
-                if found["engine"].get(k) != want["engine"][k]]
+        diff = [
+            f"{k}={found['engine'][k]!r} (now {want['engine'][k]!r})"
+            for k in want["engine"]
+            if found["engine"].get(k) != want["engine"][k]
+        ]
         return "another engine: " + ", ".join(diff)
     return None
 
@@ -225,8 +230,9 @@ class CheckpointPlan:
 
 
 # =================================================================== write
-def prepare(directory: os.PathLike | str, every: int, identity: dict[str, Any], edge_part: np.ndarray,
-            num_parts: int) -> CheckpointPlan:
+def prepare(
+    directory: os.PathLike | str, every: int, identity: dict[str, Any], edge_part: np.ndarray, num_parts: int
+) -> CheckpointPlan:
     """The plan of a run that writes checkpoints: creates ``directory`` and writes the cut's assignment once."""
     folder = Path(directory)
     try:
@@ -270,9 +276,19 @@ def save(plan: CheckpointPlan, shares: list[tuple], state: EngineState, num_vert
     stem = f"ckpt-{state.step:09d}"
     npz = folder / f"{stem}.npz"
     sha = _write_npz(npz, arrays)
-    meta.update({"format": "gasengine-checkpoint", "version": FORMAT_VERSION, "step": state.step,
-                 "npz": npz.name, "sha256": sha, "cut": plan.cut_file, "num_parts": plan.num_parts,
-                 "num_vertices": num_vertices, "identity": plan.identity})
+    meta.update(
+        {
+            "format": "gasengine-checkpoint",
+            "version": FORMAT_VERSION,
+            "step": state.step,
+            "npz": npz.name,
+            "sha256": sha,
+            "cut": plan.cut_file,
+            "num_parts": plan.num_parts,
+            "num_vertices": num_vertices,
+            "identity": plan.identity,
+        }
+    )
     path = folder / f"{stem}.json"
     write_atomically(path, json.dumps(meta, indent=1, sort_keys=True).encode())
     prune(folder, KEEP)
@@ -281,6 +297,7 @@ def save(plan: CheckpointPlan, shares: list[tuple], state: EngineState, num_vert
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> str:
     """Write ``arrays`` as an npz at ``path`` atomically; returns the file's SHA-256."""
+
     def fill(f: Any) -> None:
         np.savez(f, **arrays)
 
@@ -361,8 +378,13 @@ def prune(folder: Path, keep: int) -> None:
                 entry.unlink(missing_ok=True)
         elif name.startswith(".") and name.endswith(".tmp") and not _writer_alive(name):
             entry.unlink(missing_ok=True)
-        elif (name.startswith("cut-") and name.endswith(".npz") and kept and name not in cuts
-              and entry.stat().st_mtime < (folder / f"ckpt-{newest:09d}.json").stat().st_mtime):
+        elif (
+            name.startswith("cut-")
+            and name.endswith(".npz")
+            and kept
+            and name not in cuts
+            and entry.stat().st_mtime < (folder / f"ckpt-{newest:09d}.json").stat().st_mtime
+        ):
             entry.unlink(missing_ok=True)  # a newer one may be the cut of a run that has not written yet
 
 
@@ -399,12 +421,16 @@ def latest(directory: os.PathLike | str, identity: dict[str, Any]) -> Checkpoint
         if meta is None or meta.get("format") != "gasengine-checkpoint":
             continue
         if meta.get("version") != FORMAT_VERSION:
-            raise CheckpointError(f"{path}: format version {meta.get('version')!r}; this gasengine reads version "
-                                  f"{FORMAT_VERSION} (resume with the version that wrote it, or remove the directory)")
+            raise CheckpointError(
+                f"{path}: format version {meta.get('version')!r}; this gasengine reads version "
+                f"{FORMAT_VERSION} (resume with the version that wrote it, or remove the directory)"
+            )
         why = _mismatch(meta["identity"], identity)
         if why is not None:
-            raise CheckpointError(f"{path} is a checkpoint of {why}: refusing to resume from it "
-                                  "(use another checkpoint_dir, or remove this one)")
+            raise CheckpointError(
+                f"{path} is a checkpoint of {why}: refusing to resume from it "
+                "(use another checkpoint_dir, or remove this one)"
+            )
         loaded = _load(folder, meta)
         if loaded is not None:
             return loaded
@@ -448,16 +474,24 @@ def _load(folder: Path, meta: dict[str, Any]) -> Checkpoint | None:
         vertex_fields, edge_fields, state = _decode(arrays, meta)
     except (OSError, KeyError, ValueError, TypeError):
         return None
-    return Checkpoint(folder / f"ckpt-{meta['step']:09d}.json", int(meta["step"]), vertex_fields, edge_fields,
-                      state, edge_part, num_parts)
+    return Checkpoint(
+        folder / f"ckpt-{meta['step']:09d}.json",
+        int(meta["step"]),
+        vertex_fields,
+        edge_fields,
+        state,
+        edge_part,
+        num_parts,
+    )
 
 
 # ================================================================ encoding
 _STAT_FIELDS = [f.name for f in fields(StepStats)]
 
 
-def _encode(vertex_fields: dict[str, Any], edge_fields: dict[str, np.ndarray], state: EngineState
-            ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _encode(
+    vertex_fields: dict[str, Any], edge_fields: dict[str, np.ndarray], state: EngineState
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Arrays for the npz and metadata for the JSON of one checkpoint."""
     arrays: dict[str, np.ndarray] = {}
     ragged = []
@@ -483,11 +517,18 @@ def _encode(vertex_fields: dict[str, Any], edge_fields: dict[str, np.ndarray], s
             history[name].append([int(step), _put_value(arrays, f"history/{name}/{i}", value, name)])
     for column in _STAT_FIELDS:
         arrays[f"stats/{column}"] = np.array([getattr(row, column) for row in state.stats])
-    meta = {"ragged": ragged, "globals": kinds, "history": history, "total_updates": int(state.total_updates),
-            "last_aggregated": {k: int(v) for k, v in state.last_aggregated.items()},
-            "cursor": float(state.cursor), "edge_fields_written": sorted(state.edge_fields_written),
-            "has_active": state.active is not None, "has_waiting": state.waiting is not None,
-            "next_count": int(state.next_count)}
+    meta = {
+        "ragged": ragged,
+        "globals": kinds,
+        "history": history,
+        "total_updates": int(state.total_updates),
+        "last_aggregated": {k: int(v) for k, v in state.last_aggregated.items()},
+        "cursor": float(state.cursor),
+        "edge_fields_written": sorted(state.edge_fields_written),
+        "has_active": state.active is not None,
+        "has_waiting": state.waiting is not None,
+        "next_count": int(state.next_count),
+    }
     return arrays, meta
 
 
@@ -502,12 +543,16 @@ def _put_value(arrays: dict[str, np.ndarray], key: str, value: Any, name: str) -
     elif value is None:
         kind = "none"
     else:
-        raise CheckpointError(f"aggregator {name!r}: its value, a {type(value).__name__}, cannot be checkpointed "
-                              "(checkpoints hold numbers, strings and arrays of them, never pickles)")
+        raise CheckpointError(
+            f"aggregator {name!r}: its value, a {type(value).__name__}, cannot be checkpointed "
+            "(checkpoints hold numbers, strings and arrays of them, never pickles)"
+        )
     array = np.asarray(0 if value is None else value)
     if array.dtype == object:
-        raise CheckpointError(f"aggregator {name!r}: its value mixes types numpy cannot hold in one array; "
-                              "it cannot be checkpointed without pickling")
+        raise CheckpointError(
+            f"aggregator {name!r}: its value mixes types numpy cannot hold in one array; "
+            "it cannot be checkpointed without pickling"
+        )
     arrays[key] = array
     return kind
 
@@ -524,15 +569,16 @@ def _get_value(array: np.ndarray, kind: str) -> Any:
     return {"bool": bool, "int": int, "float": float, "complex": complex, "str": str}[kind](array[()])
 
 
-def _decode(arrays: dict[str, np.ndarray], meta: dict[str, Any]
-            ) -> tuple[dict[str, Any], dict[str, np.ndarray], EngineState]:
+def _decode(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, np.ndarray], EngineState]:
     ragged = set(meta["ragged"])
     vertex_fields: dict[str, Any] = {}
     for key, values in arrays.items():
         if key.startswith("vertex/"):
-            name = key[len("vertex/"):]
+            name = key[len("vertex/") :]
             vertex_fields[name] = Ragged(arrays[f"vertex_ptr/{name}"], values) if name in ragged else values
-    edge_fields = {key[len("edge/"):]: v for key, v in arrays.items() if key.startswith("edge/")}
+    edge_fields = {key[len("edge/") :]: v for key, v in arrays.items() if key.startswith("edge/")}
     n = int(meta["num_vertices"])
 
     def mask(name: str) -> np.ndarray | None:
@@ -553,8 +599,10 @@ def _decode(arrays: dict[str, np.ndarray], meta: dict[str, Any]
         step=int(meta["step"]),
         total_updates=int(meta["total_updates"]),
         globals={name: _get_value(arrays[f"global/{name}"], kind) for name, kind in meta["globals"].items()},
-        history={name: [(step, _get_value(arrays[f"history/{name}/{i}"], kind)) for i, (step, kind) in enumerate(rows)]
-                 for name, rows in meta["history"].items()},
+        history={
+            name: [(step, _get_value(arrays[f"history/{name}/{i}"], kind)) for i, (step, kind) in enumerate(rows)]
+            for name, rows in meta["history"].items()
+        },
         last_aggregated=dict(meta["last_aggregated"]),
         active=mask("active"),
         waiting=waiting,

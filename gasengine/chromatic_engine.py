@@ -99,8 +99,17 @@ class ChromaticEngine(GASStep):
             self._colour_now = None
             for p, f in got.items():
                 signalled[p].add_frontier(f)
-            rows.append([c, mine, updates, time.perf_counter() - start, self.exchange.seconds,
-                         self.exchange.bytes, self.exchange.worker_bytes])
+            rows.append(
+                [
+                    c,
+                    mine,
+                    updates,
+                    time.perf_counter() - start,
+                    self.exchange.seconds,
+                    self.exchange.bytes,
+                    self.exchange.worker_bytes,
+                ]
+            )
         masters = {p: b.frontier() for p, b in signalled.items()}
         waiting = sum(f.count for f in masters.values())
 

@@ -54,6 +54,7 @@ def _count(minimum: int) -> Callable[[str], int]:
 
     return parse
 
+
 EPILOG = """\
 Input files: SNAP-style edge lists (whitespace, '#' comments), CSV/TSV, Matrix
 Market (.mtx) and DIMACS shortest-path files (.gr); the format is inferred from
@@ -117,10 +118,15 @@ def _run_sssp(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> A
     elif "weight" not in graph.edge_data:
         # Never count hops silently: a file read without its weight column
         # would give plausible but wrong distances.
-        print(f"sssp: {args.input} has no edge weights, so distances count hops "
-              "(--hops says so and silences this; --columns S,D,W reads weights from a column)", file=sys.stderr)
+        print(
+            f"sssp: {args.input} has no edge weights, so distances count hops "
+            "(--hops says so and silences this; --columns S,D,W reads weights from a column)",
+            file=sys.stderr,
+        )
         weight = None
-    return sssp(graph, start, weight=weight, by_id=False, return_result=True, max_supersteps=args.max_supersteps, **opts)
+    return sssp(
+        graph, start, weight=weight, by_id=False, return_result=True, max_supersteps=args.max_supersteps, **opts
+    )
 
 
 def _run_label_propagation(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
@@ -151,15 +157,23 @@ def _run_triangles(graph: Graph, args: argparse.Namespace, opts: dict[str, Any])
     counts, degree, result = _count(graph, opts)
     pairs = degree * (degree - 1.0)
     local = np.divide(2.0 * counts, pairs, out=np.zeros(counts.size), where=pairs > 0)
-    print(f"triangles: {int(counts.sum()) // 3} in all; average clustering {local.mean() if local.size else 0.0:.6f} "
-          "(of the simple undirected graph)", file=sys.stderr)
+    print(
+        f"triangles: {int(counts.sum()) // 3} in all; average clustering {local.mean() if local.size else 0.0:.6f} "
+        "(of the simple undirected graph)",
+        file=sys.stderr,
+    )
     return counts, result
 
 
 def _diameter_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--precision", type=int, default=6, metavar="B",
-                   help="2**B HyperLogLog registers (bytes) per vertex, 4..16; relative standard error "
-                   "1.04/sqrt(2**B): 13%% for the default 6, 6.5%% for 8")
+    p.add_argument(
+        "--precision",
+        type=int,
+        default=6,
+        metavar="B",
+        help="2**B HyperLogLog registers (bytes) per vertex, 4..16; relative standard error "
+        "1.04/sqrt(2**B): 13%% for the default 6, 6.5%% for 8",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the vertex hash (default 0)")
 
 
@@ -171,11 +185,15 @@ def _run_diameter(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) 
     if not 4 <= args.precision <= 16:
         raise CommandError(f"--precision must be in 4..16, got {args.precision}")
     opts = {k: v for k, v in opts.items() if k not in ("engine", "consistency")}
-    est = approximate_diameter(graph, precision=args.precision, seed=args.seed,
-                               max_supersteps=args.max_supersteps, **opts)
-    print(f"diameter: at least {est.diameter_lower_bound}, effective diameter {est.effective_diameter:.3f}, "
-          f"average distance {est.average_distance:.3f} (HyperANF, {2 ** est.precision} registers, "
-          f"{100 * est.relative_standard_error:.1f}% standard error per counter)", file=sys.stderr)
+    est = approximate_diameter(
+        graph, precision=args.precision, seed=args.seed, max_supersteps=args.max_supersteps, **opts
+    )
+    print(
+        f"diameter: at least {est.diameter_lower_bound}, effective diameter {est.effective_diameter:.3f}, "
+        f"average distance {est.average_distance:.3f} (HyperANF, {2**est.precision} registers, "
+        f"{100 * est.relative_standard_error:.1f}% standard error per counter)",
+        file=sys.stderr,
+    )
     print("t\tN(t)  (the neighbourhood function: pairs within distance t)", file=sys.stderr)
     for t, pairs in enumerate(est.neighbourhood_function):
         print(f"{t}\t{pairs:.6g}", file=sys.stderr)
@@ -187,8 +205,13 @@ def _als_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reg", type=float, default=0.5, help="weighted-lambda regularisation of the factors (default 0.5)")
     p.add_argument("--bias-reg", type=float, default=0.3, help="the same for the biases (default 0.3)")
     p.add_argument("--iterations", type=_count(1), default=10, metavar="N", help="ALS iterations (default 10)")
-    p.add_argument("--test-fraction", type=float, default=0.0, metavar="F",
-                   help="hold out this fraction of the ratings (seeded split) and report their RMSE (default 0: fit all)")
+    p.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="hold out this fraction of the ratings (seeded split) and report their RMSE (default 0: fit all)",
+    )
 
 
 def _load_ratings(args: argparse.Namespace) -> Graph:
@@ -209,26 +232,49 @@ def _run_als(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> An
     if args.test_fraction:
         part = ratings.split(graph, fractions=(1 - args.test_fraction, 0.0, args.test_fraction), seed=0)
         train, held_out = part.train, part.test
-    model = als(train, rank=args.rank, reg=args.reg, bias_reg=args.bias_reg, iterations=args.iterations,
-                return_result=True, **opts)
+    model = als(
+        train,
+        rank=args.rank,
+        reg=args.reg,
+        bias_reg=args.bias_reg,
+        iterations=args.iterations,
+        return_result=True,
+        **opts,
+    )
     rmse = model.history["train_rmse"][-1]
-    print(f"als: training RMSE {rmse:.4f}" + (f", held-out RMSE {model.rmse(held_out):.4f} on "
-          f"{held_out.rating.size} ratings" if held_out is not None else ""), file=sys.stderr)
+    print(
+        f"als: training RMSE {rmse:.4f}"
+        + (
+            f", held-out RMSE {model.rmse(held_out):.4f} on {held_out.rating.size} ratings"
+            if held_out is not None
+            else ""
+        ),
+        file=sys.stderr,
+    )
     return model, model.result
 
 
 def _write_als(out: Any, graph: Graph, model: Any, fmt: str) -> int:
     """One row per user and item: side, original id, bias, factors (``.npz``: the arrays by name)."""
     if fmt == "npz":
-        np.savez(out, user_id=model.user_ids, item_id=model.item_ids, user_factors=model.user_factors,
-                 item_factors=model.item_factors, user_bias=model.user_bias, item_bias=model.item_bias,
-                 global_mean=np.array(model.global_mean))
+        np.savez(
+            out,
+            user_id=model.user_ids,
+            item_id=model.item_ids,
+            user_factors=model.user_factors,
+            item_factors=model.item_factors,
+            user_bias=model.user_bias,
+            item_bias=model.item_bias,
+            global_mean=np.array(model.global_mean),
+        )
         return model.user_ids.size + model.item_ids.size
     import pandas as pd
 
     tables = []
-    for side, ids, bias, factors in (("user", model.user_ids, model.user_bias, model.user_factors),
-                                     ("item", model.item_ids, model.item_bias, model.item_factors)):
+    for side, ids, bias, factors in (
+        ("user", model.user_ids, model.user_bias, model.user_factors),
+        ("item", model.item_ids, model.item_bias, model.item_factors),
+    ):
         t = pd.DataFrame(factors, columns=[f"factor_{i}" for i in range(factors.shape[1])])
         t.insert(0, "bias", bias)
         t.insert(0, "id", ids)
@@ -349,19 +395,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run_p = sub.add_parser("run", help="run an algorithm on a graph file", description="Run an algorithm on a graph file.")
+    run_p = sub.add_parser(
+        "run", help="run an algorithm on a graph file", description="Run an algorithm on a graph file."
+    )
     algos = run_p.add_subparsers(dest="algorithm", metavar="ALGORITHM", required=True)
     for name, algo in ALGORITHMS.items():
-        p = algos.add_parser(name, help=algo.help, description=algo.help[0].upper() + algo.help[1:] + ".", epilog=EPILOG,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = algos.add_parser(
+            name,
+            help=algo.help,
+            description=algo.help[0].upper() + algo.help[1:] + ".",
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _input_options(p)
         _engine_options(p)
         algo.add_options(p)
-        p.add_argument("--output", "-o", metavar="PATH",
-                       help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case)")
-        p.add_argument("--top", type=_count(0), default=10, metavar="K", help="print the top K vertices (default 10; 0: none)")
-        p.add_argument("--plot", metavar="PATH", help="plot active vertices, updates, seconds and bytes per step "
-                       "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')")
+        p.add_argument(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case)",
+        )
+        p.add_argument(
+            "--top", type=_count(0), default=10, metavar="K", help="print the top K vertices (default 10; 0: none)"
+        )
+        p.add_argument(
+            "--plot",
+            metavar="PATH",
+            help="plot active vertices, updates, seconds and bytes per step "
+            "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')",
+        )
         p.set_defaults(handler=cmd_run)
 
     part_p = sub.add_parser(
@@ -372,72 +435,138 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _input_options(part_p)
     part_p.add_argument("--parts", "-P", type=_count(1), required=True, help="number of parts")
-    part_p.add_argument("--strategy", default="hdrf", metavar="NAME",
-                        help="a strategy (%(default)s by default) or 'all' for one row per strategy; "
-                        "strategies: " + ", ".join(_strategy_names()))
+    part_p.add_argument(
+        "--strategy",
+        default="hdrf",
+        metavar="NAME",
+        help="a strategy (%(default)s by default) or 'all' for one row per strategy; "
+        "strategies: " + ", ".join(_strategy_names()),
+    )
     part_p.add_argument("--seed", type=int, default=0, help="hash salt and stream order seed (default 0)")
-    part_p.add_argument("--order", choices=["shuffle", "file"], default="shuffle",
-                        help="edge order seen by greedy/hdrf (default: seeded shuffle)")
-    part_p.add_argument("--save", metavar="PATH.npz",
-                        help="save the assignment (arrays 'edge_part' and 'num_parts', npz format) to exactly PATH, "
-                        "for 'run --partition PATH'")
+    part_p.add_argument(
+        "--order",
+        choices=["shuffle", "file"],
+        default="shuffle",
+        help="edge order seen by greedy/hdrf (default: seeded shuffle)",
+    )
+    part_p.add_argument(
+        "--save",
+        metavar="PATH.npz",
+        help="save the assignment (arrays 'edge_part' and 'num_parts', npz format) to exactly PATH, "
+        "for 'run --partition PATH'",
+    )
     part_p.set_defaults(handler=cmd_partition)
 
-    study_p = sub.add_parser("study", help="studies that run an algorithm many ways and tabulate the outcome",
-                             description="Studies that run an algorithm many ways and tabulate the outcome.")
+    study_p = sub.add_parser(
+        "study",
+        help="studies that run an algorithm many ways and tabulate the outcome",
+        description="Studies that run an algorithm many ways and tabulate the outcome.",
+    )
     studies = study_p.add_subparsers(dest="study", metavar="STUDY", required=True)
     cons_p = studies.add_parser(
-        "consistency", help="one algorithm under every engine, consistency model and scheduler",
+        "consistency",
+        help="one algorithm under every engine, consistency model and scheduler",
         description="Run one algorithm under the sync engine, the chromatic engine under each consistency\n"
         "model and the async engine under each model with each scheduler that makes sense for it;\n"
         "print one row per configuration: time, vertex updates, steps, parallelism, conflicts and\n"
         "the error of its answer against the exact one (scipy).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cons_p.add_argument("--algorithm", "-a", required=True, metavar="NAME",
-                        help="one of: " + ", ".join(_study_algorithm_names()))
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cons_p.add_argument(
+        "--algorithm", "-a", required=True, metavar="NAME", help="one of: " + ", ".join(_study_algorithm_names())
+    )
     _input_options(cons_p)
     g = cons_p.add_argument_group("study")
-    g.add_argument("--workers", "-w", type=_count(1), default=1, metavar="N",
-                   help="workers of every run (default 1; N > 1: the multiprocess backend, and traces of the "
-                   "final point only)")
-    g.add_argument("--partitions", "-P", type=_count(1), default=None, metavar="P",
-                   help="number of edge partitions (default: one per worker)")
-    g.add_argument("--configurations", metavar="LIST",
-                   help="comma-separated configurations to run instead of the default ones: sync, "
-                   "chromatic/MODEL, async/MODEL/SCHEDULER")
-    g.add_argument("--schedulers", metavar="LIST",
-                   help="comma-separated schedulers of the async configurations (default: those that make sense "
-                   "for the algorithm; add random here)")
-    g.add_argument("--batch-size", type=_count(1), default=None, metavar="N",
-                   help="candidates per round of the async engine (default: the engine's)")
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_count(1),
+        default=1,
+        metavar="N",
+        help="workers of every run (default 1; N > 1: the multiprocess backend, and traces of the final point only)",
+    )
+    g.add_argument(
+        "--partitions",
+        "-P",
+        type=_count(1),
+        default=None,
+        metavar="P",
+        help="number of edge partitions (default: one per worker)",
+    )
+    g.add_argument(
+        "--configurations",
+        metavar="LIST",
+        help="comma-separated configurations to run instead of the default ones: sync, "
+        "chromatic/MODEL, async/MODEL/SCHEDULER",
+    )
+    g.add_argument(
+        "--schedulers",
+        metavar="LIST",
+        help="comma-separated schedulers of the async configurations (default: those that make sense "
+        "for the algorithm; add random here)",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="candidates per round of the async engine (default: the engine's)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the random scheduler and the partitioner (default 0)")
-    g.add_argument("--time-limit", type=_seconds, default=60.0, metavar="SECONDS",
-                   help="stop a configuration after this long and say so in its row (default 60)")
-    g.add_argument("--trace-every", type=_count(1), default=None, metavar="N",
-                   help="vertex updates between trace points (default: vertices / 10)")
+    g.add_argument(
+        "--time-limit",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop a configuration after this long and say so in its row (default 60)",
+    )
+    g.add_argument(
+        "--trace-every",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="vertex updates between trace points (default: vertices / 10)",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     out = cons_p.add_argument_group("output")
     out.add_argument("--csv", metavar="PATH", help="write the table as CSV")
-    out.add_argument("--traces", metavar="PATH", help="write every configuration's quality trace as CSV "
-                     "(configuration, updates, seconds, quality)")
-    out.add_argument("--plot", metavar="PATH", help="plot the traces: quality against updates and against time "
-                     "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')")
+    out.add_argument(
+        "--traces",
+        metavar="PATH",
+        help="write every configuration's quality trace as CSV (configuration, updates, seconds, quality)",
+    )
+    out.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="plot the traces: quality against updates and against time "
+        "(.png, .pdf or .svg; needs matplotlib: pip install 'gasengine[plot]')",
+    )
     alg = cons_p.add_argument_group("algorithm options")
-    alg.add_argument("--source", metavar="ID", help="sssp: id of the source vertex as written in the input file "
-                     "(default: the first vertex)")
+    alg.add_argument(
+        "--source",
+        metavar="ID",
+        help="sssp: id of the source vertex as written in the input file (default: the first vertex)",
+    )
     alg.add_argument("--hops", action="store_true", help="sssp: ignore weights and count hops")
     alg.add_argument("--alpha", type=float, default=None, help="pagerank: damping factor (default 0.85)")
     alg.add_argument("--tol", type=float, default=None, help="pagerank: tolerance (default 1e-6)")
     alg.add_argument("--weight", action="store_true", help="pagerank: use the weight column as edge weights")
     cons_p.set_defaults(handler=cmd_study_consistency)
     # listed here for the help; main() hands its arguments to algorithms.mechanisms, which owns them
-    studies.add_parser("mechanisms", add_help=False,
-                       help="distributed-ML mechanisms side by side (BSP and async SGD, Hogwild, averaging, EASGD, "
-                       "ADMM) on one problem: objective, rounds, time, bytes, staleness, conflicts; "
-                       "`gasengine study mechanisms --help`")
+    studies.add_parser(
+        "mechanisms",
+        add_help=False,
+        help="distributed-ML mechanisms side by side (BSP and async SGD, Hogwild, averaging, EASGD, "
+        "ADMM) on one problem: objective, rounds, time, bytes, staleness, conflicts; "
+        "`gasengine study mechanisms --help`",
+    )
 
-    info_p = sub.add_parser("info", help="size, degrees, self-loops and duplicates of a graph file",
-                            description="Print the size and degree statistics of a graph file.")
+    info_p = sub.add_parser(
+        "info",
+        help="size, degrees, self-loops and duplicates of a graph file",
+        description="Print the size and degree statistics of a graph file.",
+    )
     _input_options(info_p)
     info_p.set_defaults(handler=cmd_info)
     return parser
@@ -446,11 +575,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _input_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("input")
     g.add_argument("--input", "-i", required=True, metavar="PATH", help="graph file")
-    g.add_argument("--format", choices=["edgelist", "csv", "tsv", "mtx", "dimacs"],
-                   help="file format (default: from the extension)")
-    g.add_argument("--columns", metavar="S,D[,W]",
-                   help="0-based columns of source, destination and optional weight (default: 0,1,2 if the first "
-                   "data line's third column is a number, else 0,1; .cedge files: 1,2,3)")
+    g.add_argument(
+        "--format",
+        choices=["edgelist", "csv", "tsv", "mtx", "dimacs"],
+        help="file format (default: from the extension)",
+    )
+    g.add_argument(
+        "--columns",
+        metavar="S,D[,W]",
+        help="0-based columns of source, destination and optional weight (default: 0,1,2 if the first "
+        "data line's third column is a number, else 0,1; .cedge files: 1,2,3)",
+    )
     g.add_argument("--header", action="store_true", help="CSV/TSV: skip a header line")
     g.add_argument("--undirected", action="store_true", help="each line is an undirected edge (stored both ways)")
 
@@ -482,44 +617,100 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
     from .scheduler import SCHEDULERS
 
     g = p.add_argument_group("engine")
-    g.add_argument("--engine", choices=["sync", "chromatic", "async"], default=None,
-                   help="sync: bulk-synchronous supersteps (the default, but label-propagation: chromatic, "
-                   "greedy-color: async); chromatic: colour classes in turn, "
-                   "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps); async: a "
-                   "scheduler and scope locks, rounds of updates (--max-supersteps then counts rounds)")
-    g.add_argument("--consistency", choices=["vertex", "edge", "full"], default=None,
-                   help="consistency model (default edge); the chromatic engine colours the graph for it, the "
-                   "async engine locks scopes for it (vertex: no locks, races counted as conflicts)")
-    g.add_argument("--scheduler", choices=list(SCHEDULERS), default=None,
-                   help="async engine: order of the work (default fifo; pagerank: priority); priority runs the "
-                   "lowest priority first")
-    g.add_argument("--batch-size", type=_count(1), default=None, metavar="N",
-                   help="async engine: candidates per round (default: the engine's; 1: sequential)")
-    g.add_argument("--workers", "-w", type=_count(1), default=None, metavar="N",
-                   help="worker processes (default 1, or one per rank with --backend mpi; N > 1 uses the "
-                   "multiprocess backend)")
-    g.add_argument("--backend", choices=["local", "multiprocess", "mpi"],
-                   help="default: local for 1 worker, else multiprocess; mpi: one worker per rank, started as "
-                   "'mpiexec -n P gasengine run ...' (rank 0 reads the input and writes the output; see docs/mpi.md)")
-    g.add_argument("--partitions", "-P", type=_count(1), default=None, metavar="P",
-                   help="number of edge partitions (default: one per worker)")
-    g.add_argument("--partition", default="hdrf", metavar="STRATEGY|FILE",
-                   help="vertex-cut strategy (default hdrf) or a file saved by 'gasengine partition --save'; "
-                   "strategies: " + ", ".join(_strategy_names()))
-    g.add_argument("--max-supersteps", type=_count(0), default=None, metavar="N",
-                   help="superstep budget (pagerank: default 100); not converging within it is an error")
+    g.add_argument(
+        "--engine",
+        choices=["sync", "chromatic", "async"],
+        default=None,
+        help="sync: bulk-synchronous supersteps (the default, but label-propagation: chromatic, "
+        "greedy-color: async); chromatic: colour classes in turn, "
+        "each seeing what the earlier ones wrote (--max-supersteps then counts sweeps); async: a "
+        "scheduler and scope locks, rounds of updates (--max-supersteps then counts rounds)",
+    )
+    g.add_argument(
+        "--consistency",
+        choices=["vertex", "edge", "full"],
+        default=None,
+        help="consistency model (default edge); the chromatic engine colours the graph for it, the "
+        "async engine locks scopes for it (vertex: no locks, races counted as conflicts)",
+    )
+    g.add_argument(
+        "--scheduler",
+        choices=list(SCHEDULERS),
+        default=None,
+        help="async engine: order of the work (default fifo; pagerank: priority); priority runs the "
+        "lowest priority first",
+    )
+    g.add_argument(
+        "--batch-size",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="async engine: candidates per round (default: the engine's; 1: sequential)",
+    )
+    g.add_argument(
+        "--workers",
+        "-w",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="worker processes (default 1, or one per rank with --backend mpi; N > 1 uses the multiprocess backend)",
+    )
+    g.add_argument(
+        "--backend",
+        choices=["local", "multiprocess", "mpi"],
+        help="default: local for 1 worker, else multiprocess; mpi: one worker per rank, started as "
+        "'mpiexec -n P gasengine run ...' (rank 0 reads the input and writes the output; see docs/mpi.md)",
+    )
+    g.add_argument(
+        "--partitions",
+        "-P",
+        type=_count(1),
+        default=None,
+        metavar="P",
+        help="number of edge partitions (default: one per worker)",
+    )
+    g.add_argument(
+        "--partition",
+        default="hdrf",
+        metavar="STRATEGY|FILE",
+        help="vertex-cut strategy (default hdrf) or a file saved by 'gasengine partition --save'; "
+        "strategies: " + ", ".join(_strategy_names()),
+    )
+    g.add_argument(
+        "--max-supersteps",
+        type=_count(0),
+        default=None,
+        metavar="N",
+        help="superstep budget (pagerank: default 100); not converging within it is an error",
+    )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     r = p.add_argument_group("reliability")
-    r.add_argument("--timeout", type=_seconds, default=None, metavar="SECONDS",
-                   help="stop after the superstep in which this much wall-clock time has passed (exit status 3; "
-                   "with --checkpoint-dir a checkpoint is written first, so --resume continues the run)")
-    r.add_argument("--checkpoint-dir", metavar="DIR",
-                   help="write checkpoints of the run into DIR (created if needed; the last two are kept)")
-    r.add_argument("--checkpoint-every", type=_count(1), default=None, metavar="N",
-                   help="supersteps (sweeps, rounds) between checkpoints (default 10)")
-    r.add_argument("--resume", action="store_true",
-                   help="continue from the newest valid checkpoint in --checkpoint-dir (from the start if there "
-                   "is none); it must be a checkpoint of the same graph, algorithm, options and engine")
+    r.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after the superstep in which this much wall-clock time has passed (exit status 3; "
+        "with --checkpoint-dir a checkpoint is written first, so --resume continues the run)",
+    )
+    r.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="write checkpoints of the run into DIR (created if needed; the last two are kept)",
+    )
+    r.add_argument(
+        "--checkpoint-every",
+        type=_count(1),
+        default=None,
+        metavar="N",
+        help="supersteps (sweeps, rounds) between checkpoints (default 10)",
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest valid checkpoint in --checkpoint-dir (from the start if there "
+        "is none); it must be a checkpoint of the same graph, algorithm, options and engine",
+    )
 
 
 def load_input(args: argparse.Namespace) -> Graph:
@@ -557,9 +748,17 @@ def check_input(path: str) -> None:
     if stat.S_ISDIR(mode):
         raise CommandError(f"--input {path}: is a directory, not a graph file")
     if not stat.S_ISREG(mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-                else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
-                else "a special file")
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a character device"
+            if stat.S_ISCHR(mode)
+            else "a block device"
+            if stat.S_ISBLK(mode)
+            else "a special file"
+        )
         raise CommandError(f"--input {path}: not a regular file ({kind})")
 
 
@@ -624,7 +823,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     graph = (algo.load or load_input)(args)
     loaded = time.perf_counter() - start
-    print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s", file=sys.stderr)
+    print(
+        f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in {loaded:.2f} s",
+        file=sys.stderr,
+    )
     opts: dict[str, Any] = {
         "engine": engine,
         "partitions": args.partitions,
@@ -641,8 +843,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts["batch_size"] = args.batch_size
     if (args.checkpoint_every is not None or args.resume) and args.checkpoint_dir is None:
         raise CommandError(f"{'--resume' if args.resume else '--checkpoint-every'} needs --checkpoint-dir")
-    for option, name in (("timeout", "timeout"), ("checkpoint_dir", "checkpoint_dir"),
-                         ("checkpoint_every", "checkpoint_every")):
+    for option, name in (
+        ("timeout", "timeout"),
+        ("checkpoint_dir", "checkpoint_dir"),
+        ("checkpoint_every", "checkpoint_every"),
+    ):
         if getattr(args, option) is not None:
             opts[name] = getattr(args, option)
     if args.resume:
@@ -677,7 +882,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.top:
         _print_top(ids, np.asarray(values), algo, args.top)
     if args.output:
-        write_safely(args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output)))
+        write_safely(
+            args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output))
+        )
         print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
     return 0
 
@@ -688,17 +895,28 @@ EXIT_TIMED_OUT = 3
 
 def _timed_out(args: argparse.Namespace, result: Any) -> int:
     """Say that ``--timeout`` stopped the run (and how to continue it); the exit status."""
-    how = (f"; a checkpoint is in {args.checkpoint_dir}: add --resume to continue" if args.checkpoint_dir
-           else "; nothing written (add --checkpoint-dir to be able to continue)")
+    how = (
+        f"; a checkpoint is in {args.checkpoint_dir}: add --resume to continue"
+        if args.checkpoint_dir
+        else "; nothing written (add --checkpoint-dir to be able to continue)"
+    )
     steps = result.supersteps
-    print(f"gasengine: {args.algorithm} stopped by --timeout {args.timeout:g} after {steps} "
-          f"superstep{'' if steps == 1 else 's'}, before it converged{how}", file=sys.stderr)
+    print(
+        f"gasengine: {args.algorithm} stopped by --timeout {args.timeout:g} after {steps} "
+        f"superstep{'' if steps == 1 else 's'}, before it converged{how}",
+        file=sys.stderr,
+    )
     return EXIT_TIMED_OUT
 
 
 #: Options of ``study consistency`` that belong to one algorithm only.
-STUDY_ALGORITHM_OPTIONS = {"--source": "sssp", "--hops": "sssp", "--alpha": "pagerank", "--tol": "pagerank",
-                           "--weight": "pagerank"}
+STUDY_ALGORITHM_OPTIONS = {
+    "--source": "sssp",
+    "--hops": "sssp",
+    "--alpha": "pagerank",
+    "--tol": "pagerank",
+    "--weight": "pagerank",
+}
 #: Output formats of ``study consistency --plot``, by lower-case extension.
 PLOT_EXTENSIONS = (".png", ".pdf", ".svg")
 
@@ -728,8 +946,7 @@ def cmd_study_consistency(args: argparse.Namespace) -> int:
 
     try:
         entry = study_algorithm(args.algorithm)
-        configurations = ([Configuration.parse(c) for c in _list(args.configurations)]
-                          if args.configurations else None)
+        configurations = [Configuration.parse(c) for c in _list(args.configurations)] if args.configurations else None
         if configurations is not None and args.schedulers:
             raise CommandError("give --configurations or --schedulers, not both")
         schedulers = _list(args.schedulers) if args.schedulers else None
@@ -739,8 +956,13 @@ def cmd_study_consistency(args: argparse.Namespace) -> int:
             configurations_for(entry, schedulers)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
-    given = {"--source": args.source is not None, "--hops": args.hops, "--alpha": args.alpha is not None,
-             "--tol": args.tol is not None, "--weight": args.weight}
+    given = {
+        "--source": args.source is not None,
+        "--hops": args.hops,
+        "--alpha": args.alpha is not None,
+        "--tol": args.tol is not None,
+        "--weight": args.weight,
+    }
     for option, owner in STUDY_ALGORITHM_OPTIONS.items():
         if given[option] and entry.name != owner:
             raise CommandError(f"{option} is an option of {owner}, not of {entry.name}")
@@ -752,8 +974,11 @@ def cmd_study_consistency(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
     start = time.perf_counter()
     graph = _load_ratings(args) if entry.input == "ratings" else load_input(args)
-    print(f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in "
-          f"{time.perf_counter() - start:.2f} s", file=sys.stderr)
+    print(
+        f"loaded {args.input}: {graph.num_vertices} vertices, {graph.num_edges} edges in "
+        f"{time.perf_counter() - start:.2f} s",
+        file=sys.stderr,
+    )
     options: dict[str, Any] = {"seed": args.seed}
     if args.partitions is not None:
         options["partitions"] = args.partitions
@@ -765,26 +990,41 @@ def cmd_study_consistency(args: argparse.Namespace) -> int:
         if args.hops:
             options["weight"] = None
         elif "weight" not in graph.edge_data:
-            print(f"sssp: {args.input} has no edge weights, so distances count hops "
-                  "(--hops says so and silences this; --columns S,D,W reads weights from a column)", file=sys.stderr)
+            print(
+                f"sssp: {args.input} has no edge weights, so distances count hops "
+                "(--hops says so and silences this; --columns S,D,W reads weights from a column)",
+                file=sys.stderr,
+            )
             options["weight"] = None
     if entry.name == "pagerank":
         options.update({k: v for k, v in (("alpha", args.alpha), ("tol", args.tol)) if v is not None})
         if args.weight:
             options["weight"] = "weight"
-    table = consistency(entry, graph, workers=args.workers, configurations=configurations, schedulers=schedulers,
-                        progress=not args.no_progress and sys.stderr.isatty(), time_limit=args.time_limit,
-                        trace_every=args.trace_every, **options)
+    table = consistency(
+        entry,
+        graph,
+        workers=args.workers,
+        configurations=configurations,
+        schedulers=schedulers,
+        progress=not args.no_progress and sys.stderr.isatty(),
+        time_limit=args.time_limit,
+        trace_every=args.trace_every,
+        **options,
+    )
     print(table)
     if args.workers > 1:
-        print("traces: with --workers > 1 sync operations run in the workers, so each trace is its final point only",
-              file=sys.stderr)
+        print(
+            "traces: with --workers > 1 sync operations run in the workers, so each trace is its final point only",
+            file=sys.stderr,
+        )
     if args.csv:
         write_safely(args.csv, lambda f: f.write(_csv_text(table.to_csv)))
         print(f"wrote {len(table)} rows to {args.csv}", file=sys.stderr)
     if args.traces:
-        write_safely(args.traces, lambda f: f.write(_csv_text(
-            lambda buf: table.traces().to_csv(buf, index=False, float_format="%.17g"))))
+        write_safely(
+            args.traces,
+            lambda f: f.write(_csv_text(lambda buf: table.traces().to_csv(buf, index=False, float_format="%.17g"))),
+        )
         print(f"wrote the traces to {args.traces}", file=sys.stderr)
     if args.plot:
         ext = os.path.splitext(args.plot)[1].lower()[1:]
@@ -828,9 +1068,12 @@ def cmd_partition(args: argparse.Namespace) -> int:
         # Through a file object: given a name, numpy appends ".npz" unless the
         # name ends so (case-sensitively), and the path reported would be wrong.
         # num_parts: trailing parts may hold no edge, so edge_part.max() + 1 can undercount.
-        write_safely(args.save, lambda f: np.savez(f, edge_part=cut.edge_part,
-                                                    num_parts=np.array(cut.num_parts, dtype=np.int64)))
-        print(f"saved the assignment of {graph.num_edges} edges to {cut.num_parts} parts to {args.save}", file=sys.stderr)
+        write_safely(
+            args.save, lambda f: np.savez(f, edge_part=cut.edge_part, num_parts=np.array(cut.num_parts, dtype=np.int64))
+        )
+        print(
+            f"saved the assignment of {graph.num_edges} edges to {cut.num_parts} parts to {args.save}", file=sys.stderr
+        )
     return 0
 
 

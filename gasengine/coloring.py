@@ -111,8 +111,9 @@ def is_proper(src: np.ndarray, dst: np.ndarray, n: int, colour: np.ndarray, dist
         return False
     if distance == 1:
         return True
-    A = sp.coo_array((np.ones(2 * int(keep.sum())), (np.r_[src[keep], dst[keep]], np.r_[dst[keep], src[keep]])),
-                     shape=(n, n)).tocsr()
+    A = sp.coo_array(
+        (np.ones(2 * int(keep.sum())), (np.r_[src[keep], dst[keep]], np.r_[dst[keep], src[keep]])), shape=(n, n)
+    ).tocsr()
     pairs = (A @ A).tocoo()
     apart = pairs.row != pairs.col
     return not np.any(colour[pairs.row[apart]] == colour[pairs.col[apart]])

@@ -111,9 +111,7 @@ def _weights_of(edges: Sequence[tuple], attrs: Sequence[dict[str, Any]], weight:
     if arr.ndim == 1 and arr.dtype.kind in "biuf" and arr.size == len(values):
         return arr.astype(np.float64)
     # error path only: find the first value that is not a real number
-    is_number = np.fromiter(
-        (isinstance(v, numbers.Real) for v in values), dtype=bool, count=len(values)
-    )
+    is_number = np.fromiter((isinstance(v, numbers.Real) for v in values), dtype=bool, count=len(values))
     if is_number.all():  # Python ints beyond int64 among them: floats are fine as weights
         return np.array(values, dtype=np.float64)
     bad = int(np.flatnonzero(~is_number)[0])
@@ -137,9 +135,7 @@ def _id_array(nodes: Sequence[Any]) -> np.ndarray:
     return np.fromiter(nodes, object, count=len(nodes))
 
 
-def _common_numeric_fields(
-    attrs: Sequence[dict[str, Any]], exclude: str | None = None
-) -> dict[str, np.ndarray]:
+def _common_numeric_fields(attrs: Sequence[dict[str, Any]], exclude: str | None = None) -> dict[str, np.ndarray]:
     """Attributes present in every dict whose values form a numeric array."""
     if not attrs:
         return {}
@@ -158,9 +154,7 @@ def _common_numeric_fields(
     return fields
 
 
-def to_networkx(
-    graph: Graph, *, directed: bool | None = None, multigraph: bool | None = None
-) -> Any:
+def to_networkx(graph: Graph, *, directed: bool | None = None, multigraph: bool | None = None) -> Any:
     """Build a networkx graph with the original ids as nodes.
 
     Parameters
@@ -240,9 +234,7 @@ def _first_of_groups(key: np.ndarray, multigraph: bool | None) -> tuple[np.ndarr
     return np.sort(first), False
 
 
-def _undirected_edges(
-    src: np.ndarray, dst: np.ndarray, n: int, multigraph: bool | None
-) -> tuple[np.ndarray, bool]:
+def _undirected_edges(src: np.ndarray, dst: np.ndarray, n: int, multigraph: bool | None) -> tuple[np.ndarray, bool]:
     """Representatives of undirected edges: pair the k-th u->v with the k-th v->u."""
     m = src.size
     order = np.lexsort((dst, src))  # stable: edge order within each (u, v)
@@ -316,9 +308,7 @@ def from_scipy(matrix: Any, *, weight: str | None = "weight") -> Graph:
     """
     coo = matrix.tocoo() if sp.issparse(matrix) else sp.coo_array(np.asarray(matrix))
     if len(coo.shape) != 2 or coo.shape[0] != coo.shape[1]:
-        raise GraphFormatError(
-            f"an adjacency matrix must be square, got shape {tuple(coo.shape)}"
-        )
+        raise GraphFormatError(f"an adjacency matrix must be square, got shape {tuple(coo.shape)}")
     n = int(coo.shape[0])
     edge_data = {} if weight is None else {weight: np.array(coo.data)}
     # copies: the graph must not share (and later mutate) the caller's arrays
@@ -368,14 +358,11 @@ def to_scipy(graph: Graph, *, weight: str | None = "weight", format: str = "csr"
         data = np.ones(graph.num_edges, dtype=np.int64)
     else:
         if weight not in graph.edge_data:
-            raise KeyError(
-                f"no edge field {weight!r}; the graph has {sorted(graph.edge_data) or 'none'}"
-            )
+            raise KeyError(f"no edge field {weight!r}; the graph has {sorted(graph.edge_data) or 'none'}")
         data = graph.edge_data[weight]
         if data.ndim != 1 or data.dtype.kind not in "biufc":
             raise GraphFormatError(
-                f"edge field {weight!r} must hold one number per edge, got "
-                f"shape {data.shape} dtype {data.dtype}"
+                f"edge field {weight!r} must hold one number per edge, got shape {data.shape} dtype {data.dtype}"
             )
     idx = index_dtype(max(n, graph.num_edges, 1))
     coo = sp.coo_array(

@@ -49,8 +49,15 @@ class EngineSpec:
         if self.name == "chromatic":
             engine: GASStep = ChromaticEngine(*args, colour=self.colour, **kwargs)
         elif self.name == "async":
-            engine = AsyncEngine(*args, scheduler=self.scheduler, consistency=self.consistency,
-                                 batch_size=self.batch_size, seed=self.seed, num_parts=self.num_parts, **kwargs)
+            engine = AsyncEngine(
+                *args,
+                scheduler=self.scheduler,
+                consistency=self.consistency,
+                batch_size=self.batch_size,
+                seed=self.seed,
+                num_parts=self.num_parts,
+                **kwargs,
+            )
         else:
             engine = SyncEngine(*args, **kwargs)
         engine.max_updates = self.max_updates

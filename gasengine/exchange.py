@@ -150,7 +150,9 @@ class Exchange:
             for (p, q), msg in outbox.items():
                 per_worker[int(self.part_owner[q])][(p, q)] = msg
             me = self.backend.rank
-            self.payload_worker_bytes += sum(payload_bytes(msg[:2]) for w, d in enumerate(per_worker) if w != me for msg in d.values())
+            self.payload_worker_bytes += sum(
+                payload_bytes(msg[:2]) for w, d in enumerate(per_worker) if w != me for msg in d.values()
+            )
             value = shared() if shared is not None else None
             for d in per_worker:
                 d["\0shared"] = value
@@ -168,8 +170,15 @@ class Exchange:
         return inbox if shared is None else (inbox, everyone)
 
     # ---------------------------------------------------------- receiving
-    def open(self, message: tuple, receiver: Part, shared: np.ndarray, stage: str, sender: int,
-             expected: np.ndarray | None | bool = False) -> Subset:
+    def open(
+        self,
+        message: tuple,
+        receiver: Part,
+        shared: np.ndarray,
+        stage: str,
+        sender: int,
+        expected: np.ndarray | None | bool = False,
+    ) -> Subset:
         """Check a received message and say which of the receiver's vertices it is about.
 
         ``expected`` is the subset the receiver knows it must get (positions,
@@ -186,7 +195,9 @@ class Exchange:
         if expected is not False and not _same_subset(positions, expected, shared.size):
             want = shared.size if expected is None else expected.size
             raise self._error(
-                stage, sender, receiver,
+                stage,
+                sender,
+                receiver,
                 f"part {sender} sent values for {count} of their {shared.size} shared vertices, but part "
                 f"{receiver.index} expected {want}{_first_difference(positions, expected, shared)}; "
                 "the two parts disagree on which of their shared vertices are active",
@@ -201,7 +212,9 @@ class Exchange:
             gids = message[2]
             if gids.shape != mine.shape or not np.array_equal(gids, mine):
                 raise self._error(
-                    stage, sender, receiver,
+                    stage,
+                    sender,
+                    receiver,
                     f"part {sender} sent values for vertices {_preview(gids)} but part {receiver.index} "
                     f"reads them as {_preview(mine)}: the shared vertex lists differ",
                 )

@@ -210,11 +210,32 @@ def run(
     return _run(**options)
 
 
-def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str, scheduler: str,
-         batch_size: int | None, workers: int | None, backend: str | None, partitions: int | None, partition: Any,
-         seed: int, aggregators: Sequence[Aggregator], max_supersteps: int | None, max_updates: int | None,
-         active: Any, progress: ProgressFn | None, chunk_bytes: int, debug: bool | None, cache: bool,
-         timeout: float | None, checkpoint_dir: Any, checkpoint_every: int | None, resume: bool) -> Result:
+def _run(
+    program: VertexProgram,
+    graph: Graph,
+    *,
+    engine: str,
+    consistency: str,
+    scheduler: str,
+    batch_size: int | None,
+    workers: int | None,
+    backend: str | None,
+    partitions: int | None,
+    partition: Any,
+    seed: int,
+    aggregators: Sequence[Aggregator],
+    max_supersteps: int | None,
+    max_updates: int | None,
+    active: Any,
+    progress: ProgressFn | None,
+    chunk_bytes: int,
+    debug: bool | None,
+    cache: bool,
+    timeout: float | None,
+    checkpoint_dir: Any,
+    checkpoint_every: int | None,
+    resume: bool,
+) -> Result:
     """:func:`run` on this process (on MPI rank 0, the driver's side of the run); ``timeout`` is a deadline."""
     if backend == "mpi":
         from .backends import mpi
@@ -243,8 +264,18 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
     _check_unique_names(all_aggs)
     identity = None
     if checkpoint_dir is not None:  # before init: what it sets on the program is not a parameter
-        identity = checkpoint.run_identity(graph, program, all_aggs, {"name": engine, "consistency": consistency,
-                                "scheduler": scheduler, "batch_size": batch_size, "seed": int(seed)})
+        identity = checkpoint.run_identity(
+            graph,
+            program,
+            all_aggs,
+            {
+                "name": engine,
+                "consistency": consistency,
+                "scheduler": scheduler,
+                "batch_size": batch_size,
+                "seed": int(seed),
+            },
+        )
     restored = checkpoint.latest(checkpoint_dir, identity) if resume else None
     # init runs on a resumed run too (the program may keep what it learns there), its fields then replaced
     vertex_fields, edge_fields = initial_fields(program, graph, store)
@@ -258,11 +289,14 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
     cut, cut_key = cached_cut(graph, partition, partitions, seed, workers, store)
     check_run_memory(graph, cut.num_parts, vertex_fields, edge_fields)
     if cut.num_parts < workers:  # checked on the cut: a given assignment fixes its own P
-        raise ValueError(f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part")
+        raise ValueError(
+            f"partitions ({cut.num_parts}) must be >= workers ({workers}): every worker holds at least one part"
+        )
     colour = coloring_for(graph, consistency, store) if engine == "chromatic" else None
     spec = EngineSpec(engine, consistency, colour, scheduler, batch_size, int(seed), cut.num_parts, max_updates)
-    plan = None if identity is None else checkpoint.prepare(checkpoint_dir, every, identity, cut.edge_part,
-                                                            cut.num_parts)
+    plan = (
+        None if identity is None else checkpoint.prepare(checkpoint_dir, every, identity, cut.edge_part, cut.num_parts)
+    )
     resume_state = None if restored is None else restored.state
     master_of = cut.master if program.pointer_reads or program.pointer_writes else None
     if backend == "local":
@@ -271,21 +305,50 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
         parts = [with_fields(layout, vertex_fields, edge_fields, owned) for layout in layouts]
         part_active = {p.index: start_active[p.gid] for p in parts}
         engine_ = spec.build(
-            program, parts, np.zeros(cut.num_parts, dtype=np.int64), LocalBackend(), graph.num_vertices, all_aggs,
-            part_active, chunk_bytes, debug, cut.master,
+            program,
+            parts,
+            np.zeros(cut.num_parts, dtype=np.int64),
+            LocalBackend(),
+            graph.num_vertices,
+            all_aggs,
+            part_active,
+            chunk_bytes,
+            debug,
+            cut.master,
         )
         prepare_engine(engine_, plan, resume_state, timeout)
         stats, converged = engine_.run(max_supersteps, progress)
         vertex_parts, edge_parts = engine_.collect()
-        out = RunOutput(stats, converged, (engine_.globals, engine_.history), vertex_parts, edge_parts,
-                        engine_.edge_fields_written, timed_out=engine_.timed_out)
+        out = RunOutput(
+            stats,
+            converged,
+            (engine_.globals, engine_.history),
+            vertex_parts,
+            edge_parts,
+            engine_.edge_fields_written,
+            timed_out=engine_.timed_out,
+        )
     else:
-        job = EngineJob(workers, place_parts(cut.num_parts, workers), program, all_aggs, graph.num_vertices,
-                        max_supersteps, chunk_bytes, progress is not None, debug, master_of, spec, plan,
-                        resume_state, timeout)
+        job = EngineJob(
+            workers,
+            place_parts(cut.num_parts, workers),
+            program,
+            all_aggs,
+            graph.num_vertices,
+            max_supersteps,
+            chunk_bytes,
+            progress is not None,
+            debug,
+            master_of,
+            spec,
+            plan,
+            resume_state,
+            timeout,
+        )
         if backend == "multiprocess":
-            out = _run_multiprocess(job, program, graph, cut, cut_key, store, vertex_fields, edge_fields,
-                                    start_active, progress)
+            out = _run_multiprocess(
+                job, program, graph, cut, cut_key, store, vertex_fields, edge_fields, start_active, progress
+            )
         else:
             from .backends import mpi
 
@@ -296,8 +359,9 @@ def _run(program: VertexProgram, graph: Graph, *, engine: str, consistency: str,
     stats, converged, globals_ = out.stats, out.converged, out.globals_
     changed_edges = out.edge_fields_written
     return Result(
-        vertex_data=assemble(vertex_parts, "\0gid", graph.num_vertices, vertex_fields,
-                             in_order=backend == "local" and cut.num_parts == 1),
+        vertex_data=assemble(
+            vertex_parts, "\0gid", graph.num_vertices, vertex_fields, in_order=backend == "local" and cut.num_parts == 1
+        ),
         edge_data=final_edge_fields(edge_parts, graph.num_edges, edge_fields, changed_edges),
         aggregates=dict(globals_[0]),
         history={name: list(values) for name, values in globals_[1].items()},
@@ -317,8 +381,10 @@ def _checkpoint_options(directory: Any, every: int | None, resume: bool) -> int:
     """The checkpoint interval, once the checkpoint options are checked against each other."""
     if directory is None:
         if every is not None or resume:
-            raise ValueError(f"{'resume=True' if resume else 'checkpoint_every'} needs checkpoint_dir "
-                             "(the directory the checkpoints are in)")
+            raise ValueError(
+                f"{'resume=True' if resume else 'checkpoint_every'} needs checkpoint_dir "
+                "(the directory the checkpoints are in)"
+            )
         return 0
     if not isinstance(resume, bool):
         raise TypeError(f"resume must be True or False, got {resume!r}")
@@ -345,14 +411,17 @@ def _seconds(option: str, value: Any) -> float:
 def _mpi_workers(workers: int | None, ranks: int) -> int:
     """The number of workers of an MPI run: one per rank, whatever else was asked is an error."""
     if workers is not None and workers != ranks:
-        raise ValueError(f"backend='mpi' runs one worker per MPI rank: this program runs on {ranks} ranks "
-                         f"(mpiexec -n {ranks}), but workers={workers} was asked for; leave workers out "
-                         "or start mpiexec with that many ranks")
+        raise ValueError(
+            f"backend='mpi' runs one worker per MPI rank: this program runs on {ranks} ranks "
+            f"(mpiexec -n {ranks}), but workers={workers} was asked for; leave workers out "
+            "or start mpiexec with that many ranks"
+        )
     return ranks
 
 
-def _grouped_layouts(program: VertexProgram, graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None,
-                     cut_key: tuple | None) -> list[Part]:
+def _grouped_layouts(
+    program: VertexProgram, graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None, cut_key: tuple | None
+) -> list[Part]:
     """The parts' layouts, with the groupings the program needs built once here (and cached with the
     layouts), not by every worker on every run."""
     layouts = cached_layouts(graph, cut, store, cut_key)
@@ -363,10 +432,18 @@ def _grouped_layouts(program: VertexProgram, graph: Graph, cut: VertexCut, store
     return layouts
 
 
-def _run_multiprocess(job: EngineJob, program: VertexProgram, graph: Graph, cut: VertexCut, cut_key: tuple | None,
-                      store: engine_cache.GraphCache | None, vertex_fields: dict[str, np.ndarray],
-                      edge_fields: dict[str, np.ndarray], start_active: np.ndarray,
-                      progress: ProgressFn | None) -> RunOutput:
+def _run_multiprocess(
+    job: EngineJob,
+    program: VertexProgram,
+    graph: Graph,
+    cut: VertexCut,
+    cut_key: tuple | None,
+    store: engine_cache.GraphCache | None,
+    vertex_fields: dict[str, np.ndarray],
+    edge_fields: dict[str, np.ndarray],
+    start_active: np.ndarray,
+    progress: ProgressFn | None,
+) -> RunOutput:
     """The multiprocess backend: parts built into shared memory, then worker processes."""
     from .backends.processes import run_workers, start_method
 
@@ -405,7 +482,9 @@ def _choose(option: str, value: Any, choices: Sequence[str], planned: Sequence[s
         return
     if value in planned:
         raise NotImplementedError(f"{option} {value!r} is not available yet; available: {', '.join(choices)}")
-    raise ValueError(f"unknown {option} {value!r}{did_you_mean(value, [*choices, *planned])}; choose one of {', '.join(choices)}")
+    raise ValueError(
+        f"unknown {option} {value!r}{did_you_mean(value, [*choices, *planned])}; choose one of {', '.join(choices)}"
+    )
 
 
 def did_you_mean(value: Any, choices: Sequence[str]) -> str:
@@ -434,8 +513,9 @@ def _check_unique_names(aggs: tuple[Aggregator, ...]) -> None:
         raise ValueError(f"aggregator names must be unique; repeated: {dupes}")
 
 
-def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.GraphCache | None = None
-                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def initial_fields(
+    program: VertexProgram, graph: Graph, store: engine_cache.GraphCache | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run ``program.init`` (and ``init_edges`` if defined) over the whole graph.
 
     Unweighted degrees asked for in ``init`` are kept in ``store`` (they
@@ -445,9 +525,11 @@ def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.Gra
     vdata = FieldMap(graph.vertex_data, None, n, (program, "init"), "vertex", creatable=True)
     degrees = None
     if store is not None:
+
         def degrees(which: str) -> np.ndarray:
             ends = graph.src if which == "out_degree" else graph.dst
             return store.get(("degree", which), lambda: count_keys(ends, n)).copy()
+
     no_globals = Globals({}, num_vertices=n, step=0)  # no sync operation has run yet; step and n are known
     view = VertexView(lambda: np.arange(n), vdata, no_globals, n, 0, graph=graph, degrees=degrees)
     call_program(program, "init", view)
@@ -480,8 +562,14 @@ def initial_fields(program: VertexProgram, graph: Graph, store: engine_cache.Gra
     return vertex_fields, edge_fields
 
 
-def cached_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, default_parts: int,
-               store: engine_cache.GraphCache | None) -> tuple[VertexCut, tuple | None]:
+def cached_cut(
+    graph: Graph,
+    partition: Any,
+    partitions: int | None,
+    seed: int,
+    default_parts: int,
+    store: engine_cache.GraphCache | None,
+) -> tuple[VertexCut, tuple | None]:
     """:func:`make_cut`, kept in the graph's cache ``store`` (see :mod:`gasengine.cache`) when given.
 
     Returns the cut and the key it is cached under (None when it is not).
@@ -492,8 +580,9 @@ def cached_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, 
     return store.get(("cut", *key), lambda: make_cut(graph, partition, partitions, seed, default_parts)), key
 
 
-def cached_layouts(graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None,
-                   cut_key: tuple | None = None) -> list[Part]:
+def cached_layouts(
+    graph: Graph, cut: VertexCut, store: engine_cache.GraphCache | None, cut_key: tuple | None = None
+) -> list[Part]:
     """The parts' layouts of ``cut`` (:func:`~gasengine.parts.build_layouts`), kept in ``store`` when given.
 
     A cut cached under ``cut_key`` keys its layouts too; another cut is
@@ -511,7 +600,12 @@ def cached_layouts(graph: Graph, cut: VertexCut, store: engine_cache.GraphCache 
 def _cut_key(partition: Any, partitions: int | None, seed: int, default_parts: int) -> tuple | None:
     """What identifies a cut request; None when it cannot be told cheaply (it is then not cached)."""
     if isinstance(partition, VertexCut):
-        return ("given", engine_cache.fingerprint(partition.edge_part, partition.master), partition.num_parts, partitions)
+        return (
+            "given",
+            engine_cache.fingerprint(partition.edge_part, partition.master),
+            partition.num_parts,
+            partitions,
+        )
     if isinstance(partition, str) and not _names_file(partition):
         return ("strategy", partition, partitions or default_parts, int(seed))
     if isinstance(partition, (str, os.PathLike)):
@@ -553,7 +647,9 @@ def make_cut(graph: Graph, partition: Any, partitions: int | None, seed: int, de
         partition, stored_parts = load_assignment(where)
     assignment = np.asarray(partition)
     if assignment.shape != (graph.num_edges,):
-        raise ValueError(f"{where}: a partition needs one part per edge ({graph.num_edges}), got shape {assignment.shape}")
+        raise ValueError(
+            f"{where}: a partition needs one part per edge ({graph.num_edges}), got shape {assignment.shape}"
+        )
     if assignment.size and assignment.dtype.kind not in "iu":
         raise ValueError(f"{where}: parts must be integers, got dtype {assignment.dtype}")
     named = int(assignment.max()) + 1 if assignment.size else 1
@@ -598,8 +694,9 @@ def load_assignment(path: str) -> tuple[np.ndarray, int | None]:
     return parts, stored
 
 
-def check_run_memory(graph: Graph, num_parts: int, vertex_fields: dict[str, np.ndarray],
-                     edge_fields: dict[str, np.ndarray]) -> None:
+def check_run_memory(
+    graph: Graph, num_parts: int, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]
+) -> None:
     """Refuse a run whose parts would not fit in memory, before building them.
 
     The estimate is an upper bound from sizes alone: every vertex field once
@@ -617,7 +714,12 @@ def check_run_memory(graph: Graph, num_parts: int, vertex_fields: dict[str, np.n
     # Python objects of a part at rest measured about 3.6 KiB (30000 parts of a
     # 4-edge graph); doubled for the messages of a superstep.
     per_part = 8192
-    total = replicas * per_replica + m * per_edge + per_part * num_parts + ragged_values * min(num_parts, 2 * m // max(n, 1) + 1)
+    total = (
+        replicas * per_replica
+        + m * per_edge
+        + per_part * num_parts
+        + ragged_values * min(num_parts, 2 * m // max(n, 1) + 1)
+    )
     check_fits(total, f"a run on {num_parts} parts of this graph")
 
 
@@ -638,8 +740,9 @@ def initial_active(graph: Graph, active: Any) -> np.ndarray:
     return mask
 
 
-def final_edge_fields(pieces: dict[int, dict[str, np.ndarray]], m: int, initial: dict[str, np.ndarray],
-                      changed: set[str]) -> dict[str, np.ndarray]:
+def final_edge_fields(
+    pieces: dict[int, dict[str, np.ndarray]], m: int, initial: dict[str, np.ndarray], changed: set[str]
+) -> dict[str, np.ndarray]:
     """The edge fields of a result: only those a scatter wrote are put back together from the parts;
     the others are copies of their initial values (a copy, not a scatter through edge numbers)."""
     if not changed:

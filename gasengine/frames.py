@@ -174,9 +174,7 @@ def _column(df: pd.DataFrame, column: Hashable, role: str) -> pd.Series:
         names = [str(c) for c in df.columns]
         close = difflib.get_close_matches(str(column), names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise GraphFormatError(
-            f"no column {column!r} for {role}={column!r}{hint}; the columns are {list(df.columns)}"
-        )
+        raise GraphFormatError(f"no column {column!r} for {role}={column!r}{hint}; the columns are {list(df.columns)}")
     values = df[column]
     if not hasattr(values, "dtype"):  # a label repeated: df[column] is a DataFrame
         raise GraphFormatError(f"column {column!r} ({role}=) appears {values.shape[1]} times")
@@ -225,9 +223,7 @@ def _numeric_values(df: pd.DataFrame, column: Hashable, role: str, required: boo
     dtype = series.dtype
     numpy_dtype = dtype if isinstance(dtype, np.dtype) else getattr(dtype, "numpy_dtype", None)
     numeric = (
-        isinstance(numpy_dtype, np.dtype)
-        and numpy_dtype.kind in "biuf"
-        and not isinstance(dtype, pd.CategoricalDtype)
+        isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind in "biuf" and not isinstance(dtype, pd.CategoricalDtype)
     )
     if not numeric:
         if not required:
@@ -252,8 +248,9 @@ def _field_name(column: Any, role: str) -> str:
     return column
 
 
-def relabel_values(src: np.ndarray, dst: np.ndarray, names: Sequence[Any] = ("source", "target")
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def relabel_values(
+    src: np.ndarray, dst: np.ndarray, names: Sequence[Any] = ("source", "target")
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vertex numbers and original ids of two arrays of endpoints (any hashable values).
 
     Integer ids are numbered in increasing order by the compiled relabelling
@@ -289,8 +286,9 @@ def relabel_values(src: np.ndarray, dst: np.ndarray, names: Sequence[Any] = ("so
     return codes[: src.size], codes[src.size :], ids
 
 
-def relabel_chunks(src_chunks: Sequence[np.ndarray], dst_chunks: Sequence[np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def relabel_chunks(
+    src_chunks: Sequence[np.ndarray], dst_chunks: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Integer ids in pieces (Arrow chunks, read-only) numbered ``0..n-1`` in increasing order, or None.
 
     The compiled path for ids whose range is small next to the number of
@@ -326,6 +324,7 @@ def relabel_chunks(src_chunks: Sequence[np.ndarray], dst_chunks: Sequence[np.nda
     dtype = np.int32 if m and present.size <= np.iinfo(np.int32).max else np.int64
     number = np.cumsum(present, dtype=dtype) - 1  # vertex number of every present id
     ids = np.flatnonzero(present).astype(np.int64) + lo
+
     def renumber(pieces: Sequence[np.ndarray]) -> np.ndarray:
         numbers = np.empty(m, dtype=dtype)
         start = 0
@@ -550,8 +549,7 @@ def vertex_numbers(graph: Graph, ids: Any, missing: str = "raise") -> np.ndarray
     import pandas as pd
 
     index = pd.Index(graph.original_ids(), tupleize_cols=False)
-    wanted = pd.Index(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids,
-                      tupleize_cols=False)
+    wanted = pd.Index(list(ids) if not isinstance(ids, (np.ndarray, pd.Index, pd.Series)) else ids, tupleize_cols=False)
     if index.is_unique:
         found = index.get_indexer(wanted)
     else:  # pragma: no cover - ids are unique in every graph the library builds
@@ -672,9 +670,7 @@ def _resolve_columns(names: list[str], schema: Any, columns: Sequence[Any] | Non
 
     if columns is None:
         if len(names) < 2:
-            raise GraphFormatError(
-                f"an edge table needs a source and a target column; this one has {names}", path=path
-            )
+            raise GraphFormatError(f"an edge table needs a source and a target column; this one has {names}", path=path)
         chosen = names[:2]
         if len(names) > 2 and _is_number_type(schema.field(2).type, pa):
             chosen.append(names[2])
@@ -784,7 +780,8 @@ def read_edge_table(
             row = _first_missing(column.is_null().to_numpy(zero_copy_only=False))
             raise GraphFormatError(
                 f"column {name!r} (the {role}) has {column.null_count} missing value(s), the first in row {row}; "
-                f"every edge needs a {role}", path=path,
+                f"every edge needs a {role}",
+                path=path,
             )
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
@@ -815,7 +812,8 @@ def read_edge_table(
                 row = int(np.argmin(values))
                 raise GraphFormatError(
                     f"column {name!r} (the {role}) has the negative id {int(values[row])} in row {row}; "
-                    f"relabel=False uses ids as vertex numbers (pass relabel=True)", path=path,
+                    f"relabel=False uses ids as vertex numbers (pass relabel=True)",
+                    path=path,
                 )
         n = None
     return Graph(src, dst, num_vertices=n, edge_data=edge_data, ids=ids, directed=not undirected)
@@ -826,7 +824,8 @@ def _weights(column: Any, name: str, path: str, pa: Any) -> np.ndarray:
     if not _is_number_type(column.type, pa):
         raise GraphFormatError(
             f"weight column {name!r} holds {column.type} values, not numbers "
-            f"(choose the columns with columns=(source, target) or (source, target, weight))", path=path,
+            f"(choose the columns with columns=(source, target) or (source, target, weight))",
+            path=path,
         )
     if column.null_count:
         row = _first_missing(column.is_null().to_numpy(zero_copy_only=False))

@@ -382,8 +382,19 @@ def _count_part_edges(dst, part_of, every, part, local_of, ptr):  # pragma: no c
 
 
 @njit(cache=True)
-def _place_part_edges(src, dst, part_of, every, part, local_of, ptr,  # pragma: no cover - compiled
-                      out_src, out_dst, eid, with_eid):
+def _place_part_edges(
+    src,
+    dst,
+    part_of,
+    every,
+    part,
+    local_of,
+    ptr,  # pragma: no cover - compiled
+    out_src,
+    out_dst,
+    eid,
+    with_eid,
+):
     fill = ptr[:-1].copy()
     for e in range(dst.size):
         if every:
@@ -529,8 +540,18 @@ def semiring_gather(
     neutral = dtype.type(neutral_element(combine, dtype))
     weights = data if data is not None else np.zeros(1, dtype=dtype)
     x = np.ascontiguousarray(x, dtype=dtype)
-    _semiring(ptr, nbr, weights, x, np.zeros(0, np.int64) if rows is None else rows, rows is None,
-              SEMIRING_COMBINES[combine], SEMIRING_OPS[op if data is not None else None], neutral, out)
+    _semiring(
+        ptr,
+        nbr,
+        weights,
+        x,
+        np.zeros(0, np.int64) if rows is None else rows,
+        rows is None,
+        SEMIRING_COMBINES[combine],
+        SEMIRING_OPS[op if data is not None else None],
+        neutral,
+        out,
+    )
     return out
 
 
@@ -602,8 +623,9 @@ def _push_lowest(ptr, nbr, who, prio, best, touched, k):  # pragma: no cover - c
     return k
 
 
-def push_lowest(grouped: list[tuple[np.ndarray, np.ndarray]], who: np.ndarray, priorities: np.ndarray,
-                scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def push_lowest(
+    grouped: list[tuple[np.ndarray, np.ndarray]], who: np.ndarray, priorities: np.ndarray, scratch: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Every neighbour of the vertices ``who`` over the groupings ``(ptr, nbr)``, sorted, each with the
     lowest priority of its neighbours in ``who`` (``np.inf``: that vertex signals nobody).
 

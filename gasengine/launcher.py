@@ -111,8 +111,9 @@ class WorkerOutcome:
     timed_out: bool = False
 
 
-def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, np.ndarray], backend: Backend,
-               progress: Any = None) -> WorkerOutcome:
+def run_engine(
+    job: EngineJob, rank: int, parts: list[Part], active: dict[int, np.ndarray], backend: Backend, progress: Any = None
+) -> WorkerOutcome:
     """The body of every worker: build the job's engine over ``parts`` and run it.
 
     ``active[p]`` is part ``p``'s initial active flag per local vertex;
@@ -120,12 +121,24 @@ def run_engine(job: EngineJob, rank: int, parts: list[Part], active: dict[int, n
     """
     from .engines import EngineSpec
 
-    engine = (job.engine or EngineSpec()).build(job.program, parts, job.part_owner, backend, job.num_vertices,
-                                                job.aggregators, active, job.chunk_bytes, job.debug, job.master_of)
+    engine = (job.engine or EngineSpec()).build(
+        job.program,
+        parts,
+        job.part_owner,
+        backend,
+        job.num_vertices,
+        job.aggregators,
+        active,
+        job.chunk_bytes,
+        job.debug,
+        job.master_of,
+    )
     prepare_engine(engine, job.checkpoints, job.resume, job.deadline)
     stats, converged = engine.run(job.max_supersteps, progress if rank == 0 else None)
     finals = (dict(engine.globals), engine.history) if rank == 0 else None
-    ragged = {part.index: {k: v[part.masters] for k, v in part.vdata.items() if isinstance(v, Ragged)} for part in parts}
+    ragged = {
+        part.index: {k: v[part.masters] for k, v in part.vdata.items() if isinstance(v, Ragged)} for part in parts
+    }
     return WorkerOutcome(stats, converged, finals, set(engine.edge_fields_written), ragged, engine.timed_out)
 
 

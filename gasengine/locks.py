@@ -51,7 +51,9 @@ def _mark(c, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance):  # pragma
 
 
 @njit(cache=True)
-def _grant(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, granted):  # pragma: no cover - compiled
+def _grant(
+    cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, granted
+):  # pragma: no cover - compiled
     for i in range(cand.size):  # candidates granted in an earlier pass hold their locks already
         if fixed[i] and cand[i] >= 0:
             _mark(cand[i], ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
@@ -71,8 +73,15 @@ def _grant(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance,
             _mark(c, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
 
 
-def grant_in_order(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np.ndarray, stamp: int,
-                   distance: int, granted: np.ndarray, fixed: np.ndarray | None = None) -> None:
+def grant_in_order(
+    cand: np.ndarray,
+    adjacency: tuple[np.ndarray, ...],
+    mark: np.ndarray,
+    stamp: int,
+    distance: int,
+    granted: np.ndarray,
+    fixed: np.ndarray | None = None,
+) -> None:
     """Deny, in ``granted``, the candidates this part's edges forbid (see the module docstring).
 
     ``cand`` holds the candidates' local numbers in scheduler order (-1:
@@ -98,7 +107,9 @@ def grant_in_order(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np
 
 
 @njit(cache=True)
-def _blocked_by_fixed(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, blocked):  # pragma: no cover - compiled
+def _blocked_by_fixed(
+    cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance, blocked
+):  # pragma: no cover - compiled
     for i in range(cand.size):
         if fixed[i] and cand[i] >= 0:
             _mark(cand[i], ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp, distance)
@@ -115,8 +126,15 @@ def _blocked_by_fixed(cand, fixed, ptr_in, nbr_in, ptr_out, nbr_out, mark, stamp
         blocked[i] = blocked[i] or hit
 
 
-def blocked_by_fixed(cand: np.ndarray, adjacency: tuple[np.ndarray, ...], mark: np.ndarray, stamp: int,
-                     distance: int, fixed: np.ndarray, blocked: np.ndarray) -> None:
+def blocked_by_fixed(
+    cand: np.ndarray,
+    adjacency: tuple[np.ndarray, ...],
+    mark: np.ndarray,
+    stamp: int,
+    distance: int,
+    fixed: np.ndarray,
+    blocked: np.ndarray,
+) -> None:
     """Set, in ``blocked``, the candidates that a ``fixed`` (already granted) candidate forbids over
     this part's edges: they cannot win a later pass, so offering them again would only block others."""
     if distance and cand.size:
@@ -144,8 +162,9 @@ def _claims(cand, granted, ptr_in, nbr_in, ptr_out, nbr_out, claim, touched):  #
     return k
 
 
-def claims(cand: np.ndarray, granted: np.ndarray, adjacency: tuple[np.ndarray, ...], claim: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray]:
+def claims(
+    cand: np.ndarray, granted: np.ndarray, adjacency: tuple[np.ndarray, ...], claim: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The first granted candidate (its position in the order) whose closed neighbourhood,
     over this part's edges, holds each local vertex: ``(local vertices, positions)``.
 

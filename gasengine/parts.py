@@ -122,7 +122,9 @@ class Part:
             self._csr[("nbr", direction)] = self.esrc if order is None else self.edst[order]
         return self._csr[("nbr", direction)]
 
-    def gather_matrix(self, direction: EdgeSet, weight_field: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def gather_matrix(
+        self, direction: EdgeSet, weight_field: str | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(ptr, nbr, w)`` for :func:`~gasengine.kernels.spmv`: the neighbours
         (and the values of edge field ``weight_field``) of every local vertex's
         gather edges, grouped by vertex.  Cached until :meth:`edge_field_changed`.
@@ -152,8 +154,13 @@ class Part:
     # ------------------------------------------------------ flat form
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array of the part under a flat name (the form shared memory holds)."""
-        arrays = {"gid": self.gid, "num_masters": np.array([self.num_masters]), "esrc": self.esrc,
-                  "edst": self.edst, "eid": self.eid}
+        arrays = {
+            "gid": self.gid,
+            "num_masters": np.array([self.num_masters]),
+            "esrc": self.esrc,
+            "edst": self.edst,
+            "eid": self.eid,
+        }
         arrays.update({f"v:{k}": v for k, v in self.vdata.items()})
         arrays.update({f"e:{k}": v for k, v in self.edata.items()})
         arrays.update({f"send:{q}": v for q, v in self.send.items()})
@@ -169,8 +176,9 @@ class Part:
     @classmethod
     def from_arrays(cls, index: int, arrays: dict[str, np.ndarray]) -> Part:
         """The part whose arrays are ``arrays`` (as :meth:`arrays` names them; no copies)."""
+
         def prefixed(prefix: str) -> dict[str, np.ndarray]:
-            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
         groupings: dict = {}
         if "csr:in:ptr" in arrays:
@@ -200,8 +208,9 @@ def split_ragged(fields: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[st
     return {k: v for k, v in fields.items() if k not in ragged}, ragged
 
 
-def build_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
-                edge_fields: dict[str, np.ndarray]) -> list[Part]:
+def build_parts(
+    graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray]
+) -> list[Part]:
     """Split a graph and its initial fields into the parts of ``cut``.
 
     Runs on the driver: it needs every part's replica list to pair mirrors
@@ -219,8 +228,12 @@ def build_layouts(graph: Graph, cut: VertexCut) -> list[Part]:
     return list(iter_parts(graph, cut, {}, {}, keep_eid=True))
 
 
-def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],
-                owned: frozenset[str] = frozenset()) -> Part:
+def with_fields(
+    layout: Part,
+    vertex_fields: dict[str, np.ndarray],
+    edge_fields: dict[str, np.ndarray],
+    owned: frozenset[str] = frozenset(),
+) -> Part:
     """A part sharing ``layout``'s arrays and cached groupings, with fields of its own.
 
     The layout's arrays are never written by the engine, so every run can
@@ -228,7 +241,9 @@ def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
     holding every vertex in order (one part), the vertex fields named in
     ``owned``, which belong to this run already and are used as they are.
     """
-    whole = layout.gid.size == layout.num_masters and (layout.gid.size == 0 or int(layout.gid[-1]) == layout.gid.size - 1)
+    whole = layout.gid.size == layout.num_masters and (
+        layout.gid.size == 0 or int(layout.gid[-1]) == layout.gid.size - 1
+    )
 
     def vertex_values(name: str, values: np.ndarray | Ragged) -> np.ndarray | Ragged:
         if whole and values.shape[0] == layout.gid.size:  # local numbers are global ones
@@ -256,8 +271,13 @@ def with_fields(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
 EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out")  # csr:in:ptr is per vertex
 
 
-def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields: dict[str, np.ndarray],
-                allocate: Allocate, keep_edges: bool = False) -> Part:
+def copy_layout(
+    layout: Part,
+    vertex_fields: dict[str, np.ndarray],
+    edge_fields: dict[str, np.ndarray],
+    allocate: Allocate,
+    keep_edges: bool = False,
+) -> Part:
     """A part built into memory from ``allocate`` (shared memory, for workers) from a cached layout.
 
     With ``keep_edges`` the per-edge arrays (:data:`EDGE_ARRAYS`) are not
@@ -284,9 +304,14 @@ def copy_layout(layout: Part, vertex_fields: dict[str, np.ndarray], edge_fields:
     return Part.from_arrays(layout.index, {**out, **kept})
 
 
-def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray],
-               edge_fields: dict[str, np.ndarray], allocate: Allocate = private_arrays,
-               keep_eid: bool = False) -> Iterator[Part]:
+def iter_parts(
+    graph: Graph,
+    cut: VertexCut,
+    vertex_fields: dict[str, np.ndarray],
+    edge_fields: dict[str, np.ndarray],
+    allocate: Allocate = private_arrays,
+    keep_eid: bool = False,
+) -> Iterator[Part]:
     """The parts of ``cut`` one at a time, each built into memory from ``allocate``.
 
     Replica lists and mirror pairings (per-vertex sized) are computed first.
@@ -304,8 +329,12 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
     for p in range(P):
         gid, m_p = gids[p], int(edges_per_part[p])
         ldt = index_dtype(max(gid.size, 1))
-        known = {"gid": gid, "num_masters": np.array([num_masters[p]], dtype=np.int64),
-                 **{f"send:{q}": v for q, v in send[p].items()}, **{f"recv:{q}": v for q, v in recv[p].items()}}
+        known = {
+            "gid": gid,
+            "num_masters": np.array([num_masters[p]], dtype=np.int64),
+            **{f"send:{q}": v for q, v in send[p].items()},
+            **{f"recv:{q}": v for q, v in recv[p].items()},
+        }
         shapes = {k: (v.shape, v.dtype) for k, v in known.items()}
         with_eid = bool(edge_fields) or keep_eid
         shapes.update(esrc=((m_p,), ldt), edst=((m_p,), ldt), eid=((m_p if with_eid else 0,), edt))
@@ -318,8 +347,17 @@ def iter_parts(graph: Graph, cut: VertexCut, vertex_fields: dict[str, np.ndarray
             np.take(v, gid, axis=0, out=out[f"v:{k}"])
         out.update({f"v:{k}": v.take(gid) for k, v in ragged.items()})  # private rows, outside ``allocate``
         local_of[gid] = np.arange(gid.size, dtype=vdt)
-        fill_part_edges(graph.src, graph.dst, cut.edge_part if P > 1 else None, p, local_of, gid.size,
-                        out["esrc"], out["edst"], out["eid"] if with_eid else None)
+        fill_part_edges(
+            graph.src,
+            graph.dst,
+            cut.edge_part if P > 1 else None,
+            p,
+            local_of,
+            gid.size,
+            out["esrc"],
+            out["edst"],
+            out["eid"] if with_eid else None,
+        )
         local_of[gid] = -1
         for k, v in edge_fields.items():
             np.take(v, out["eid"], axis=0, out=out[f"e:{k}"])
@@ -364,8 +402,9 @@ def _local_numbers(gid: np.ndarray, vertices: np.ndarray) -> np.ndarray:
     return order[np.searchsorted(gid, vertices, sorter=order)]
 
 
-def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray],
-             in_order: bool = False) -> dict[str, np.ndarray]:
+def assemble(
+    pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like: dict[str, np.ndarray], in_order: bool = False
+) -> dict[str, np.ndarray]:
     """Put per-part arrays back in global order (``key`` holds the global index).
 
     ``in_order``: the arrays belong to the caller and one piece already
@@ -396,4 +435,3 @@ def assemble(pieces: dict[int, dict[str, np.ndarray]], key: str, size: int, like
     for name, values in like.items():  # fields of an empty graph
         out.setdefault(name, values.copy())
     return out
-

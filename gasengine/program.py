@@ -146,6 +146,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import numbers
 import warnings
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -293,22 +294,17 @@ class FieldMap(MutableMapping):
                     arr = np.broadcast_to(arr, (self._size, *want.shape[1:]))
                 else:
                     raise self._error(
-                        f"{self._kind} field {name!r} must have shape "
-                        f"{(self._size, *want.shape[1:])}, got {arr.shape}"
+                        f"{self._kind} field {name!r} must have shape {(self._size, *want.shape[1:])}, got {arr.shape}"
                     )
             if not np.can_cast(arr.dtype, want.dtype, casting="same_kind"):
-                raise self._error(
-                    f"{self._kind} field {name!r} has dtype {want.dtype}; cannot store {arr.dtype}"
-                )
+                raise self._error(f"{self._kind} field {name!r} has dtype {want.dtype}; cannot store {arr.dtype}")
         elif not self._creatable:
             raise self._error(
                 f"no {self._kind} field {name!r} to write; fields are {sorted(self._store)} "
                 "(new fields can only be created in init)"
             )
         elif arr.ndim == 0 or arr.shape[0] != self._size:
-            raise self._error(
-                f"new {self._kind} field {name!r} needs first dimension {self._size}, got {arr.shape}"
-            )
+            raise self._error(f"new {self._kind} field {name!r} needs first dimension {self._size}, got {arr.shape}")
         self._cache.pop(name, None)
         self.written[name] = arr
 
@@ -316,11 +312,14 @@ class FieldMap(MutableMapping):
         """A ragged field (:class:`~gasengine.Ragged`) is stored whole: one row per vertex of the batch."""
         want = self._store.get(name)
         if not isinstance(values, Ragged):
-            raise self._error(f"{self._kind} field {name!r} holds ragged rows (a Ragged); cannot store "
-                              f"{type(values).__name__}")
+            raise self._error(
+                f"{self._kind} field {name!r} holds ragged rows (a Ragged); cannot store {type(values).__name__}"
+            )
         if want is None and not self._creatable:
-            raise self._error(f"no {self._kind} field {name!r} to write; fields are {sorted(self._store)} "
-                              "(new fields can only be created in init)")
+            raise self._error(
+                f"no {self._kind} field {name!r} to write; fields are {sorted(self._store)} "
+                "(new fields can only be created in init)"
+            )
         if not isinstance(want, Ragged) and want is not None:
             raise self._error(f"{self._kind} field {name!r} is an array of shape {want.shape}; cannot store a Ragged")
         if len(values) != self._size:
@@ -428,8 +427,7 @@ class VertexView:
             mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
         except ValueError:
             raise self.data._error(
-                f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), "
-                f"got shape {np.shape(mask)}"
+                f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), got shape {np.shape(mask)}"
             ) from None
         # a copy, not a view: the mask may alias a field the caller assigns next
         self.signalled = mask.copy() if self.signalled is None else (self.signalled | mask)
@@ -547,9 +545,20 @@ def neutral_element(ufunc: np.ufunc, dtype: np.dtype) -> Any:
 #: into parts and chunks.  (``np.subtract`` or ``np.divide`` would make the
 #: answer depend on the number of parts.)
 COMMUTATIVE_UFUNCS: tuple[np.ufunc, ...] = (
-    np.add, np.multiply, np.minimum, np.maximum, np.fmin, np.fmax,
-    np.logical_or, np.logical_and, np.logical_xor,
-    np.bitwise_or, np.bitwise_and, np.bitwise_xor, np.gcd, np.lcm,
+    np.add,
+    np.multiply,
+    np.minimum,
+    np.maximum,
+    np.fmin,
+    np.fmax,
+    np.logical_or,
+    np.logical_and,
+    np.logical_xor,
+    np.bitwise_or,
+    np.bitwise_and,
+    np.bitwise_xor,
+    np.gcd,
+    np.lcm,
 )
 
 
@@ -571,10 +580,13 @@ def check_combine(combine: Any, owner: object, attr: str = "combine", accumulato
         return
     names = ", ".join(f"np.{u.__name__}" for u in COMMUTATIVE_UFUNCS)
     if not isinstance(combine, np.ufunc) or combine.nin != 2 or combine.nout != 1:
-        raise ProgramError(owner, attr, f"must be a binary numpy ufunc such as np.add or np.minimum ({names}); got {combine!r}")
+        raise ProgramError(
+            owner, attr, f"must be a binary numpy ufunc such as np.add or np.minimum ({names}); got {combine!r}"
+        )
     if combine not in COMMUTATIVE_UFUNCS:
         raise ProgramError(
-            owner, attr,
+            owner,
+            attr,
             f"np.{combine.__name__} is not commutative and associative; the fold must not depend on how "
             f"edges are split into parts. Use one of {names}",
         )
@@ -587,11 +599,14 @@ def check_pointer_fields(program: VertexProgram, fields: Mapping[str, np.ndarray
     for target, ids, source, attr in entries:
         for name in (target, ids, source):
             if name not in fields:
-                raise ProgramError(program, attr, f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}")
+                raise ProgramError(
+                    program, attr, f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}"
+                )
         t, s = fields[target], fields[source]
         if t.shape[1:] != s.shape[1:] or not np.can_cast(s.dtype, t.dtype, casting="same_kind"):
             raise ProgramError(
-                program, attr,
+                program,
+                attr,
                 f"field {target!r} ({t.dtype}, per-vertex shape {t.shape[1:]}) cannot hold {source!r} "
                 f"({s.dtype}, {s.shape[1:]})",
             )
@@ -625,15 +640,25 @@ def check_program(program: VertexProgram) -> None:
         isinstance(t, str) and isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(f, str) for f in spec)
         for t, spec in reads.items()
     ):
-        raise ProgramError(program, "pointer_reads", f"must map a field name to (ids field, source field); got {reads!r}")
+        raise ProgramError(
+            program, "pointer_reads", f"must map a field name to (ids field, source field); got {reads!r}"
+        )
     writes = program.pointer_writes
     if not isinstance(writes, Mapping) or not all(
         isinstance(t, str) and isinstance(spec, tuple) and len(spec) == 3 and all(isinstance(f, str) for f in spec[:2])
         for t, spec in writes.items()
     ):
-        raise ProgramError(program, "pointer_writes", f"must map a field name to (ids field, value field, combine ufunc); got {writes!r}")
+        raise ProgramError(
+            program,
+            "pointer_writes",
+            f"must map a field name to (ids field, value field, combine ufunc); got {writes!r}",
+        )
     for spec in writes.values():
         check_combine(spec[2], program, "pointer_writes")
+    width = program.bucket_width
+    if width is not None and not (isinstance(width, numbers.Real) and not isinstance(width, bool) and width > 0):
+        # 0 divides by zero, and a negative width or NaN puts every priority in no bucket
+        raise ProgramError(program, "bucket_width", f"must be None or a positive number; got {width!r}")
     defines = {name: getattr(type(program), name) is not getattr(VertexProgram, name) for name in ("gather", "scatter")}
     defines["gather"] = defines["gather"] or program.uses_nbr_gather()
     if defines["scatter"] and program.uses_nbr_signals():
@@ -641,9 +666,7 @@ def check_program(program: VertexProgram) -> None:
     defines["scatter"] = defines["scatter"] or program.uses_nbr_signals()
     if program.gather_edges is not NONE:
         if not defines["gather"]:
-            raise ProgramError(
-                program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined"
-            )
+            raise ProgramError(program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined")
     for method, edges in (("gather", "gather_edges"), ("scatter", "scatter_edges")):
         if defines[method] and getattr(program, edges) is NONE:
             warnings.warn(

@@ -186,8 +186,11 @@ class Ragged:
 
     def equals(self, other: Ragged) -> bool:
         """Whether both have the same rows."""
-        return (len(self) == len(other) and np.array_equal(self.sizes(), other.sizes())
-                and np.array_equal(self.values, other.values))
+        return (
+            len(self) == len(other)
+            and np.array_equal(self.sizes(), other.sizes())
+            and np.array_equal(self.values, other.values)
+        )
 
     def _is_compact(self) -> bool:
         if len(self) == 0:
@@ -204,8 +207,10 @@ class Ragged:
 
 def shares_memory(a: Any, b: Any) -> bool:
     """``np.may_share_memory`` that also sees the values and row bounds of Raggeds."""
+
     def arrays(x: Any) -> tuple:
         return (x._pool, x._starts, x._ends) if isinstance(x, Ragged) else (x,)
+
     return any(np.may_share_memory(p, q) for p in arrays(a) for q in arrays(b))
 
 
@@ -238,8 +243,9 @@ def _positions(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return out
 
 
-def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None, inner: Ragged | None = None
-                       ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+def intersection_sizes(
+    a: Ragged, b: Ragged, bound: int | None = None, inner: Ragged | None = None
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``|a[i] ∩ b[i]|`` for every row ``i``, for rows that are sorted and distinct.
 
     One compiled pass, in one of two ways:
@@ -281,16 +287,28 @@ def intersection_sizes(a: Ragged, b: Ragged, bound: int | None = None, inner: Ra
             raise ValueError("intersection_sizes: inner= needs bound= (it is counted by marking)")
         return _intersect(a._starts, a._ends, pool_a, b._starts, b._ends, pool_b)
     if pool_b.size and (pool_b.min() < 0 or pool_b.max() >= bound):
-        raise ValueError(f"intersection_sizes: a value of the second rows is outside 0..{int(bound) - 1} (bound={bound})")
+        raise ValueError(
+            f"intersection_sizes: a value of the second rows is outside 0..{int(bound) - 1} (bound={bound})"
+        )
     if inner is not None and len(inner) != len(a):
         raise ValueError(f"intersection_sizes: {len(a)} rows and {len(inner)} inner rows")
     sub = inner if inner is not None else Ragged.empty(len(a), pool_a.dtype)
-    out, out_inner, bad = _intersect_marked(a._starts, a._ends, pool_a, sub._starts, sub._ends,
-                                            sub._pool.astype(pool_a.dtype, copy=False),
-                                            b._starts, b._ends, pool_b, int(bound))
+    out, out_inner, bad = _intersect_marked(
+        a._starts,
+        a._ends,
+        pool_a,
+        sub._starts,
+        sub._ends,
+        sub._pool.astype(pool_a.dtype, copy=False),
+        b._starts,
+        b._ends,
+        pool_b,
+        int(bound),
+    )
     if bad:
-        raise ValueError(f"intersection_sizes: a value of the first (or inner) rows is outside 0..{int(bound) - 1} "
-                         f"(bound={bound})")
+        raise ValueError(
+            f"intersection_sizes: a value of the first (or inner) rows is outside 0..{int(bound) - 1} (bound={bound})"
+        )
     return out if inner is None else (out, out_inner)
 
 
@@ -327,8 +345,9 @@ def _intersect_marked(sa, ea, pa, si, ei, pi, sb, eb, pb, bound):  # pragma: no 
 
 
 @njit(cache=True)
-def _intersect(sa: np.ndarray, ea: np.ndarray, pa: np.ndarray, sb: np.ndarray, eb: np.ndarray,
-               pb: np.ndarray) -> np.ndarray:
+def _intersect(
+    sa: np.ndarray, ea: np.ndarray, pa: np.ndarray, sb: np.ndarray, eb: np.ndarray, pb: np.ndarray
+) -> np.ndarray:
     out = np.zeros(sa.size, dtype=np.int64)
     for i in range(sa.size):
         lo_a, hi_a, lo_b, hi_b = sa[i], ea[i], sb[i], eb[i]

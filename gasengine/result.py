@@ -200,8 +200,17 @@ class StepTable:
     def __str__(self) -> str:
         colours = any(r.color >= 0 for r in self.rows)
         rounds = self.rounds
-        header = ["step", *(["color"] if colours else []), *(["candidates", "losers", "conflicts"] if rounds else []),
-                  "active", "updates", "seconds", "compute", "exchange", "bytes"]
+        header = [
+            "step",
+            *(["color"] if colours else []),
+            *(["candidates", "losers", "conflicts"] if rounds else []),
+            "active",
+            "updates",
+            "seconds",
+            "compute",
+            "exchange",
+            "bytes",
+        ]
         body = [
             [
                 str(r.superstep),
@@ -380,8 +389,9 @@ def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
     active = col("active")
     ax_active.plot(x, active, marker=marker, markersize=3, color="tab:blue", label="active")
     if rounds:
-        ax_active.plot(x, col("candidates"), marker=marker, markersize=3, color="tab:gray",
-                       linestyle="--", label="candidates")
+        ax_active.plot(
+            x, col("candidates"), marker=marker, markersize=3, color="tab:gray", linestyle="--", label="candidates"
+        )
         ax_active.legend(fontsize=8)
     ax_active.set_ylabel("active vertices")
     ax_active.set_title("active vertices per step", fontsize=10)
@@ -418,11 +428,17 @@ def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
     # in the binary unit of the largest value, so that the ticks are round numbers of it
     power = int(np.clip(np.floor(np.log2(max(exchanged.max(), 1)) / 10), 0, 4))
     unit = ("bytes", "KiB", "MiB", "GiB", "TiB")[power]
-    ax_bytes.plot(x, exchanged / 1024**power, marker=marker, markersize=3, color="tab:red",
-                  label="between parts")
+    ax_bytes.plot(x, exchanged / 1024**power, marker=marker, markersize=3, color="tab:red", label="between parts")
     if between.any():
-        ax_bytes.plot(x, between / 1024**power, marker=marker, markersize=3, color="tab:brown",
-                      linestyle="--", label="between workers")
+        ax_bytes.plot(
+            x,
+            between / 1024**power,
+            marker=marker,
+            markersize=3,
+            color="tab:brown",
+            linestyle="--",
+            label="between workers",
+        )
         ax_bytes.legend(fontsize=8)
     ax_bytes.set_ylabel(f"exchanged ({unit})")
     ax_bytes.set_title(f"bytes exchanged per step (total {human_bytes(exchanged.sum())})", fontsize=10)
@@ -430,8 +446,15 @@ def _plot_steps(table: StepTable, path: Any, title: str | None) -> Any:
     if not exchanged.any():  # one part: nothing to draw but the fact
         ax_bytes.set_ylim(0, 1)
         ax_bytes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax_bytes.text(0.5, 0.5, "nothing exchanged (one part)", transform=ax_bytes.transAxes,
-                      ha="center", va="center", color="tab:gray")
+        ax_bytes.text(
+            0.5,
+            0.5,
+            "nothing exchanged (one part)",
+            transform=ax_bytes.transAxes,
+            ha="center",
+            va="center",
+            color="tab:gray",
+        )
 
     counts = FuncFormatter(lambda v, _: f"{int(v):,}" if v == int(v) else f"{v:g}")
     for ax in (ax_active, ax_updates, ax_time, ax_bytes):

@@ -48,6 +48,7 @@ SCHEDULERS = ("fifo", "sweep", "priority", "random")
 # An indexed 4-ary min-heap over (key, gid) in three arrays; slot[loc] is the
 # position of master ``loc`` in it (-1: not in the heap).
 
+
 @njit(cache=True, inline="always")
 def _less(ka, ga, kb, gb):  # pragma: no cover - compiled
     return ka < kb or (ka == kb and ga < gb)
@@ -104,7 +105,9 @@ def _insert(keys, gids, locs, slot, size, key, gid, loc):  # pragma: no cover - 
 
 
 @njit(cache=True)
-def _schedule(local, new_keys, keep_lowest, waiting, current, vgids, keys, gids, locs, slot, size):  # pragma: no cover - compiled
+def _schedule(
+    local, new_keys, keep_lowest, waiting, current, vgids, keys, gids, locs, slot, size
+):  # pragma: no cover - compiled
     """Schedule masters; returns (heap size, newly waiting)."""
     added = 0
     for i in range(local.size):
@@ -132,8 +135,24 @@ def _in_front(waiting, current, slot, taken, stamp, loc, key):  # pragma: no cov
 
 
 @njit(cache=True)
-def _pop(fkeys, fgids, flocs, keys, gids, locs, slot, size, limit, waiting, current, taken, stamp,
-         out_keys, out_gids, out_locs):  # pragma: no cover - compiled
+def _pop(
+    fkeys,
+    fgids,
+    flocs,
+    keys,
+    gids,
+    locs,
+    slot,
+    size,
+    limit,
+    waiting,
+    current,
+    taken,
+    stamp,
+    out_keys,
+    out_gids,
+    out_locs,
+):  # pragma: no cover - compiled
     """Take up to ``limit`` entries, smallest first, from the front and the heap together.
 
     Returns the new heap size, how much of the front was used, and the count taken.
@@ -159,8 +178,9 @@ def _pop(fkeys, fgids, flocs, keys, gids, locs, slot, size, limit, waiting, curr
 
 
 @njit(cache=True)
-def _merge_front(ak, ag, al, bk, bg, bl, cap, waiting, current, slot, keys, gids, locs, size,
-                 out_k, out_g, out_l):  # pragma: no cover - compiled
+def _merge_front(
+    ak, ag, al, bk, bg, bl, cap, waiting, current, slot, keys, gids, locs, size, out_k, out_g, out_l
+):  # pragma: no cover - compiled
     """Merge two sorted runs into the front (entries that no longer stand are dropped); past
     ``cap`` entries the rest go into the heap.  Returns (front length, heap size)."""
     i = j = k = 0
@@ -248,7 +268,9 @@ class Scheduler:
         m = self.gids.size
         self.waiting = np.zeros(m, dtype=bool)
         self.key = np.zeros(m)
-        self.taken = np.zeros(m, dtype=np.int32)  # stamp of the last pop: no vertex taken twice in one (int32: half the cache)
+        self.taken = np.zeros(
+            m, dtype=np.int32
+        )  # stamp of the last pop: no vertex taken twice in one (int32: half the cache)
         self.count = 0
         # the heap: at most one entry per master
         self._keys = np.empty(m)
@@ -267,9 +289,19 @@ class Scheduler:
         """
         if local.size == 0:
             return
-        self._size, added = _schedule(local.astype(np.int64, copy=False), np.asarray(keys, dtype=np.float64),
-                                      keep_lowest, self.waiting, self.key, self.gids, self._keys, self._gids,
-                                      self._locs, self._slot, self._size)
+        self._size, added = _schedule(
+            local.astype(np.int64, copy=False),
+            np.asarray(keys, dtype=np.float64),
+            keep_lowest,
+            self.waiting,
+            self.key,
+            self.gids,
+            self._keys,
+            self._gids,
+            self._locs,
+            self._slot,
+            self._size,
+        )
         self.count += added
 
     def pop(self, limit: int, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -281,8 +313,24 @@ class Scheduler:
         limit = min(limit, self.count)
         keys, gids, locs = np.empty(limit), np.empty(limit, dtype=np.int64), np.empty(limit, dtype=np.int64)
         fk, fg, fl = self._front
-        self._size, used, got = _pop(fk, fg, fl, self._keys, self._gids, self._locs, self._slot, self._size, limit,
-                                     self.waiting, self.key, self.taken, stamp, keys, gids, locs)
+        self._size, used, got = _pop(
+            fk,
+            fg,
+            fl,
+            self._keys,
+            self._gids,
+            self._locs,
+            self._slot,
+            self._size,
+            limit,
+            self.waiting,
+            self.key,
+            self.taken,
+            stamp,
+            keys,
+            gids,
+            locs,
+        )
         self._front = (fk[used:], fg[used:], fl[used:])
         return keys[:got], gids[:got], locs[:got]
 
@@ -301,7 +349,21 @@ class Scheduler:
         fk, fg, fl = self._front
         size = fk.size + local.size
         out = np.empty(size), np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-        k, self._size = _merge_front(fk, fg, fl, np.asarray(keys, dtype=np.float64), self.gids[local],
-                                     local.astype(np.int64, copy=False), max(2 * local.size, 1024), self.waiting,
-                                     self.key, self._slot, self._keys, self._gids, self._locs, self._size, *out)
+        k, self._size = _merge_front(
+            fk,
+            fg,
+            fl,
+            np.asarray(keys, dtype=np.float64),
+            self.gids[local],
+            local.astype(np.int64, copy=False),
+            max(2 * local.size, 1024),
+            self.waiting,
+            self.key,
+            self._slot,
+            self._keys,
+            self._gids,
+            self._locs,
+            self._size,
+            *out,
+        )
         self._front = (out[0][:k], out[1][:k], out[2][:k])

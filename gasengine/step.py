@@ -394,15 +394,29 @@ class GASStep:
             gids = part.gid[:M]
             waiting = self.schedule_of(p)
             vertex, edge = part.results()
-            share.append((vertex, edge, gids[self.active[p].below(M).ids()],
-                          None if waiting is None else (gids[waiting[0]], waiting[1])))
+            share.append(
+                (
+                    vertex,
+                    edge,
+                    gids[self.active[p].below(M).ids()],
+                    None if waiting is None else (gids[waiting[0]], waiting[1]),
+                )
+            )
         everyone = self.backend.alltoall([share if w == 0 else None for w in range(self.backend.size)])
         if self.backend.rank != 0:
             return
         shares = [s for theirs in everyone for s in theirs]
-        state = EngineState(self.step, self.total_updates, dict(self.globals), self.history,
-                            dict(self._last_aggregated), cursor=self.cursor_of(),
-                            edge_fields_written=set(self.edge_fields_written), stats=stats, next_count=active_count)
+        state = EngineState(
+            self.step,
+            self.total_updates,
+            dict(self.globals),
+            self.history,
+            dict(self._last_aggregated),
+            cursor=self.cursor_of(),
+            edge_fields_written=set(self.edge_fields_written),
+            stats=stats,
+            next_count=active_count,
+        )
         save(self.checkpoints, shares, state, self.n)
 
     def resume_from(self, state: EngineState) -> None:
@@ -477,8 +491,12 @@ class GASStep:
 
     def run_update_aggregators(self) -> None:
         """Aggregators with ``every_updates``, if that many updates were applied since they last ran."""
-        due = [agg for agg in self.aggregators if agg.every_updates is not None
-               and self.total_updates - self._last_aggregated.get(agg.name, 0) >= agg.every_updates]
+        due = [
+            agg
+            for agg in self.aggregators
+            if agg.every_updates is not None
+            and self.total_updates - self._last_aggregated.get(agg.name, 0) >= agg.every_updates
+        ]
         if due:
             partials = self.aggregate_locally(due)
             self.publish_aggregates(due, self.backend.alltoall([partials] * self.backend.size))
@@ -554,7 +572,9 @@ class GASStep:
         program = self.program
         for target, (id_field, source) in program.pointer_reads.items():
             for part in self.parts.values():
-                self._check_vertex_numbers(part.vdata[id_field], "pointer_reads", f"field {id_field!r}", f"read {source!r} from")
+                self._check_vertex_numbers(
+                    part.vdata[id_field], "pointer_reads", f"field {id_field!r}", f"read {source!r} from"
+                )
             if len(self.parts) == 1 and self.backend.size == 1:  # one part: local numbers are global ones
                 part = next(iter(self.parts.values()))
                 np.take(part.vdata[source], part.vdata[id_field], axis=0, out=part.vdata[target])
@@ -706,7 +726,9 @@ class GASStep:
         if not counted:
             return KeyCounts.empty(batch.count)
         if any(c[2] is None for c in counted) and not all(c[2] is None for c in counted):
-            raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
+            raise ProgramError(
+                program, "gather", "with combine=count_by_key must return weights for every chunk or none"
+            )
         # each direction's chunks bring every row's edges together, in row order: grouped without a
         # counting sort, then the directions merged row by row
         total = None
@@ -726,7 +748,9 @@ class GASStep:
         if x.size and x.dtype.kind not in "iu":
             raise ProgramError(program, "gather_nbr", f"with {what} must return integer keys, got dtype {x.dtype}")
         if x.ndim != 1:
-            raise ProgramError(program, "gather_nbr", f"with {what} must return one key per vertex, got shape {x.shape}")
+            raise ProgramError(
+                program, "gather_nbr", f"with {what} must return one key per vertex, got shape {x.shape}"
+            )
         total = None
         for direction in directions(program.gather_edges):
             ptr, nbr, _, rows = self._gather_matrix(part, direction, act)
@@ -734,8 +758,9 @@ class GASStep:
             total = counts if total is None else total.plus(counts)
         return total
 
-    def _count_direction(self, part: Part, batch: Frontier, act: np.ndarray | None, direction: EdgeSet,
-                         what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    def _count_direction(
+        self, part: Part, batch: Frontier, act: np.ndarray | None, direction: EdgeSet, what: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """``(rows, keys, weights or None)`` the batch's edges of one direction bring, rows in order."""
         program = self.program
         rows, keys, weights = [], [], []
@@ -749,16 +774,21 @@ class GASStep:
             k, w = values if isinstance(values, tuple) and program.combine is count_by_key else (values, None)
             k = np.asarray(k)
             if k.shape != (c.size,) or (w is not None and np.shape(w) != (c.size,)):
-                raise ProgramError(program, method, f"with {what} must return one key per edge ({c.size})"
-                                   f"{', or (keys, weights)' if program.combine is count_by_key else ''}; got shape {k.shape}")
+                raise ProgramError(
+                    program,
+                    method,
+                    f"with {what} must return one key per edge ({c.size})"
+                    f"{', or (keys, weights)' if program.combine is count_by_key else ''}; got shape {k.shape}",
+                )
             if k.size and k.dtype.kind not in "iu":
-                raise ProgramError(program, method, f"with {what} must return integer keys, "
-                                   f"got dtype {k.dtype}")
+                raise ProgramError(program, method, f"with {what} must return integer keys, got dtype {k.dtype}")
             rows.append(np.repeat(c.rows, np.diff(c.starts, append=c.size)))
             keys.append(k)
             weights.append(None if w is None else np.asarray(w))
         if any(w is not None for w in weights) and not all(w is not None for w in weights):
-            raise ProgramError(program, "gather", "with combine=count_by_key must return weights for every chunk or none")
+            raise ProgramError(
+                program, "gather", "with combine=count_by_key must return weights for every chunk or none"
+            )
         if not keys:
             return None
         return np.concatenate(rows), np.concatenate(keys), None if weights[0] is None else np.concatenate(weights)
@@ -795,8 +825,12 @@ class GASStep:
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
             return spmv(ptr, nbr, data, x, rows).astype(dtype, copy=False)
-        compiled = (x.ndim == 1 and dtype.kind in "iuf" and program.combine in SEMIRING_COMBINES
-                    and (weights is None or op in SEMIRING_OPS))
+        compiled = (
+            x.ndim == 1
+            and dtype.kind in "iuf"
+            and program.combine in SEMIRING_COMBINES
+            and (weights is None or op in SEMIRING_OPS)
+        )
         acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
         for direction in directions(program.gather_edges):
             if sum_product:
@@ -819,8 +853,9 @@ class GASStep:
         """A scatter assigned edge field ``name`` of ``part``: products cached over it are stale."""
         part.edge_field_changed(name)
 
-    def _gather_matrix(self, part: Part, direction: EdgeSet, act: np.ndarray | None
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def _gather_matrix(
+        self, part: Part, direction: EdgeSet, act: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         """``(ptr, nbr, data, rows)`` for the compiled gathers of the vertices ``act``: the part's
         :meth:`~gasengine.parts.Part.gather_matrix` and ``rows=act`` (an engine may have better)."""
         return (*part.gather_matrix(direction, self.program.gather_edge_field), act)
@@ -874,8 +909,11 @@ class GASStep:
         """``gather_nbr`` over the neighbours of a few vertices only (one call per chunk of edges;
         a neighbour of several of them appears once per edge, which a per-vertex function allows)."""
         program = self.program
-        chunks = [(c, d) for d in directions(program.gather_edges)
-                  for c in self._chunks(part, d, act, self._chunk_edges((), np.dtype(np.float64)))]
+        chunks = [
+            (c, d)
+            for d in directions(program.gather_edges)
+            for c in self._chunks(part, d, act, self._chunk_edges((), np.dtype(np.float64)))
+        ]
         acc = None
         for c, d in chunks or [(None, None)]:  # no edge at all: an empty call gives shape and dtype
             edges = slice(0, 0) if c is None else c.edges
@@ -884,7 +922,9 @@ class GASStep:
             if weights is not None:
                 values = op(values, _lift(weights[edges], values.ndim))
             if acc is None:
-                acc = np.full((act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype)
+                acc = np.full(
+                    (act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype
+                )
             if c is not None:
                 fold_chunk(program.combine, acc, c, values)
         return acc
@@ -901,7 +941,9 @@ class GASStep:
         )
         x = np.asarray(call_program(program, "gather_nbr", view))
         if x.ndim == 0 or x.shape[0] != count:
-            raise ProgramError(program, "gather_nbr", f"must return one value per vertex ({count}), got shape {x.shape}")
+            raise ProgramError(
+                program, "gather_nbr", f"must return one value per vertex ({count}), got shape {x.shape}"
+            )
         return x
 
     def _gather_weights(self, part: Part) -> np.ndarray | None:
@@ -909,7 +951,9 @@ class GASStep:
         if not name:
             return None
         if name not in part.edata:
-            raise ProgramError(self.program, "gather_edge_field", f"no edge field {name!r}; fields are {sorted(part.edata)}")
+            raise ProgramError(
+                self.program, "gather_edge_field", f"no edge field {name!r}; fields are {sorted(part.edata)}"
+            )
         return part.edata[name]
 
     def _gather_value_spec(self, part: Part) -> tuple[tuple[int, ...], np.dtype]:
@@ -990,7 +1034,9 @@ class GASStep:
         if ret is not None:
             flags = np.asarray(ret)
             if flags.dtype != bool or flags.shape not in ((), (k,)):
-                raise ProgramError(program, "apply", f"may return None or a bool array of length {k}; got {flags.dtype} {flags.shape}")
+                raise ProgramError(
+                    program, "apply", f"may return None or a bool array of length {k}; got {flags.dtype} {flags.shape}"
+                )
             if flags.ndim == 0:
                 scatter = masters if flags else Frontier.nothing(M)
             else:
@@ -1082,15 +1128,20 @@ class GASStep:
         ids = np.arange(part.num_local) if who.full else who.ids()
         view = VertexView(
             lambda: part.gid[ids],
-            FieldMap(part.vdata, None if who.full else ids, ids.size, (program, "signal_nbrs"), "vertex", writable=False),
+            FieldMap(
+                part.vdata, None if who.full else ids, ids.size, (program, "signal_nbrs"), "vertex", writable=False
+            ),
             self.globals_view,
             self.n,
             self.step,
         )
         values = np.asarray(call_program(program, "signal_nbrs", view))
         if values.shape not in ((), (ids.size,)) or not (values.dtype == bool or values.dtype.kind == "f"):
-            raise ProgramError(program, "signal_nbrs",
-                               f"must return a bool or float per vertex ({ids.size}); got {values.dtype} {values.shape}")
+            raise ProgramError(
+                program,
+                "signal_nbrs",
+                f"must return a bool or float per vertex ({ids.size}); got {values.dtype} {values.shape}",
+            )
         if values.dtype == bool:
             prio = np.where(np.broadcast_to(values, ids.shape), -np.inf, np.inf)
         else:
@@ -1113,14 +1164,18 @@ class GASStep:
         if who.full:
             key = (part.index, "storage", chunk)
             if key not in self._plans:
-                self._plans[key] = [EdgeChunk(slice(lo, min(lo + chunk, m)), _NO_ROWS, _NO_ROWS, min(lo + chunk, m) - lo)
-                                    for lo in range(0, m, chunk)]
+                self._plans[key] = [
+                    EdgeChunk(slice(lo, min(lo + chunk, m)), _NO_ROWS, _NO_ROWS, min(lo + chunk, m) - lo)
+                    for lo in range(0, m, chunk)
+                ]
             return self._plans[key]
         if who.dense:
             ends = part.edst if direction is IN else part.esrc  # the scattering end of every edge
             edges = np.flatnonzero(who.mask()[ends])
-            return [EdgeChunk(edges[lo : lo + chunk], _NO_ROWS, _NO_ROWS, min(chunk, edges.size - lo))
-                    for lo in range(0, edges.size, chunk)]
+            return [
+                EdgeChunk(edges[lo : lo + chunk], _NO_ROWS, _NO_ROWS, min(chunk, edges.size - lo))
+                for lo in range(0, edges.size, chunk)
+            ]
         return self._chunks(part, direction, who.ids(), chunk)
 
     def _scatter_chunk(self, part: Part, c: EdgeChunk, direction: EdgeSet) -> np.ndarray | None:
@@ -1135,7 +1190,8 @@ class GASStep:
         flags = np.asarray(ret)
         if flags.dtype != bool and flags.dtype.kind != "f" or flags.shape not in ((), (c.size,)):
             raise ProgramError(
-                self.program, "scatter",
+                self.program,
+                "scatter",
                 f"may return None, a bool array or float priorities of length {c.size}; got {flags.dtype} {flags.shape}",
             )
         return self._no_nan(flags, "scatter") if flags.dtype.kind == "f" else flags
@@ -1146,7 +1202,9 @@ class GASStep:
             raise ProgramError(self.program, method, "returned a NaN priority (np.inf means no signal)")
         return priorities
 
-    def send_signals_to_masters(self, signals: dict[int, tuple[Frontier, np.ndarray | None]]) -> dict[int, tuple[Frontier, np.ndarray | None]]:
+    def send_signals_to_masters(
+        self, signals: dict[int, tuple[Frontier, np.ndarray | None]]
+    ) -> dict[int, tuple[Frontier, np.ndarray | None]]:
         """Mirrors' signals (and their priorities) are added to their masters'."""
         outbox = {}
         for p, part in self.parts.items():
@@ -1175,8 +1233,11 @@ class GASStep:
     def check_replicas(self) -> None:
         """Debug mode: every mirror's fields must equal its master's (NaN equals NaN)."""
         outbox = {
-            (q, p): self.exchange.message(part, shared, None, {name: values[shared] for name, values in part.vdata.items()})
-            for q, part in self.parts.items() for p, shared in part.recv.items()
+            (q, p): self.exchange.message(
+                part, shared, None, {name: values[shared] for name, values in part.vdata.items()}
+            )
+            for q, part in self.parts.items()
+            for p, shared in part.recv.items()
         }
         for p, messages in self.exchange.send(outbox).items():
             part = self.parts[p]
@@ -1210,15 +1271,19 @@ class GASStep:
             total = None
             for part in self.parts.values():
                 # every edge lives in one part and every vertex has one master: each counts once
-                batches = ([(self._master_view(part, part.masters, part.num_masters, agg), part.num_masters)]
-                           if kind == "vertex" else self._edge_batches(part, agg))
+                batches = (
+                    [(self._master_view(part, part.masters, part.num_masters, agg), part.num_masters)]
+                    if kind == "vertex"
+                    else self._edge_batches(part, agg)
+                )
                 for view, count in batches:
                     keys, values = self._map_values(agg, call_program(agg, "map", view))
                     if keys is not None:  # a keyed map may bring any number of (key, value) pairs
                         count = values.shape[0]
                     if values.shape != (count, *shape):
                         raise ProgramError(
-                            f"Aggregator[{agg.name}]", "map",
+                            f"Aggregator[{agg.name}]",
+                            "map",
                             f"must return one value per {kind}, each of the shape it has for an empty batch {shape}: "
                             f"{(count, *shape)} for {count} {_plural(kind)}, got {values.shape}",
                         )
@@ -1232,14 +1297,21 @@ class GASStep:
         if agg.num_keys is None:
             return None, np.asarray(returned)
         if not (isinstance(returned, tuple) and len(returned) == 2):
-            raise ProgramError(f"Aggregator[{agg.name}]", "map",
-                               f"with num_keys={agg.num_keys} must return (keys, values); got {type(returned).__name__}")
+            raise ProgramError(
+                f"Aggregator[{agg.name}]",
+                "map",
+                f"with num_keys={agg.num_keys} must return (keys, values); got {type(returned).__name__}",
+            )
         keys, values = np.asarray(returned[0]), np.asarray(returned[1])
-        if keys.shape != values.shape[:1] or (keys.size and (keys.dtype.kind not in "iu" or keys.min() < 0
-                                                            or keys.max() >= agg.num_keys)):
-            raise ProgramError(f"Aggregator[{agg.name}]", "map",
-                               f"keys must be integers 0..{agg.num_keys - 1}, one per value; got {keys.dtype} "
-                               f"{keys.shape} for values of shape {values.shape}")
+        if keys.shape != values.shape[:1] or (
+            keys.size and (keys.dtype.kind not in "iu" or keys.min() < 0 or keys.max() >= agg.num_keys)
+        ):
+            raise ProgramError(
+                f"Aggregator[{agg.name}]",
+                "map",
+                f"keys must be integers 0..{agg.num_keys - 1}, one per value; got {keys.dtype} "
+                f"{keys.shape} for values of shape {values.shape}",
+            )
         return keys, values
 
     def _fold_values(self, agg: Aggregator, keys: np.ndarray | None, values: np.ndarray) -> np.ndarray:
@@ -1251,8 +1323,13 @@ class GASStep:
             import scipy.sparse as sp
 
             flat = values.reshape(values.shape[0], int(np.prod(values.shape[1:], dtype=np.int64)))
-            by_key = sp.csr_matrix((np.ones(keys.size, dtype=flat.dtype if flat.dtype.kind == "f" else np.float64),
-                                    (keys, np.arange(keys.size))), shape=(agg.num_keys, keys.size))
+            by_key = sp.csr_matrix(
+                (
+                    np.ones(keys.size, dtype=flat.dtype if flat.dtype.kind == "f" else np.float64),
+                    (keys, np.arange(keys.size)),
+                ),
+                shape=(agg.num_keys, keys.size),
+            )
             folded = np.asarray(by_key @ flat).astype(values.dtype, copy=False)
             return folded.reshape(agg.num_keys, *values.shape[1:])
         folded = np.full((agg.num_keys, *values.shape[1:]), neutral, dtype=values.dtype)
@@ -1302,7 +1379,8 @@ class GASStep:
             _, probe = self._map_values(agg, probe_empty(agg, "map", view, _plural(kind)))
             if probe.ndim == 0 or probe.shape[0] != 0:
                 raise ProgramError(
-                    f"Aggregator[{agg.name}]", "map",
+                    f"Aggregator[{agg.name}]",
+                    "map",
                     f"must return one value per {kind}; for 0 {_plural(kind)} got shape {probe.shape}",
                 )
             self._map_shapes[agg.name] = probe.shape[1:]
@@ -1388,7 +1466,6 @@ class GASStep:
 _NO_ROWS = np.zeros(0, dtype=np.intp)  # scatter chunks fold nothing
 
 
-
 def _master_numbers(part: Part, gids: np.ndarray) -> np.ndarray:
     """Local numbers of vertices mastered in ``part`` (its masters are local 0..M-1, sorted by id)."""
     return np.searchsorted(part.gid[: part.num_masters], gids)
@@ -1420,7 +1497,6 @@ def store_fields(store: dict[str, np.ndarray], index: Any, written: dict[str, np
         safe[name] = values
     for name, values in safe.items():
         store[name][slice(None) if index is None else index] = values
-
 
 
 def _same_rows(a: Ragged, b: Ragged) -> np.ndarray:

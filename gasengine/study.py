@@ -76,11 +76,15 @@ class Configuration:
         if self.engine not in ("sync", "chromatic", "async"):
             raise ValueError(f"unknown engine {self.engine!r} in a configuration; choose sync, chromatic or async")
         if self.consistency not in MODELS:
-            raise ValueError(f"unknown consistency {self.consistency!r} in a configuration; choose one of {', '.join(MODELS)}")
+            raise ValueError(
+                f"unknown consistency {self.consistency!r} in a configuration; choose one of {', '.join(MODELS)}"
+            )
         if self.engine == "async":
             if self.scheduler not in ALL_SCHEDULERS:
-                raise ValueError(f"configuration async/{self.consistency} needs a scheduler, one of "
-                                 f"{', '.join(ALL_SCHEDULERS)}; got {self.scheduler!r}")
+                raise ValueError(
+                    f"configuration async/{self.consistency} needs a scheduler, one of "
+                    f"{', '.join(ALL_SCHEDULERS)}; got {self.scheduler!r}"
+                )
         elif self.scheduler is not None:
             raise ValueError(f"only the async engine takes a scheduler; got {self.engine} with {self.scheduler!r}")
 
@@ -99,8 +103,10 @@ class Configuration:
         parts = str(text).strip().lower().split("/")
         shapes = {"sync": 1, "chromatic": 2, "async": 3}
         if parts[0] not in shapes or len(parts) != shapes[parts[0]]:
-            raise ValueError(f"bad configuration {text!r}: write sync, chromatic/MODEL or async/MODEL/SCHEDULER "
-                             f"(MODEL: {', '.join(MODELS)}; SCHEDULER: {', '.join(ALL_SCHEDULERS)})")
+            raise ValueError(
+                f"bad configuration {text!r}: write sync, chromatic/MODEL or async/MODEL/SCHEDULER "
+                f"(MODEL: {', '.join(MODELS)}; SCHEDULER: {', '.join(ALL_SCHEDULERS)})"
+            )
         if parts[0] == "sync":
             return cls("sync")
         return cls(parts[0], parts[1], parts[2] if parts[0] == "async" else None)
@@ -134,11 +140,14 @@ def configurations_for(algorithm: str | StudyAlgorithm, schedulers: Sequence[str
     chosen = tuple(entry.schedulers if schedulers is None else schedulers)
     for s in chosen:
         if s not in ALL_SCHEDULERS:
-            raise ValueError(f"unknown scheduler {s!r}{_did_you_mean(s, ALL_SCHEDULERS)}; "
-                             f"choose from {', '.join(ALL_SCHEDULERS)}")
-    return [Configuration("sync"),
-            *(Configuration("chromatic", m) for m in MODELS),
-            *(Configuration("async", m, s) for m in MODELS for s in chosen)]
+            raise ValueError(
+                f"unknown scheduler {s!r}{_did_you_mean(s, ALL_SCHEDULERS)}; choose from {', '.join(ALL_SCHEDULERS)}"
+            )
+    return [
+        Configuration("sync"),
+        *(Configuration("chromatic", m) for m in MODELS),
+        *(Configuration("async", m, s) for m in MODELS for s in chosen),
+    ]
 
 
 # ====================================================================== algorithms
@@ -498,8 +507,10 @@ def _sgd_options(graph: Graph, options: dict[str, Any]) -> dict[str, Any]:
     from . import ratings
 
     if ratings.IS_ITEM not in graph.vertex_data:
-        raise ValueError("sgd-mf needs a ratings graph (users and items in separate id spaces): load the input with "
-                         "Graph.load_ratings or build it with gasengine.ratings.from_arrays")
+        raise ValueError(
+            "sgd-mf needs a ratings graph (users and items in separate id spaces): load the input with "
+            "Graph.load_ratings or build it with gasengine.ratings.from_arrays"
+        )
     options = dict(options)
     fraction = float(options.pop("test_fraction", 0.1))
     split_seed = options.pop("split_seed", 0)
@@ -523,9 +534,13 @@ def sgd_reference(graph: Graph, options: Mapping[str, Any]) -> HeldOutRatings:
     """
     split = options["split"]
     train = split.train.edge_data["rating"]
-    return HeldOutRatings(np.asarray(split.test.user, dtype=np.intp), np.asarray(split.test.item, dtype=np.intp),
-                          np.asarray(split.test.rating, dtype=np.float64), float(train.mean()),
-                          int(options.get("rank", 10)))
+    return HeldOutRatings(
+        np.asarray(split.test.user, dtype=np.intp),
+        np.asarray(split.test.item, dtype=np.intp),
+        np.asarray(split.test.rating, dtype=np.float64),
+        float(train.mean()),
+        int(options.get("rank", 10)),
+    )
 
 
 def held_out_rmse(values: np.ndarray, reference: HeldOutRatings) -> float:
@@ -558,19 +573,42 @@ def _run_sgd(graph: Graph, **options: Any) -> tuple[Any, Result]:
 
 #: The algorithms the study knows, by name (the CLI's names).
 ALGORITHMS: dict[str, StudyAlgorithm] = {
-    "pagerank": StudyAlgorithm("pagerank", _run_pagerank, "rank", pagerank_reference, L1_ERROR,
-                               schedulers=("fifo", "sweep", "priority")),
-    "sssp": StudyAlgorithm("sssp", _run_sssp, "dist", sssp_reference, MAX_ABS_ERROR, trace=WRONG_DISTANCES,
-                           schedulers=("fifo", "sweep", "priority"), resolve=_sssp_options),
-    "connected-components": StudyAlgorithm("connected-components", _run_components, "component",
-                                           components_reference, MISLABELLED),
-    "greedy-color": StudyAlgorithm("greedy-color", _run_coloring, "color", coloring_reference, CONFLICTING_EDGES,
-                                   schedulers=("fifo", "sweep", "random")),
+    "pagerank": StudyAlgorithm(
+        "pagerank", _run_pagerank, "rank", pagerank_reference, L1_ERROR, schedulers=("fifo", "sweep", "priority")
+    ),
+    "sssp": StudyAlgorithm(
+        "sssp",
+        _run_sssp,
+        "dist",
+        sssp_reference,
+        MAX_ABS_ERROR,
+        trace=WRONG_DISTANCES,
+        schedulers=("fifo", "sweep", "priority"),
+        resolve=_sssp_options,
+    ),
+    "connected-components": StudyAlgorithm(
+        "connected-components", _run_components, "component", components_reference, MISLABELLED
+    ),
+    "greedy-color": StudyAlgorithm(
+        "greedy-color",
+        _run_coloring,
+        "color",
+        coloring_reference,
+        CONFLICTING_EDGES,
+        schedulers=("fifo", "sweep", "random"),
+    ),
     # fifo runs the users, then the items (vertex order); random is SGD's random order
-    "sgd-mf": StudyAlgorithm("sgd-mf", _run_sgd, "x", sgd_reference, HELD_OUT_RMSE, schedulers=("fifo", "random"),
-                             defaults=MappingProxyType({"rank": 10, "lr": 1.0, "reg": 0.5, "bias_reg": 0.3,
-                                                        "epochs": 10}),
-                             resolve=_sgd_options, input="ratings"),
+    "sgd-mf": StudyAlgorithm(
+        "sgd-mf",
+        _run_sgd,
+        "x",
+        sgd_reference,
+        HELD_OUT_RMSE,
+        schedulers=("fifo", "random"),
+        defaults=MappingProxyType({"rank": 10, "lr": 1.0, "reg": 0.5, "bias_reg": 0.3, "epochs": 10}),
+        resolve=_sgd_options,
+        input="ratings",
+    ),
 }
 
 
@@ -590,8 +628,10 @@ def study_algorithm(algorithm: str | StudyAlgorithm) -> StudyAlgorithm:
         return algorithm
     key = str(algorithm).strip().lower().replace("_", "-")
     if key not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {algorithm!r}{_did_you_mean(key, list(ALGORITHMS))}; "
-                         f"the study knows {', '.join(sorted(ALGORITHMS))}")
+        raise ValueError(
+            f"unknown algorithm {algorithm!r}{_did_you_mean(key, list(ALGORITHMS))}; "
+            f"the study knows {', '.join(sorted(ALGORITHMS))}"
+        )
     return ALGORITHMS[key]
 
 
@@ -721,17 +761,40 @@ class StudyTable:
         return next((r.quality_name for r in self.rows if r.quality_name), "quality")
 
     def __str__(self) -> str:
-        header = ["engine", "consistency", "scheduler", "seconds", "updates", "steps", "parallelism", "conflicts",
-                  self.quality_name, "note"]
-        body = [[r.engine, r.consistency if r.engine != "sync" else "-", r.scheduler, _num(r.seconds, ".3f"),
-                 _num(r.updates), _num(r.steps), _num(r.parallelism, ".1f"), _num(r.conflicts), _quality(r.quality, self.digits),
-                 r.error]
-                for r in self.rows]
+        header = [
+            "engine",
+            "consistency",
+            "scheduler",
+            "seconds",
+            "updates",
+            "steps",
+            "parallelism",
+            "conflicts",
+            self.quality_name,
+            "note",
+        ]
+        body = [
+            [
+                r.engine,
+                r.consistency if r.engine != "sync" else "-",
+                r.scheduler,
+                _num(r.seconds, ".3f"),
+                _num(r.updates),
+                _num(r.steps),
+                _num(r.parallelism, ".1f"),
+                _num(r.conflicts),
+                _quality(r.quality, self.digits),
+                r.error,
+            ]
+            for r in self.rows
+        ]
         widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
         # text columns left-aligned reads worse next to numbers: everything right-aligned but the note
         lines = ["  ".join(h.rjust(w) if i < len(header) - 1 else h for i, (h, w) in enumerate(zip(header, widths)))]
-        lines += ["  ".join(c.rjust(w) if i < len(header) - 1 else c for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-                  for row in body]
+        lines += [
+            "  ".join(c.rjust(w) if i < len(header) - 1 else c for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+            for row in body
+        ]
         return "\n".join(([self.title] if self.title else []) + lines)
 
     __repr__ = __str__
@@ -749,8 +812,18 @@ class StudyTable:
         """Every trace as one long ``pandas.DataFrame``: configuration, updates, seconds, quality."""
         import pandas as pd
 
-        frames = [pd.DataFrame({"configuration": r.configuration, "updates": r.trace.updates,
-                                "seconds": r.trace.seconds, "quality": r.trace.quality}) for r in self.rows if len(r.trace)]
+        frames = [
+            pd.DataFrame(
+                {
+                    "configuration": r.configuration,
+                    "updates": r.trace.updates,
+                    "seconds": r.trace.seconds,
+                    "quality": r.trace.quality,
+                }
+            )
+            for r in self.rows
+            if len(r.trace)
+        ]
         if not frames:
             return pd.DataFrame(columns=["configuration", "updates", "seconds", "quality"])
         return pd.concat(frames, ignore_index=True)
@@ -794,14 +867,25 @@ class StudyTable:
         axes = fig.subplots(1, 2)
         name = traced[0].trace.name or self.quality_name
         styles = _styles([r.configuration for r in traced])
-        for ax, x_of, label in ((axes[0], lambda t: t.updates, "vertex updates"),
-                                (axes[1], lambda t: t.seconds, "seconds")):
+        for ax, x_of, label in (
+            (axes[0], lambda t: t.updates, "vertex updates"),
+            (axes[1], lambda t: t.seconds, "seconds"),
+        ):
             for row in traced:
                 x, y = x_of(row.trace), row.trace.quality
                 keep = np.isfinite(x) & np.isfinite(y)
                 color, dash, marker = styles[row.configuration]
-                ax.plot(x[keep], y[keep], color=color, linestyle=dash, marker=marker, markersize=4,
-                        markevery=max(1, int(keep.sum()) // 8), linewidth=1.4, label=_legend_label(row))
+                ax.plot(
+                    x[keep],
+                    y[keep],
+                    color=color,
+                    linestyle=dash,
+                    marker=marker,
+                    markersize=4,
+                    markevery=max(1, int(keep.sum()) // 8),
+                    linewidth=1.4,
+                    label=_legend_label(row),
+                )
             ax.set_xlabel(label)
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
@@ -1043,25 +1127,51 @@ def consistency(
     reference = entry.reference(graph, options)
     # sync operations run in this process only on the local backend, one worker
     in_process = workers == 1 and options.get("backend") in (None, "local")
-    bar = tqdm(chosen, desc=f"consistency study: {entry.name}", unit="config", file=sys.stderr,
-               disable=not progress, leave=False)
+    bar = tqdm(
+        chosen,
+        desc=f"consistency study: {entry.name}",
+        unit="config",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+    )
     if warmup:
         _run_one(entry, graph, Configuration("sync"), workers, options, reference, time_limit, None)
     rows = []
     try:
         for config in bar:
             bar.set_postfix_str(config.name, refresh=True)
-            rows.append(_run_one(entry, graph, config, workers, options, reference, time_limit,
-                                 int(trace_every) if in_process else None))
+            rows.append(
+                _run_one(
+                    entry,
+                    graph,
+                    config,
+                    workers,
+                    options,
+                    reference,
+                    time_limit,
+                    int(trace_every) if in_process else None,
+                )
+            )
     finally:
         bar.close()
-    title = (f"consistency study: {entry.name} on {n} vertices, {graph.num_edges} edges, "
-             f"{workers} worker{'s' if workers != 1 else ''}; errors against the exact answer")
+    title = (
+        f"consistency study: {entry.name} on {n} vertices, {graph.num_edges} edges, "
+        f"{workers} worker{'s' if workers != 1 else ''}; errors against the exact answer"
+    )
     return StudyTable(rows, title=title, algorithm=entry.name, digits=entry.quality.digits)
 
 
-def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers: int, options: dict[str, Any],
-             reference: Any, time_limit: float | None, trace_every: int | None) -> StudyRow:
+def _run_one(
+    entry: StudyAlgorithm,
+    graph: Graph,
+    config: Configuration,
+    workers: int,
+    options: dict[str, Any],
+    reference: Any,
+    time_limit: float | None,
+    trace_every: int | None,
+) -> StudyRow:
     """One configuration's row; failures become rows, never exceptions."""
     recorder = _Recorder(entry, reference, graph.num_vertices, time_limit)
     call = {**options, **config.run_options(), "workers": workers}
@@ -1079,14 +1189,29 @@ def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers
     except Exception as exc:  # noqa: BLE001 - a study reports every failure in its row and goes on
         error = f"stopped by the study's time limit of {time_limit:g} s" if _is_time_limit(exc) else _one_line(exc)
     wall = time.monotonic() - began - recorder.overhead
-    base = {"configuration": config.name, "engine": config.engine, "consistency": config.consistency,
-            "scheduler": config.scheduler or "", "quality_name": entry.quality.name}
+    base = {
+        "configuration": config.name,
+        "engine": config.engine,
+        "consistency": config.consistency,
+        "scheduler": config.scheduler or "",
+        "quality_name": entry.quality.name,
+    }
     if result is None:
         trace = _trace(entry, recorder, None, None, None)
         steps_seen = recorder.last_step if trace_every is not None else None  # from this process only
-        return StudyRow(**base, seconds=wall, step_seconds=None, updates=None, steps=steps_seen, parallelism=None,
-                        conflicts=None, quality=trace.quality[-1] if len(trace) and entry.trace is None else None,
-                        converged=False, error=error, trace=trace)
+        return StudyRow(
+            **base,
+            seconds=wall,
+            step_seconds=None,
+            updates=None,
+            steps=steps_seen,
+            parallelism=None,
+            conflicts=None,
+            quality=trace.quality[-1] if len(trace) and entry.trace is None else None,
+            converged=False,
+            error=error,
+            trace=trace,
+        )
     steps = result.steps
     updates = int(sum(r.updates for r in steps))
     finished = not error and result.converged
@@ -1112,8 +1237,9 @@ def _run_one(entry: StudyAlgorithm, graph: Graph, config: Configuration, workers
     )
 
 
-def _trace(entry: StudyAlgorithm, recorder: _Recorder, result: Result | None, wall: float | None,
-           final: float | None) -> Trace:
+def _trace(
+    entry: StudyAlgorithm, recorder: _Recorder, result: Result | None, wall: float | None, final: float | None
+) -> Trace:
     """The recorded points with cumulative updates (from the result's steps), ending at the final answer."""
     name = entry.trace_quality.name
     if not recorder.points and (result is None or final is None or wall is None):

@@ -67,8 +67,10 @@ class SyncEngine(GASStep):
             signalled, waiting = self.next_bucket(signalled, priorities)
         else:
             waiting = sum(f.count for f in signalled.values())
-        totals, halted = self.close_step(signalled, lambda: np.array(
-            [waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64))
+        totals, halted = self.close_step(
+            signalled,
+            lambda: np.array([waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64),
+        )
         next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
         seconds = time.perf_counter() - start
         row = StepStats(
@@ -83,7 +85,9 @@ class SyncEngine(GASStep):
         )
         return row, next_count, halted
 
-    def next_bucket(self, signalled: dict[int, Frontier], priorities: dict[int, np.ndarray]) -> tuple[dict[int, Frontier], int]:
+    def next_bucket(
+        self, signalled: dict[int, Frontier], priorities: dict[int, np.ndarray]
+    ) -> tuple[dict[int, Frontier], int]:
         """Delta-stepping: add the signals to the waiting masters and take out the lowest bucket.
 
         Returns the next batch's masters per part and how many masters are

@@ -219,9 +219,7 @@ def source_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: i
     return out
 
 
-def destination_cut(
-    src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: int, seed: int = 0
-) -> np.ndarray:
+def destination_cut(src: np.ndarray, dst: np.ndarray, num_vertices: int, num_parts: int, seed: int = 0) -> np.ndarray:
     """1D cut by destination: all in-edges of a vertex share its home part ``h(v) mod P``.
 
     Gather over in-edges is then local for every vertex (PowerLyra's low-degree

@@ -103,7 +103,6 @@ class PartitionReport:
 
         return pd.DataFrame(self.rows, columns=list(self.columns))
 
-
     def plot(self, path: Any = None, *, title: str | None = None) -> Any:
         """A figure of the cut quality per strategy: replication factor, edge balance and master balance.
 
@@ -172,16 +171,23 @@ def _plot_report(table: PartitionReport, path: Any, title: str | None) -> Any:
     for ax, (key, heading, unit) in zip(axes, metrics):
         top = 0.0
         for j, p in enumerate(parts):
-            heights = np.array([np.nan if value.get((s, p, key)) is None else float(value[(s, p, key)])
-                                for s in strategies])
+            heights = np.array(
+                [np.nan if value.get((s, p, key)) is None else float(value[(s, p, key)]) for s in strategies]
+            )
             if key != "replication_factor":
                 heights = (heights - 1.0) * 100.0
             top = max(top, float(np.nanmax(heights, initial=0.0)))
-            bars = ax.bar(x + (j - (len(parts) - 1) / 2) * width, np.nan_to_num(heights), width * 0.95,
-                          color=colours[j % len(colours)], label=f"{p} parts")
+            bars = ax.bar(
+                x + (j - (len(parts) - 1) / 2) * width,
+                np.nan_to_num(heights),
+                width * 0.95,
+                color=colours[j % len(colours)],
+                label=f"{p} parts",
+            )
             if key == "replication_factor" and len(strategies) * len(parts) <= 32:
-                ax.bar_label(bars, labels=[f"{h:.2f}" if np.isfinite(h) else "" for h in heights],
-                             fontsize=7, padding=1)
+                ax.bar_label(
+                    bars, labels=[f"{h:.2f}" if np.isfinite(h) else "" for h in heights], fontsize=7, padding=1
+                )
         if key == "replication_factor":
             ax.axhline(1.0, color="black", linestyle="--", linewidth=0.8, alpha=0.6)
         ax.set_xticks(x, strategies, rotation=30 if tilt else 0, ha="right" if tilt else "center")
@@ -194,7 +200,9 @@ def _plot_report(table: PartitionReport, path: Any, title: str | None) -> Any:
         axes[0].legend(fontsize=8)
     if title is None:
         first = table.rows[0]
-        size = ", ".join(f"{first[k]:,} {k}" for k in ("vertices", "edges") if isinstance(first.get(k), (int, np.integer)))
+        size = ", ".join(
+            f"{first[k]:,} {k}" for k in ("vertices", "edges") if isinstance(first.get(k), (int, np.integer))
+        )
         into = ", ".join(str(p) for p in parts) + " parts"
         title = f"vertex cuts of a graph of {size} into {into}" if size else f"vertex cuts into {into}"
     fig.suptitle(title, fontsize=10)

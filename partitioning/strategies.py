@@ -70,9 +70,7 @@ def _lookup(strategy: Any) -> Strategy:
     try:
         return STRATEGIES[strategy]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown partition strategy {strategy!r}; choose one of {sorted(STRATEGIES)}"
-        ) from None
+        raise ValueError(f"unknown partition strategy {strategy!r}; choose one of {sorted(STRATEGIES)}") from None
 
 
 def assign_edges(
@@ -131,18 +129,14 @@ def assign_edges(
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         accepted = ", ".join(allowed) if allowed else "no parameters"
-        raise ValueError(
-            f"strategy {strategy!r} got unknown parameter(s) {', '.join(unknown)}; it accepts {accepted}"
-        )
+        raise ValueError(f"strategy {strategy!r} got unknown parameter(s) {', '.join(unknown)}; it accepts {accepted}")
     src, dst, n = check_edges(src, dst, num_vertices)
     if src.size == 0 or num_parts == 1:  # one part: nothing to decide, skip the work
         return np.zeros(src.size, dtype=part_dtype(num_parts))
     return fn(src, dst, n, num_parts, seed=seed, **params)
 
 
-def partition(
-    graph_or_edges: Any, num_parts: int, strategy: str = "random", seed: int = 0, **params: Any
-) -> VertexCut:
+def partition(graph_or_edges: Any, num_parts: int, strategy: str = "random", seed: int = 0, **params: Any) -> VertexCut:
     """Cut a graph's edges into ``num_parts`` parts.
 
     Parameters

@@ -134,16 +134,12 @@ class VertexCut:
         src, dst, num_vertices = check_edges(src, dst, num_vertices)
         edge_part = np.asarray(edge_part)
         if edge_part.shape != src.shape:
-            raise ValueError(
-                f"edge_part must give one part per edge: {edge_part.shape} vs {src.shape}"
-            )
+            raise ValueError(f"edge_part must give one part per edge: {edge_part.shape} vs {src.shape}")
         if edge_part.size and edge_part.dtype.kind not in "iu":
             raise ValueError(f"edge_part must hold integer parts, got dtype {edge_part.dtype}")
         if edge_part.size and (edge_part.min() < 0 or edge_part.max() >= num_parts):
             bad = int(np.flatnonzero((edge_part < 0) | (edge_part >= num_parts))[0])
-            raise ValueError(
-                f"edge_part[{bad}] = {int(edge_part[bad])} is outside 0..{num_parts - 1}"
-            )
+            raise ValueError(f"edge_part[{bad}] = {int(edge_part[bad])} is outside 0..{num_parts - 1}")
         edge_part = edge_part.astype(part_dtype(num_parts), copy=False)
         ptr, parts = _replicas(src, dst, num_vertices, edge_part, num_parts)
         counts = np.diff(ptr)
@@ -522,9 +518,7 @@ def _replicas(
         present[dst, edge_part] = True
         vertex, parts = np.nonzero(present)  # row-major: sorted by vertex, then part
     else:
-        key = np.concatenate([src, dst]).astype(np.int64) * num_parts + np.concatenate(
-            [edge_part, edge_part]
-        )
+        key = np.concatenate([src, dst]).astype(np.int64) * num_parts + np.concatenate([edge_part, edge_part])
         key = np.unique(key)
         vertex, parts = np.divmod(key, num_parts)
     return _ptr_of(vertex, n), parts.astype(np.int32)

@@ -98,7 +98,9 @@ def test_keys_must_be_integers():
 
 
 def test_key_counts_helpers():
-    kc = KeyCounts.from_pairs(np.array([2, 0, 2, 2, 0]), np.array([8, 1, 3, 8, 1]), np.array([1.0, 2.0, 5.0, 1.0, 1.0]), 3)
+    kc = KeyCounts.from_pairs(
+        np.array([2, 0, 2, 2, 0]), np.array([8, 1, 3, 8, 1]), np.array([1.0, 2.0, 5.0, 1.0, 1.0]), 3
+    )
     assert kc.ptr.tolist() == [0, 1, 1, 3] and kc.keys.tolist() == [1, 3, 8]
     assert kc.weights.tolist() == [3.0, 5.0, 2.0] and kc.totals().tolist() == [3.0, 0.0, 7.0]
     assert kc.argmax(default=np.array([9, 9, 9])).tolist() == [1, 9, 3]

@@ -25,8 +25,10 @@ G = Graph([0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 0], vertex_data={"w": np.arange(6.
         (lambda v: (np.full(len(v), -1), v.data["w"]), r"keys must be integers 0\.\.2, one per value"),
         (lambda v: (v.data["w"], v.data["w"]), r"keys must be integers 0\.\.2, one per value; got float64"),
         (lambda v: (np.zeros(len(v) + 1, dtype=np.int64), v.data["w"]), r"keys must be integers 0\.\.2, one per value"),
-        (lambda v: (np.zeros(len(v), dtype=np.int64), np.ones((len(v), len(v)))),
-         r"must return one value per vertex, each of the shape it has for an empty batch \(0,\)"),
+        (
+            lambda v: (np.zeros(len(v), dtype=np.int64), np.ones((len(v), len(v)))),
+            r"must return one value per vertex, each of the shape it has for an empty batch \(0,\)",
+        ),
     ],
     ids=["not-a-pair", "key-too-big", "negative-key", "float-keys", "keys-and-values-differ", "shape-follows-batch"],
 )

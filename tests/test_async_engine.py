@@ -67,8 +67,11 @@ def sequential(g: Graph, scheduler: str, seed: int = 0) -> tuple[np.ndarray, np.
             if scheduler == "priority":
                 key[u] = min(key.get(u, np.inf), prio)
             elif u not in key:
-                key[u] = {"fifo": float(rounds), "random": rounds + float(random_keys(np.array([u]), seed, rounds)[0]),
-                          "sweep": float(sweep_keys(np.array([u]), cursor, n)[0])}[scheduler]
+                key[u] = {
+                    "fifo": float(rounds),
+                    "random": rounds + float(random_keys(np.array([u]), seed, rounds)[0]),
+                    "sweep": float(sweep_keys(np.array([u]), cursor, n)[0]),
+                }[scheduler]
     return x, runs, rounds
 
 
@@ -219,8 +222,9 @@ def test_full_consistency_rounds_are_distance_two_independent(parts, monkeypatch
 @pytest.mark.parametrize("consistency", ["edge", "full"])
 def test_locks_leave_no_race(workers, consistency):
     g = random_graph(200, 800, seed=25)
-    r = run(Race(), g, engine="async", consistency=consistency, batch_size=64, workers=workers, partitions=4,
-            debug=True)  # the engine counts conflicts under edge and full in debug mode (an error if any)
+    r = run(
+        Race(), g, engine="async", consistency=consistency, batch_size=64, workers=workers, partitions=4, debug=True
+    )  # the engine counts conflicts under edge and full in debug mode (an error if any)
     assert r.conflicts == 0 and r.edge_data["races"].sum() == 0
     assert r.steps.column("losers").sum() > 0  # locks were contended, and lost
 
@@ -252,8 +256,9 @@ def test_max_supersteps_counts_rounds():
 
 def test_aggregators_run_every_so_many_updates():
     seen = []
-    total = Aggregator("runs", lambda v: v.data["runs"], finalize=lambda x: seen.append(int(x)) or int(x),
-                       every_updates=100)
+    total = Aggregator(
+        "runs", lambda v: v.data["runs"], finalize=lambda x: seen.append(int(x)) or int(x), every_updates=100
+    )
     g = random_graph(60, 240, seed=28)
     r = run(Order(), g, engine="async", batch_size=8, aggregators=[total])
     updates = int(r.steps.column("updates").sum())

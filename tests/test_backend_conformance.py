@@ -66,8 +66,9 @@ def pagerank_sync(o: dict) -> Outputs:
 def pagerank_async_priority(o: dict) -> Outputs:
     from algorithms import pagerank
 
-    ranks, r = pagerank(_graph(11, 100, 400), tol=1e-5, engine="async", scheduler="priority", batch_size=64,
-                        return_result=True, **o)
+    ranks, r = pagerank(
+        _graph(11, 100, 400), tol=1e-5, engine="async", scheduler="priority", batch_size=64, return_result=True, **o
+    )
     return {"rank": ranks, **_stats(r)}
 
 
@@ -185,8 +186,12 @@ def als_ratings(o: dict) -> Outputs:
     users, items = rng.integers(0, 60, 900), rng.integers(0, 40, 900)
     g = ratings.from_arrays(users, items, rng.integers(1, 6, 900).astype(float))
     model = als(g, rank=3, iterations=3, seed=1, **o)
-    out = {"user_factors": model.user_factors, "item_factors": model.item_factors,
-           "user_bias": model.user_bias, "item_bias": model.item_bias}
+    out = {
+        "user_factors": model.user_factors,
+        "item_factors": model.item_factors,
+        "user_bias": model.user_bias,
+        "item_bias": model.item_bias,
+    }
     out.update({f"history_{k}": np.asarray(v, dtype=float) for k, v in model.history.items() if k != "seconds"})
     return out
 
@@ -200,8 +205,13 @@ def sgd_mf_async(o: dict) -> Outputs:
     users, items = rng.integers(0, 50, 700), rng.integers(0, 30, 700)
     g = ratings.from_arrays(users, items, rng.integers(1, 6, 700).astype(float))
     model = sgd_mf(g, rank=3, epochs=3, seed=1, engine="async", **o)
-    out = {"user_factors": model.user_factors, "item_factors": model.item_factors,
-           "user_bias": model.user_bias, "item_bias": model.item_bias, "conflicts": model.conflicts}
+    out = {
+        "user_factors": model.user_factors,
+        "item_factors": model.item_factors,
+        "user_bias": model.user_bias,
+        "item_bias": model.item_bias,
+        "conflicts": model.conflicts,
+    }
     out.update({f"history_{k}": np.asarray(v, dtype=float) for k, v in model.history.items() if k != "seconds"})
     return out
 
@@ -218,8 +228,12 @@ def diameter_hyperanf(o: dict) -> Outputs:
     from algorithms import approximate_diameter
 
     est = approximate_diameter(_graph(13, 300, 500, undirected=True), precision=4, seed=1, **o)
-    return {"nf": est.neighbourhood_function, "eccentricity": est.eccentricity, "reachable": est.reachable,
-            "lower_bound": est.diameter_lower_bound}
+    return {
+        "nf": est.neighbourhood_function,
+        "eccentricity": est.eccentricity,
+        "reachable": est.reachable,
+        "lower_bound": est.diameter_lower_bound,
+    }
 
 
 class _Count:
@@ -251,8 +265,10 @@ class _Count:
 def aggregators_signals_edges(o: dict) -> Outputs:
     from gasengine import Aggregator, run
 
-    aggs = [Aggregator("total", lambda v: v.data["n"]),
-            Aggregator("top", lambda v: v.data["n"], combine=np.maximum, every=2)]
+    aggs = [
+        Aggregator("total", lambda v: v.data["n"]),
+        Aggregator("top", lambda v: v.data["n"], combine=np.maximum, every=2),
+    ]
     r = run(_Count.program(), _graph(9, 300, 2000), aggregators=aggs, max_supersteps=6, **o)
     out = {"n": r.field("n"), "hits": r.edge_data["hits"], **_stats(r)}
     out.update({f"aggregate_{k}": np.asarray(v) for k, v in r.aggregates.items()})
@@ -268,13 +284,32 @@ def more_parts_than_workers(o: dict) -> Outputs:
     return {"label": labels, "parts": r.num_parts, **_stats(r)}
 
 
-SCENARIOS: dict[str, Callable[[dict], Outputs]] = {f.__name__: f for f in (
-    pagerank_sync, pagerank_async_priority, pagerank_chromatic_full, components_pointer_jumping, components_async,
-    min_label, sssp_delta_stepping, label_propagation_chromatic, core_number, greedy_color_edge,
-    greedy_color_full_random, greedy_color_vertex, belief_propagation_grid, gibbs_chromatic, kmeans_sync_operations,
-    als_ratings, sgd_mf_async, triangles_collect, diameter_hyperanf, aggregators_signals_edges,
-    more_parts_than_workers,
-)}
+SCENARIOS: dict[str, Callable[[dict], Outputs]] = {
+    f.__name__: f
+    for f in (
+        pagerank_sync,
+        pagerank_async_priority,
+        pagerank_chromatic_full,
+        components_pointer_jumping,
+        components_async,
+        min_label,
+        sssp_delta_stepping,
+        label_propagation_chromatic,
+        core_number,
+        greedy_color_edge,
+        greedy_color_full_random,
+        greedy_color_vertex,
+        belief_propagation_grid,
+        gibbs_chromatic,
+        kmeans_sync_operations,
+        als_ratings,
+        sgd_mf_async,
+        triangles_collect,
+        diameter_hyperanf,
+        aggregators_signals_edges,
+        more_parts_than_workers,
+    )
+}
 
 #: Outputs that legitimately differ between backends: bytes between *workers* (there is one on local).
 WORKER_DEPENDENT = {"bytes_between_workers"}
@@ -360,9 +395,15 @@ def mpi_answers(tmp_path_factory) -> Callable[[int], dict[str, Outputs]]:
         if ranks not in done:
             out = tmp_path_factory.mktemp(f"mpi{ranks}") / "answers.npz"
             start = time.perf_counter()
-            proc = subprocess.run([launcher, "-n", str(ranks), sys.executable, "-m", "tests.test_backend_conformance",
-                                   str(out)], cwd=REPO, env=mpi_env(), capture_output=True, text=True, timeout=240,
-                                  check=False)
+            proc = subprocess.run(
+                [launcher, "-n", str(ranks), sys.executable, "-m", "tests.test_backend_conformance", str(out)],
+                cwd=REPO,
+                env=mpi_env(),
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
             assert proc.returncode == 0, f"mpiexec -n {ranks} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
             done[ranks] = load_answers(out)
             done[ranks]["\0seconds"] = time.perf_counter() - start  # type: ignore[assignment]

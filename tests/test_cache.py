@@ -41,7 +41,11 @@ def test_a_changed_graph_never_reuses_the_cache():
     g.src[4] = 6  # edited in place: 6 -> 7 instead of 4 -> 0
     g.dst[4] = 7
     fresh = Graph(g.src.copy(), g.dst.copy(), num_vertices=8)
-    assert connected_components(g, partitions=2).tolist() == connected_components(fresh, partitions=2).tolist() == [0, 0, 0, 0, 0, 5, 6, 6]
+    assert (
+        connected_components(g, partitions=2).tolist()
+        == connected_components(fresh, partitions=2).tolist()
+        == [0, 0, 0, 0, 0, 5, 6, 6]
+    )
 
 
 def test_cache_off_and_clear():

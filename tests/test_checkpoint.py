@@ -43,6 +43,7 @@ def stop_after(step: int):
     def progress(superstep: int, active: int) -> None:
         if superstep >= step:
             raise Interrupted(superstep)
+
     return progress
 
 
@@ -71,8 +72,10 @@ def test_every_scenario_resumes_to_the_uninterrupted_answer(name, tmp_path):
             np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(value), err_msg=key)
 
 
-@pytest.mark.parametrize("name", ["pagerank_sync", "components_async", "label_propagation_chromatic",
-                                  "sssp_delta_stepping", "triangles_collect"])
+@pytest.mark.parametrize(
+    "name",
+    ["pagerank_sync", "components_async", "label_propagation_chromatic", "sssp_delta_stepping", "triangles_collect"],
+)
 def test_worker_processes_resume_exactly_and_on_another_count_within_rounding(name, tmp_path):
     two = {"partitions": 2, "workers": 2, "backend": "multiprocess"}
     want = SCENARIOS[name](dict(two))
@@ -112,8 +115,14 @@ def test_mpi_ranks_resume_exactly(tmp_path):
     """
     script = tmp_path / "resume.py"
     script.write_text(textwrap.dedent(body))
-    done = subprocess.run([need_mpi(), "-n", "2", sys.executable, str(script), str(tmp_path / "ck")],
-                          env=mpi_env(), capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [need_mpi(), "-n", "2", sys.executable, str(script), str(tmp_path / "ck")],
+        env=mpi_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["sync 6 True", "async 6 True"]
 
@@ -126,7 +135,11 @@ def _pagerank_run(folder: Path, **options):
 def test_only_the_last_two_are_kept_and_nothing_is_pickled(tmp_path):
     _pagerank_run(tmp_path, checkpoint_every=2, max_supersteps=9)
     assert sorted(p.name for p in tmp_path.glob("ckpt-*")) == [
-        "ckpt-000000006.json", "ckpt-000000006.npz", "ckpt-000000008.json", "ckpt-000000008.npz"]
+        "ckpt-000000006.json",
+        "ckpt-000000006.npz",
+        "ckpt-000000008.json",
+        "ckpt-000000008.npz",
+    ]
     assert KEEP == 2 and len(list(tmp_path.glob("cut-*.npz"))) == 1
     assert not list(tmp_path.glob(".*"))  # no temporary file left
     meta = json.loads((tmp_path / "ckpt-000000008.json").read_text())
@@ -215,14 +228,23 @@ def test_an_aggregator_value_numpy_cannot_hold_is_a_clear_error(tmp_path):
 
     agg = Aggregator("table", lambda v: v.data["x"], finalize=lambda total, g: {"sum": float(total)})
     with pytest.raises(CheckpointError, match="aggregator 'table': its value, a dict, cannot be checkpointed"):
-        run(Labels(), random_graph(20, 50, seed=1), aggregators=[agg], checkpoint_dir=tmp_path, checkpoint_every=1,
-            max_supersteps=3)
+        run(
+            Labels(),
+            random_graph(20, 50, seed=1),
+            aggregators=[agg],
+            checkpoint_dir=tmp_path,
+            checkpoint_every=1,
+            max_supersteps=3,
+        )
 
 
 def test_identity_ignores_memory_addresses_and_sees_parameters():
     g = random_graph(50, 100, seed=1)
     engine = {"name": "sync"}
-    same = run_identity(g, PageRankProgram(tol=1e-6), (), engine), run_identity(g, PageRankProgram(tol=1e-6), (), engine)
+    same = (
+        run_identity(g, PageRankProgram(tol=1e-6), (), engine),
+        run_identity(g, PageRankProgram(tol=1e-6), (), engine),
+    )
     assert same[0] == same[1]
     assert run_identity(g, PageRankProgram(tol=1e-7), (), engine)["program"] != same[0]["program"]
     assert latest("/no/such/folder", same[0]) is None
@@ -296,8 +318,9 @@ def test_a_killed_driver_resumes_to_the_uninterrupted_answer(tmp_path):
 
     script = tmp_path / "driver.py"
     folder = tmp_path / "ck"
-    script.write_text(textwrap.dedent(KILLED_DRIVER.format(repo=str(Path(__file__).resolve().parents[1]),
-                                                           folder=str(folder))))
+    script.write_text(
+        textwrap.dedent(KILLED_DRIVER.format(repo=str(Path(__file__).resolve().parents[1]), folder=str(folder)))
+    )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 60
@@ -355,5 +378,6 @@ def test_cli_checkpoint_options(tmp_path, capsys):
     assert "--resume needs --checkpoint-dir" in capsys.readouterr().err
     want = pagerank(Graph.load(str(edges)), tol=1e-6)
     got = np.loadtxt(tmp_path / "out.tsv", skiprows=1)
-    np.testing.assert_allclose(got[np.argsort(got[:, 0]), 1], want[np.argsort(Graph.load(str(edges)).original_ids())],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        got[np.argsort(got[:, 0]), 1], want[np.argsort(Graph.load(str(edges)).original_ids())], rtol=1e-9
+    )

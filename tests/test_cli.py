@@ -36,8 +36,14 @@ def error_line(capsys) -> str:
 
 def cli(*args: str, preexec_fn=None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python -m gasengine ARGS`` in a real subprocess."""
-    return subprocess.run([sys.executable, "-m", "gasengine", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, preexec_fn=preexec_fn)
+    return subprocess.run(
+        [sys.executable, "-m", "gasengine", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        preexec_fn=preexec_fn,
+    )
 
 
 def without_root_override() -> None:
@@ -113,7 +119,9 @@ def test_info(capsys):
 
 def test_undirected_and_columns_options(capsys):
     cal = str(data_file("roads/cal.cedge"))
-    assert main(["run", "sssp", "--input", cal, "--columns", "1,2,3", "--undirected", "--source", "0", "--top", "2"]) == 0
+    assert (
+        main(["run", "sssp", "--input", cal, "--columns", "1,2,3", "--undirected", "--source", "0", "--top", "2"]) == 0
+    )
     assert capsys.readouterr().out.splitlines()[1] == "0\t0"
 
 
@@ -162,9 +170,11 @@ def test_unreadable_input_and_unwritable_output_folder(tmp_path):
 
 
 def test_output_checked_before_loading(tmp_path, capsys):
-    for path, needle in ((tmp_path / "no" / "such" / "r.tsv", "does not exist"),
-                         (tmp_path / "r.json", "use .tsv, .csv or .npz"),
-                         (tmp_path, "is a directory")):
+    for path, needle in (
+        (tmp_path / "no" / "such" / "r.tsv", "does not exist"),
+        (tmp_path / "r.json", "use .tsv, .csv or .npz"),
+        (tmp_path, "is a directory"),
+    ):
         assert main(["run", "pagerank", "--input", EXAMPLE, "-o", str(path)]) == 2
         err = capsys.readouterr().err
         assert needle in err and "loaded" not in err, err  # nothing was loaded or computed
@@ -220,11 +230,14 @@ def test_a_thousand_workers_one_line(tmp_path, capsys):
     assert "workers=1000" in line and "RLIMIT_NOFILE" in line and "at most" in line
 
 
-@pytest.mark.parametrize("algorithm, extra", [
-    ("sssp", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt"), "--source", "0", "--hops"]),
-    ("connected-components", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
-    ("pagerank", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
-])
+@pytest.mark.parametrize(
+    "algorithm, extra",
+    [
+        ("sssp", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt"), "--source", "0", "--hops"]),
+        ("connected-components", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
+        ("pagerank", ["--input", str(REPO / "examples" / "data" / "email-Eu-core.txt")]),
+    ],
+)
 def test_superstep_budget_too_small_is_an_error(algorithm, extra, tmp_path, capsys):
     out = tmp_path / "out.tsv"
     assert main(["run", algorithm, *extra, "--max-supersteps", "1", "-o", str(out)]) == 2
@@ -247,8 +260,9 @@ def test_sssp_says_when_it_counts_hops(capsys):
 
 def running_cli(*args: str) -> tuple[subprocess.Popen, list[psutil.Process]]:
     """A CLI subprocess once its 2 workers run."""
-    proc = subprocess.Popen([sys.executable, "-m", "gasengine", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gasengine", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     driver = psutil.Process(proc.pid)
     deadline = time.time() + 60
     while len(driver.children()) < 2 and time.time() < deadline and proc.poll() is None:
@@ -260,12 +274,26 @@ def running_cli(*args: str) -> tuple[subprocess.Popen, list[psutil.Process]]:
 
 
 def test_a_killed_worker_is_one_line():
-    proc, workers = running_cli("run", "pagerank", "--input", EXAMPLE, "--workers", "2", "--tol", "0",
-                                "--max-supersteps", "1000000", "--no-progress", "--top", "0")
+    proc, workers = running_cli(
+        "run",
+        "pagerank",
+        "--input",
+        EXAMPLE,
+        "--workers",
+        "2",
+        "--tol",
+        "0",
+        "--max-supersteps",
+        "1000000",
+        "--no-progress",
+        "--top",
+        "0",
+    )
     workers[-1].kill()
     out, err = proc.communicate(timeout=30)
-    assert_one_error_line(subprocess.CompletedProcess(proc.args, proc.returncode, out, err),
-                          "failed: worker process killed by signal 9")
+    assert_one_error_line(
+        subprocess.CompletedProcess(proc.args, proc.returncode, out, err), "failed: worker process killed by signal 9"
+    )
     assert not {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}
 
 
@@ -273,15 +301,31 @@ def test_worker_program_errors_print_without_the_worker_traceback():
     from gasengine.backends.multiprocess import WorkerProgramError
     from gasengine.cli import describe
 
-    err = WorkerProgramError(1, "Boom", "apply", "RuntimeError: cursed", 'Traceback (most recent call last):\n  File "x"')
+    err = WorkerProgramError(
+        1, "Boom", "apply", "RuntimeError: cursed", 'Traceback (most recent call last):\n  File "x"'
+    )
     assert describe(err) == "Boom.apply: RuntimeError: cursed (in worker 1)"
 
 
-@pytest.mark.parametrize("sig, code, last_line", [(signal.SIGINT, 130, "gasengine: interrupted"),
-                                                  (signal.SIGTERM, 143, None)])
+@pytest.mark.parametrize(
+    "sig, code, last_line", [(signal.SIGINT, 130, "gasengine: interrupted"), (signal.SIGTERM, 143, None)]
+)
 def test_signals_end_the_command_quietly_and_clean_up(sig, code, last_line):
-    proc, workers = running_cli("run", "pagerank", "--input", EXAMPLE, "--workers", "2", "--tol", "0",
-                                "--max-supersteps", "1000000", "--no-progress", "--top", "0")
+    proc, workers = running_cli(
+        "run",
+        "pagerank",
+        "--input",
+        EXAMPLE,
+        "--workers",
+        "2",
+        "--tol",
+        "0",
+        "--max-supersteps",
+        "1000000",
+        "--no-progress",
+        "--top",
+        "0",
+    )
     assert {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}  # its parts exist while it runs
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
@@ -296,8 +340,14 @@ def test_signals_end_the_command_quietly_and_clean_up(sig, code, last_line):
 
 
 def test_help_everywhere():
-    for argv in (["--help"], ["run", "--help"], ["run", "pagerank", "--help"], ["info", "--help"],
-                 ["study", "--help"], ["study", "consistency", "--help"]):
+    for argv in (
+        ["--help"],
+        ["run", "--help"],
+        ["run", "pagerank", "--help"],
+        ["info", "--help"],
+        ["study", "--help"],
+        ["study", "consistency", "--help"],
+    ):
         with pytest.raises(SystemExit) as exit_info:
             main(argv)
         assert exit_info.value.code == 0
@@ -306,7 +356,9 @@ def test_help_everywhere():
 def test_python_dash_m_entry_point():
     proc = subprocess.run(
         [sys.executable, "-m", "gasengine", "run", "pagerank", "--input", EXAMPLE, "--top", "1"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].startswith("1\t")
@@ -352,7 +404,9 @@ def test_partition_save_writes_the_path_it_reports(tmp_path, capsys):
 
 
 def test_partition_save_is_checked_before_partitioning(tmp_path, capsys):
-    assert main(["partition", "--input", EXAMPLE, "-P", "2", "--strategy", "all", "--save", str(tmp_path / "c.npz")]) == 2
+    assert (
+        main(["partition", "--input", EXAMPLE, "-P", "2", "--strategy", "all", "--save", str(tmp_path / "c.npz")]) == 2
+    )
     assert "--save needs a single --strategy" in error_line(capsys)
     assert main(["partition", "--input", EXAMPLE, "-P", "2", "--save", str(tmp_path / "no" / "c.npz")]) == 2
     assert "does not exist" in error_line(capsys)
@@ -367,9 +421,11 @@ def test_run_with_workers_prints_worker_traffic(capsys):
 def test_bad_strategy_and_parts(capsys):
     assert main(["run", "pagerank", "--input", EXAMPLE, "--partition", "bogus", "-P", "2"]) == 2
     assert "unknown partition strategy 'bogus'" in error_line(capsys)
-    for argv in (["partition", "--input", EXAMPLE, "--parts", "0"],
-                 ["run", "pagerank", "--input", EXAMPLE, "--workers", "0"],
-                 ["run", "pagerank", "--input", EXAMPLE, "--partitions", "-1"]):
+    for argv in (
+        ["partition", "--input", EXAMPLE, "--parts", "0"],
+        ["run", "pagerank", "--input", EXAMPLE, "--workers", "0"],
+        ["run", "pagerank", "--input", EXAMPLE, "--partitions", "-1"],
+    ):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
@@ -378,8 +434,24 @@ def test_bad_strategy_and_parts(capsys):
 
 def test_chromatic_engine_from_the_command_line(capsys):
     wiki = str(data_file("snap/Wiki-Vote.txt"))
-    assert main(["run", "connected-components", "--input", wiki, "--top", "1", "--engine", "chromatic",
-                 "--consistency", "edge", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "connected-components",
+                "--input",
+                wiki,
+                "--top",
+                "1",
+                "--engine",
+                "chromatic",
+                "--consistency",
+                "edge",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.out.splitlines()[:2] == ["24 groups; largest (component\tsize):", "3\t7066"]
     assert "sweeps (" in captured.err and "colour steps)" in captured.err
@@ -387,12 +459,48 @@ def test_chromatic_engine_from_the_command_line(capsys):
 
 def test_async_engine_from_the_command_line(capsys):
     rome = str(data_file("dimacs9/rome99.gr"))
-    assert main(["run", "sssp", "--input", rome, "--source", "1", "--top", "0", "--engine", "async",
-                 "--scheduler", "priority", "--batch-size", "64", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "sssp",
+                "--input",
+                rome,
+                "--source",
+                "1",
+                "--top",
+                "0",
+                "--engine",
+                "async",
+                "--scheduler",
+                "priority",
+                "--batch-size",
+                "64",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     summary = capsys.readouterr().err.splitlines()[-1]
     assert summary.startswith("sssp: ") and " rounds (" in summary and "lock losers, 0 conflicts)" in summary
-    assert main(["run", "connected-components", "--input", EXAMPLE, "--top", "1", "--engine", "async",
-                 "--consistency", "vertex", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "connected-components",
+                "--input",
+                EXAMPLE,
+                "--top",
+                "1",
+                "--engine",
+                "async",
+                "--consistency",
+                "vertex",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr()
     assert printed.out.startswith("20 groups")
     conflicts = int(printed.err.split(" conflicts)")[0].rsplit(" ", 1)[1])
@@ -401,15 +509,18 @@ def test_async_engine_from_the_command_line(capsys):
 
 def test_scheduler_and_batch_size_need_the_async_engine(capsys):
     assert main(["run", "pagerank", "--input", EXAMPLE, "--scheduler", "priority"]) == 2
-    assert error_line(capsys) == ("gasengine: error: --scheduler applies to --engine async only "
-                                  "(this run uses --engine sync)")
+    assert error_line(capsys) == (
+        "gasengine: error: --scheduler applies to --engine async only (this run uses --engine sync)"
+    )
     assert main(["run", "pagerank", "--input", EXAMPLE, "--engine", "chromatic", "--batch-size", "8"]) == 2
     assert "--batch-size applies to --engine async only" in error_line(capsys)
     # async pagerank: --max-supersteps counts passes over the graph; one pass cannot reach the tolerance
     assert main(["run", "pagerank", "--input", EXAMPLE, "--engine", "async", "--max-supersteps", "1"]) == 2
     assert "pagerank did not converge within" in error_line(capsys)
-    for argv, needle in ((["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
-                         (["--scheduler", "lifo"], "argument --scheduler: invalid choice: 'lifo'")):
+    for argv, needle in (
+        (["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+        (["--scheduler", "lifo"], "argument --scheduler: invalid choice: 'lifo'"),
+    ):
         with pytest.raises(SystemExit) as info:
             main(["run", "pagerank", "--input", EXAMPLE, "--engine", "async", *argv])
         assert info.value.code == 2
@@ -419,8 +530,24 @@ def test_scheduler_and_batch_size_need_the_async_engine(capsys):
 def test_study_consistency_prints_the_table_and_writes_csv(tmp_path, capsys):
     rome = str(data_file("dimacs9/rome99.gr"))
     out = tmp_path / "study.csv"
-    assert main(["study", "consistency", "--algorithm", "sssp", "--input", rome, "--source", "1",
-                 "--csv", str(out), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "study",
+                "consistency",
+                "--algorithm",
+                "sssp",
+                "--input",
+                rome,
+                "--source",
+                "1",
+                "--csv",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("consistency study: sssp on 3353 vertices, 8870 edges, 1 worker")
     assert lines[1].split()[:3] == ["engine", "consistency", "scheduler"] and "max abs error" in lines[1]
@@ -433,9 +560,26 @@ def test_study_consistency_prints_the_table_and_writes_csv(tmp_path, capsys):
 def test_study_consistency_plot_and_traces(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     plot, traces = tmp_path / "study.png", tmp_path / "traces.csv"
-    assert main(["study", "consistency", "-a", "connected-components", "--input", EXAMPLE, "--no-progress",
-                 "--configurations", "sync,chromatic/edge,async/edge/fifo", "--plot", str(plot),
-                 "--traces", str(traces)]) == 0
+    assert (
+        main(
+            [
+                "study",
+                "consistency",
+                "-a",
+                "connected-components",
+                "--input",
+                EXAMPLE,
+                "--no-progress",
+                "--configurations",
+                "sync,chromatic/edge,async/edge/fifo",
+                "--plot",
+                str(plot),
+                "--traces",
+                str(traces),
+            ]
+        )
+        == 0
+    )
     assert len(capsys.readouterr().out.splitlines()) == 2 + 3
     assert plot.read_bytes()[:4] == b"\x89PNG"
     trace = pd.read_csv(traces)
@@ -480,8 +624,25 @@ def test_als_fits_a_ratings_file_and_writes_factors_by_side_and_id(tmp_path, cap
     lines = [f"{u}::{i:07d}::{(u * 7 + i) % 11}::1367000000" for u, i in pairs]
     ratings_file.write_text("\n".join(lines) + "\n")
     out = tmp_path / "factors.tsv"
-    assert main(["run", "als", "--input", str(ratings_file), "--rank", "3", "--iterations", "4",
-                 "--test-fraction", "0.1", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "als",
+                "--input",
+                str(ratings_file),
+                "--rank",
+                "3",
+                "--iterations",
+                "4",
+                "--test-fraction",
+                "0.1",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "als: training RMSE" in err and "held-out RMSE" in err
     header, *rows = out.read_text().splitlines()

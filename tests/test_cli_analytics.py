@@ -49,15 +49,32 @@ def test_study_reads_a_ratings_file_for_sgd(capsys):
     from tests.datasets import data_file
 
     ratings = str(data_file("ratings/movietweetings-snapshot-100K-ratings.dat"))
-    assert main(["study", "consistency", "-a", "sgd-mf", "--input", ratings,
-                 "--configurations", "sync,async/edge/fifo"]) == 0
+    assert (
+        main(["study", "consistency", "-a", "sgd-mf", "--input", ratings, "--configurations", "sync,async/edge/fifo"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "test RMSE" in out and "async" in out
 
 
 def test_study_mechanisms_runs_every_mechanism(capsys):
-    assert main(["study", "mechanisms", "--input", "breast_cancer", "--workers", "2", "--budget", "30",
-                 "--mechanisms", "bsp_sgd,admm,hogwild"]) == 0
+    assert (
+        main(
+            [
+                "study",
+                "mechanisms",
+                "--input",
+                "breast_cancer",
+                "--workers",
+                "2",
+                "--budget",
+                "30",
+                "--mechanisms",
+                "bsp_sgd,admm,hogwild",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "bsp_sgd" in out and "admm" in out and "hogwild" in out and "conflicts" in out
 

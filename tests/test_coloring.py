@@ -13,8 +13,12 @@ from tests.datasets import load
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 40).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=120))),
-       st.sampled_from([1, 2]))
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=120))
+    ),
+    st.sampled_from([1, 2]),
+)
 def test_random_graphs_get_proper_colourings(case, distance):
     n, edges = case
     src = np.array([e[0] for e in edges], dtype=np.int64)

@@ -196,9 +196,7 @@ def test_networkx_round_trip(G):
         d["pos"] = np.array([k, -k], dtype=float)
     H = to_networkx(from_networkx(G), directed=G.is_directed(), multigraph=G.is_multigraph())
     assert same_graph(G, H)
-    assert nx.is_isomorphic(
-        G, H, node_match=lambda a, b: a["score"] == b["score"], edge_match=lambda a, b: a == b
-    )
+    assert nx.is_isomorphic(G, H, node_match=lambda a, b: a["score"] == b["score"], edge_match=lambda a, b: a == b)
 
 
 def test_round_trip_default_multigraph_choice():
@@ -293,8 +291,9 @@ def test_scipy_round_trip(n, density, seed, fmt):
 )
 def test_from_scipy_to_scipy_is_the_identity(n, density, seed, dtype, fmt):
     rng = np.random.default_rng(seed)
-    A = sp.random_array((n, n), density=density, rng=rng, format=fmt,
-                        data_sampler=lambda size: rng.integers(1, 100, size)).astype(dtype)
+    A = sp.random_array(
+        (n, n), density=density, rng=rng, format=fmt, data_sampler=lambda size: rng.integers(1, 100, size)
+    ).astype(dtype)
     B = Graph.from_scipy(A).to_scipy()  # no options: the entries come back as they went in
     assert B.dtype == A.dtype and B.shape == A.shape
     np.testing.assert_array_equal(B.toarray(), A.toarray())

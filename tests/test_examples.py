@@ -11,8 +11,14 @@ from tests.datasets import DATA, REPO
 
 
 def run_example(name: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, str(REPO / "examples" / name), *args], capture_output=True, text=True, check=False,
-                          timeout=300, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / name), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -35,8 +35,15 @@ def wiki_frame() -> pd.DataFrame:
     src = np.concatenate([src, src[extra], dst[extra[:200]]])  # repeats, and 200 reversed repeats
     dst = np.concatenate([dst, dst[extra], src[extra[:200]]])
     m = src.size
-    return pd.DataFrame({"voter": src, "votee": dst, "weight": rng.uniform(0.1, 2.0, m),
-                         "cost": rng.integers(0, 9, m), "label": rng.choice(["a", "b"], m)})
+    return pd.DataFrame(
+        {
+            "voter": src,
+            "votee": dst,
+            "weight": rng.uniform(0.1, 2.0, m),
+            "cost": rng.integers(0, 9, m),
+            "label": rng.choice(["a", "b"], m),
+        }
+    )
 
 
 def _rows(df: pd.DataFrame, directed: bool, attrs: tuple[str, ...]) -> list:
@@ -72,7 +79,10 @@ def test_from_pandas_edgelist_simple_graph_keeps_last_row_of_each_pair():
     assert (u.num_undirected_edges, sorted(u.edge_data["w"][:2].tolist())) == (2, [3.0, 4.0])
     d = Graph.from_pandas_edgelist(df, edge_attr="w", create_using=nx.DiGraph)
     assert sorted(zip(d.ids[d.src].tolist(), d.ids[d.dst].tolist(), d.edge_data["w"].tolist())) == [
-        (1, 2, 3.0), (2, 1, 2.0), (3, 3, 4.0)]
+        (1, 2, 3.0),
+        (2, 1, 2.0),
+        (3, 3, 4.0),
+    ]
     m = Graph.from_pandas_edgelist(df, edge_attr="w", create_using=nx.MultiDiGraph)
     assert m.edge_data["w"].tolist() == [1.0, 2.0, 3.0, 4.0]
 
@@ -103,8 +113,13 @@ def test_string_ids_and_mixed_ids():
 
 @needs_arrow
 def test_nullable_and_arrow_backed_columns():
-    df = pd.DataFrame({"source": pd.array([5, 6, 7], dtype="Int64"), "target": pd.array([6, 7, 5], dtype="Int64"),
-                       "w": pd.array([1, None, 3], dtype="Int64")})
+    df = pd.DataFrame(
+        {
+            "source": pd.array([5, 6, 7], dtype="Int64"),
+            "target": pd.array([6, 7, 5], dtype="Int64"),
+            "w": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
     g = Graph.from_pandas_edgelist(df, edge_attr="w", create_using=nx.MultiDiGraph)
     assert g.ids.tolist() == [5, 6, 7] and g.ids.dtype == np.int64
     np.testing.assert_array_equal(g.edge_data["w"], [1.0, np.nan, 3.0])
@@ -115,8 +130,11 @@ def test_nullable_and_arrow_backed_columns():
 
 def test_missing_source_values_name_the_column_and_row():
     df = pd.DataFrame({"from": [1.0, np.nan, 3.0], "to": [2, 3, 1]}, index=[10, 11, 12])
-    with pytest.raises(GraphFormatError, match=r"column 'from' \(source=\) has 1 missing value\(s\), the first in "
-                                               r"row 1 \(index 11\)"):
+    with pytest.raises(
+        GraphFormatError,
+        match=r"column 'from' \(source=\) has 1 missing value\(s\), the first in "
+        r"row 1 \(index 11\)",
+    ):
         Graph.from_pandas_edgelist(df, "from", "to")
     df = pd.DataFrame({"source": ["a", "b"], "target": ["b", None]})
     with pytest.raises(GraphFormatError, match=r"column 'target' \(target=\) has 1 missing"):
@@ -129,7 +147,9 @@ def test_bad_columns_are_named():
         Graph.from_pandas_edgelist(df, source="sorce")
     with pytest.raises(GraphFormatError, match=r"no column 'weight' for edge_attr='weight'"):
         Graph.from_pandas_edgelist(df, edge_attr="weight")
-    with pytest.raises(GraphFormatError, match=r"column 'colour' \(edge_attr=\) holds (object|str|string) values, not numbers"):
+    with pytest.raises(
+        GraphFormatError, match=r"column 'colour' \(edge_attr=\) holds (object|str|string) values, not numbers"
+    ):
         Graph.from_pandas_edgelist(df, edge_attr=["w", "colour"])
     with pytest.raises(GraphFormatError, match="empty list"):
         Graph.from_pandas_edgelist(df, edge_attr=[])
@@ -157,7 +177,8 @@ def test_to_pandas_edgelist_round_trips_and_matches_networkx():
     np.testing.assert_array_equal(again.edge_data["weight"], g.edge_data["weight"])
     theirs = nx.to_pandas_edgelist(g.to_networkx())
     assert sorted(map(tuple, theirs[["source", "target", "weight"]].to_numpy().tolist())) == sorted(
-        map(tuple, df.to_numpy().tolist()))
+        map(tuple, df.to_numpy().tolist())
+    )
 
 
 def test_to_pandas_edgelist_undirected_one_row_per_edge():
@@ -211,8 +232,9 @@ def test_vertex_frame_round_trip_with_vector_and_ragged_fields():
 
 def test_set_vertex_frame_real_labels_and_errors():
     g = load("snap/email-Eu-core.txt")
-    labels = pd.read_csv(data_file("snap/email-Eu-core-department-labels.txt"), sep=" ", header=None,
-                         names=["node", "dept"]).set_index("node")
+    labels = pd.read_csv(
+        data_file("snap/email-Eu-core-department-labels.txt"), sep=" ", header=None, names=["node", "dept"]
+    ).set_index("node")
     g.set_vertex_frame(labels)
     assert g.vertex_data["dept"].tolist() == labels.loc[g.ids, "dept"].tolist()
     g.set_vertex_frame(pd.concat([labels, pd.DataFrame({"dept": [1]}, index=[10**9])]))  # extra ids: ignored
@@ -249,8 +271,14 @@ def test_result_to_pandas_and_steps_frame():
 
 def test_result_to_pandas_ragged_as_lists():
     g = Graph([0, 1], [1, 2], ids=["a", "b", "c"])
-    r = Result({"n": Ragged.from_lists([[1, 2], [], [0]]), "k": np.array([2, 0, 1])}, {}, {},
-               StepTable([StepStats(1, 3, 3, 0.1, 0.1, 0.0, 0)]), True, g)
+    r = Result(
+        {"n": Ragged.from_lists([[1, 2], [], [0]]), "k": np.array([2, 0, 1])},
+        {},
+        {},
+        StepTable([StepStats(1, 3, 3, 0.1, 0.1, 0.0, 0)]),
+        True,
+        g,
+    )
     df = r.to_pandas()
     assert df.to_dict("index") == {"a": {"n": [1, 2], "k": 2}, "b": {"n": [], "k": 0}, "c": {"n": [0], "k": 1}}
 
@@ -274,8 +302,12 @@ def test_relabel_chunks_agrees_with_relabel_ids():
 def wiki_tables(tmp_path_factory, wiki_frame):
     folder = tmp_path_factory.mktemp("tables")
     df = wiki_frame[["voter", "votee", "weight", "label"]]
-    paths = {"parquet": folder / "wiki.parquet", "arrow": folder / "wiki.arrow", "feather": folder / "wiki.feather",
-             "stream": folder / "wiki-stream.arrow"}
+    paths = {
+        "parquet": folder / "wiki.parquet",
+        "arrow": folder / "wiki.arrow",
+        "feather": folder / "wiki.feather",
+        "stream": folder / "wiki-stream.arrow",
+    }
     table = pa.Table.from_pandas(df, preserve_index=False)
     pq.write_table(table, paths["parquet"], row_group_size=30000)  # several chunks per column
     feather.write_feather(df, paths["arrow"], chunksize=40000)
@@ -329,13 +361,18 @@ def test_table_column_selection_by_position_and_name(wiki_tables):
 def test_table_wrong_columns_are_named(wiki_tables, tmp_path):
     _, paths = wiki_tables
     path = str(paths["parquet"])
-    with pytest.raises(GraphFormatError, match=r"wiki\.parquet: no column 'votr' for the source \(did you mean "
-                                               r"'voter'\?\); the table's columns are \['voter', 'votee', 'weight', "
-                                               r"'label'\]"):
+    with pytest.raises(
+        GraphFormatError,
+        match=r"wiki\.parquet: no column 'votr' for the source \(did you mean "
+        r"'voter'\?\); the table's columns are \['voter', 'votee', 'weight', "
+        r"'label'\]",
+    ):
         Graph.load(path, columns=("votr", "votee"))
     with pytest.raises(GraphFormatError, match=r"no column 7 for the target: the table has 4 columns"):
         Graph.load(path, columns=(0, 7))
-    with pytest.raises(GraphFormatError, match=r"weight column 'label' holds (string|large_string) values, not numbers"):
+    with pytest.raises(
+        GraphFormatError, match=r"weight column 'label' holds (string|large_string) values, not numbers"
+    ):
         Graph.load(path, columns=("voter", "votee", "label"))
     with pytest.raises(ValueError, match="header= does not apply"):
         Graph.load(path, header=True)
@@ -347,8 +384,11 @@ def test_table_wrong_columns_are_named(wiki_tables, tmp_path):
 def test_table_missing_values_nan_and_string_ids(tmp_path):
     path = tmp_path / "e.parquet"
     pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [2, 3, 1]}).to_parquet(path)
-    with pytest.raises(GraphFormatError, match=r"e\.parquet: column 'a' \(the source\) has 1 missing value\(s\), "
-                                               r"the first in row 1"):
+    with pytest.raises(
+        GraphFormatError,
+        match=r"e\.parquet: column 'a' \(the source\) has 1 missing value\(s\), "
+        r"the first in row 1",
+    ):
         Graph.load(path)
     pd.DataFrame({"a": [1, 2], "b": [2, 3], "w": [0.5, np.nan]}).to_parquet(path)  # pandas writes NaN as null
     with pytest.raises(GraphFormatError, match=r"weight column 'w' has 1 missing value\(s\), the first in row 1"):
@@ -361,7 +401,11 @@ def test_table_missing_values_nan_and_string_ids(tmp_path):
         Graph.load(path, relabel=False)
     pd.DataFrame({"a": ["bob", "al"], "b": pd.Categorical(["al", "cy"]), "w": [1, 2]}).to_parquet(path)
     g = Graph.load(path)
-    assert g.ids.tolist() == ["al", "bob", "cy"] and g.src.tolist() == [1, 0] and g.edge_data["weight"].tolist() == [1.0, 2.0]
+    assert (
+        g.ids.tolist() == ["al", "bob", "cy"]
+        and g.src.tolist() == [1, 0]
+        and g.edge_data["weight"].tolist() == [1.0, 2.0]
+    )
     (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(GraphFormatError, match="junk.parquet: not a readable Parquet file"):
         Graph.load(tmp_path / "junk.parquet")

@@ -24,14 +24,19 @@ def test_every_operation_agrees_with_a_python_set(case, fraction):
     frontier_module.DENSE_FRACTION, saved = fraction, frontier_module.DENSE_FRACTION
     try:
         want = sorted(set(members))
-        for f in (Frontier.of_ids(n, np.array(members, dtype=np.intp)), Frontier.of_mask(np.isin(np.arange(n), members))):
+        for f in (
+            Frontier.of_ids(n, np.array(members, dtype=np.intp)),
+            Frontier.of_mask(np.isin(np.arange(n), members)),
+        ):
             assert f.ids().tolist() == want and f.count == len(want) and f.full == (len(want) == n)
             assert np.flatnonzero(f.mask()).tolist() == want
             probe = np.arange(n)
             assert f.contains(probe).tolist() == [v in set(members) for v in range(n)]
             assert f.positions(np.array(want, dtype=np.intp)).tolist() == list(range(len(want)))
             half = n // 2
-            assert f.below(half).ids().tolist() == [v for v in want if v < half] and f.count_below(half) == sum(v < half for v in want)
+            assert f.below(half).ids().tolist() == [v for v in want if v < half] and f.count_below(half) == sum(
+                v < half for v in want
+            )
             other = Frontier.of_ids(n, np.arange(0, n, 3))
             assert f.union(other).ids().tolist() == sorted(set(want) | set(range(0, n, 3)))
             shared = np.arange(0, n, 2)
@@ -42,7 +47,11 @@ def test_every_operation_agrees_with_a_python_set(case, fraction):
         frontier_module.DENSE_FRACTION = saved
 
 
-@given(st.integers(0, 200).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, max(n - 1, 0)), max_size=n, unique=True))))
+@given(
+    st.integers(0, 200).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.integers(0, max(n - 1, 0)), max_size=n, unique=True))
+    )
+)
 def test_positions_encode_and_decode(case):
     length, chosen = case
     positions = np.array(sorted(chosen), dtype=np.intp)

@@ -77,11 +77,14 @@ def test_every_integer_dtype_is_accepted(dtype):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(src=np.array([0, 2**63], dtype=np.uint64), dst=np.array([1, 1], dtype=np.uint64)),
-         r"^src\[1\] = 9223372036854775808 is outside 0..n-1"),
-        (dict(src=np.array([0, 1], dtype=np.uint64), dst=np.array([1, 2**64 - 1], dtype=np.uint64),
-              num_vertices=4),
-         r"^dst\[1\] = 18446744073709551615 is outside 0..3$"),
+        (
+            dict(src=np.array([0, 2**63], dtype=np.uint64), dst=np.array([1, 1], dtype=np.uint64)),
+            r"^src\[1\] = 9223372036854775808 is outside 0..n-1",
+        ),
+        (
+            dict(src=np.array([0, 1], dtype=np.uint64), dst=np.array([1, 2**64 - 1], dtype=np.uint64), num_vertices=4),
+            r"^dst\[1\] = 18446744073709551615 is outside 0..3$",
+        ),
         (dict(src=[1e20], dst=[0]), r"^src\[0\] = 1e\+20 is outside 0..n-1"),
         (dict(src=[0.0, 1e20], dst=[0, 1], num_vertices=3), r"^src\[1\] = 1e\+20 is outside 0..2$"),
         (dict(src=[0], dst=[-1e19]), r"^dst\[0\] = -1e\+19 is outside"),
@@ -95,8 +98,10 @@ def test_every_integer_dtype_is_accepted(dtype):
         (dict(src=["a"], dst=["b"]), "integer vertex numbers"),
         (dict(src=[[0, 1]], dst=[[1, 0]]), "one-dimensional"),
         (dict(src=[0], dst=[1], num_vertices=2.5), "num_vertices must be an integer"),
-        (dict(src=[0], dst=[1], edge_data={"w": [1.0, 2.0]}, directed=False),
-         "edge field 'w' must have first dimension 1"),
+        (
+            dict(src=[0], dst=[1], edge_data={"w": [1.0, 2.0]}, directed=False),
+            "edge field 'w' must have first dimension 1",
+        ),
     ],
 )
 def test_ids_are_exact_or_rejected(kwargs, message):
@@ -121,16 +126,25 @@ def test_large_ids_are_kept_exactly():
     st.sampled_from(["list", "int64", "uint64", "object"]),
 )
 def test_any_int64_vertex_number_round_trips(values, kind):
-    arr = {"list": values, "int64": np.array(values, np.int64), "uint64": np.array(values, np.uint64),
-           "object": np.array(values, dtype=object)}[kind]
+    arr = {
+        "list": values,
+        "int64": np.array(values, np.int64),
+        "uint64": np.array(values, np.uint64),
+        "object": np.array(values, dtype=object),
+    }[kind]
     g = Graph(arr, arr)
     assert g.src.tolist() == values and g.num_vertices == max(values) + 1
 
 
 # ------------------------------------------------------------ undirected
 def test_undirected_construction_mirrors_each_edge_once():
-    g = Graph([0, 2, 1, 0], [1, 2, 2, 1], num_vertices=4, edge_data={"w": [1.0, 2.0, 3.0, 4.0],
-              "vec": np.arange(8.0).reshape(4, 2)}, directed=False)
+    g = Graph(
+        [0, 2, 1, 0],
+        [1, 2, 2, 1],
+        num_vertices=4,
+        edge_data={"w": [1.0, 2.0, 3.0, 4.0], "vec": np.arange(8.0).reshape(4, 2)},
+        directed=False,
+    )
     assert g.directed is False
     # given edges first, then the reversed copies of the non-loops, in order
     assert g.src.tolist() == [0, 2, 1, 0, 1, 2, 1]
@@ -155,8 +169,13 @@ def test_loader_networkx_and_constructor_build_the_same_undirected_graph(tmp_pat
     G.add_weighted_edges_from(edges)
     converted = Graph.from_networkx(G)
     for g, listed in ((loaded, edges), (converted, list(G.edges(data="weight")))):  # nx has its own order
-        built = Graph([e[0] for e in listed], [e[1] for e in listed], num_vertices=4,
-                      edge_data={"weight": [e[2] for e in listed]}, directed=False)
+        built = Graph(
+            [e[0] for e in listed],
+            [e[1] for e in listed],
+            num_vertices=4,
+            edge_data={"weight": [e[2] for e in listed]},
+            directed=False,
+        )
         assert g.directed is False and built.num_edges == 7
         np.testing.assert_array_equal(g.src, built.src)
         np.testing.assert_array_equal(g.dst, built.dst)
@@ -182,8 +201,9 @@ def test_undirected_degree_matches_networkx(edges):
 
 def test_from_arcs_does_not_mirror_again():
     u = Graph([0, 1, 2], [1, 2, 2], edge_data={"w": [1.0, 2.0, 3.0]}, directed=False)
-    v = Graph.from_arcs(u.src, u.dst, u.num_vertices, edge_data={"x": np.arange(u.num_edges)},
-                        ids=[7, 8, 9], directed=u.directed)
+    v = Graph.from_arcs(
+        u.src, u.dst, u.num_vertices, edge_data={"x": np.arange(u.num_edges)}, ids=[7, 8, 9], directed=u.directed
+    )
     assert v.directed is False and v.num_edges == u.num_edges == 5
     np.testing.assert_array_equal(v.src, u.src)
     np.testing.assert_array_equal(v.dst, u.dst)

@@ -86,7 +86,10 @@ def test_map_reduce_contract_errors():
         g.map_reduce_vertices(lambda v: v.data["x"], sum)
     with pytest.raises(TypeError, match="map must be callable"):
         g.map_reduce_vertices("x")
-    with pytest.raises(ProgramError, match=r"Graph.map_reduce_vertices: map must return one value per item of the batch \(first dimension 50\), got shape \(3,\)"):
+    with pytest.raises(
+        ProgramError,
+        match=r"Graph.map_reduce_vertices: map must return one value per item of the batch \(first dimension 50\), got shape \(3,\)",
+    ):
         g.map_reduce_vertices(lambda v: v.data["x"][:3])
     with pytest.raises(ProgramError, match=r"Graph.map_reduce_vertices: map must return one value per item"):
         g.map_reduce_vertices(lambda v: 1.0)

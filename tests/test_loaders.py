@@ -208,10 +208,7 @@ def test_empty_files(tmp_path, text):
 
 
 def test_edgelist_whitespace_variants(tmp_path):
-    text = (
-        b"\xef\xbb\xbf# header\r\n10\t20\r\n  20   30  extra cols\r\n\r\n"
-        b"30 10 # trailing\r\n10\t\t40"
-    )
+    text = b"\xef\xbb\xbf# header\r\n10\t20\r\n  20   30  extra cols\r\n\r\n30 10 # trailing\r\n10\t\t40"
     g = load_graph(write(tmp_path, "g.edges", text))
     src, dst = endpoints(g)
     assert src.tolist() == [10, 20, 30, 10] and dst.tolist() == [20, 30, 10, 40]
@@ -289,9 +286,7 @@ def test_weight_spellings(tmp_path):
 def test_weights_are_correctly_rounded(tmp_path_factory, numbers):
     # mantissa/exponent pairs cover the exact fast path, Eisel-Lemire and the
     # fallback (19+ digits, subnormals, overflow); reprs cover round-tripping
-    tokens = [
-        n[0] if len(n) == 1 else f"{'-' if n[2] else ''}{n[0]}e{n[1]}" for n in numbers
-    ]
+    tokens = [n[0] if len(n) == 1 else f"{'-' if n[2] else ''}{n[0]}e{n[1]}" for n in numbers]
     path = tmp_path_factory.mktemp("w") / "w.txt"
     path.write_text("".join(f"0 1 {t}\n" for t in tokens))
     w = load_graph(path, columns=(0, 1, 2)).edge_data["weight"]
@@ -523,8 +518,7 @@ DEFAULT_COLUMNS = [
 ]
 
 
-@pytest.mark.parametrize("name, text, options, edges, weights", DEFAULT_COLUMNS,
-                         ids=[d[0] for d in DEFAULT_COLUMNS])
+@pytest.mark.parametrize("name, text, options, edges, weights", DEFAULT_COLUMNS, ids=[d[0] for d in DEFAULT_COLUMNS])
 def test_default_columns_follow_the_first_record(tmp_path, name, text, options, edges, weights):
     g = load_graph(write(tmp_path, name, text), **options)
     src, dst = endpoints(g)
@@ -586,8 +580,11 @@ def test_ids_beyond_int64_are_rejected(tmp_path, token):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(-(2**63) + 1, 2**63 - 1), st.integers(-(2**63) + 1, 2**63 - 1)),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.integers(-(2**63) + 1, 2**63 - 1), st.integers(-(2**63) + 1, 2**63 - 1)), min_size=1, max_size=30
+    )
+)
 def test_int64_ids_round_trip_through_text_and_relabel(tmp_path_factory, pairs):
     path = tmp_path_factory.mktemp("ids") / "ids.txt"
     path.write_text("".join(f"{u}\t{v}\n" for u, v in pairs))
@@ -633,18 +630,31 @@ def _peak_allocation(f, *args, **kwargs) -> tuple[BaseException | None, int]:
 
 HUGE_HEADERS = [
     # name, content, options, line, words
-    ("big.gr", "c four billion\np sp 4000000000 1\na 1 2 3\n", {}, 2,
-     ["4000000000 vertices", "problem line"]),
+    ("big.gr", "c four billion\np sp 4000000000 1\na 1 2 3\n", {}, 2, ["4000000000 vertices", "problem line"]),
     ("big0.gr", "p sp 4000000000 1\na 1 2 3\n", {"relabel": False}, 1, ["4000000000 vertices"]),
-    ("big.mtx", "%%MatrixMarket matrix coordinate real general\n% c\n4000000000 4000000000 1\n1 2 1.0\n",
-     {}, 3, ["4000000000 vertices", "size line"]),
-    ("entries.mtx", "%%MatrixMarket matrix coordinate real general\n4 4 2000000000000\n1 2 1.0\n",
-     {}, 2, ["declares 2000000000000 entries", "holds at most"]),
-    ("dense.mtx", "%%MatrixMarket matrix array real general\n100000 100000\n1\n", {}, 2,
-     ["declares 10000000000 entries"]),
+    (
+        "big.mtx",
+        "%%MatrixMarket matrix coordinate real general\n% c\n4000000000 4000000000 1\n1 2 1.0\n",
+        {},
+        3,
+        ["4000000000 vertices", "size line"],
+    ),
+    (
+        "entries.mtx",
+        "%%MatrixMarket matrix coordinate real general\n4 4 2000000000000\n1 2 1.0\n",
+        {},
+        2,
+        ["declares 2000000000000 entries", "holds at most"],
+    ),
+    (
+        "dense.mtx",
+        "%%MatrixMarket matrix array real general\n100000 100000\n1\n",
+        {},
+        2,
+        ["declares 10000000000 entries"],
+    ),
     ("wide.mtx", "%%MatrixMarket matrix array real general\n3 100000000000\n1\n", {}, 2, ["must be square"]),
-    ("id.txt", f"1 2\n3 {10**15}\n4 5\n", {"relabel": False}, 2,
-     [f"{10**15 + 1} vertices", "relabel=True"]),
+    ("id.txt", f"1 2\n3 {10**15}\n4 5\n", {"relabel": False}, 2, [f"{10**15 + 1} vertices", "relabel=True"]),
 ]
 
 
@@ -746,9 +756,17 @@ def test_unreadable_file_for_real(tmp_path):
         "try:\n    load_graph(sys.argv[1])\n"
         "except PermissionError as e:\n    print(e.errno, e.filename, e.strerror)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
-                          timeout=120, preexec_fn=_without_root_override, cwd=Path(__file__).parents[1])
-    assert proc.stdout.strip() == f"{errno.EACCES} {path} Permission denied: the graph file is not readable", proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_without_root_override,
+        cwd=Path(__file__).parents[1],
+    )
+    assert proc.stdout.strip() == f"{errno.EACCES} {path} Permission denied: the graph file is not readable", (
+        proc.stderr
+    )
 
 
 def _compressed(kind: str) -> bytes:
@@ -773,15 +791,20 @@ def _compressed(kind: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("gzip", "looks gzip-compressed; decompress it first"),
-    ("bzip2", "looks bzip2-compressed; decompress it first"),
-    ("xz", "looks xz-compressed; decompress it first"),
-    ("zstd", "looks zstd-compressed; decompress it first"),
-    ("zip", "looks like a zip archive; extract the graph file first"),
-])
-@pytest.mark.parametrize("name, options", [("g.txt", {}), ("g.csv", {"header": True}), ("g.mtx", {}),
-                                           ("g.gz", {"format": "edgelist"}), ("g.gz", {})])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("gzip", "looks gzip-compressed; decompress it first"),
+        ("bzip2", "looks bzip2-compressed; decompress it first"),
+        ("xz", "looks xz-compressed; decompress it first"),
+        ("zstd", "looks zstd-compressed; decompress it first"),
+        ("zip", "looks like a zip archive; extract the graph file first"),
+    ],
+)
+@pytest.mark.parametrize(
+    "name, options",
+    [("g.txt", {}), ("g.csv", {"header": True}), ("g.mtx", {}), ("g.gz", {"format": "edgelist"}), ("g.gz", {})],
+)
 def test_compressed_input_says_so(tmp_path, kind, words, name, options):
     path = write(tmp_path, name, _compressed(kind))
     with pytest.raises(GraphFormatError) as info:
@@ -796,12 +819,15 @@ def test_utf16_text_says_convert_to_utf8(tmp_path):
         load_graph(path)
 
 
-@pytest.mark.parametrize("content, line, shown", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "bytes that are not UTF-8 text"),
-    (b"1 2\n3\x004 5\n", 2, "NUL bytes"),
-    (b"# ok\n1 2\n\xff\xfe\xfd 3\n", 3, "not UTF-8"),
-    (b"1 2\n\x00\x00\x00\x00\n", 2, "NUL bytes"),  # one lone column
-])
+@pytest.mark.parametrize(
+    "content, line, shown",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 1, "bytes that are not UTF-8 text"),
+        (b"1 2\n3\x004 5\n", 2, "NUL bytes"),
+        (b"# ok\n1 2\n\xff\xfe\xfd 3\n", 3, "not UTF-8"),
+        (b"1 2\n\x00\x00\x00\x00\n", 2, "NUL bytes"),  # one lone column
+    ],
+)
 def test_binary_data_is_not_a_text_graph(tmp_path, content, line, shown):
     path = write(tmp_path, "b.txt", content)
     with pytest.raises(GraphFormatError) as info:
@@ -819,10 +845,18 @@ def test_header_hint_only_for_words_on_the_first_record(tmp_path):
     assert "not a number" in str(info.value) and "header=True" not in str(info.value)
 
 
-@pytest.mark.parametrize("given, suggested", [
-    ("cvs", "csv"), ("edgelst", "edgelist"), ("gr", "dimacs"), ("matrixmarket", "mtx"), ("TSV ", "tsv"),
-    ("txt", "edgelist"), ("dimac", "dimacs"),
-])
+@pytest.mark.parametrize(
+    "given, suggested",
+    [
+        ("cvs", "csv"),
+        ("edgelst", "edgelist"),
+        ("gr", "dimacs"),
+        ("matrixmarket", "mtx"),
+        ("TSV ", "tsv"),
+        ("txt", "edgelist"),
+        ("dimac", "dimacs"),
+    ],
+)
 def test_unknown_format_suggests_the_nearest(tmp_path, given, suggested):
     path = write(tmp_path, "g.txt", "1 2\n")
     with pytest.raises(GraphFormatError) as info:

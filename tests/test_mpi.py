@@ -32,10 +32,18 @@ def script(tmp_path: Path, name: str, body: str) -> Path:
     return path
 
 
-def mpiexec(ranks: int, *command: str, timeout: float = 90, env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess:
-    return subprocess.run([need_mpi(), "-n", str(ranks), *command], cwd=REPO, env={**mpi_env(), **(env or {})},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def mpiexec(
+    ranks: int, *command: str, timeout: float = 90, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [need_mpi(), "-n", str(ranks), *command],
+        cwd=REPO,
+        env={**mpi_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def leftovers(marker: str) -> list[psutil.Process]:
@@ -43,7 +51,9 @@ def leftovers(marker: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
-            if proc.info["status"] != psutil.STATUS_ZOMBIE and any(marker in part for part in proc.info["cmdline"] or ()):
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and any(
+                marker in part for part in proc.info["cmdline"] or ()
+            ):
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
@@ -174,8 +184,14 @@ def test_without_mpiexec_the_mpi_backend_runs_on_one_rank(tmp_path):
         print(abs(pagerank(g, backend="mpi") - pagerank(g)).max() < 1e-15)
     """
     need_mpi()
-    done = subprocess.run([sys.executable, str(script(tmp_path, "alone.py", body))], capture_output=True, text=True,
-                          timeout=60, check=False, env=mpi_env())
+    done = subprocess.run(
+        [sys.executable, str(script(tmp_path, "alone.py", body))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=mpi_env(),
+    )
     assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
 
 
@@ -187,7 +203,9 @@ def test_command_line_writes_what_the_local_backend_writes(tmp_path):
 
     cli = ["run", "pagerank", "--input", str(edges), "--no-progress"]
     assert main([*cli, "-P", "2", "--output", str(tmp_path / "local.tsv")]) == 0
-    done = mpiexec(2, sys.executable, "-m", "gasengine", *cli, "--backend", "mpi", "--output", str(tmp_path / "mpi.tsv"))
+    done = mpiexec(
+        2, sys.executable, "-m", "gasengine", *cli, "--backend", "mpi", "--output", str(tmp_path / "mpi.tsv")
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("loaded ") == 1  # rank 0 alone reads the input
     want = np.loadtxt(tmp_path / "local.tsv", skiprows=1)
@@ -197,8 +215,19 @@ def test_command_line_writes_what_the_local_backend_writes(tmp_path):
 
 
 def test_command_line_error_on_rank_zero_ends_every_rank(tmp_path, no_leftovers):
-    done = mpiexec(2, sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(tmp_path / "missing.txt"),
-                   "--backend", "mpi", timeout=60)
+    done = mpiexec(
+        2,
+        sys.executable,
+        "-m",
+        "gasengine",
+        "run",
+        "pagerank",
+        "--input",
+        str(tmp_path / "missing.txt"),
+        "--backend",
+        "mpi",
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.count("gasengine: error:") == 1 and "missing.txt" in done.stderr
 
@@ -261,7 +290,9 @@ def test_an_error_on_rank_zero_ends_a_busy_rank_after_the_deadline(tmp_path, no_
 
 
 def test_a_program_error_is_an_exception_on_rank_zero(tmp_path):
-    body = BOOM.replace('    run(Boom(), random_graph(100, 400, seed=4), backend="mpi", max_supersteps=10)\n', """
+    body = BOOM.replace(
+        '    run(Boom(), random_graph(100, 400, seed=4), backend="mpi", max_supersteps=10)\n',
+        """
     from gasengine import ProgramError, WorkerFailed
     from gasengine.backends import mpi
     try:
@@ -272,7 +303,8 @@ def test_a_program_error_is_an_exception_on_rank_zero(tmp_path):
     r = run(Boom(), random_graph(100, 400, seed=4), backend="mpi", max_supersteps=2)  # the ranks are still in step
     print("rank", mpi.rank(), "next run", None if r is None else r.supersteps, flush=True)
     raise SystemExit(0)
-""")
+""",
+    )
     done = mpiexec(2, sys.executable, str(script(tmp_path, "caught.py", body)), timeout=60)
     assert re.search(r"caught on rank 0 from worker \d", done.stdout), done.stdout + done.stderr
     assert "rank 0 next run 2" in done.stdout
@@ -305,8 +337,13 @@ SLOW = """
 @pytest.mark.parametrize("victim", [0, 2])
 def test_a_killed_rank_ends_the_job_within_seconds(tmp_path, victim, no_leftovers):
     path = script(tmp_path, f"slow{victim}.py", SLOW)
-    proc = subprocess.Popen([need_mpi(), "-n", "3", sys.executable, str(path), str(tmp_path)], cwd=REPO, env=mpi_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [need_mpi(), "-n", "3", sys.executable, str(path), str(tmp_path)],
+        cwd=REPO,
+        env=mpi_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     pids: dict[int, int] = {}
     try:
         deadline = time.time() + 60

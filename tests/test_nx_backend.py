@@ -139,7 +139,9 @@ def test_undirected_functions_match_networkx_on_ca_grqc(grqc):
     ours, theirs = nx.clustering(G, backend="gasengine"), nx.clustering(G)
     assert ours == theirs and list(map(type, ours.values())) == list(map(type, theirs.values()))  # int 0s too
     assert nx.average_clustering(G, backend="gasengine") == nx.average_clustering(G)  # the same float
-    assert nx.average_clustering(G, count_zeros=False, backend="gasengine") == nx.average_clustering(G, count_zeros=False)
+    assert nx.average_clustering(G, count_zeros=False, backend="gasengine") == nx.average_clustering(
+        G, count_zeros=False
+    )
     assert nx.core_number(G, backend="gasengine") == nx.core_number(G)
     # networkx's colouring and tie-breaking, so networkx's communities, in networkx's order
     ours = nx.community.label_propagation_communities(G, backend="gasengine")
@@ -153,18 +155,23 @@ def test_shortest_path_lengths_match_networkx_on_rome99():
         arcs = [line.split()[1:] for line in f if line.startswith("a ")]
     G.add_weighted_edges_from((int(u), int(v), int(w)) for u, v, w in arcs)
     source = next(iter(G))
-    ours, theirs = (nx.single_source_dijkstra_path_length(G, source, backend="gasengine"),
-                    nx.single_source_dijkstra_path_length(G, source))
+    ours, theirs = (
+        nx.single_source_dijkstra_path_length(G, source, backend="gasengine"),
+        nx.single_source_dijkstra_path_length(G, source),
+    )
     assert ours == theirs and all(type(d) is int for d in ours.values())  # integer lengths stay ints
     cut = nx.single_source_dijkstra_path_length(G, source, cutoff=5000, backend="gasengine")
     assert cut == nx.single_source_dijkstra_path_length(G, source, cutoff=5000) and len(cut) < len(ours)
-    assert (nx.single_source_shortest_path_length(G, source, backend="gasengine")
-            == nx.single_source_shortest_path_length(G, source))
-    assert (nx.single_source_shortest_path_length(G, source, cutoff=7, backend="gasengine")
-            == nx.single_source_shortest_path_length(G, source, cutoff=7))
+    assert nx.single_source_shortest_path_length(
+        G, source, backend="gasengine"
+    ) == nx.single_source_shortest_path_length(G, source)
+    assert nx.single_source_shortest_path_length(
+        G, source, cutoff=7, backend="gasengine"
+    ) == nx.single_source_shortest_path_length(G, source, cutoff=7)
     H = G.to_undirected()
-    assert nx.single_source_dijkstra_path_length(H, source, backend="gasengine") == \
-        nx.single_source_dijkstra_path_length(H, source)
+    assert nx.single_source_dijkstra_path_length(
+        H, source, backend="gasengine"
+    ) == nx.single_source_dijkstra_path_length(H, source)
 
 
 def test_directed_functions_match_networkx_on_email_eu_core(email):
@@ -188,8 +195,9 @@ def test_results_are_keyed_by_the_original_nodes():
     comps = list(comps)
     assert comps == list(nx.connected_components(G)) and all(type(c) is set for c in comps)
     assert {"y", "z"} in comps and {frozenset({1})} in comps
-    assert nx.single_source_shortest_path_length(G, (0, 0), backend="gasengine") == \
-        nx.single_source_shortest_path_length(G, (0, 0))
+    assert nx.single_source_shortest_path_length(
+        G, (0, 0), backend="gasengine"
+    ) == nx.single_source_shortest_path_length(G, (0, 0))
     assert nx.triangles(G, backend="gasengine") == nx.triangles(G)
     assert nx.core_number(G, backend="gasengine") == nx.core_number(G)
     lpa = nx.community.label_propagation_communities(G, backend="gasengine")
@@ -210,8 +218,11 @@ def test_nodes_argument_as_networkx():
         nx.average_clustering(G, [], backend="gasengine")
 
 
-@pytest.mark.parametrize("G", [nx.Graph(), nx.empty_graph(4), nx.DiGraph(), nx.empty_graph(3, create_using=nx.DiGraph)],
-                         ids=["empty", "isolated", "empty-directed", "isolated-directed"])
+@pytest.mark.parametrize(
+    "G",
+    [nx.Graph(), nx.empty_graph(4), nx.DiGraph(), nx.empty_graph(3, create_using=nx.DiGraph)],
+    ids=["empty", "isolated", "empty-directed", "isolated-directed"],
+)
 def test_empty_graphs_and_isolated_nodes(G):
     def same(f, *args, **kwargs):
         ours, theirs = f(G, *args, backend="gasengine", **kwargs), f(G, *args, **kwargs)
@@ -255,8 +266,9 @@ def test_multigraphs_as_networkx():
     G.add_edge(1, 3, weight=5.0)
     assert nx.pagerank(G, backend="gasengine") == pytest.approx(nx.pagerank(G), rel=1e-9)
     assert nx.triangles(G, backend="gasengine") == nx.triangles(G)
-    assert nx.single_source_dijkstra_path_length(G, 1, backend="gasengine") == \
-        nx.single_source_dijkstra_path_length(G, 1)  # the lightest parallel edge
+    assert nx.single_source_dijkstra_path_length(G, 1, backend="gasengine") == nx.single_source_dijkstra_path_length(
+        G, 1
+    )  # the lightest parallel edge
     with pytest.raises(nx.NetworkXNotImplemented):
         nx.core_number(G, backend="gasengine")
 
@@ -283,7 +295,9 @@ def test_unsupported_arguments_fall_back_to_networkx(priority, caplog):
     with caplog.at_level(logging.DEBUG, logger="networkx.utils.backends"):
         assert nx.clustering(G, weight="weight") == nx.clustering(G, weight="weight", backend="networkx")
         assert nx.clustering(D) == nx.clustering(D, backend="networkx")  # Fagiolo's directed clustering
-        assert nx.average_clustering(G, weight="weight") == nx.average_clustering(G, weight="weight", backend="networkx")
+        assert nx.average_clustering(G, weight="weight") == nx.average_clustering(
+            G, weight="weight", backend="networkx"
+        )
         length = nx.single_source_dijkstra_path_length(G, 0, weight=lambda u, v, d: 2)
         assert length == {0: 0, 1: 2, 3: 2, 2: 2}
     assert dict(backend_functions.calls) == before  # the backend ran none of them
@@ -306,8 +320,9 @@ def test_values_networkx_defines_by_its_arithmetic_fall_back(priority):
         nx.single_source_dijkstra_path_length(S, "a")
     L = nx.cycle_graph(5)
     L.add_edge(0, 0)  # networkx's colouring counts the loop: label propagation is left to networkx
-    assert list(nx.community.label_propagation_communities(L)) == \
-        list(nx.community.label_propagation_communities(L, backend="networkx"))
+    assert list(nx.community.label_propagation_communities(L)) == list(
+        nx.community.label_propagation_communities(L, backend="networkx")
+    )
     assert (ran("single_source_dijkstra_path_length"), ran("pagerank")) == (before[0] + 1, before[1])
 
 
@@ -432,11 +447,29 @@ def run_networkx_tests(tmp_path: Path, modules: list[str]) -> tuple[subprocess.C
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NETWORKX_", "PYTEST_"))}
-    env.update(NETWORKX_TEST_BACKEND="gasengine", NETWORKX_FALLBACK_TO_NX="True",
-               NX_CONFORMANCE_REPORT=str(report), PYTHONPATH=str(tmp_path))
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "nx_conformance_plugin",
-               "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
-               "--confcutdir", str(NX_TESTS.parent.parent), *(str(NX_TESTS / m) for m in modules)]
+    env.update(
+        NETWORKX_TEST_BACKEND="gasengine",
+        NETWORKX_FALLBACK_TO_NX="True",
+        NX_CONFORMANCE_REPORT=str(report),
+        PYTHONPATH=str(tmp_path),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "nx_conformance_plugin",
+        "-c",
+        str(tmp_path / "pytest.ini"),
+        "--rootdir",
+        str(tmp_path),
+        "--confcutdir",
+        str(NX_TESTS.parent.parent),
+        *(str(NX_TESTS / m) for m in modules),
+    ]
     done = subprocess.run(command, check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     counts = json.loads(report.read_text()) if report.exists() else {}
     return done, counts
@@ -470,8 +503,9 @@ def test_registration_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         code = "import networkx as nx; print(nx.utils.backends.backend_info['gasengine']['backend_name'])"
-        done = subprocess.run([sys.executable, "-W", "error", "-c", code],
-                              check=False, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-c", code], check=False, capture_output=True, text=True, timeout=120
+        )
     assert done.returncode == 0 and done.stdout.strip() == "gasengine", done.stderr
 
 
@@ -480,6 +514,8 @@ def test_importing_networkx_does_not_load_the_engine():
     import subprocess
     import sys
 
-    code = "import sys, networkx; print(sorted(m for m in ('numba', 'scipy', 'gasengine.execution') if m in sys.modules))"
+    code = (
+        "import sys, networkx; print(sorted(m for m in ('numba', 'scipy', 'gasengine.execution') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"

@@ -19,11 +19,30 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gasengine import ALL, IN, NONE, OUT, Aggregator, Graph, KeyCounts, Ragged, VertexProgram, collect, count_by_key, run
+from gasengine import (
+    ALL,
+    IN,
+    NONE,
+    OUT,
+    Aggregator,
+    Graph,
+    KeyCounts,
+    Ragged,
+    VertexProgram,
+    collect,
+    count_by_key,
+    run,
+)
 
 MOD = 1009  # keeps values small; every operation below is exact in int64
-COMBINES = {"add": np.add, "min": np.minimum, "max": np.maximum, "or": np.bitwise_or, "keys": count_by_key,
-            "collect": collect}
+COMBINES = {
+    "add": np.add,
+    "min": np.minimum,
+    "max": np.maximum,
+    "or": np.bitwise_or,
+    "keys": count_by_key,
+    "collect": collect,
+}
 EDGE_SETS = {"none": NONE, "in": IN, "out": OUT, "all": ALL}
 
 
@@ -63,7 +82,11 @@ def program_of(spec: Spec) -> VertexProgram:
         gather_edges = EDGE_SETS[spec.gather_edges]
         scatter_edges = EDGE_SETS[spec.scatter_edges]
         combine = COMBINES[spec.combine]
-        aggregators = (Aggregator("total", lambda v: v.data["x"] % MOD, every=spec.aggregate_every),) if spec.aggregate_every else ()
+        aggregators = (
+            (Aggregator("total", lambda v: v.data["x"] % MOD, every=spec.aggregate_every),)
+            if spec.aggregate_every
+            else ()
+        )
 
         def init(self, v):
             v.data["x"] = (v.ids * 7 + 3) % MOD
@@ -248,10 +271,15 @@ def test_chromatic_results_do_not_depend_on_the_number_of_parts(spec, graph, con
 
 @expected_warning
 @settings(max_examples=60, **SETTINGS)
-@given(spec=specs, graph=graphs(), scheduler=st.sampled_from(["fifo", "sweep", "priority", "random"]),
-       consistency=st.sampled_from(["vertex", "edge", "full"]))
-def test_async_results_at_one_candidate_per_round_do_not_depend_on_the_number_of_parts(spec, graph, scheduler,
-                                                                                      consistency):
+@given(
+    spec=specs,
+    graph=graphs(),
+    scheduler=st.sampled_from(["fifo", "sweep", "priority", "random"]),
+    consistency=st.sampled_from(["vertex", "edge", "full"]),
+)
+def test_async_results_at_one_candidate_per_round_do_not_depend_on_the_number_of_parts(
+    spec, graph, scheduler, consistency
+):
     options = dict(engine="async", scheduler=scheduler, consistency=consistency, batch_size=1, max_supersteps=40)
     reference = outcome(run(program_of(spec), graph, **options))
     for parts in (2, 3, 4):
@@ -260,8 +288,12 @@ def test_async_results_at_one_candidate_per_round_do_not_depend_on_the_number_of
 
 @expected_warning
 @settings(max_examples=12, **SETTINGS)
-@given(spec=specs, graph=graphs(), engine=st.sampled_from(["chromatic", "async"]),
-       consistency=st.sampled_from(["vertex", "edge", "full"]))
+@given(
+    spec=specs,
+    graph=graphs(),
+    engine=st.sampled_from(["chromatic", "async"]),
+    consistency=st.sampled_from(["vertex", "edge", "full"]),
+)
 def test_chromatic_and_async_results_do_not_depend_on_worker_processes(spec, graph, engine, consistency):
     options = dict(engine=engine, consistency=consistency, max_supersteps=4 if engine == "chromatic" else 40)
     if engine == "async":

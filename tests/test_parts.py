@@ -34,7 +34,7 @@ def test_parts_hold_every_edge_once_grouped_by_destination(parts, with_edge_fiel
             assert np.all(np.diff(part.eid)[same_group] > 0)
         assert np.all(part.vdata["x"] == part.gid * 2.0)
         assert np.all(cut.master[part.gid[part.masters]] == part.index)
-        assert np.all(cut.master[part.gid[part.num_masters:]] != part.index)
+        assert np.all(cut.master[part.gid[part.num_masters :]] != part.index)
         seen.append(np.stack([part.gid[part.esrc], part.gid[part.edst]], axis=1))
         if with_edge_field:
             assert np.all(cut.edge_part[part.eid] == part.index)

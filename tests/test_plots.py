@@ -56,8 +56,9 @@ def test_steps_plot_of_a_real_run(pagerank_result, tmp_path):
 
 
 def test_steps_plot_scales_and_rounds():
-    wide = StepTable([StepStats(k, 10**6 // 10**k, 10**6 // 10**k, 0.002, 0.0015, 0.0005, 8 * 10**6 // 10**k)
-                      for k in range(6)])
+    wide = StepTable(
+        [StepStats(k, 10**6 // 10**k, 10**6 // 10**k, 0.002, 0.0015, 0.0005, 8 * 10**6 // 10**k) for k in range(6)]
+    )
     fig = wide.plot(title="decay")
     assert fig.axes[0].get_yscale() == "log" and fig.axes[3].get_yscale() == "log"
     assert fig.axes[3].get_ylabel() == "exchanged (MiB)" and fig._suptitle.get_text() == "decay"
@@ -65,8 +66,9 @@ def test_steps_plot_scales_and_rounds():
     fig = flat.plot()
     assert fig.axes[0].get_yscale() == "linear" and fig.axes[2].get_ylabel() == "seconds"
     assert any("nothing exchanged" in t.get_text() for t in fig.axes[3].texts)
-    rounds = StepTable([StepStats(k, 5, 5, 0.01, 0.005, 0.002, 100, candidates=8, losers=3, lock_seconds=0.003)
-                        for k in range(1, 5)])
+    rounds = StepTable(
+        [StepStats(k, 5, 5, 0.01, 0.005, 0.002, 100, candidates=8, losers=3, lock_seconds=0.003) for k in range(1, 5)]
+    )
     fig = rounds.plot()
     assert fig.axes[2].get_xlabel() == "round"
     np.testing.assert_array_equal(_line(fig.axes[0], "candidates").get_ydata(), [8, 8, 8, 8])

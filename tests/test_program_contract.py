@@ -37,7 +37,9 @@ def test_gather_must_work_on_empty_batch():
         def gather(self, e):
             return e.nbr_data["x"] / e.nbr_data["x"].max()
 
-    with pytest.raises(ProgramError, match=r"NoEmpty\.gather: ValueError: zero-size array.*empty batch of 0 edges.*must accept one"):
+    with pytest.raises(
+        ProgramError, match=r"NoEmpty\.gather: ValueError: zero-size array.*empty batch of 0 edges.*must accept one"
+    ):
         run(NoEmpty(), G)
 
 
@@ -56,7 +58,10 @@ def test_vector_gather_blamed_on_apply_gets_a_hint():
         def gather(self, e):
             return e.nbr_data["x"][:, None]  # (E, 1): a vector of length 1 per edge
 
-    with pytest.raises(ProgramError, match=r"Column\.apply: .*must have shape.*acc has shape \(\d+, 1\) because gather returns values of shape \(1,\)"):
+    with pytest.raises(
+        ProgramError,
+        match=r"Column\.apply: .*must have shape.*acc has shape \(\d+, 1\) because gather returns values of shape \(1,\)",
+    ):
         run(Column(), G)
 
 
@@ -79,14 +84,18 @@ def test_combine_must_be_commutative_and_associative(ufunc):
     class Ordered(Base):
         combine = ufunc
 
-    with pytest.raises(ProgramError, match=rf"Ordered\.combine: np\.{ufunc.__name__} is not commutative and associative"):
+    with pytest.raises(
+        ProgramError, match=rf"Ordered\.combine: np\.{ufunc.__name__} is not commutative and associative"
+    ):
         run(Ordered(), G)
     with pytest.raises(TypeError, match=rf"np\.{ufunc.__name__} is not commutative"):
         Aggregator("diff", lambda v: v.data["x"], combine=ufunc)
 
 
 def test_a_class_instead_of_an_instance():
-    with pytest.raises(TypeError, match=r"run\(\) takes a program instance: run\(Base\(\), graph\), not the class Base"):
+    with pytest.raises(
+        TypeError, match=r"run\(\) takes a program instance: run\(Base\(\), graph\), not the class Base"
+    ):
         run(Base, G)
     with pytest.raises(TypeError, match="takes a VertexProgram instance, got str"):
         run("pagerank", G)
@@ -203,7 +212,10 @@ def test_scatter_must_return_bool_or_float_per_edge():
         def scatter(self, e):
             return np.ones(len(e), dtype=np.int64)
 
-    with pytest.raises(ProgramError, match=r"BadScatter\.scatter: may return None, a bool array or float priorities of length \d+; got int64"):
+    with pytest.raises(
+        ProgramError,
+        match=r"BadScatter\.scatter: may return None, a bool array or float priorities of length \d+; got int64",
+    ):
         run(BadScatter(), G)
 
 
@@ -256,7 +268,10 @@ def test_aggregator_map_shape_error_names_aggregator():
 def test_aggregator_whose_shape_follows_the_batch_is_refused(partitions):
     # A (len(v), len(v)) map gave a value that changed with P; one part must refuse it too.
     agg = Aggregator("outer", lambda v: np.outer(v.data["x"], v.data["x"]))
-    with pytest.raises(ProgramError, match=r"Aggregator\[outer\]\.map: must return one value per vertex, each of the shape it has for an empty batch \(0,\)"):
+    with pytest.raises(
+        ProgramError,
+        match=r"Aggregator\[outer\]\.map: must return one value per vertex, each of the shape it has for an empty batch \(0,\)",
+    ):
         run(Base(), Graph([0, 1, 2, 3], [1, 2, 3, 0]), aggregators=[agg], partitions=partitions)
 
 
@@ -340,5 +355,7 @@ def test_unknown_gather_edge_field_names_program():
             v.data["x"] = acc
 
     g = Graph([0, 1], [1, 0], edge_data={"weight": [1.0, 2.0]})
-    with pytest.raises(ProgramError, match=r"Weighted\.gather_edge_field: no edge field 'wieght'; fields are \['weight'\]"):
+    with pytest.raises(
+        ProgramError, match=r"Weighted\.gather_edge_field: no edge field 'wieght'; fields are \['weight'\]"
+    ):
         run(Weighted(), g)

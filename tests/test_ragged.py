@@ -75,8 +75,13 @@ sorted_sets = st.lists(st.lists(st.integers(0, 60), max_size=40).map(lambda x: s
 @settings(max_examples=150, deadline=None)
 @given(sorted_sets, st.data())
 def test_intersection_sizes_match_python_sets(rows_a, data):
-    rows_b = data.draw(st.lists(st.lists(st.integers(0, 60), max_size=40).map(lambda x: sorted(set(x))),
-                                min_size=len(rows_a), max_size=len(rows_a)))
+    rows_b = data.draw(
+        st.lists(
+            st.lists(st.integers(0, 60), max_size=40).map(lambda x: sorted(set(x))),
+            min_size=len(rows_a),
+            max_size=len(rows_a),
+        )
+    )
     # repeated rows of ``a`` (one vertex's edges) exercise the marking path's reuse
     repeat = data.draw(st.lists(st.integers(0, len(rows_a) - 1), min_size=len(rows_a), max_size=len(rows_a)))
     a = Ragged.from_lists(rows_a)[sorted(repeat)]
@@ -149,9 +154,16 @@ def reference_sets(g: Graph) -> list[list[int]]:
     return [sorted(G[v]) for v in range(g.num_vertices)]
 
 
-@pytest.mark.parametrize("options", [{}, {"partitions": 2}, {"partitions": 3, "debug": True},
-                                     {"partitions": 4, "engine": "chromatic"},
-                                     {"partitions": 3, "engine": "async", "batch_size": 7}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"partitions": 2},
+        {"partitions": 3, "debug": True},
+        {"partitions": 4, "engine": "chromatic"},
+        {"partitions": 3, "engine": "async", "batch_size": 7},
+    ],
+)
 @pytest.mark.parametrize("program", [Neighbours, EdgeNeighbours])
 def test_collect_gives_the_neighbour_sets(options, program):
     g = random_graph(120, 700, seed=3)
@@ -162,7 +174,9 @@ def test_collect_gives_the_neighbour_sets(options, program):
 def test_stored_sets_are_read_at_both_ends_of_an_edge():
     g = load("snap/email-Eu-core.txt")
     simple = Graph(*np.unique(np.sort(np.stack([g.src, g.dst], 1), axis=1), axis=0).T, num_vertices=g.num_vertices)
-    simple = Graph(simple.src[simple.src != simple.dst], simple.dst[simple.src != simple.dst], num_vertices=g.num_vertices)
+    simple = Graph(
+        simple.src[simple.src != simple.dst], simple.dst[simple.src != simple.dst], num_vertices=g.num_vertices
+    )
     sets = run(Neighbours(), simple, max_supersteps=1).field("nbrs")
     simple.set_vertex_field("nbrs", Ragged(sets.ptr, sets.values))
     G = nx.Graph(list(zip(simple.src.tolist(), simple.dst.tolist())))
@@ -198,12 +212,15 @@ class WrongRows(Neighbours):
         v.data["nbrs"] = acc[:0]
 
 
-@pytest.mark.parametrize("program, message", [
-    (FloatKeys, r"FloatKeys.gather_nbr: with combine=collect must return integer keys, got dtype float64"),
-    (StoresArray, r"StoresArray.apply: vertex field 'nbrs' holds ragged rows \(a Ragged\); cannot store ndarray"),
-    (Weighted, r"Weighted.gather: with combine=collect must return one key per edge"),
-    (WrongRows, r"WrongRows.apply: vertex field 'nbrs' needs \d+ rows, got a Ragged of 0"),
-])
+@pytest.mark.parametrize(
+    "program, message",
+    [
+        (FloatKeys, r"FloatKeys.gather_nbr: with combine=collect must return integer keys, got dtype float64"),
+        (StoresArray, r"StoresArray.apply: vertex field 'nbrs' holds ragged rows \(a Ragged\); cannot store ndarray"),
+        (Weighted, r"Weighted.gather: with combine=collect must return one key per edge"),
+        (WrongRows, r"WrongRows.apply: vertex field 'nbrs' needs \d+ rows, got a Ragged of 0"),
+    ],
+)
 def test_bad_collect_programs_are_named(program, message):
     with pytest.raises(ProgramError, match=message):
         run(program(), Graph([0, 1], [1, 2]), max_supersteps=1)
@@ -214,7 +231,9 @@ def test_array_field_refuses_a_ragged():
         def init(self, v):
             v.data["nbrs"] = np.zeros(len(v))
 
-    with pytest.raises(ProgramError, match=r"Overwrite.apply: vertex field 'nbrs' is an array of shape \(3,\); cannot store a Ragged"):
+    with pytest.raises(
+        ProgramError, match=r"Overwrite.apply: vertex field 'nbrs' is an array of shape \(3,\); cannot store a Ragged"
+    ):
         run(Overwrite(), Graph([0, 1], [1, 2]), max_supersteps=1)
 
 
@@ -233,8 +252,9 @@ def test_in_edges_only():
     assert got == [[], [0], [0, 1]]
 
 
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3, "cache": False},
-                                     {"partitions": 4, "engine": "async"}])
+@pytest.mark.parametrize(
+    "options", [{"partitions": 2}, {"partitions": 3, "cache": False}, {"partitions": 4, "engine": "async"}]
+)
 def test_ragged_fields_cross_worker_processes(options):
     """Sets collected in two worker processes, stored, read again at both ends of edges there."""
     g = load("snap/email-Eu-core.txt")
@@ -249,8 +269,14 @@ def test_ragged_fields_cross_worker_processes(options):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 30), st.integers(0, 120), st.integers(0, 2**31 - 1), st.integers(1, 4),
-       st.sampled_from(["sync", "chromatic", "async"]), st.booleans())
+@given(
+    st.integers(1, 30),
+    st.integers(0, 120),
+    st.integers(0, 2**31 - 1),
+    st.integers(1, 4),
+    st.sampled_from(["sync", "chromatic", "async"]),
+    st.booleans(),
+)
 def test_collected_sets_never_depend_on_parts_or_engine(n, m, seed, parts, engine, nbr_gather):
     g = random_graph(n, m, seed)
     program = Neighbours() if nbr_gather else EdgeNeighbours()
@@ -267,7 +293,11 @@ def test_key_counts_and_ragged_rows_travel_as_arrays():
     rows = Ragged.from_lists([list(range(k)) for k in range(60)])[::2]
     out: list[np.ndarray] = []
     note = flatten_arrays({"a": counts, "b": [rows]}, out, threshold=64)
-    assert len(out) >= 4 and not any(isinstance(x, np.ndarray) and x.nbytes >= 64 for x in pickle.loads(pickle.dumps(note)).values() if isinstance(x, np.ndarray))
+    assert len(out) >= 4 and not any(
+        isinstance(x, np.ndarray) and x.nbytes >= 64
+        for x in pickle.loads(pickle.dumps(note)).values()
+        if isinstance(x, np.ndarray)
+    )
     back = restore_arrays(pickle.loads(pickle.dumps(note)), [a.copy() for a in out])
     assert np.array_equal(back["a"].keys, counts.keys) and np.array_equal(back["a"].ptr, counts.ptr)
     assert back["b"][0].tolist() == rows.tolist()

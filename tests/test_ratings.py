@@ -24,9 +24,7 @@ README_MEAN = 7.3248
 def movietweetings() -> tuple[Graph, pd.DataFrame]:
     """The real ratings as a graph, and as pandas reads them (the independent reference)."""
     path = data_file(MOVIETWEETINGS)
-    df = pd.read_csv(
-        path, sep="::", engine="python", header=None, names=["user", "item", "rating", "time"], dtype=str
-    )
+    df = pd.read_csv(path, sep="::", engine="python", header=None, names=["user", "item", "rating", "time"], dtype=str)
     return Graph.load_ratings(path), df
 
 
@@ -76,8 +74,9 @@ def test_movietweetings_ids_keep_both_id_spaces(movietweetings):
 
 def test_movietweetings_from_arrays_gives_the_same_graph(movietweetings):
     g, df = movietweetings
-    h = R.from_arrays(df["user"].astype(int), df["item"].to_numpy(str), df["rating"].astype(float),
-                      df["time"].astype(np.int64))
+    h = R.from_arrays(
+        df["user"].astype(int), df["item"].to_numpy(str), df["rating"].astype(float), df["time"].astype(np.int64)
+    )
     assert (h.src == g.src).all() and (h.dst == g.dst).all()
     assert (h.ids == g.ids).all()
     for name in ("rating", "timestamp"):
@@ -249,9 +248,16 @@ def test_bad_lines_are_named(tmp_path, text, line, message):
 @pytest.mark.parametrize(
     "rows, line, message",
     [
-        ([["1", "10", "7"], ["2", "10", "8"], ["3", "10"]], 3, r"expected 3 fields \(user item rating\) as line 2 has, found 2"),
-        ([["1", "10", "7", "5"], ["2", "10", "8", "6", "9"]], 2,
-         r"expected 4 fields \(user item rating timestamp\) as line 2 has, found 5"),
+        (
+            [["1", "10", "7"], ["2", "10", "8"], ["3", "10"]],
+            3,
+            r"expected 3 fields \(user item rating\) as line 2 has, found 2",
+        ),
+        (
+            [["1", "10", "7", "5"], ["2", "10", "8", "6", "9"]],
+            2,
+            r"expected 4 fields \(user item rating timestamp\) as line 2 has, found 5",
+        ),
         ([["1", "10", "7"], ["2", "10", "NaN"]], 2, r"rating 'NaN' in column 2 is NaN"),
         ([["1", "10", "-inf"]], 1, r"rating '-inf' in column 2 is infinite"),
     ],

@@ -49,8 +49,10 @@ def seen(view_or_globals, step: int | None = None) -> np.ndarray:
 def check_globals(view) -> None:
     """The view's globals say the same step and n as the view itself."""
     if view.globals.step != view.superstep or view.globals.num_vertices != view.num_vertices:
-        raise AssertionError(f"view: superstep {view.superstep}, n {view.num_vertices}; its globals: "
-                             f"step {view.globals.step}, n {view.globals.num_vertices}")
+        raise AssertionError(
+            f"view: superstep {view.superstep}, n {view.num_vertices}; its globals: "
+            f"step {view.globals.step}, n {view.globals.num_vertices}"
+        )
 
 
 def bits(*steps: int) -> int:
@@ -160,7 +162,8 @@ def test_every_gas_method_sees_n_and_the_superstep(options):
     assert_every_row(r.edge_data["scatter"], every)
     for name in ("vertex_map", "edge_map", "map_globals"):
         assert [(step, value.tolist()) for step, value in r.history[name]] == [
-            (s, [1 << s, N]) for s in range(STEPS + 1)], name  # step 0: before the first superstep
+            (s, [1 << s, N]) for s in range(STEPS + 1)
+        ], name  # step 0: before the first superstep
     if "workers" not in options:
         assert program.converged_saw == [(s, N) for s in range(1, STEPS + 1)]
 
@@ -188,7 +191,8 @@ def test_sweeps_and_rounds_are_the_step_of_the_other_engines(engine, extra, opti
     assert (r.field("gather")[:, 0] & ~applied[:, 0] == 0).all()  # gathered only in steps it applied in
     for name in ("vertex_map", "edge_map"):
         assert [(step, value.tolist()) for step, value in r.history[name]] == [
-            (s, [1 << s, N]) for s in range(STEPS + 1)], name
+            (s, [1 << s, N]) for s in range(STEPS + 1)
+        ], name
     if "workers" not in options:
         assert program.converged_saw == [(s, N) for s in range(1, STEPS + 1)]
 
@@ -214,8 +218,11 @@ def test_finalize_may_take_the_globals_as_its_third_parameter():
     g = Globals({"other": 1.0}, num_vertices=N, step=2)
     one = Aggregator("one", lambda v: v.ids, finalize=lambda value: value + 1)
     two = Aggregator("two", lambda v: v.ids, finalize=lambda value, previous: (value, previous))
-    three = Aggregator("three", lambda v: v.ids,
-                       finalize=lambda value, previous, globals: (value, previous, globals.step, globals.num_vertices))
+    three = Aggregator(
+        "three",
+        lambda v: v.ids,
+        finalize=lambda value, previous, globals: (value, previous, globals.step, globals.num_vertices),
+    )
     plain = Aggregator("plain", lambda v: v.ids)
     assert (one.finalize_arity, two.finalize_arity, three.finalize_arity, plain.finalize_arity) == (1, 2, 3, 0)
     assert one.finish(4, None, g) == 5
@@ -238,11 +245,15 @@ def test_finalize_errors_name_the_aggregator():
 
 @pytest.mark.parametrize("options", BACKENDS)
 def test_finalize_sees_n_and_the_step_in_a_run(options):
-    calls = Aggregator("calls", lambda v: np.ones(len(v), dtype=np.int64),
-                       finalize=lambda value, previous, globals: np.array([1 << globals.step, globals.num_vertices]))
+    calls = Aggregator(
+        "calls",
+        lambda v: np.ones(len(v), dtype=np.int64),
+        finalize=lambda value, previous, globals: np.array([1 << globals.step, globals.num_vertices]),
+    )
     r = run(EdgeWitness(), ring_with_chords(), aggregators=[calls], max_supersteps=10, **options)
     assert [(step, value.tolist()) for step, value in r.history["calls"]] == [
-        (s, [1 << s, N]) for s in range(STEPS + 1)]
+        (s, [1 << s, N]) for s in range(STEPS + 1)
+    ]
 
 
 def test_init_and_init_edges_see_step_zero_and_n_in_their_globals():

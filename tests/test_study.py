@@ -39,8 +39,13 @@ def names(table: StudyTable) -> list[str]:
 
 
 def test_every_configuration_has_a_row(pagerank_table, weighted):
-    expected = ["sync", "chromatic/vertex", "chromatic/edge", "chromatic/full",
-                *(f"async/{m}/{s}" for m in ("vertex", "edge", "full") for s in ("fifo", "sweep", "priority"))]
+    expected = [
+        "sync",
+        "chromatic/vertex",
+        "chromatic/edge",
+        "chromatic/full",
+        *(f"async/{m}/{s}" for m in ("vertex", "edge", "full") for s in ("fifo", "sweep", "priority")),
+    ]
     assert names(pagerank_table) == expected == [c.name for c in configurations_for("pagerank")]
     for row in pagerank_table.rows:
         assert row.error == "" and row.converged, row
@@ -48,8 +53,10 @@ def test_every_configuration_has_a_row(pagerank_table, weighted):
         assert row.parallelism == pytest.approx(row.updates / max(row.steps, 1)) or row.engine == "chromatic"
         assert row.quality_name == "L1 error"
     # components have no priorities: no priority scheduler by default; random only when asked for
-    assert [c.scheduler for c in configurations_for("connected-components") if c.engine == "async"] == \
-        ["fifo", "sweep"] * 3
+    assert [c.scheduler for c in configurations_for("connected-components") if c.engine == "async"] == [
+        "fifo",
+        "sweep",
+    ] * 3
     assert "async/edge/random" in [c.name for c in configurations_for("sssp", ["fifo", "random"])]
 
 
@@ -97,9 +104,13 @@ def test_components_are_exact_under_every_configuration(weighted):
 
 def test_conflicts_only_without_locks():
     dense = random_graph(80, 1600, seed=5)
-    table = consistency("connected-components", dense, progress=False, batch_size=80,
-                        configurations=["sync", "chromatic/vertex", "async/vertex/fifo", "async/edge/fifo",
-                                        "async/full/sweep"])
+    table = consistency(
+        "connected-components",
+        dense,
+        progress=False,
+        batch_size=80,
+        configurations=["sync", "chromatic/vertex", "async/vertex/fifo", "async/edge/fifo", "async/full/sweep"],
+    )
     conflicts = {row.configuration: row.conflicts for row in table.rows}
     assert conflicts["async/vertex/fifo"] > 0
     assert conflicts["sync"] == conflicts["chromatic/vertex"] == 0
@@ -116,8 +127,9 @@ def test_a_failing_configuration_is_a_row_and_the_study_goes_on(weighted):
         return plain.run(graph, **options)
 
     entry = dataclasses.replace(plain, run=refuse_chromatic)
-    table = consistency(entry, weighted, progress=False, source=0,
-                        configurations=["sync", "chromatic/edge", "async/edge/fifo"])
+    table = consistency(
+        entry, weighted, progress=False, source=0, configurations=["sync", "chromatic/edge", "async/edge/fifo"]
+    )
     assert names(table) == ["sync", "chromatic/edge", "async/edge/fifo"]
     failed = table["chromatic/edge"]
     assert failed.error == "not on the chromatic engine" and not failed.converged
@@ -127,8 +139,9 @@ def test_a_failing_configuration_is_a_row_and_the_study_goes_on(weighted):
 
 
 def test_an_unfinished_run_reports_its_quality_so_far(weighted):
-    table = consistency("connected-components", weighted, progress=False, max_supersteps=1,
-                        configurations=["sync", "async/edge/fifo"])
+    table = consistency(
+        "connected-components", weighted, progress=False, max_supersteps=1, configurations=["sync", "async/edge/fifo"]
+    )
     for row in table.rows:
         assert not row.converged and "did not converge within 1 supersteps" in row.error
         assert row.steps == 1 and row.updates > 0
@@ -137,8 +150,15 @@ def test_an_unfinished_run_reports_its_quality_so_far(weighted):
 
 def test_the_time_limit_stops_a_configuration(weighted):
     # tol=0: the synchronous program never meets its stopping rule
-    table = consistency("pagerank", weighted, progress=False, tol=0.0, time_limit=0.2, max_iter=10**9,
-                        configurations=["sync", "chromatic/edge"])
+    table = consistency(
+        "pagerank",
+        weighted,
+        progress=False,
+        tol=0.0,
+        time_limit=0.2,
+        max_iter=10**9,
+        configurations=["sync", "chromatic/edge"],
+    )
     for row in table.rows:
         assert row.error == "stopped by the study's time limit of 0.2 s", row
         assert row.steps > 0 and row.updates is None  # no result to count updates from
@@ -160,8 +180,9 @@ def test_traces_start_at_zero_and_end_at_the_answer(pagerank_table, weighted):
 
 
 def test_two_workers_trace_only_the_final_point(weighted):
-    table = consistency("sssp", weighted, workers=2, progress=False, source=0,
-                        configurations=["sync", "async/edge/priority"])
+    table = consistency(
+        "sssp", weighted, workers=2, progress=False, source=0, configurations=["sync", "async/edge/priority"]
+    )
     for row in table.rows:
         assert row.quality == 0.0 and row.converged, row
         assert len(row.trace) == 1 and row.trace.updates[0] == row.updates and row.trace.quality[0] == 0
@@ -175,8 +196,12 @@ def test_csv_round_trip(tmp_path, weighted):
             raise NotImplementedError("no")
         return plain.run(graph, **options)
 
-    table = consistency(dataclasses.replace(plain, run=refuse), weighted, progress=False,
-                        configurations=["sync", "chromatic/full", "async/vertex/sweep"])
+    table = consistency(
+        dataclasses.replace(plain, run=refuse),
+        weighted,
+        progress=False,
+        configurations=["sync", "chromatic/full", "async/vertex/sweep"],
+    )
     path = tmp_path / "study.csv"
     table.to_csv(path)
     back = StudyTable.from_csv(path)
@@ -236,14 +261,20 @@ def low_rank_ratings(num_users: int = 60, num_items: int = 40, seed: int = 0) ->
 
 @pytest.fixture(scope="module")
 def sgd_table() -> StudyTable:
-    return consistency("sgd-mf", low_rank_ratings(), progress=False, reg=1e-3, bias_reg=1e-3, rank=3, epochs=30,
-                       batch_size=25)
+    return consistency(
+        "sgd-mf", low_rank_ratings(), progress=False, reg=1e-3, bias_reg=1e-3, rank=3, epochs=30, batch_size=25
+    )
 
 
 def test_sgd_mf_runs_every_engine_and_model(sgd_table):
     n = 100
-    expected = ["sync", "chromatic/vertex", "chromatic/edge", "chromatic/full",
-                *(f"async/{m}/{s}" for m in ("vertex", "edge", "full") for s in ("fifo", "random"))]
+    expected = [
+        "sync",
+        "chromatic/vertex",
+        "chromatic/edge",
+        "chromatic/full",
+        *(f"async/{m}/{s}" for m in ("vertex", "edge", "full") for s in ("fifo", "random")),
+    ]
     assert names(sgd_table) == expected == [c.name for c in configurations_for("sgd-mf")]
     assert sgd_table.quality_name == "test RMSE" and ALGORITHMS["sgd-mf"].input == "ratings"
     for row in sgd_table.rows:
@@ -276,15 +307,27 @@ def test_sgd_mf_quality_is_the_model_rmse_on_the_held_out_ratings():
     from gasengine.study import held_out_rmse, sgd_reference
 
     g = low_rank_ratings(seed=1)
-    table = consistency("sgd-mf", g, progress=False, configurations=["async/edge/random"], epochs=5, seed=3,
-                        test_fraction=0.2)
+    table = consistency(
+        "sgd-mf", g, progress=False, configurations=["async/edge/random"], epochs=5, seed=3, test_fraction=0.2
+    )
     split = ratings.split(g, (0.8, 0.0, 0.2), seed=0)
-    model = sgd_mf(split.train, rank=10, lr=1.0, reg=0.5, bias_reg=0.3, epochs=5, seed=3, engine="async",
-                   consistency="edge", scheduler="random")
+    model = sgd_mf(
+        split.train,
+        rank=10,
+        lr=1.0,
+        reg=0.5,
+        bias_reg=0.3,
+        epochs=5,
+        seed=3,
+        engine="async",
+        consistency="edge",
+        scheduler="random",
+    )
     assert table["async/edge/random"].quality == pytest.approx(model.rmse(split.test), abs=1e-12)
     ref = sgd_reference(g, {"split": split, "rank": 10})
-    x = np.column_stack([np.vstack([model.user_factors, model.item_factors]),
-                         np.concatenate([model.user_bias, model.item_bias])])
+    x = np.column_stack(
+        [np.vstack([model.user_factors, model.item_factors]), np.concatenate([model.user_bias, model.item_bias])]
+    )
     assert held_out_rmse(x, ref) == pytest.approx(model.rmse(split.test), abs=1e-12)
 
 

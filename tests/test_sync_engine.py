@@ -376,7 +376,9 @@ def engine_with_mirror(debug: bool):
     parts = build_parts(g, cut, vf, ef)
     start = np.arange(g.num_vertices) % 2 == 0
     active = {p.index: start[p.gid] for p in parts}
-    engine = SyncEngine(program, parts, np.zeros(3, dtype=np.int64), LocalBackend(), g.num_vertices, (), active, debug=debug)
+    engine = SyncEngine(
+        program, parts, np.zeros(3, dtype=np.int64), LocalBackend(), g.num_vertices, (), active, debug=debug
+    )
     for part in parts:
         indeg = np.bincount(part.edst, minlength=part.num_local)
         for q, idx in part.send.items():
@@ -402,7 +404,10 @@ def test_a_mirror_that_disagrees_on_the_active_set_is_an_engine_error(debug):
 
     engine, p, on, _, q = engine_with_mirror(debug)
     set_active(engine, p, on, False)  # this mirror now thinks its vertex is inactive; the master does not
-    with pytest.raises(EngineError, match=rf"superstep 1, partials -> masters \(part {p} -> part {q}\): .* expected, not sent.*disagree"):
+    with pytest.raises(
+        EngineError,
+        match=rf"superstep 1, partials -> masters \(part {p} -> part {q}\): .* expected, not sent.*disagree",
+    ):
         engine.superstep(engine.count_active())
 
 
@@ -413,7 +418,10 @@ def test_a_disagreement_with_equal_counts_is_caught_too():
     engine, p, on, off, q = engine_with_mirror(debug=False)
     set_active(engine, p, on, False)
     set_active(engine, p, off, True)
-    with pytest.raises(EngineError, match=rf"part {p} -> part {q}\): part {p} sent values for \d+ of their \d+ shared vertices, but part {q} expected .*first difference"):
+    with pytest.raises(
+        EngineError,
+        match=rf"part {p} -> part {q}\): part {p} sent values for \d+ of their \d+ shared vertices, but part {q} expected .*first difference",
+    ):
         engine.superstep(engine.count_active())
 
 
@@ -445,7 +453,9 @@ def test_debug_mode_compares_mirrors_with_masters():
     x = part.vdata["x"].copy()
     x[on] += 1  # a stale mirror
     part.vdata["x"] = x
-    with pytest.raises(EngineError, match=rf"replica check: field 'x' of vertex {int(part.gid[on])} .* mirror in part {p}"):
+    with pytest.raises(
+        EngineError, match=rf"replica check: field 'x' of vertex {int(part.gid[on])} .* mirror in part {p}"
+    ):
         engine.superstep(engine.count_active())
 
 
@@ -502,7 +512,10 @@ def test_a_run_that_cannot_fit_is_refused_before_allocating(monkeypatch):
     monkeypatch.setenv("GASENGINE_MEMORY_LIMIT", str(64 << 20))
     ring = Graph([0, 1, 2, 3], [1, 2, 3, 0])
     huge = np.array([0, 0, 0, 5_000_000], dtype=np.int64)  # names part 5,000,000
-    with pytest.raises(InsufficientMemoryError, match=r"a run on 5000001 parts of this graph needs about .* more than the 64.0 MiB available"):
+    with pytest.raises(
+        InsufficientMemoryError,
+        match=r"a run on 5000001 parts of this graph needs about .* more than the 64.0 MiB available",
+    ):
         run(MinLabel(), ring, partition=huge)
 
 
@@ -551,14 +564,18 @@ def test_debug_mode_reaches_worker_processes(monkeypatch, tmp_path):
     monkeypatch.setattr(sync_engine.SyncEngine, "check_replicas", spy)
     g = random_graph(40, 160, seed=4)
     result = run(MinLabel(), g, workers=2, debug=True)
-    assert {f"rank{r}-step{s}" for r in (0, 1) for s in range(1, result.supersteps + 1)} == {p.name for p in tmp_path.iterdir()}
+    assert {f"rank{r}-step{s}" for r in (0, 1) for s in range(1, result.supersteps + 1)} == {
+        p.name for p in tmp_path.iterdir()
+    }
     for p in tmp_path.iterdir():
         p.unlink()
     run(MinLabel(), g, workers=2)
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("options", [dict(), dict(workers=2), dict(engine="chromatic"), dict(engine="async", batch_size=64)])
+@pytest.mark.parametrize(
+    "options", [dict(), dict(workers=2), dict(engine="chromatic"), dict(engine="async", batch_size=64)]
+)
 def test_every_aggregate_value_is_kept_in_the_history(options):
     from gasengine import Aggregator
 

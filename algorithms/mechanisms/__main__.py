@@ -68,8 +68,9 @@ def load_data(spec: str) -> tuple[Any, np.ndarray]:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechanisms") -> int:
-    ap = argparse.ArgumentParser(prog=prog,
-                                 description="Run every distributed-ML mechanism on one problem and print the table.")
+    ap = argparse.ArgumentParser(
+        prog=prog, description="Run every distributed-ML mechanism on one problem and print the table."
+    )
     ap.add_argument("--problem", choices=("logistic", "lasso"), default="logistic")
     ap.add_argument("--input", required=True, help="CSV/TSV (label last), .npz (X, y), svmlight, or breast_cancer")
     ap.add_argument("--workers", type=int, default=4, help="shards, one per simulated worker")
@@ -79,8 +80,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechan
     group.add_argument("--reg", type=float, help="reg of the problem's own scaling (see docs/mechanisms.md)")
     group.add_argument("--C", type=float, help="logistic: scikit-learn's C (reg = 1 / (C N))")
     group.add_argument("--alpha", type=float, help="lasso: scikit-learn's alpha (reg = alpha)")
-    ap.add_argument("--mechanisms", default=",".join(DATA_PARALLEL),
-                    help=f"comma-separated, from {', '.join(MECHANISMS)}")
+    ap.add_argument(
+        "--mechanisms", default=",".join(DATA_PARALLEL), help=f"comma-separated, from {', '.join(MECHANISMS)}"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", help="save the gap against time and bytes (png, pdf, svg)")
     ap.add_argument("--csv", help="write the table as CSV")
@@ -94,9 +96,16 @@ def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechan
             problem = Problem.logistic_from_sklearn(args.C if args.C is not None else 1.0, n)
         else:
             problem = Problem.lasso_from_sklearn(args.alpha if args.alpha is not None else 0.01)
-        table = compare_mechanisms(problem, X, y, workers=args.workers, straggler=args.straggler,
-                                   budget=args.budget, mechanisms=[m for m in args.mechanisms.split(",") if m],
-                                   seed=args.seed)
+        table = compare_mechanisms(
+            problem,
+            X,
+            y,
+            workers=args.workers,
+            straggler=args.straggler,
+            budget=args.budget,
+            mechanisms=[m for m in args.mechanisms.split(",") if m],
+            seed=args.seed,
+        )
     except (ValueError, FileNotFoundError, ArithmeticError) as exc:
         print(f"{prog.split()[0]}: error: {exc}", file=sys.stderr)
         return 2
@@ -105,8 +114,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechan
     if args.csv:
         table.to_csv(args.csv)
     if args.plot:
-        table.plot(args.plot, title=f"{args.problem} on {Path(args.input).name}, {args.workers} workers, "
-                                    f"straggler {args.straggler:g}")
+        table.plot(
+            args.plot,
+            title=f"{args.problem} on {Path(args.input).name}, {args.workers} workers, straggler {args.straggler:g}",
+        )
     return 0
 
 

@@ -72,8 +72,16 @@ __all__ = ["ADMMProgram", "admm", "local_newton"]
 STATE = "admm_state"
 
 
-def local_newton(F: Any, problem: Problem, X0: np.ndarray, C: np.ndarray, rho: np.ndarray, N: int,
-                 tol: float = 1e-12, max_iter: int = 50) -> np.ndarray:
+def local_newton(
+    F: Any,
+    problem: Problem,
+    X0: np.ndarray,
+    C: np.ndarray,
+    rho: np.ndarray,
+    N: int,
+    tol: float = 1e-12,
+    max_iter: int = 50,
+) -> np.ndarray:
     """``argmin_x 1/N sum_rows loss(x) + rho/2 |x - C|^2`` for every shard of a batch at once.
 
     ``X0`` ``(b, D)`` is the warm start, ``C`` ``(b, D)`` the centre of the
@@ -104,7 +112,9 @@ def local_newton(F: Any, problem: Problem, X0: np.ndarray, C: np.ndarray, rho: n
             H = np.einsum("brd,br,bre->bde", F["X"], h, F["X"]) / N + rho * np.eye(D)
             step = np.linalg.solve(H, g[:, :, None])[:, :, 0]
         else:
-            step = _batched_cg(lambda V, h=h: hessian_vector(F, h, V) / N + rho * V, g, tol=1e-14, max_iter=max(2 * D, 50))
+            step = _batched_cg(
+                lambda V, h=h: hessian_vector(F, h, V) / N + rho * V, g, tol=1e-14, max_iter=max(2 * D, 50)
+            )
         x = x - step
         if np.abs(step).max() <= tol * max(1.0, np.abs(x).max()) or problem.kind == "lasso" and dense_hessian:
             break
@@ -158,8 +168,18 @@ class ADMMProgram(VertexProgram):
     ValueError: rho must be a finite number > 0, got 0.0
     """
 
-    def __init__(self, problem: Problem, dim: int, num_rows: int, num_shards: int, rho: float = 1.0,
-                 adapt_rho: bool = True, eps_abs: float = 1e-6, eps_rel: float = 1e-4, straggler: float = 1.0):
+    def __init__(
+        self,
+        problem: Problem,
+        dim: int,
+        num_rows: int,
+        num_shards: int,
+        rho: float = 1.0,
+        adapt_rho: bool = True,
+        eps_abs: float = 1e-6,
+        eps_rel: float = 1e-4,
+        straggler: float = 1.0,
+    ):
         self.problem = problem
         self.dim, self.num_rows, self.num_shards = int(dim), int(num_rows), int(num_shards)
         self.rho = check_positive("rho", rho)
@@ -198,10 +218,20 @@ class ADMMProgram(VertexProgram):
     def _global(self, total: np.ndarray, previous: dict[str, Any] | None) -> dict[str, Any]:
         D, S, p = self.dim, self.num_shards, self.problem
         if previous is None:
-            return {"z": np.zeros(D), "rho": self.rho, "u_scale": 1.0, "round": 0, "r": math.inf, "s": math.inf,
-                    "eps_pri": 0.0, "eps_dual": 0.0, "loss": math.nan, "done": False}
+            return {
+                "z": np.zeros(D),
+                "rho": self.rho,
+                "u_scale": 1.0,
+                "round": 0,
+                "r": math.inf,
+                "s": math.inf,
+                "eps_pri": 0.0,
+                "eps_dual": 0.0,
+                "loss": math.nan,
+                "done": False,
+            }
         rho = previous["rho"]
-        sum_a, sum_x = total[:D], total[D:2 * D]
+        sum_a, sum_x = total[:D], total[D : 2 * D]
         sum_aa, sum_xx, loss = total[2 * D], total[2 * D + 1], total[2 * D + 2]
         mean = sum_a / S
         if p.kind == "logistic":
@@ -223,16 +253,38 @@ class ADMMProgram(VertexProgram):
             elif s > 10 * r:
                 new_rho = rho / 2
         objective = float(loss) / self.num_rows + p.penalty(previous["z"])  # F at the z the shards read
-        return {"z": z, "rho": new_rho, "u_scale": rho / new_rho, "round": rnd, "r": r, "s": s,
-                "eps_pri": eps_pri, "eps_dual": eps_dual, "loss": objective, "done": done}
+        return {
+            "z": z,
+            "rho": new_rho,
+            "u_scale": rho / new_rho,
+            "round": rnd,
+            "r": r,
+            "s": s,
+            "eps_pri": eps_pri,
+            "eps_dual": eps_dual,
+            "loss": objective,
+            "done": done,
+        }
 
     def converged(self, globals) -> bool:
         return bool(globals[STATE]["done"])
 
 
-def admm(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float = 1.0, adapt_rho: bool = True,
-         eps_abs: float = 1e-6, eps_rel: float = 1e-4, max_rounds: int = 1000, seed: int = 0,
-         straggler: float = 1.0, shards: Shards | None = None, **engine_options: Any) -> MechanismResult:
+def admm(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    rho: float = 1.0,
+    adapt_rho: bool = True,
+    eps_abs: float = 1e-6,
+    eps_rel: float = 1e-4,
+    max_rounds: int = 1000,
+    seed: int = 0,
+    straggler: float = 1.0,
+    shards: Shards | None = None,
+    **engine_options: Any,
+) -> MechanismResult:
     """Consensus ADMM on the sync engine; see the module docstring.
 
     Parameters
@@ -287,6 +339,18 @@ def admm(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float = 1.0
     info = {k: state[k] for k in ("r", "s", "eps_pri", "eps_dual", "rho")}
     info["rho_history"] = np.array([v["rho"] for st, v in result.history.get(STATE, []) if st > 0])
     return MechanismResult(
-        "admm", problem, w, problem.objective(w, X, y), rounds, rounds * s.num_shards, seconds,
-        engine_bytes(result), 2 * 8 * s.dim * s.num_shards * rounds, sim_time=rounds * program.straggler.factor,
-        converged=bool(state["done"]), history=history_of(result, STATE), info=info, result=result)
+        "admm",
+        problem,
+        w,
+        problem.objective(w, X, y),
+        rounds,
+        rounds * s.num_shards,
+        seconds,
+        engine_bytes(result),
+        2 * 8 * s.dim * s.num_shards * rounds,
+        sim_time=rounds * program.straggler.factor,
+        converged=bool(state["done"]),
+        history=history_of(result, STATE),
+        info=info,
+        result=result,
+    )

@@ -109,9 +109,20 @@ class AsyncSGDProgram(VertexProgram):
     scatter_edges = ALL
     combine = np.add
 
-    def __init__(self, problem: Problem, dim: int, num_rows: int, num_shards: int, weights: np.ndarray,
-                 lr: float, staleness: int | None = None, batch_fraction: float = 1.0, budget: int = 1000,
-                 straggler: float = 1.0, seed: int = 0):
+    def __init__(
+        self,
+        problem: Problem,
+        dim: int,
+        num_rows: int,
+        num_shards: int,
+        weights: np.ndarray,
+        lr: float,
+        staleness: int | None = None,
+        batch_fraction: float = 1.0,
+        budget: int = 1000,
+        straggler: float = 1.0,
+        seed: int = 0,
+    ):
         self.problem = problem
         self.dim, self.num_rows, self.S = int(dim), int(num_rows), int(num_shards)
         self.weights = np.append(np.asarray(weights, dtype=np.float64), 0.0)  # the server has no rows
@@ -136,11 +147,29 @@ class AsyncSGDProgram(VertexProgram):
     # ------------------------------------------------------------ fields
     def init(self, v):
         n, D, S = len(v), self.dim, self.S
-        for name, shape in [("w", (n, D)), ("w_read", (n, D)), ("gsum", (n, D)), ("applied", (n, D)),
-                            ("consumed", (n, S)), ("consumed_vsum", (n, S))]:
+        for name, shape in [
+            ("w", (n, D)),
+            ("w_read", (n, D)),
+            ("gsum", (n, D)),
+            ("applied", (n, D)),
+            ("consumed", (n, S)),
+            ("consumed_vsum", (n, S)),
+        ]:
             v.data[name] = np.zeros(shape)
-        for name in ("version", "read_version", "npushed", "vsum", "work", "turns", "waits",
-                     "loss", "stale_sum", "stale_count", "stale_max", "busy"):
+        for name in (
+            "version",
+            "read_version",
+            "npushed",
+            "vsum",
+            "work",
+            "turns",
+            "waits",
+            "loss",
+            "stale_sum",
+            "stale_count",
+            "stale_max",
+            "busy",
+        ):
             v.data[name] = np.zeros(n)
 
     def _is_server(self, ids: np.ndarray) -> np.ndarray:
@@ -175,8 +204,10 @@ class AsyncSGDProgram(VertexProgram):
     def _work(self, v, acc, mine: np.ndarray) -> np.ndarray:
         D = self.dim
         ids = v.ids
-        d = {k: v.data[k].copy() for k in ("w_read", "read_version", "npushed", "vsum", "work",
-                                             "turns", "waits", "gsum", "loss", "busy")}
+        d = {
+            k: v.data[k].copy()
+            for k in ("w_read", "read_version", "npushed", "vsum", "work", "turns", "waits", "gsum", "loss", "busy")
+        }
         clock_min = v.globals[CLOCK]
         ahead = d["npushed"] - clock_min
         bound = math.inf if self.staleness is None else self.staleness
@@ -221,8 +252,8 @@ class AsyncSGDProgram(VertexProgram):
         rows = np.flatnonzero(server)
         base = D + 1
         total = acc[rows, :D]
-        npushed = acc[rows, base:base + S]
-        vsum = acc[rows, base + S:base + 2 * S]
+        npushed = acc[rows, base : base + S]
+        vsum = acc[rows, base + S : base + 2 * S]
         consumed = v.data["consumed"][rows]
         new_k = npushed - consumed
         new_v = vsum - v.data["consumed_vsum"][rows]
@@ -269,8 +300,14 @@ class AsyncSGDProgram(VertexProgram):
         if started == self.S and math.isnan(first):
             first = loss
         bad = not math.isfinite(loss) or (math.isfinite(first) and loss > DIVERGENCE_FACTOR * max(first, 1e-12))
-        return {"pushes": pushes, "loss": loss, "first": first, "round": round_, "diverged": bad,
-                "done": pushes >= self.budget or bad}
+        return {
+            "pushes": pushes,
+            "loss": loss,
+            "first": first,
+            "round": round_,
+            "diverged": bad,
+            "done": pushes >= self.budget or bad,
+        }
 
     def converged(self, globals) -> bool:
         return bool(globals[PROGRESS]["done"])
@@ -304,11 +341,24 @@ def _penalties(problem: Problem, W: np.ndarray) -> np.ndarray:
     return problem.reg * np.abs(Wp).sum(axis=1)
 
 
-def async_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float | None = None,
-              staleness: int | None = 4, batch_fraction: float = 1.0, epochs: int = 500,
-              straggler: float = 1.0, consistency: str = "edge", scheduler: str = "fifo", seed: int = 0,
-              shards: Shards | None = None, name: str = "async_sgd", max_rounds: int | None = None,
-              **engine_options: Any) -> MechanismResult:
+def async_sgd(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    lr: float | None = None,
+    staleness: int | None = 4,
+    batch_fraction: float = 1.0,
+    epochs: int = 500,
+    straggler: float = 1.0,
+    consistency: str = "edge",
+    scheduler: str = "fifo",
+    seed: int = 0,
+    shards: Shards | None = None,
+    name: str = "async_sgd",
+    max_rounds: int | None = None,
+    **engine_options: Any,
+) -> MechanismResult:
     """Asynchronous parameter-server SGD with bounded staleness on the async engine.
 
     Parameters
@@ -361,12 +411,31 @@ def async_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float |
     L = problem.smoothness(prepare(X, y, problem)[0])
     lr = 1.0 / L if lr is None else lr
     check_positive("epochs", epochs, integer=True)
-    program = AsyncSGDProgram(problem, s.dim, s.num_rows, s.num_shards, s.weights, lr, staleness, batch_fraction,
-                              epochs * s.num_shards, straggler, seed)
+    program = AsyncSGDProgram(
+        problem,
+        s.dim,
+        s.num_rows,
+        s.num_shards,
+        s.weights,
+        lr,
+        staleness,
+        batch_fraction,
+        epochs * s.num_shards,
+        straggler,
+        seed,
+    )
     limit = max_rounds if max_rounds is not None else int(10 * epochs * max(straggler, 1.0)) + 100
     started = time.perf_counter()
-    result = run(program, shard_graph(s, server=True), engine="async", consistency=consistency,
-                 scheduler=scheduler, seed=seed, max_supersteps=limit, **engine_options)
+    result = run(
+        program,
+        shard_graph(s, server=True),
+        engine="async",
+        consistency=consistency,
+        scheduler=scheduler,
+        seed=seed,
+        max_supersteps=limit,
+        **engine_options,
+    )
     seconds = time.perf_counter() - started
     prog = result.aggregates[PROGRESS]
     if prog["diverged"]:
@@ -380,12 +449,27 @@ def async_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float |
     if not math.isfinite(objective):
         raise DivergenceError(name, result.supersteps, objective, f"lr={lr:.4g}; 1/L is {1 / L:.4g}")
     return MechanismResult(
-        name, problem, w, objective, result.supersteps, int(pushes.sum()), seconds, engine_bytes(result),
+        name,
+        problem,
+        w,
+        objective,
+        result.supersteps,
+        int(pushes.sum()),
+        seconds,
+        engine_bytes(result),
         2 * 8 * s.dim * int(pushes.sum()),
         staleness_mean=float(result.field("stale_sum")[S]) / max(count, 1.0),
-        staleness_max=float(result.field("stale_max")[S]), conflicts=result.conflicts,
-        sim_time=float(turns[:S].max()), converged=bool(prog["pushes"] >= program.budget),
+        staleness_max=float(result.field("stale_max")[S]),
+        conflicts=result.conflicts,
+        sim_time=float(turns[:S].max()),
+        converged=bool(prog["pushes"] >= program.budget),
         history=_trace(problem, X, y, result),
-        info={"lr": lr, "waits": int(result.field("waits")[:S].sum()), "server_updates": int(turns[S]),
-              "pushes_per_shard": pushes.astype(int).tolist(), "staleness_bound": staleness},
-        result=result)
+        info={
+            "lr": lr,
+            "waits": int(result.field("waits")[:S].sum()),
+            "server_updates": int(turns[S]),
+            "pushes_per_shard": pushes.astype(int).tolist(),
+            "staleness_bound": staleness,
+        },
+        result=result,
+    )

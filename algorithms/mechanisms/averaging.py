@@ -61,10 +61,18 @@ __all__ = ["ModelAveragingProgram", "local_gradient_steps", "model_averaging"]
 MODEL = "avg_model"
 
 
-def local_gradient_steps(F: Any, problem: Problem, W: np.ndarray, lr: float, steps: int,
-                         centre: np.ndarray | None = None, rho: float = 0.0, batch_fraction: float = 1.0,
-                         rng: np.random.Generator | None = None, prox_last: bool = True
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def local_gradient_steps(
+    F: Any,
+    problem: Problem,
+    W: np.ndarray,
+    lr: float,
+    steps: int,
+    centre: np.ndarray | None = None,
+    rho: float = 0.0,
+    batch_fraction: float = 1.0,
+    rng: np.random.Generator | None = None,
+    prox_last: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``steps`` proximal gradient steps on every shard's objective ``F_s`` (+ ``rho/2 |w - centre|^2``), together.
 
     With ``prox_last=False`` the last step stops before its proximal map
@@ -129,9 +137,21 @@ class ModelAveragingProgram(VertexProgram):
         shards start each round from the extrapolated point.
     """
 
-    def __init__(self, problem: Problem, dim: int, num_rows: int, weights: np.ndarray, lr: float,
-                 local_steps: int = 5, batch_fraction: float = 1.0, decay: float = 0.0, tol: float = 1e-7,
-                 seed: int = 0, straggler: float = 1.0, momentum: bool = True):
+    def __init__(
+        self,
+        problem: Problem,
+        dim: int,
+        num_rows: int,
+        weights: np.ndarray,
+        lr: float,
+        local_steps: int = 5,
+        batch_fraction: float = 1.0,
+        decay: float = 0.0,
+        tol: float = 1e-7,
+        seed: int = 0,
+        straggler: float = 1.0,
+        momentum: bool = True,
+    ):
         self.momentum = bool(momentum)
         self.problem = problem
         self.dim, self.num_rows = int(dim), int(num_rows)
@@ -155,8 +175,9 @@ class ModelAveragingProgram(VertexProgram):
         lr = self.lr / (1.0 + self.decay * st["round"])
         rng = np.random.default_rng([self.seed, v.superstep, *v.ids[:1].tolist()])
         W0 = np.broadcast_to(st["y"], (len(v), self.dim))
-        W, loss, _ = local_gradient_steps(v.data, self.problem, W0, lr, self.local_steps,
-                                              batch_fraction=self.batch_fraction, rng=rng, prox_last=False)
+        W, loss, _ = local_gradient_steps(
+            v.data, self.problem, W0, lr, self.local_steps, batch_fraction=self.batch_fraction, rng=rng, prox_last=False
+        )
         share = self.weights[v.ids]
         v.data["w"] = W
         v.data["push"] = np.column_stack([share[:, None] * W, loss])  # loss: sum at the average, for the trace
@@ -171,8 +192,16 @@ class ModelAveragingProgram(VertexProgram):
     def _average(self, total: np.ndarray, previous: dict[str, Any] | None) -> dict[str, Any]:
         D = self.dim
         if previous is None:
-            return {"w": np.zeros(D), "y": np.zeros(D), "t": 1.0, "round": 0, "loss": math.nan, "start": math.nan,
-                    "done": False, "diverged": False}
+            return {
+                "w": np.zeros(D),
+                "y": np.zeros(D),
+                "t": 1.0,
+                "round": 0,
+                "loss": math.nan,
+                "start": math.nan,
+                "done": False,
+                "diverged": False,
+            }
         rnd = previous["round"] + 1
         loss = float(total[D]) / self.num_rows + self.problem.penalty(previous["y"])
         start = loss if rnd == 1 else previous["start"]
@@ -192,18 +221,38 @@ class ModelAveragingProgram(VertexProgram):
             if (y - w) @ (w - previous["w"]) > 0:
                 t_next = 1.0
             y_next = w + (t - 1.0) / t_next * (w - previous["w"])
-        return {"w": w, "y": y_next, "t": t_next, "round": rnd, "loss": loss, "start": start, "done": done,
-                "diverged": False}
+        return {
+            "w": w,
+            "y": y_next,
+            "t": t_next,
+            "round": rnd,
+            "loss": loss,
+            "start": start,
+            "done": done,
+            "diverged": False,
+        }
 
     def converged(self, globals) -> bool:
         return bool(globals[MODEL]["done"])
 
 
-def model_averaging(problem: Problem, X: Any, y: Any, num_shards: int = 4, local_steps: int = 5,
-                    lr: float | None = None, batch_fraction: float = 1.0, decay: float = 0.0,
-                    max_rounds: int = 2000, tol: float = 1e-7, seed: int = 0, straggler: float = 1.0,
-                    shards: Shards | None = None, momentum: bool = True,
-                    **engine_options: Any) -> MechanismResult:
+def model_averaging(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    local_steps: int = 5,
+    lr: float | None = None,
+    batch_fraction: float = 1.0,
+    decay: float = 0.0,
+    max_rounds: int = 2000,
+    tol: float = 1e-7,
+    seed: int = 0,
+    straggler: float = 1.0,
+    shards: Shards | None = None,
+    momentum: bool = True,
+    **engine_options: Any,
+) -> MechanismResult:
     """Model averaging on the sync engine; see the module docstring.
 
     Parameters
@@ -244,8 +293,9 @@ def model_averaging(problem: Problem, X: Any, y: Any, num_shards: int = 4, local
     s = shards if shards is not None else shard(X, y, problem, num_shards, seed)
     L = problem.smoothness(prepare(X, y, problem)[0])
     lr = 1.0 / L if lr is None else lr
-    program = ModelAveragingProgram(problem, s.dim, s.num_rows, s.weights, lr, local_steps, batch_fraction,
-                                    decay, tol, seed, straggler, momentum)
+    program = ModelAveragingProgram(
+        problem, s.dim, s.num_rows, s.weights, lr, local_steps, batch_fraction, decay, tol, seed, straggler, momentum
+    )
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
     result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
@@ -256,7 +306,18 @@ def model_averaging(problem: Problem, X: Any, y: Any, num_shards: int = 4, local
     rounds = result.supersteps
     K = program.local_steps
     return MechanismResult(
-        "model_averaging", problem, w, problem.objective(w, X, y), rounds, rounds * s.num_shards * K, seconds,
-        engine_bytes(result), 2 * 8 * s.dim * s.num_shards * rounds,
-        sim_time=rounds * K * program.straggler.factor, converged=bool(state["done"]),
-        history=history_of(result, MODEL), info={"lr": lr, "local_steps": K}, result=result)
+        "model_averaging",
+        problem,
+        w,
+        problem.objective(w, X, y),
+        rounds,
+        rounds * s.num_shards * K,
+        seconds,
+        engine_bytes(result),
+        2 * 8 * s.dim * s.num_shards * rounds,
+        sim_time=rounds * K * program.straggler.factor,
+        converged=bool(state["done"]),
+        history=history_of(result, MODEL),
+        info={"lr": lr, "local_steps": K},
+        result=result,
+    )

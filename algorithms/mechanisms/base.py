@@ -61,8 +61,11 @@ class Straggler:
     """
 
     def __init__(self, factor: float = 1.0):
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not (
-                math.isfinite(factor) and factor >= 1):
+        if (
+            isinstance(factor, bool)
+            or not isinstance(factor, numbers.Real)
+            or not (math.isfinite(factor) and factor >= 1)
+        ):
             raise ValueError(f"straggler must be a factor >= 1 (1: no straggler), got {factor!r}")
         self.factor = float(factor)
 
@@ -184,5 +187,7 @@ def engine_bytes(result: Result) -> int:
 def history_of(result: Result, name: str, key: str = "loss") -> dict[str, np.ndarray]:
     """Per-round ``key`` of a sync operation's dict states (skipping the state before the first round)."""
     points = [(s, v[key]) for s, v in result.history.get(name, []) if s > 0 and key in v]
-    return {"round": np.array([s for s, _ in points], dtype=np.int64),
-            "objective": np.array([x for _, x in points], dtype=np.float64)}
+    return {
+        "round": np.array([s for s, _ in points], dtype=np.int64),
+        "objective": np.array([x for _, x in points], dtype=np.float64),
+    }

@@ -98,9 +98,19 @@ class BSPSGDProgram(VertexProgram):
     [1.0, 2.0]
     """
 
-    def __init__(self, problem: Problem, dim: int, num_rows: int, lr: float, batch_fraction: float = 1.0,
-                 momentum: bool = True, decay: float = 0.0, tol: float = 1e-7, seed: int = 0,
-                 straggler: float = 1.0):
+    def __init__(
+        self,
+        problem: Problem,
+        dim: int,
+        num_rows: int,
+        lr: float,
+        batch_fraction: float = 1.0,
+        momentum: bool = True,
+        decay: float = 0.0,
+        tol: float = 1e-7,
+        seed: int = 0,
+        straggler: float = 1.0,
+    ):
         self.problem = problem
         self.dim, self.num_rows = int(dim), int(num_rows)
         self.lr = check_positive("lr", lr)
@@ -143,8 +153,17 @@ class BSPSGDProgram(VertexProgram):
         D, p = self.dim, self.problem
         if previous is None:
             zero = np.zeros(D)
-            return {"w": zero, "y": zero, "t": 1.0, "round": 0, "loss": math.nan, "start": math.nan,
-                    "moved": math.inf, "done": False, "diverged": False}
+            return {
+                "w": zero,
+                "y": zero,
+                "t": 1.0,
+                "round": 0,
+                "loss": math.nan,
+                "start": math.nan,
+                "moved": math.inf,
+                "done": False,
+                "diverged": False,
+            }
         y = previous["y"]
         count = max(total[D + 1], 1.0)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -168,17 +187,38 @@ class BSPSGDProgram(VertexProgram):
         else:
             t_next, y_next = 1.0, w
         done = self.batch_fraction == 1 and moved < self.tol
-        return {"w": w, "y": y_next, "t": t_next, "round": rnd, "loss": loss, "start": start,
-                "moved": moved, "done": done, "diverged": False}
+        return {
+            "w": w,
+            "y": y_next,
+            "t": t_next,
+            "round": rnd,
+            "loss": loss,
+            "start": start,
+            "moved": moved,
+            "done": done,
+            "diverged": False,
+        }
 
     def converged(self, globals) -> bool:
         return bool(globals[MODEL]["done"])
 
 
-def bsp_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float | None = None,
-            batch_fraction: float = 1.0, momentum: bool | None = None, decay: float = 0.0,
-            max_rounds: int = 5000, tol: float = 1e-7, seed: int = 0, straggler: float = 1.0,
-            shards: Shards | None = None, **engine_options: Any) -> MechanismResult:
+def bsp_sgd(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    lr: float | None = None,
+    batch_fraction: float = 1.0,
+    momentum: bool | None = None,
+    decay: float = 0.0,
+    max_rounds: int = 5000,
+    tol: float = 1e-7,
+    seed: int = 0,
+    straggler: float = 1.0,
+    shards: Shards | None = None,
+    **engine_options: Any,
+) -> MechanismResult:
     """Bulk-synchronous (mini-batch) SGD on the sync engine; see the module docstring.
 
     Parameters
@@ -251,7 +291,18 @@ def bsp_sgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float | N
     w = np.asarray(state["w"], dtype=np.float64)
     rounds = result.supersteps
     return MechanismResult(
-        "bsp_sgd", problem, w, problem.objective(w, X, y), rounds, rounds * s.num_shards, seconds,
-        engine_bytes(result), 2 * 8 * s.dim * s.num_shards * rounds, sim_time=rounds * program.straggler.factor,
-        converged=bool(state["done"]), history=history_of(result, MODEL), info={"lr": lr, "L": L},
-        result=result)
+        "bsp_sgd",
+        problem,
+        w,
+        problem.objective(w, X, y),
+        rounds,
+        rounds * s.num_shards,
+        seconds,
+        engine_bytes(result),
+        2 * 8 * s.dim * s.num_shards * rounds,
+        sim_time=rounds * program.straggler.factor,
+        converged=bool(state["done"]),
+        history=history_of(result, MODEL),
+        info={"lr": lr, "L": L},
+        result=result,
+    )

@@ -49,8 +49,23 @@ MECHANISMS: dict[str, tuple[str, str]] = {
 #: it works on the examples x features graph, not on the shards).
 DATA_PARALLEL = ("bsp_sgd", "model_averaging", "easgd", "admm", "async_sgd", "hogwild")
 
-COLUMNS = ("mechanism", "engine", "consistency", "objective", "gap", "rounds", "gradients", "seconds", "sim_time",
-           "bytes_engine", "bytes_model", "staleness_mean", "staleness_max", "conflicts", "converged")
+COLUMNS = (
+    "mechanism",
+    "engine",
+    "consistency",
+    "objective",
+    "gap",
+    "rounds",
+    "gradients",
+    "seconds",
+    "sim_time",
+    "bytes_engine",
+    "bytes_model",
+    "staleness_mean",
+    "staleness_max",
+    "conflicts",
+    "converged",
+)
 
 
 @dataclass(eq=False)
@@ -70,14 +85,42 @@ class MechanismTable:
     optimum: float = math.nan
 
     def __str__(self) -> str:
-        header = ("mechanism", "engine", "cons.", "objective", "gap", "rounds", "grads", "seconds", "sim time",
-                  "bytes(engine)", "bytes(model)", "stale mean", "stale max", "conflicts")
+        header = (
+            "mechanism",
+            "engine",
+            "cons.",
+            "objective",
+            "gap",
+            "rounds",
+            "grads",
+            "seconds",
+            "sim time",
+            "bytes(engine)",
+            "bytes(model)",
+            "stale mean",
+            "stale max",
+            "conflicts",
+        )
         body = []
         for r in self.rows:
-            body.append((r["mechanism"], r["engine"], r["consistency"], f"{r['objective']:.8f}", f"{r['gap']:.2e}",
-                         str(r["rounds"]), str(r["gradients"]), f"{r['seconds']:.2f}", f"{r['sim_time']:.0f}",
-                         str(r["bytes_engine"]), str(r["bytes_model"]), f"{r['staleness_mean']:.2f}",
-                         f"{r['staleness_max']:.0f}", str(r["conflicts"])))
+            body.append(
+                (
+                    r["mechanism"],
+                    r["engine"],
+                    r["consistency"],
+                    f"{r['objective']:.8f}",
+                    f"{r['gap']:.2e}",
+                    str(r["rounds"]),
+                    str(r["gradients"]),
+                    f"{r['seconds']:.2f}",
+                    f"{r['sim_time']:.0f}",
+                    str(r["bytes_engine"]),
+                    str(r["bytes_model"]),
+                    f"{r['staleness_mean']:.2f}",
+                    f"{r['staleness_max']:.0f}",
+                    str(r["conflicts"]),
+                )
+            )
         widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
         lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)) for b in body]
@@ -145,10 +188,21 @@ class MechanismTable:
             writer.writerows(self.rows)
 
 
-def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, straggler: float = 1.0,
-                       budget: int = 500, mechanisms: Sequence[str] = DATA_PARALLEL, seed: int = 0,
-                       optimum: float | None = None, local_steps: int = 5, staleness: int | None = 4,
-                       partitions: int | None = None, **engine_options: Any) -> MechanismTable:
+def compare_mechanisms(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    workers: int = 4,
+    straggler: float = 1.0,
+    budget: int = 500,
+    mechanisms: Sequence[str] = DATA_PARALLEL,
+    seed: int = 0,
+    optimum: float | None = None,
+    local_steps: int = 5,
+    staleness: int | None = 4,
+    partitions: int | None = None,
+    **engine_options: Any,
+) -> MechanismTable:
     """Run mechanisms with the same shards and budget and tabulate what they reached and what it cost.
 
     Parameters
@@ -198,13 +252,17 @@ def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, strag
     s = shard(X, y, problem, workers, seed)
     if optimum is None:
         optimum = problem.objective(reference_solution(problem, X, y), X, y)
-    opts = {"partitions": partitions if partitions is not None else min(workers, 2), "partition": "random",
-            **engine_options}
+    opts = {
+        "partitions": partitions if partitions is not None else min(workers, 2),
+        "partition": "random",
+        **engine_options,
+    }
     common = {"shards": s, "seed": seed, "straggler": straggler}
     runners = {
         "bsp_sgd": lambda: bsp_sgd(problem, X, y, max_rounds=budget, **common, **opts),
-        "model_averaging": lambda: model_averaging(problem, X, y, local_steps=local_steps,
-                                                   max_rounds=max(1, budget // local_steps), **common, **opts),
+        "model_averaging": lambda: model_averaging(
+            problem, X, y, local_steps=local_steps, max_rounds=max(1, budget // local_steps), **common, **opts
+        ),
         "easgd": lambda: easgd(problem, X, y, max_rounds=budget, **common, **opts),
         "admm": lambda: admm(problem, X, y, max_rounds=budget, **common, **opts),
         "async_sgd": lambda: async_sgd(problem, X, y, staleness=staleness, epochs=budget, **common, **opts),
@@ -216,9 +274,23 @@ def compare_mechanisms(problem: Problem, X: Any, y: Any, workers: int = 4, strag
         r = runners[name]()
         results[name] = r
         engine, consistency = MECHANISMS[name]
-        rows.append({"mechanism": name, "engine": engine, "consistency": consistency, "objective": r.objective,
-                     "gap": r.gap(optimum), "rounds": r.rounds, "gradients": r.gradients, "seconds": r.seconds,
-                     "sim_time": r.sim_time, "bytes_engine": r.bytes_engine, "bytes_model": r.bytes_model,
-                     "staleness_mean": r.staleness_mean, "staleness_max": r.staleness_max,
-                     "conflicts": r.conflicts, "converged": r.converged})
+        rows.append(
+            {
+                "mechanism": name,
+                "engine": engine,
+                "consistency": consistency,
+                "objective": r.objective,
+                "gap": r.gap(optimum),
+                "rounds": r.rounds,
+                "gradients": r.gradients,
+                "seconds": r.seconds,
+                "sim_time": r.sim_time,
+                "bytes_engine": r.bytes_engine,
+                "bytes_model": r.bytes_model,
+                "staleness_mean": r.staleness_mean,
+                "staleness_max": r.staleness_max,
+                "conflicts": r.conflicts,
+                "converged": r.converged,
+            }
+        )
     return MechanismTable(rows, results, optimum)

@@ -82,8 +82,19 @@ class EASGDProgram(VertexProgram):
     straggler : float
     """
 
-    def __init__(self, problem: Problem, dim: int, num_rows: int, num_shards: int, weights: np.ndarray,
-                 lr: float, rho: float, local_steps: int = 1, tol: float = 1e-7, straggler: float = 1.0):
+    def __init__(
+        self,
+        problem: Problem,
+        dim: int,
+        num_rows: int,
+        num_shards: int,
+        weights: np.ndarray,
+        lr: float,
+        rho: float,
+        local_steps: int = 1,
+        tol: float = 1e-7,
+        straggler: float = 1.0,
+    ):
         self.problem = problem
         self.dim, self.num_rows, self.num_shards = int(dim), int(num_rows), int(num_shards)
         self.weights = np.asarray(weights, dtype=np.float64)
@@ -103,8 +114,9 @@ class EASGDProgram(VertexProgram):
         started = self.straggler.start()
         centre = v.globals[CENTRE]["x"]
         loss = loss_sums(v.data, self.problem, np.broadcast_to(centre, (len(v), self.dim)))
-        X, _, _ = local_gradient_steps(v.data, self.problem, v.data["x"], self.lr, self.local_steps,
-                                       centre=centre, rho=self.rho)
+        X, _, _ = local_gradient_steps(
+            v.data, self.problem, v.data["x"], self.lr, self.local_steps, centre=centre, rho=self.rho
+        )
         v.data["x"] = X
         v.data["push"] = np.column_stack([self.weights[v.ids][:, None] * X, loss])
         v.signal()
@@ -118,8 +130,7 @@ class EASGDProgram(VertexProgram):
     def _centre(self, total: np.ndarray, previous: dict[str, Any] | None) -> dict[str, Any]:
         D = self.dim
         if previous is None:
-            return {"x": np.zeros(D), "round": 0, "loss": math.nan, "start": math.nan, "done": False,
-                    "diverged": False}
+            return {"x": np.zeros(D), "round": 0, "loss": math.nan, "start": math.nan, "done": False, "diverged": False}
         rnd = previous["round"] + 1
         loss = float(total[D]) / self.num_rows + self.problem.penalty(previous["x"])
         start = loss if rnd == 1 else previous["start"]
@@ -134,10 +145,21 @@ class EASGDProgram(VertexProgram):
         return bool(globals[CENTRE]["done"])
 
 
-def easgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float | None = None,
-          lr: float | None = None, local_steps: int = 1, max_rounds: int = 3000, tol: float = 1e-7,
-          seed: int = 0, straggler: float = 1.0, shards: Shards | None = None,
-          **engine_options: Any) -> MechanismResult:
+def easgd(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    rho: float | None = None,
+    lr: float | None = None,
+    local_steps: int = 1,
+    max_rounds: int = 3000,
+    tol: float = 1e-7,
+    seed: int = 0,
+    straggler: float = 1.0,
+    shards: Shards | None = None,
+    **engine_options: Any,
+) -> MechanismResult:
     """Synchronous EASGD on the sync engine; see the module docstring.
 
     Parameters
@@ -194,8 +216,18 @@ def easgd(problem: Problem, X: Any, y: Any, num_shards: int = 4, rho: float | No
     rounds = result.supersteps
     K = program.local_steps
     return MechanismResult(
-        "easgd", problem, w, problem.objective(w, X, y), rounds, rounds * s.num_shards * K, seconds,
-        engine_bytes(result), 2 * 8 * s.dim * s.num_shards * rounds,
-        sim_time=rounds * K * program.straggler.factor, converged=bool(state["done"]),
-        history=history_of(result, CENTRE), info={"lr": lr, "rho": rho, "beta": program.beta, "spread": spread},
-        result=result)
+        "easgd",
+        problem,
+        w,
+        problem.objective(w, X, y),
+        rounds,
+        rounds * s.num_shards * K,
+        seconds,
+        engine_bytes(result),
+        2 * 8 * s.dim * s.num_shards * rounds,
+        sim_time=rounds * K * program.straggler.factor,
+        converged=bool(state["done"]),
+        history=history_of(result, CENTRE),
+        info={"lr": lr, "rho": rho, "beta": program.beta, "spread": spread},
+        result=result,
+    )

@@ -36,9 +36,19 @@ __all__ = ["HogwildProgram", "hogwild"]
 HogwildProgram = AsyncSGDProgram
 
 
-def hogwild(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float | None = None,
-            batch_fraction: float = 1.0, epochs: int = 500, straggler: float = 1.0, scheduler: str = "fifo",
-            seed: int = 0, **options: Any) -> MechanismResult:
+def hogwild(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    num_shards: int = 4,
+    lr: float | None = None,
+    batch_fraction: float = 1.0,
+    epochs: int = 500,
+    straggler: float = 1.0,
+    scheduler: str = "fifo",
+    seed: int = 0,
+    **options: Any,
+) -> MechanismResult:
     """Lock-free asynchronous SGD: :func:`~algorithms.mechanisms.async_sgd.async_sgd` under vertex consistency.
 
     Parameters are those of :func:`~algorithms.mechanisms.async_sgd.async_sgd`
@@ -57,6 +67,19 @@ def hogwild(problem: Problem, X: Any, y: Any, num_shards: int = 4, lr: float | N
     >>> hogwild(Problem("logistic", 0.01), X, y, epochs=5).mechanism
     'hogwild'
     """
-    return async_sgd(problem, X, y, num_shards, lr=lr, staleness=None, batch_fraction=batch_fraction,
-                     epochs=epochs, straggler=straggler, consistency="vertex", scheduler=scheduler, seed=seed,
-                     name="hogwild", **options)
+    return async_sgd(
+        problem,
+        X,
+        y,
+        num_shards,
+        lr=lr,
+        staleness=None,
+        batch_fraction=batch_fraction,
+        epochs=epochs,
+        straggler=straggler,
+        consistency="vertex",
+        scheduler=scheduler,
+        seed=seed,
+        name="hogwild",
+        **options,
+    )

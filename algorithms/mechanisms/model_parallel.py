@@ -150,8 +150,15 @@ class CoordinateDescentProgram(VertexProgram):
         return bool(bad) or (globals.step >= 2 and globals.step % 2 == 0 and moved < self.tol)
 
 
-def model_parallel(problem: Problem, X: Any, y: Any, beta: float | None = None, max_rounds: int = 5000,
-                   tol: float = 1e-10, **engine_options: Any) -> MechanismResult:
+def model_parallel(
+    problem: Problem,
+    X: Any,
+    y: Any,
+    beta: float | None = None,
+    max_rounds: int = 5000,
+    tol: float = 1e-10,
+    **engine_options: Any,
+) -> MechanismResult:
     """Fit by parallel coordinate descent on the bipartite examples x features graph (sync engine).
 
     Parameters
@@ -206,11 +213,26 @@ def model_parallel(problem: Problem, X: Any, y: Any, beta: float | None = None, 
     seconds = time.perf_counter() - started
     w = np.asarray(result.field("w")[n:], dtype=np.float64)
     if result.aggregates[MOVES][1] or not np.all(np.isfinite(w)):
-        raise DivergenceError("model_parallel", (result.supersteps + 1) // 2, math.inf,
-                              f"beta={beta:.4g} is too small a damping for this data")
+        raise DivergenceError(
+            "model_parallel",
+            (result.supersteps + 1) // 2,
+            math.inf,
+            f"beta={beta:.4g} is too small a damping for this data",
+        )
     rounds = (result.supersteps + 1) // 2
     objective = problem.objective(w, X, y)
     return MechanismResult(
-        "model_parallel", problem, w, objective, rounds, rounds * D, seconds, engine_bytes(result),
-        2 * 8 * graph.num_edges * rounds, sim_time=float(rounds), converged=bool(result.converged),
-        info={"beta": beta, "edges": graph.num_edges}, result=result)
+        "model_parallel",
+        problem,
+        w,
+        objective,
+        rounds,
+        rounds * D,
+        seconds,
+        engine_bytes(result),
+        2 * 8 * graph.num_edges * rounds,
+        sim_time=float(rounds),
+        converged=bool(result.converged),
+        info={"beta": beta, "edges": graph.num_edges},
+        result=result,
+    )

@@ -95,8 +95,10 @@ class DivergenceError(ArithmeticError):
 
     def __init__(self, mechanism: str, round_: int, objective: float, hint: str = ""):
         self.mechanism, self.round, self.objective = mechanism, round_, objective
-        super().__init__(f"{mechanism} diverged: objective {objective:.4g} at round {round_} "
-                         f"(started much lower){'; ' + hint if hint else ''}")
+        super().__init__(
+            f"{mechanism} diverged: objective {objective:.4g} at round {round_} "
+            f"(started much lower){'; ' + hint if hint else ''}"
+        )
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,11 @@ class Problem:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be 'logistic' or 'lasso', got {self.kind!r}")
-        if isinstance(self.reg, bool) or not isinstance(self.reg, numbers.Real) or not (
-                math.isfinite(self.reg) and self.reg >= 0):
+        if (
+            isinstance(self.reg, bool)
+            or not isinstance(self.reg, numbers.Real)
+            or not (math.isfinite(self.reg) and self.reg >= 0)
+        ):
             raise ValueError(f"reg must be a finite number >= 0, got {self.reg!r}")
         object.__setattr__(self, "reg", float(self.reg))
 
@@ -210,6 +215,7 @@ class Problem:
         n = Xa.shape[0]
         if sp.issparse(Xa):
             from scipy.sparse.linalg import svds
+
             top = float(svds(Xa.astype(np.float64), k=1, return_singular_vectors=False, random_state=0)[0]) ** 2
         else:
             top = float(np.linalg.norm(np.asarray(Xa, dtype=np.float64), 2)) ** 2
@@ -405,8 +411,9 @@ def loss_sums(F: Any, problem: Problem, W: np.ndarray) -> np.ndarray:
         return (problem.loss(margins(F, W), F["y"]) * F["wt"]).sum(axis=1)
 
 
-def shard_gradients(F: Any, problem: Problem, W: np.ndarray, rows: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shard_gradients(
+    F: Any, problem: Problem, W: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per shard: the data-loss gradient *sum* ``(b, D)``, loss sum ``(b,)`` and row count ``(b,)``.
 
     ``rows`` (``(b, R)`` 0/1, optional) restricts to a mini-batch.
@@ -488,8 +495,9 @@ def reference_solution(problem: Problem, X: Any, y: Any, tol: float = 1e-12, max
     return w
 
 
-def make_logistic(n: int = 400, d: int = 10, seed: int = 0, sparse: bool = False, density: float = 0.2
-                  ) -> tuple[Any, np.ndarray]:
+def make_logistic(
+    n: int = 400, d: int = 10, seed: int = 0, sparse: bool = False, density: float = 0.2
+) -> tuple[Any, np.ndarray]:
     """Synthetic logistic data: Gaussian (or sparse) features, labels drawn from a logistic model.
 
     Examples
@@ -508,8 +516,9 @@ def make_logistic(n: int = 400, d: int = 10, seed: int = 0, sparse: bool = False
     return X, (rng.random(n) < p).astype(np.int64)
 
 
-def make_lasso(n: int = 200, d: int = 20, k: int = 5, alpha: float = 0.1, seed: int = 0
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_lasso(
+    n: int = 200, d: int = 20, k: int = 5, alpha: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A lasso problem whose optimum is known exactly: returns ``X, y, w_star`` (intercept last).
 
     ``w_star`` has ``k`` non-zero features and intercept 1.  The targets are

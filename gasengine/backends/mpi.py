@@ -275,8 +275,7 @@ def driving() -> Iterator[None]:
 def _command(job: EngineJob) -> tuple:
     """The message that starts a run: the job pickled with dill, its per-vertex arrays beside it (out of band)."""
     spec = job.engine
-    arrays = {"part_owner": job.part_owner, "master_of": job.master_of,
-              "colour": None if spec is None else spec.colour}
+    arrays = {"part_owner": job.part_owner, "master_of": job.master_of, "colour": None if spec is None else spec.colour}
     light = replace(job, part_owner=None, master_of=None, engine=None if spec is None else replace(spec, colour=None))
     try:
         pickled = dill.dumps(light, protocol=5)
@@ -296,8 +295,9 @@ def _job_of(command: tuple) -> EngineJob:
 
 
 # ============================================================ every rank
-def _session(backend: MPIBackend, job: EngineJob | tuple, send: list | None = None, progress: Any = None
-             ) -> tuple[RunOutput | None, list[FailureReport]]:
+def _session(
+    backend: MPIBackend, job: EngineJob | tuple, send: list | None = None, progress: Any = None
+) -> tuple[RunOutput | None, list[FailureReport]]:
     """One run, on every rank in step: parts out from rank 0, the engine, results back to rank 0.
 
     ``job`` is the job itself on rank 0 and the command that carries it
@@ -339,8 +339,16 @@ def _session(backend: MPIBackend, job: EngineJob | tuple, send: list | None = No
     last_bytes_sent.clear()
     last_bytes_sent.update({r: sent for r, (_, _, sent) in enumerate(back)})
     written = set().union(*(o.edge_fields_written for o, _, _ in back))
-    return RunOutput(outcome.stats, outcome.converged, outcome.finals, vertex, edge, written,
-                     sum(last_bytes_sent.values()), outcome.timed_out), []
+    return RunOutput(
+        outcome.stats,
+        outcome.converged,
+        outcome.finals,
+        vertex,
+        edge,
+        written,
+        sum(last_bytes_sent.values()),
+        outcome.timed_out,
+    ), []
 
 
 # ====================================================== the other ranks

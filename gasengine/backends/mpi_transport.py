@@ -268,7 +268,11 @@ class _Pickler(pickle.Pickler):
     """Pickle protocol 5 that sends every array out of band (numpy pickles a non-contiguous one in band)."""
 
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is np.ndarray and not (obj.flags.c_contiguous or obj.flags.f_contiguous) and not obj.dtype.hasobject:
+        if (
+            type(obj) is np.ndarray
+            and not (obj.flags.c_contiguous or obj.flags.f_contiguous)
+            and not obj.dtype.hasobject
+        ):
             return np.ascontiguousarray(obj).__reduce_ex__(5)
         return NotImplemented
 

@@ -40,9 +40,17 @@ PARENT_CHECK_SECONDS = 1.0
 
 #: Names that lived here before the launcher moved to :mod:`.processes`, still importable from here.
 _MOVED = {
-    "SPARE_FDS": ".processes", "SignalGuard": ".processes", "WorkerJob": ".processes", "_open_fds": ".processes",
-    "check_fd_limit": ".processes", "pipe_fds": ".processes", "publish": ".processes", "run_workers": ".processes",
-    "start_method": ".processes", "worker_main": ".processes", "WorkerProgramError": "..launcher",
+    "SPARE_FDS": ".processes",
+    "SignalGuard": ".processes",
+    "WorkerJob": ".processes",
+    "_open_fds": ".processes",
+    "check_fd_limit": ".processes",
+    "pipe_fds": ".processes",
+    "publish": ".processes",
+    "run_workers": ".processes",
+    "start_method": ".processes",
+    "worker_main": ".processes",
+    "WorkerProgramError": "..launcher",
 }
 
 

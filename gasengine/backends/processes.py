@@ -97,8 +97,10 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     _die_with_parent(job.parent_pid)
     try:
         segments = {p: Segment.attach(name) for p, (name, _) in job.parts.items()}
-        arrays = {p: {**job.inherited.get(p, {}), **job.ragged.get(p, {}), **unpack(segments[p], specs)}
-                  for p, (_, specs) in job.parts.items()}
+        arrays = {
+            p: {**job.inherited.get(p, {}), **job.ragged.get(p, {}), **unpack(segments[p], specs)}
+            for p, (_, specs) in job.parts.items()
+        }
         parts = [Part.from_arrays(p, arrays[p]) for p in job.parts]
         backend = MultiprocessBackend(job.rank, job.engine_job.size, peers, job.prefix, job.parent_pid)
         active = {p: arrays[p]["active"].copy() for p in job.parts}
@@ -149,8 +151,13 @@ def start_method() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]], active: np.ndarray,
-                progress: Any = None, inherit: bool = False) -> RunOutput:
+def run_workers(
+    job: EngineJob,
+    make_parts: Callable[[Allocate], Iterable[Part]],
+    active: np.ndarray,
+    progress: Any = None,
+    inherit: bool = False,
+) -> RunOutput:
     """Run ``job`` in ``job.size`` worker processes; returns what they computed.
 
     ``make_parts(allocate)`` builds the parts into memory from ``allocate``
@@ -215,17 +222,24 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
             with guard.deferred():
                 for rank in range(workers):
                     worker_job = WorkerJob(
-                        rank, run.prefix, os.getpid(),
+                        rank,
+                        run.prefix,
+                        os.getpid(),
                         {p: (packed[p][0].name, packed[p][1]) for p in packed if part_owner[p] == rank},
-                        job, {p: inherited[p] for p in inherited if part_owner[p] == rank},
+                        job,
+                        {p: inherited[p] for p in inherited if part_owner[p] == rank},
                         {p: ragged[p] for p in ragged if part_owner[p] == rank},
                     )
                     here, there = ctx.Pipe(duplex=False)
                     run.conns.append(here)
                     peers = {j: link[0] for (i, j), link in run.links.items() if i == rank}
                     peers.update({i: link[1] for (i, j), link in run.links.items() if j == rank})
-                    proc = ctx.Process(target=worker_main, args=(worker_job, peers, there),
-                                       name=f"gasengine-worker-{rank}", daemon=True)
+                    proc = ctx.Process(
+                        target=worker_main,
+                        args=(worker_job, peers, there),
+                        name=f"gasengine-worker-{rank}",
+                        daemon=True,
+                    )
                     try:
                         proc.start()
                         run.procs.append(proc)
@@ -241,8 +255,9 @@ def run_workers(job: EngineJob, make_parts: Callable[[Allocate], Iterable[Part]]
                     edge[p] = edges
             first = done[0]
             written = set().union(*(o.edge_fields_written for o in done.values()))
-            return RunOutput(first.stats, first.converged, first.finals, vertex, edge, written,
-                             timed_out=first.timed_out)
+            return RunOutput(
+                first.stats, first.converged, first.finals, vertex, edge, written, timed_out=first.timed_out
+            )
         finally:
             guard.hold()  # a signal from here on waits until the cleanup is done
             run.release()
@@ -334,7 +349,9 @@ class SignalGuard:
         self._holding = True  # before raising: the unwinding this starts runs the cleanup
         raise _signal_exception(signum)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._holding = True
         try:
             self._cleanup()
@@ -416,7 +433,10 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, Worke
     rank_of_conn = {id(c): r for r, c in enumerate(conns)}
     rank_of_sentinel = {p.sentinel: r for r, p in enumerate(procs)}
     while len(done) < len(procs):
-        ready = wait([c for r, c in enumerate(conns) if r not in done] + [p.sentinel for r, p in enumerate(procs) if r not in done])
+        ready = wait(
+            [c for r, c in enumerate(conns) if r not in done]
+            + [p.sentinel for r, p in enumerate(procs) if r not in done]
+        )
         for obj in ready:
             if obj in rank_of_sentinel:
                 rank = rank_of_sentinel[obj]

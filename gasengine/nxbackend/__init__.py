@@ -33,14 +33,13 @@ __all__ = ["NxGraph", "backend_interface", "get_info"]
 _ADDITIONAL_PARAMETERS = {
     "workers : int, optional": "Worker count for gasengine.run (default nx.config.backends.gasengine.workers).",
     "partitions : int, optional": "Number of edge partitions (default nx.config.backends.gasengine.partitions).",
-    'engine_backend : {"local", "multiprocess", "mpi"}, optional':
-        "gasengine.run's backend (default nx.config.backends.gasengine.engine_backend).",
+    'engine_backend : {"local", "multiprocess", "mpi"}, optional': "gasengine.run's backend (default nx.config.backends.gasengine.engine_backend).",
 }
 
 _DOCS = {
     "pagerank": "Power iteration as a vertex program: the same iterations and stopping rule as networkx. "
-                "Falls back to networkx for negative or non-numeric weights and for negative (or, for nstart and "
-                "dangling, zero-sum) personalization/nstart/dangling values.",
+    "Falls back to networkx for negative or non-numeric weights and for negative (or, for nstart and "
+    "dangling, zero-sum) personalization/nstart/dangling values.",
     "connected_components": "Hooking and pointer jumping (FastSV).",
     "number_connected_components": "Hooking and pointer jumping (FastSV).",
     "is_connected": "Hooking and pointer jumping (FastSV).",
@@ -49,9 +48,9 @@ _DOCS = {
     "is_weakly_connected": "Hooking and pointer jumping (FastSV).",
     "single_source_shortest_path_length": "Breadth-first supersteps from the source.",
     "single_source_dijkstra_path_length": "Delta-stepping. Falls back to networkx for weight functions "
-                                          "and negative or infinite weights.",
+    "and negative or infinite weights.",
     "label_propagation_communities": "Semi-synchronous label propagation on the chromatic engine, with "
-                                     "networkx's colouring. Falls back to networkx for graphs with self-loops.",
+    "networkx's colouring. Falls back to networkx for graphs with self-loops.",
     "triangles": "Neighbour sets, then one sorted-set intersection per degree-oriented edge.",
     "clustering": "From triangle counts. Unweighted, undirected, not multigraphs; otherwise networkx runs.",
     "average_clustering": "From triangle counts. Unweighted, undirected, not multigraphs; otherwise networkx runs.",

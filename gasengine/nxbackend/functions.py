@@ -71,8 +71,10 @@ def _engine_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """``run`` keyword arguments from ``nx.config.backends.gasengine`` and the call's own options."""
     unknown = set(options) - set(ENGINE_OPTIONS)
     if unknown:
-        raise TypeError(f"{name}() got unexpected keyword argument(s) {sorted(unknown)}; the gasengine "
-                        f"backend takes {sorted(ENGINE_OPTIONS)}")
+        raise TypeError(
+            f"{name}() got unexpected keyword argument(s) {sorted(unknown)}; the gasengine "
+            f"backend takes {sorted(ENGINE_OPTIONS)}"
+        )
     merged: dict[str, Any] = {}
     config = _config()
     for key, target in ENGINE_OPTIONS.items():
@@ -116,9 +118,17 @@ def _generate(items: list[Any]) -> Iterator[Any]:
 
 
 # ------------------------------------------------------------------ PageRank
-def pagerank(G: NxGraph, alpha: float = 0.85, personalization: Mapping | None = None, max_iter: int = 100,
-             tol: float = 1.0e-6, nstart: Mapping | None = None, weight: Any = "weight",
-             dangling: Mapping | None = None, **engine_options: Any) -> dict[Any, float]:
+def pagerank(
+    G: NxGraph,
+    alpha: float = 0.85,
+    personalization: Mapping | None = None,
+    max_iter: int = 100,
+    tol: float = 1.0e-6,
+    nstart: Mapping | None = None,
+    weight: Any = "weight",
+    dangling: Mapping | None = None,
+    **engine_options: Any,
+) -> dict[Any, float]:
     """``networkx.pagerank`` on the engine (:func:`algorithms.pagerank`).
 
     The same power iteration and stopping rule (L1 change below
@@ -173,8 +183,17 @@ def pagerank(G: NxGraph, alpha: float = 0.85, personalization: Mapping | None = 
     graph = G.engine_graph(weight)
     options = _engine_options("pagerank", engine_options)
     try:
-        ranks = algorithms.pagerank(graph, alpha, vectors["personalization"], max_iter, tol, vectors["nstart"],
-                                    field, vectors["dangling"], **options)
+        ranks = algorithms.pagerank(
+            graph,
+            alpha,
+            vectors["personalization"],
+            max_iter,
+            tol,
+            vectors["nstart"],
+            field,
+            vectors["dangling"],
+            **options,
+        )
     except ConvergenceError:
         raise nx.PowerIterationFailedConvergence(max_iter) from None
     return dict(zip(G.nodes, ranks.tolist()))
@@ -291,8 +310,9 @@ def _distances_dict(G: NxGraph, dist: np.ndarray, keep: np.ndarray, start: int, 
     return out
 
 
-def single_source_shortest_path_length(G: NxGraph, source: Any, cutoff: float | None = None,
-                                       **engine_options: Any) -> dict[Any, int]:
+def single_source_shortest_path_length(
+    G: NxGraph, source: Any, cutoff: float | None = None, **engine_options: Any
+) -> dict[Any, int]:
     """``networkx.single_source_shortest_path_length``: hop counts, following edge directions.
 
     ``cutoff`` as networkx: levels ``L`` with ``L - 1 < cutoff`` (all
@@ -317,8 +337,9 @@ def single_source_shortest_path_length(G: NxGraph, source: Any, cutoff: float | 
     return _distances_dict(G, dist, keep, start, integral=True)
 
 
-def single_source_dijkstra_path_length(G: NxGraph, source: Any, cutoff: float | None = None,
-                                       weight: Any = "weight", **engine_options: Any) -> dict[Any, float]:
+def single_source_dijkstra_path_length(
+    G: NxGraph, source: Any, cutoff: float | None = None, weight: Any = "weight", **engine_options: Any
+) -> dict[Any, float]:
     """``networkx.single_source_dijkstra_path_length`` (delta-stepping on the engine).
 
     Edges without ``weight`` weigh 1; parallel edges count with their
@@ -344,8 +365,9 @@ def single_source_dijkstra_path_length(G: NxGraph, source: Any, cutoff: float | 
         raw = G.edge_values(weight)
         w = numeric_edge_values(G, weight, "edge lengths")
         if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise NotImplementedError("gasengine needs finite non-negative edge lengths (networkx decides "
-                                      "what negative ones give)")
+            raise NotImplementedError(
+                "gasengine needs finite non-negative edge lengths (networkx decides what negative ones give)"
+            )
         integral = raw.dtype.kind in "biu"
         field = "weight"
     options = _engine_options("single_source_dijkstra_path_length", engine_options)
@@ -378,8 +400,10 @@ def label_propagation_communities(G: NxGraph, **engine_options: Any) -> Any:
     [{1, 2, 3}, {4, 5, 6}]
     """
     if G.has_self_loops():
-        raise NotImplementedError("gasengine's label propagation does not take self-loops (networkx counts "
-                                  "them in the degrees that order its colouring)")
+        raise NotImplementedError(
+            "gasengine's label propagation does not take self-loops (networkx counts "
+            "them in the degrees that order its colouring)"
+        )
     simple = G.simple_graph()
     if G.multigraph:
         # networkx colours largest degree first counting parallel edges, but counts each neighbour's
@@ -388,8 +412,10 @@ def label_propagation_communities(G: NxGraph, **engine_options: Any) -> Any:
         multi_degree = np.bincount(G.src, minlength=n)
         simple_degree = np.bincount(simple.src, minlength=n)
         if not np.array_equal(np.argsort(-multi_degree, kind="stable"), np.argsort(-simple_degree, kind="stable")):
-            raise NotImplementedError("gasengine's label propagation of this multigraph would colour it unlike "
-                                      "networkx (parallel edges change the largest-first order)")
+            raise NotImplementedError(
+                "gasengine's label propagation of this multigraph would colour it unlike "
+                "networkx (parallel edges change the largest-first order)"
+            )
     options = _engine_options("label_propagation_communities", engine_options)
     if len(G) == 0:
         return {}.values()
@@ -479,8 +505,9 @@ def clustering(G: NxGraph, nodes: Any = None, weight: Any = None, **engine_optio
     return _select(G, selection, _clustering_values(G, "clustering", engine_options))
 
 
-def average_clustering(G: NxGraph, nodes: Any = None, weight: Any = None, count_zeros: bool = True,
-                       **engine_options: Any) -> float:
+def average_clustering(
+    G: NxGraph, nodes: Any = None, weight: Any = None, count_zeros: bool = True, **engine_options: Any
+) -> float:
     """``networkx.average_clustering`` of an undirected simple graph, unweighted.
 
     The same sum in the same order as networkx (so the same float); an

@@ -366,12 +366,14 @@ def numeric_edge_values(H: NxGraph, name: Any, what: str, default: Any = 1) -> n
     """
     values = H.edge_values(name, default)
     if values.dtype == object:
-        bad = next(i for i, v in enumerate(values.tolist())
-                   if not isinstance(v, (int, float, np.number)) or isinstance(v, bool))
+        bad = next(
+            i
+            for i, v in enumerate(values.tolist())
+            if not isinstance(v, (int, float, np.number)) or isinstance(v, bool)
+        )
         u, v = H.nodes[int(H.src[bad])], H.nodes[int(H.dst[bad])]
         raise NotImplementedError(
-            f"gasengine needs numeric {what}: edge attribute {name!r} of edge ({u!r}, {v!r}) "
-            f"is {values[bad]!r}"
+            f"gasengine needs numeric {what}: edge attribute {name!r} of edge ({u!r}, {v!r}) is {values[bad]!r}"
         )
     return values.astype(np.float64, copy=False)
 

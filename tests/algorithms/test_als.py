@@ -125,14 +125,17 @@ def test_rmse_aggregates_and_history_agree_with_the_model():
     assert hist["iteration"].tolist() == [1, 2, 3, 4]
     assert abs(hist["train_rmse"][-1] - train_rmse(model, s.train)) < 1e-10
     assert abs(hist["validation_rmse"][-1] - model.rmse(s.validation)) < 1e-10
-    np.testing.assert_allclose(model.result.aggregates["als_rmse"], [hist["train_rmse"][-1], hist["validation_rmse"][-1]])
+    np.testing.assert_allclose(
+        model.result.aggregates["als_rmse"], [hist["train_rmse"][-1], hist["validation_rmse"][-1]]
+    )
     # row t of the history is the model after t + 1 iterations; held-out edges do not change the fit
     for t in (1, 2):
         shorter = als(s.train, rank=4, reg=0.01, iterations=t)
         assert abs(hist["train_rmse"][t - 1] - train_rmse(shorter, s.train)) < 1e-10
         assert abs(hist["validation_rmse"][t - 1] - shorter.rmse(s.validation)) < 1e-10
-    np.testing.assert_allclose(als(s.train, rank=4, reg=0.01, iterations=4).user_factors, model.user_factors,
-                               rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        als(s.train, rank=4, reg=0.01, iterations=4).user_factors, model.user_factors, rtol=0, atol=1e-10
+    )
     assert np.isnan(als(s.train, rank=4, reg=0.01, iterations=2).history["validation_rmse"]).all()
 
 
@@ -158,8 +161,11 @@ def reference_fit():
     return s, als(s.train, rank=4, reg=0.02, iterations=3, validation=s.validation)
 
 
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "partition": "random"},
-                                     {"workers": 2}], ids=["P2", "P3", "P3-random", "workers2"])
+@pytest.mark.parametrize(
+    "options",
+    [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "partition": "random"}, {"workers": 2}],
+    ids=["P2", "P3", "P3-random", "workers2"],
+)
 def test_identical_on_every_partitioning(options):
     s, ref = reference_fit()
     model = als(s.train, rank=4, reg=0.02, iterations=3, validation=s.validation, return_result=True, **options)
@@ -193,8 +199,14 @@ def test_predictions_by_original_ids():
 def test_vertex_without_ratings_predicts_from_the_other_terms():
     g = ratings.from_arrays([1, 1, 2, 2, 3], [10, 20, 10, 20, 10], [5.0, 3.0, 4.0, 2.0, 1.0])
     keep = np.flatnonzero(g.src != 2)  # user 3 (vertex 2) loses its only rating
-    train = Graph.from_arcs(g.src[keep], g.dst[keep], g.num_vertices, vertex_data=g.vertex_data,
-                            edge_data={"rating": g.edge_data["rating"][keep]}, ids=g.ids)
+    train = Graph.from_arcs(
+        g.src[keep],
+        g.dst[keep],
+        g.num_vertices,
+        vertex_data=g.vertex_data,
+        edge_data={"rating": g.edge_data["rating"][keep]},
+        ids=g.ids,
+    )
     model = als(train, rank=2, reg=0.1, iterations=3)
     assert model.user_bias[2] == 0 and not model.user_factors[2].any()
     assert model.predict(3, 10) == pytest.approx(model.global_mean + model.item_bias[0])
@@ -242,8 +254,15 @@ def test_bad_ratings_are_refused():
 
 def graph_with_ratings(g: Graph, values) -> Graph:
     """``g`` with its rating field replaced (no check on the way: as a user may build one)."""
-    return Graph.from_arcs(g.src, g.dst, g.num_vertices, vertex_data=g.vertex_data,
-                           edge_data={"rating": np.asarray(values)}, ids=g.ids, directed=True)
+    return Graph.from_arcs(
+        g.src,
+        g.dst,
+        g.num_vertices,
+        vertex_data=g.vertex_data,
+        edge_data={"rating": np.asarray(values)},
+        ids=g.ids,
+        directed=True,
+    )
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -195,10 +195,16 @@ def test_loopy_grid_converges_to_the_bp_fixed_point(loopy):
 
 @pytest.mark.parametrize(
     "options",
-    [{"engine": "chromatic"}, {"engine": "chromatic", "consistency": "vertex"}, {"schedule": "residual", "engine": "sync"},
-     {"schedule": "residual", "engine": "chromatic"}, {"schedule": "residual"},
-     {"schedule": "residual", "consistency": "vertex"}, {"schedule": "residual", "batch_size": 1},
-     {"engine": "async", "scheduler": "fifo"}],
+    [
+        {"engine": "chromatic"},
+        {"engine": "chromatic", "consistency": "vertex"},
+        {"schedule": "residual", "engine": "sync"},
+        {"schedule": "residual", "engine": "chromatic"},
+        {"schedule": "residual"},
+        {"schedule": "residual", "consistency": "vertex"},
+        {"schedule": "residual", "batch_size": 1},
+        {"engine": "async", "scheduler": "fifo"},
+    ],
     ids=lambda o: " ".join(str(v) for v in o.values()),
 )
 def test_every_engine_and_schedule_reaches_the_same_fixed_point(loopy, options):
@@ -209,7 +215,9 @@ def test_every_engine_and_schedule_reaches_the_same_fixed_point(loopy, options):
 
 def arc_messages(reference: ReferenceBP, g: Graph, num_given: int) -> np.ndarray:
     """The reference's messages in the order of the graph's arcs (arc a is given edge a mod E)."""
-    return np.array([reference.msg[(u, v, a % num_given)] for a, (u, v) in enumerate(zip(g.src.tolist(), g.dst.tolist()))])
+    return np.array(
+        [reference.msg[(u, v, a % num_given)] for a, (u, v) in enumerate(zip(g.src.tolist(), g.dst.tolist()))]
+    )
 
 
 def test_a_superstep_is_one_iteration_of_synchronous_bp(loopy):
@@ -244,10 +252,16 @@ def test_a_chromatic_sweep_is_a_sequential_bp_sweep_in_colour_order(loopy):
             reference.sweep(order)
             reference.sweeps = getattr(reference, "sweeps", 0) + 1
         for parts in (1, 2):
-            r = run(BeliefPropagationProgram(phi, "psi", simultaneous=False), g, engine="chromatic",
-                    consistency="edge", max_supersteps=sweeps, partitions=parts)
+            r = run(
+                BeliefPropagationProgram(phi, "psi", simultaneous=False),
+                g,
+                engine="chromatic",
+                consistency="edge",
+                max_supersteps=sweeps,
+                partitions=parts,
+            )
             np.testing.assert_allclose(r.edge_data["msg"], arc_messages(reference, g, len(edges)), atol=1e-12)
-            np.testing.assert_allclose(r.edge_data["rev"][: len(edges)], r.edge_data["msg"][len(edges):], atol=0)
+            np.testing.assert_allclose(r.edge_data["rev"][: len(edges)], r.edge_data["msg"][len(edges) :], atol=0)
 
 
 def test_residual_schedule_needs_fewer_updates_than_synchronous_on_a_grid():
@@ -256,7 +270,8 @@ def test_residual_schedule_needs_fewer_updates_than_synchronous_on_a_grid():
     ref = ReferenceBP(100, edges, phi, psi).fixed_point()
     sync, sync_result = belief_propagation(g, phi, "psi", tol=1e-8, return_result=True)
     residual, residual_result = async_or_skip(
-        lambda: belief_propagation(g, phi, "psi", tol=1e-8, schedule="residual", return_result=True))
+        lambda: belief_propagation(g, phi, "psi", tol=1e-8, schedule="residual", return_result=True)
+    )
     assert np.abs(sync - ref).max() < 1e-7 and np.abs(residual - ref).max() < 1e-7
     assert total_updates(sync_result) == 100 * sync_result.supersteps
     assert total_updates(residual_result) < 0.6 * total_updates(sync_result)  # measured 1096 against 2500
@@ -267,8 +282,9 @@ def test_residual_schedule_needs_fewer_updates_than_synchronous_on_a_grid():
     # candidates are one colour class of the checkerboard, all granted.
     updates = {}
     for scheduler in ("priority", "fifo"):
-        _, result = belief_propagation(g, phi, "psi", tol=1e-8, schedule="residual", scheduler=scheduler,
-                                       batch_size=10, return_result=True)
+        _, result = belief_propagation(
+            g, phi, "psi", tol=1e-8, schedule="residual", scheduler=scheduler, batch_size=10, return_result=True
+        )
         updates[scheduler] = total_updates(result)
     assert updates["priority"] < 0.9 * updates["fifo"], updates
 
@@ -276,8 +292,12 @@ def test_residual_schedule_needs_fewer_updates_than_synchronous_on_a_grid():
 # ------------------------------------------------------- parts, workers, options
 @pytest.mark.parametrize(
     "options",
-    [{}, {"engine": "chromatic"}, {"schedule": "residual", "engine": "chromatic"},
-     {"schedule": "residual", "batch_size": 1}],
+    [
+        {},
+        {"engine": "chromatic"},
+        {"schedule": "residual", "engine": "chromatic"},
+        {"schedule": "residual", "batch_size": 1},
+    ],
     ids=["sync", "chromatic", "residual chromatic", "residual async one at a time"],
 )
 def test_the_same_beliefs_on_any_number_of_parts_and_workers(options):
@@ -324,7 +344,9 @@ def test_isolated_vertices_keep_their_potential_and_an_empty_graph_works():
     phi = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, 3.0]])
     beliefs = belief_propagation(g, phi, [[1.0, 2.0], [2.0, 1.0]])
     assert beliefs[2].tolist() == [0.25, 0.75]
-    assert belief_propagation(Graph([], [], num_vertices=0, directed=False), np.zeros((0, 2)), np.ones((2, 2))).shape == (0, 2)
+    assert belief_propagation(
+        Graph([], [], num_vertices=0, directed=False), np.zeros((0, 2)), np.ones((2, 2))
+    ).shape == (0, 2)
 
 
 def test_not_converging_within_max_iter_raises_with_the_result():
@@ -345,7 +367,10 @@ def test_bad_model_and_options_are_named():
         ({"node_potentials": -phi}, "node_potentials must hold finite non-negative"),
         ({"node_potentials": np.array([[1, 1], [0, 0], [1, 1]])}, "vertex 1 has no state of positive potential"),
         ({"node_potentials": "nope"}, "node_potentials: no vertex field 'nope'"),
-        ({"edge_potential": np.ones((3, 3))}, r"edge_potential must be a \(2, 2\) matrix or one per stored arc \(4, 2, 2\)"),
+        (
+            {"edge_potential": np.ones((3, 3))},
+            r"edge_potential must be a \(2, 2\) matrix or one per stored arc \(4, 2, 2\)",
+        ),
         ({"edge_potential": np.zeros((2, 2))}, "edge_potential must hold finite positive"),
         ({"edge_potential": [[1.0, np.nan], [1.0, 1.0]]}, "edge_potential must hold finite positive"),
         ({"edge_potential": "nope"}, "edge_potential: no edge field 'nope'"),

@@ -32,7 +32,12 @@ def scipy_minima(g: Graph) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "dataset, count",
-    [("snap/Wiki-Vote.txt", 24), ("snap/p2p-Gnutella31.txt", 12), ("snap/CA-GrQc.txt", 355), ("snap/email-Eu-core.txt", 20)],
+    [
+        ("snap/Wiki-Vote.txt", 24),
+        ("snap/p2p-Gnutella31.txt", 12),
+        ("snap/CA-GrQc.txt", 355),
+        ("snap/email-Eu-core.txt", 20),
+    ],
 )
 @pytest.mark.parametrize("parts", [1, 3])
 def test_real_graphs_match_scipy(dataset, count, parts):
@@ -51,7 +56,12 @@ def test_generated_graphs_with_many_components(algorithm, parts):
 
 @pytest.mark.parametrize(
     "graph",
-    [grid(40, 25), road_like(3000, seed=2), rmat(11, edge_factor=4, seed=5), Graph([0, 5, 7], [1, 5, 2], num_vertices=9)],
+    [
+        grid(40, 25),
+        road_like(3000, seed=2),
+        rmat(11, edge_factor=4, seed=5),
+        Graph([0, 5, 7], [1, 5, 2], num_vertices=9),
+    ],
     ids=["grid", "road-like", "rmat", "tiny-disconnected"],
 )
 @pytest.mark.parametrize("parts", [1, 3])

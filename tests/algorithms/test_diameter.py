@@ -44,7 +44,7 @@ def exact_nf(d: np.ndarray) -> np.ndarray:
 
 def padded(nf: np.ndarray, length: int) -> np.ndarray:
     """``nf`` extended to ``length`` by its last value (N stays constant past the bound)."""
-    return np.concatenate([nf, np.full(max(length - nf.size, 0), nf[-1])])[:max(length, nf.size)]
+    return np.concatenate([nf, np.full(max(length - nf.size, 0), nf[-1])])[: max(length, nf.size)]
 
 
 def max_error_in_sigmas(est: DiameterEstimate, exact: np.ndarray) -> float:
@@ -68,7 +68,7 @@ SMALL_GRAPHS = {
     "path": nx.path_graph(40),
     "grid": nx.grid_2d_graph(15, 15),
     "karate": nx.karate_club_graph(),
-    "gnp": nx.gnp_random_graph(300, 0.02, seed=1),      # a few isolated vertices and small pieces
+    "gnp": nx.gnp_random_graph(300, 0.02, seed=1),  # a few isolated vertices and small pieces
     "tree": nx.balanced_tree(3, 5),
 }
 
@@ -125,8 +125,10 @@ def test_per_vertex_reachability_and_eccentricity_bounds(email):
 def test_precision_buys_accuracy():
     g = Graph.from_networkx(nx.grid_2d_graph(15, 15))
     exact = exact_nf(distances(g))
-    errors = [np.abs(padded(approximate_diameter(g, precision=b).neighbourhood_function, exact.size) / exact - 1).max()
-              for b in (4, 12)]
+    errors = [
+        np.abs(padded(approximate_diameter(g, precision=b).neighbourhood_function, exact.size) / exact - 1).max()
+        for b in (4, 12)
+    ]
     assert errors[1] < errors[0] / 4 and errors[1] < 3 * relative_standard_error(12)
 
 
@@ -190,10 +192,18 @@ def test_average_distance_against_networkx():
 
 
 # ------------------------------------------------------------------ parts, workers, engines
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 4},
-                                     {"partitions": 4, "partition": "random"}, {"workers": 2},
-                                     {"partitions": 3, "workers": 2}],
-                         ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()))
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"partitions": 2},
+        {"partitions": 3},
+        {"partitions": 4},
+        {"partitions": 4, "partition": "random"},
+        {"workers": 2},
+        {"partitions": 3, "workers": 2},
+    ],
+    ids=lambda o: "-".join(f"{k}{v}" for k, v in o.items()),
+)
 def test_identical_on_any_number_of_parts_and_workers(email, options):
     g, _ = email[False]
     base = approximate_diameter(g, seed=5)
@@ -209,8 +219,9 @@ def test_identical_sums_on_a_larger_graph():
     g = load("snap/p2p-Gnutella08.txt")
     base = approximate_diameter(g)
     for partitions in (2, 4):
-        np.testing.assert_array_equal(approximate_diameter(g, partitions=partitions).neighbourhood_function,
-                                      base.neighbourhood_function)
+        np.testing.assert_array_equal(
+            approximate_diameter(g, partitions=partitions).neighbourhood_function, base.neighbourhood_function
+        )
 
 
 @pytest.mark.parametrize("engine", ["chromatic", "async"])

@@ -44,8 +44,9 @@ def exact_marginals(n: int, edges: np.ndarray, coupling: np.ndarray, field: np.n
     return (s > 0).T @ (w / w.sum())
 
 
-def synchronous_stationary_marginals(n: int, edges: np.ndarray, coupling: np.ndarray, field: np.ndarray,
-                                     beta: float) -> np.ndarray:
+def synchronous_stationary_marginals(
+    n: int, edges: np.ndarray, coupling: np.ndarray, field: np.ndarray, beta: float
+) -> np.ndarray:
     """Marginals of the stationary law of the chain that redraws every spin at once.
 
     Its kernel is T[s, s'] = prod_v P(s'_v | neighbours in s); the law is
@@ -67,8 +68,13 @@ def copies(edges: np.ndarray, n: int, k: int, coupling: np.ndarray | None = None
     """k disjoint copies of a model; vertex i of copy c is c * n + i."""
     offset = (np.arange(k) * n)[:, None]
     edge_data = None if coupling is None else {"J": np.tile(coupling, k)}
-    return Graph((edges[:, 0] + offset).ravel(), (edges[:, 1] + offset).ravel(), num_vertices=n * k,
-                 edge_data=edge_data, directed=directed)
+    return Graph(
+        (edges[:, 0] + offset).ravel(),
+        (edges[:, 1] + offset).ravel(),
+        num_vertices=n * k,
+        edge_data=edge_data,
+        directed=directed,
+    )
 
 
 def per_vertex(estimates: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,8 +146,9 @@ def test_synchronous_marginals_are_right_on_a_bipartite_graph_but_not_the_joint(
     grid = GRID_DIAG[:-2]
     coupling = J[:-2]
     exact = exact_marginals(9, grid, coupling, H, BETA)
-    p = gibbs_ising(copies(grid, 9, COPIES, coupling), BETA, "J", np.tile(H, COPIES), sweeps=200, burn_in=20,
-                    engine="sync")
+    p = gibbs_ising(
+        copies(grid, 9, COPIES, coupling), BETA, "J", np.tile(H, COPIES), sweeps=200, burn_in=20, engine="sync"
+    )
     mean, se = per_vertex(p, 9)
     assert np.all(np.abs(mean - exact) < 5 * se)
 
@@ -153,8 +160,9 @@ def test_the_same_draws_on_any_number_of_parts_and_workers(engine):
     ref, ref_result = gibbs_ising(g, BETA, "J", h, sweeps=30, burn_in=5, seed=3, engine=engine, return_result=True)
     assert np.unique(ref).size > 5  # not a degenerate run
     for options in ({"partitions": 2}, {"partitions": 3}, {"workers": 2, "backend": "multiprocess"}):
-        got, result = gibbs_ising(g, BETA, "J", h, sweeps=30, burn_in=5, seed=3, engine=engine, return_result=True,
-                                  **options)
+        got, result = gibbs_ising(
+            g, BETA, "J", h, sweeps=30, burn_in=5, seed=3, engine=engine, return_result=True, **options
+        )
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(result.field("spin"), ref_result.field("spin"))
     other = gibbs_ising(g, BETA, "J", h, sweeps=30, burn_in=5, seed=4, engine=engine)
@@ -171,20 +179,29 @@ def test_a_directed_graph_is_one_coupling_per_arc():
     b = gibbs_ising(directed, BETA, "J", h, sweeps=40, burn_in=0)
     np.testing.assert_array_equal(a, b)
     # both arcs of a pair in a directed graph are two terms: J/2 each way is J once
-    both = Graph(np.r_[directed.src, directed.dst], np.r_[directed.dst, directed.src], num_vertices=27,
-                 edge_data={"J": np.tile(np.tile(J, 3) / 2, 2)})
+    both = Graph(
+        np.r_[directed.src, directed.dst],
+        np.r_[directed.dst, directed.src],
+        num_vertices=27,
+        edge_data={"J": np.tile(np.tile(J, 3) / 2, 2)},
+    )
     c = gibbs_ising(both, BETA, "J", h, sweeps=40, burn_in=0)
     np.testing.assert_array_equal(c, a)
 
 
 def test_self_loops_are_a_constant_and_change_nothing():
     g = copies(GRID_DIAG, 9, 2, J)
-    loops = Graph(np.r_[g.src[: g.num_edges // 2], [0, 5]], np.r_[g.dst[: g.num_edges // 2], [0, 5]],
-                  num_vertices=18, edge_data={"J": np.r_[g.edge_data["J"][: g.num_edges // 2], [3.0, -2.0]]},
-                  directed=False)
+    loops = Graph(
+        np.r_[g.src[: g.num_edges // 2], [0, 5]],
+        np.r_[g.dst[: g.num_edges // 2], [0, 5]],
+        num_vertices=18,
+        edge_data={"J": np.r_[g.edge_data["J"][: g.num_edges // 2], [3.0, -2.0]]},
+        directed=False,
+    )
     h = np.tile(H, 2)
-    np.testing.assert_array_equal(gibbs_ising(loops, BETA, "J", h, sweeps=30, burn_in=5),
-                                  gibbs_ising(g, BETA, "J", h, sweeps=30, burn_in=5))
+    np.testing.assert_array_equal(
+        gibbs_ising(loops, BETA, "J", h, sweeps=30, burn_in=5), gibbs_ising(g, BETA, "J", h, sweeps=30, burn_in=5)
+    )
 
 
 def test_counter_uniform_is_uniform_and_unrelated_across_counters():

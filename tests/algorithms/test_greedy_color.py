@@ -62,7 +62,9 @@ def test_more_than_64_colours_move_the_window():
 
 def test_a_stopped_run_with_conflicts_left_says_so():
     g = rmat(9, 8, seed=2)
-    with pytest.raises(ConvergenceError, match=r"greedy_color stopped after 1 steps with \d+ conflicting edges") as info:
+    with pytest.raises(
+        ConvergenceError, match=r"greedy_color stopped after 1 steps with \d+ conflicting edges"
+    ) as info:
         greedy_color(g, engine="sync", max_supersteps=1)
     assert info.value.result is not None
 

@@ -89,15 +89,19 @@ def test_an_undirected_dataset_loaded_either_way(real_graphs):
     np.testing.assert_array_equal(core_number(arcs), networkx_cores(arcs))
 
 
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "workers": 2}],
-                         ids=name_of)
+@pytest.mark.parametrize(
+    "options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "workers": 2}], ids=name_of
+)
 def test_same_answer_on_any_number_of_parts_and_workers(real_graphs, options):
     g, expected = real_graphs("snap/email-Eu-core.txt", False)
     np.testing.assert_array_equal(core_number(g, **options), expected)
 
 
-@pytest.mark.parametrize("options", [{"engine": "chromatic", "partitions": 2, "workers": 2},
-                                     {"engine": "async", "partitions": 3, "workers": 2}], ids=name_of)
+@pytest.mark.parametrize(
+    "options",
+    [{"engine": "chromatic", "partitions": 2, "workers": 2}, {"engine": "async", "partitions": 3, "workers": 2}],
+    ids=name_of,
+)
 def test_other_engines_with_two_workers(real_graphs, options):
     g, expected = real_graphs("snap/p2p-Gnutella08.txt", False)
     np.testing.assert_array_equal(core_number(g, **options), expected)
@@ -114,9 +118,14 @@ def test_only_vertices_whose_value_dropped_run_again(real_graphs):
 
 # ------------------------------------------------------------------ random graphs
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 40), m=st.integers(0, 160), seed=st.integers(0, 2**16),
-       directed=st.booleans(), options=st.sampled_from(MORE_ENGINES),
-       partitions=st.sampled_from([1, 2, 3]))
+@given(
+    n=st.integers(1, 40),
+    m=st.integers(0, 160),
+    seed=st.integers(0, 2**16),
+    directed=st.booleans(),
+    options=st.sampled_from(MORE_ENGINES),
+    partitions=st.sampled_from([1, 2, 3]),
+)
 def test_identical_to_networkx_on_random_multigraphs(n, m, seed, directed, options, partitions):
     # random_graph: parallel edges, reciprocal arcs, self-loops and isolated vertices
     g = random_graph(n, m, seed)
@@ -130,9 +139,12 @@ def test_dense_random_graph_with_every_engine_and_part_count():
     expected = networkx_cores(g)
     for options in MORE_ENGINES:
         # full consistency and batches of one run about one update per round here: keep them to one part
-        for partitions in (1, 2, 3) if options.get("batch_size") != 1 and options.get("consistency") != "full" else (1,):
-            np.testing.assert_array_equal(core_number(g, partitions=partitions, **options), expected,
-                                          err_msg=f"{options} partitions={partitions}")
+        for partitions in (
+            (1, 2, 3) if options.get("batch_size") != 1 and options.get("consistency") != "full" else (1,)
+        ):
+            np.testing.assert_array_equal(
+                core_number(g, partitions=partitions, **options), expected, err_msg=f"{options} partitions={partitions}"
+            )
 
 
 def test_two_workers_on_a_random_graph():

@@ -104,6 +104,7 @@ def test_kmeans_plus_plus_is_seeded_and_spreads_the_start() -> None:
     rows = (x[None, :, :] == a[:, None, :]).all(axis=2)
     assert rows.any(axis=1).all()
     assert len(np.unique(a, axis=0)) == 5
+
     # spread: far more apart than random draws, on average over seeds
     def min_gap(c: np.ndarray) -> float:
         d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1))

@@ -15,8 +15,24 @@ def test_the_command_prints_the_table_and_writes_csv_and_plot(tmp_path, capsys):
     data = tmp_path / "d.csv"
     np.savetxt(data, np.column_stack([X, y]), delimiter=",", header="a,b,c,label")
     out_csv, out_png = tmp_path / "t.csv", tmp_path / "t.png"
-    code = main(["--input", str(data), "--workers", "3", "--budget", "20", "--reg", "0.01",
-                 "--mechanisms", "bsp_sgd,async_sgd", "--csv", str(out_csv), "--plot", str(out_png)])
+    code = main(
+        [
+            "--input",
+            str(data),
+            "--workers",
+            "3",
+            "--budget",
+            "20",
+            "--reg",
+            "0.01",
+            "--mechanisms",
+            "bsp_sgd,async_sgd",
+            "--csv",
+            str(out_csv),
+            "--plot",
+            str(out_png),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "150 rows, reg 0.01" in printed and "async_sgd" in printed

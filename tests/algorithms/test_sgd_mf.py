@@ -143,8 +143,19 @@ def test_one_vertex_at_a_time_is_sequential_sgd_over_vertices():
     s = small()
     g, n = s.train, s.train.num_vertices
     for consistency in ("vertex", "edge"):
-        model = sgd_mf(g, rank=2, lr=1.5, reg=0.1, epochs=3, engine="async", consistency=consistency,
-                       scheduler="fifo", batch_size=1, validation=s.validation, return_result=True)
+        model = sgd_mf(
+            g,
+            rank=2,
+            lr=1.5,
+            reg=0.1,
+            epochs=3,
+            engine="async",
+            consistency=consistency,
+            scheduler="fifo",
+            batch_size=1,
+            validation=s.validation,
+            return_result=True,
+        )
         assert model.result.supersteps == 3 * n and model.conflicts == 0
         want = numpy_fit(g, [[v] for v in range(n)] * 3, 2, 1.5, 0.1, 0.1, 0.0, seed=0)
         U = model.user_bias.size
@@ -155,8 +166,9 @@ def test_one_vertex_at_a_time_is_sequential_sgd_over_vertices():
 def test_held_out_ratings_do_not_move_the_model():
     s = small()
     plain = sgd_mf(s.train, rank=3, epochs=5, engine="async", consistency="edge", scheduler="fifo")
-    tracked = sgd_mf(s.train, rank=3, epochs=5, engine="async", consistency="edge", scheduler="fifo",
-                     validation=s.validation)
+    tracked = sgd_mf(
+        s.train, rank=3, epochs=5, engine="async", consistency="edge", scheduler="fifo", validation=s.validation
+    )
     np.testing.assert_array_equal(plain.user_factors, tracked.user_factors)
     np.testing.assert_array_equal(plain.item_bias, tracked.item_bias)
     assert np.isnan(plain.history["validation_rmse"]).all()
@@ -164,14 +176,29 @@ def test_held_out_ratings_do_not_move_the_model():
 
 
 # ------------------------------------------------------------------ history and statistics
-@pytest.mark.parametrize("engine, consistency, scheduler", [
-    ("sync", "edge", "fifo"), ("chromatic", "edge", "fifo"), ("async", "vertex", "random"),
-    ("async", "edge", "fifo"), ("async", "full", "random")])
+@pytest.mark.parametrize(
+    "engine, consistency, scheduler",
+    [
+        ("sync", "edge", "fifo"),
+        ("chromatic", "edge", "fifo"),
+        ("async", "vertex", "random"),
+        ("async", "edge", "fifo"),
+        ("async", "full", "random"),
+    ],
+)
 def test_every_engine_updates_each_vertex_epochs_times(engine, consistency, scheduler):
     s = small()
     g, n = s.train, s.train.num_vertices
-    model = sgd_mf(g, rank=2, epochs=6, engine=engine, consistency=consistency, scheduler=scheduler,
-                   validation=s.validation, return_result=True)
+    model = sgd_mf(
+        g,
+        rank=2,
+        epochs=6,
+        engine=engine,
+        consistency=consistency,
+        scheduler=scheduler,
+        validation=s.validation,
+        return_result=True,
+    )
     result = model.result
     assert result.converged and int(result.steps.column("updates").sum()) == 6 * n
     assert result.field("sgd_updates").tolist() == [6] * n
@@ -194,8 +221,9 @@ def test_every_engine_updates_each_vertex_epochs_times(engine, consistency, sche
 def test_rmse_every_sets_how_often_the_history_is_measured():
     s = small()
     n = s.train.num_vertices
-    every = sgd_mf(s.train, rank=2, epochs=3, rmse_every=1, engine="async", consistency="edge", batch_size=10,
-                   return_result=True)
+    every = sgd_mf(
+        s.train, rank=2, epochs=3, rmse_every=1, engine="async", consistency="edge", batch_size=10, return_result=True
+    )
     assert every.history["step"].tolist() == list(range(every.result.supersteps + 1))
     twice = sgd_mf(s.train, rank=2, epochs=4, rmse_every=2 * n)
     assert twice.history["step"].tolist() == [0, 2, 4]
@@ -213,8 +241,10 @@ def test_conflicts_only_under_vertex_consistency():
 # ------------------------------------------------------------------ determinism, partitions, workers
 def test_a_seed_fixes_the_model():
     s = small()
-    for options in ({"engine": "async", "consistency": "vertex", "scheduler": "random", "batch_size": 16},
-                    {"engine": "async", "consistency": "edge", "scheduler": "random", "batch_size": 16}):
+    for options in (
+        {"engine": "async", "consistency": "vertex", "scheduler": "random", "batch_size": 16},
+        {"engine": "async", "consistency": "edge", "scheduler": "random", "batch_size": 16},
+    ):
         a = sgd_mf(s.train, rank=3, epochs=5, seed=4, **options)
         b = sgd_mf(s.train, rank=3, epochs=5, seed=4, **options)
         c = sgd_mf(s.train, rank=3, epochs=5, seed=5, **options)
@@ -230,8 +260,11 @@ def reference_fit():
     return s, sgd_mf(s.train, rank=3, reg=0.01, epochs=6, validation=s.validation)
 
 
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "partition": "random"},
-                                     {"workers": 2}], ids=["P2", "P3", "P3-random", "workers2"])
+@pytest.mark.parametrize(
+    "options",
+    [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "partition": "random"}, {"workers": 2}],
+    ids=["P2", "P3", "P3-random", "workers2"],
+)
 def test_sync_is_identical_on_every_partitioning(options):
     s, ref = reference_fit()
     model = sgd_mf(s.train, rank=3, reg=0.01, epochs=6, validation=s.validation, return_result=True, **options)

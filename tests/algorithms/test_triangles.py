@@ -50,13 +50,21 @@ def test_per_vertex_counts_and_clustering_equal_networkx(path):
     np.testing.assert_allclose(clustering(u), by_vertex(nx.clustering(G), g.num_vertices), rtol=0, atol=1e-15)
     assert average_clustering(u) == pytest.approx(nx.average_clustering(G), abs=1e-15)
     assert average_clustering(u, count_zeros=False) == pytest.approx(
-        nx.average_clustering(G, count_zeros=False), abs=1e-15)
+        nx.average_clustering(G, count_zeros=False), abs=1e-15
+    )
 
 
-@pytest.mark.parametrize("options", [{"partitions": 2}, {"partitions": 3, "partition": "grid"},
-                                     {"partitions": 4, "partition": "hdrf", "debug": True},
-                                     {"engine": "chromatic", "partitions": 2}, {"engine": "async", "partitions": 3},
-                                     {"backend": "multiprocess", "workers": 2, "partitions": 3}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"partitions": 2},
+        {"partitions": 3, "partition": "grid"},
+        {"partitions": 4, "partition": "hdrf", "debug": True},
+        {"engine": "chromatic", "partitions": 2},
+        {"engine": "async", "partitions": 3},
+        {"backend": "multiprocess", "workers": 2, "partitions": 3},
+    ],
+)
 def test_same_counts_for_every_cut_and_engine(options):
     g = load("snap/facebook_combined.txt")
     assert np.array_equal(triangles(g, **options), triangles(g))

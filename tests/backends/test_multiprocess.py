@@ -74,8 +74,13 @@ def test_pagerank_same_as_local(email, workers, clean_run):
 
 @pytest.fixture(scope="module")
 def weighted_email(email):
-    return Graph(email.src, email.dst, email.num_vertices,
-                 edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)}, ids=email.ids)
+    return Graph(
+        email.src,
+        email.dst,
+        email.num_vertices,
+        edge_data={"weight": np.linspace(1.0, 3.0, email.num_edges)},
+        ids=email.ids,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +113,10 @@ def test_aggregators_and_max_supersteps_identical(clean_run):
             v.data["n"] = v.data["n"] + v.ids % 3
             v.signal()
 
-    aggs = [Aggregator("total", lambda v: v.data["n"]),
-            Aggregator("top", lambda v: v.data["n"], combine=np.maximum, every=2)]
+    aggs = [
+        Aggregator("total", lambda v: v.data["n"]),
+        Aggregator("top", lambda v: v.data["n"], combine=np.maximum, every=2),
+    ]
     local = run(Count(), g, partitions=3, aggregators=aggs, max_supersteps=5)
     multi = run(Count(), g, workers=3, aggregators=aggs, max_supersteps=5)
     assert multi.supersteps == local.supersteps == 5 and not multi.converged

@@ -22,7 +22,9 @@ def load_snap(name: str) -> tuple[np.ndarray, np.ndarray, int]:
     path = SNAP / name
     if not path.exists():
         pytest.skip(f"dataset {path} not available")
-    edges = np.loadtxt(path, comments="#", dtype=np.int64, usecols=(0, 1), delimiter="," if name.endswith(".csv") else None)
+    edges = np.loadtxt(
+        path, comments="#", dtype=np.int64, usecols=(0, 1), delimiter="," if name.endswith(".csv") else None
+    )
     ids, flat = np.unique(edges.ravel(), return_inverse=True)
     flat = flat.reshape(edges.shape)
     return flat[:, 0].copy(), flat[:, 1].copy(), int(ids.size)
