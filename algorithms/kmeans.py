@@ -100,7 +100,10 @@ class KMeansProgram(VertexProgram):
         return globals.step >= 1 and int(globals[CHANGES]) == 0
 
     def _cluster_sums(self, v) -> tuple[np.ndarray, np.ndarray]:
-        """Per point its cluster and ``[x, 1]``, summed per cluster by the engine (no point before the first superstep)."""
+        """Per point its cluster and ``[x, 1]``, summed per cluster by the engine.
+
+        No point before the first superstep.
+        """
         if v.superstep == 0:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.d + 1))
         return v.data["label"], np.column_stack([v.data["x"], np.ones(len(v))])
@@ -113,7 +116,9 @@ class KMeansProgram(VertexProgram):
 
 
 def centres_from_block(block: np.ndarray) -> np.ndarray:
-    """New centres ``(k, d)`` from the summed ``(k, 2 d + 1)`` block: mean of the points, or the previous centre if empty.
+    """New centres ``(k, d)`` from the summed ``(k, 2 d + 1)`` block.
+
+    The mean of the points, or the previous centre if empty.
 
     Examples
     --------

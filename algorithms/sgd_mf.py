@@ -304,7 +304,9 @@ class SGDMFModel(ALSModel):
 
     Attributes
     ----------
-    rank, reg, bias_reg, global_mean, user_ids, item_ids, user_factors, item_factors, user_bias, item_bias, graph, result
+    rank, reg, bias_reg, global_mean, user_ids, item_ids : int, float, float, float, ndarray, ndarray
+        As in :class:`~algorithms.als.ALSModel`.
+    user_factors, item_factors, user_bias, item_bias, graph, result : ndarray, ndarray, ndarray, ndarray, Graph, Result
         As in :class:`~algorithms.als.ALSModel`.
     history : dict of str to ndarray
         One entry per run of the RMSE sync operation, starting with the

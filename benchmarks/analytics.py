@@ -79,7 +79,7 @@ def triangle_rows(g: Graph, ig: Any, repeat: int) -> None:
 def core_rows(g: Graph, ig: Any, repeat: int) -> None:
     ours, cores = median_seconds(lambda: core_number(g), repeat)
     two, cores2 = median_seconds(lambda: core_number(g, backend="multiprocess", workers=2, partitions=2), repeat)
-    peer, want = median_seconds(lambda: ig.coreness(), repeat)
+    peer, want = median_seconds(ig.coreness, repeat)
     assert np.array_equal(cores, want) and np.array_equal(cores2, want), "core numbers differ"
     row("k-core", "engine, 1 worker", ours, peer, f"max core {int(cores.max())}")
     row("k-core", "engine, 2 workers", two, peer)
@@ -94,7 +94,7 @@ def label_rows(g: Graph, ig: Any, n: int, edges: np.ndarray, repeat: int) -> Non
     ours, labels = median_seconds(lambda: label_propagation(g), repeat)
     two, labels2 = median_seconds(lambda: label_propagation(g, backend="multiprocess", workers=2, partitions=2), repeat)
     assert np.array_equal(labels, labels2), "label propagation differs with 2 workers"
-    peer, found = median_seconds(lambda: ig.community_label_propagation(), repeat)
+    peer, found = median_seconds(ig.community_label_propagation, repeat)
     row("label propagation", "engine, 1 worker", ours, peer, f"modularity {modularity(ig, labels):.4f}")
     row("label propagation", "engine, 2 workers", two, peer)
     row(

@@ -73,7 +73,8 @@ def main() -> None:
                     lambda: sssp(g, 0, by_id=False, delta=delta, return_result=True), args.repeat
                 )
                 print(
-                    f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(dist, ref)} |"
+                    f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} "
+                    f"| {np.array_equal(dist, ref)} |"
                 )
         ref_t, found = median_seconds(
             lambda: csg.connected_components(A, directed=True, connection="weak"), args.repeat
@@ -86,7 +87,8 @@ def main() -> None:
             algorithm(g)
             t, (labels, result) = median_seconds(lambda: algorithm(g, return_result=True), args.repeat)
             print(
-                f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} | {np.array_equal(labels, ref)} |"
+                f"| {name} | {label} | {t:.3f} | {ref_t:.3f} | {t / ref_t:.1f} | {result.supersteps} "
+                f"| {np.array_equal(labels, ref)} |"
             )
 
 

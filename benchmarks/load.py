@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gasengine import Graph  # noqa: E402
-from gasengine.generators import rmat_edges  # noqa: E402
+from gasengine import Graph
+from gasengine.generators import rmat_edges
 
 
 @numba.njit(cache=True)

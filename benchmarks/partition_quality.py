@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gasengine.generators import rmat_edges  # noqa: E402
-from partitioning import STRATEGIES, VertexCut, assign_edges, expected_random_replication  # noqa: E402
+from gasengine.generators import rmat_edges
+from partitioning import STRATEGIES, VertexCut, assign_edges, expected_random_replication
 
 DATA = Path(os.environ.get("GASENGINE_DATA", "/work/shared/data")) / "snap"
 PARTS = (4, 8, 16, 32)

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from algorithms import PageRankProgram, connected_components, pagerank
 from gasengine import Graph, run
 from gasengine.generators import rmat
+
 from pagerank import bare_scipy_pagerank  # benchmarks/ is the script's directory
 
 
@@ -74,10 +75,12 @@ def main() -> None:
     second_setup = second_s - second.steps.column("seconds").sum()
     print(f"| scipy PageRank, CSR build included | {scipy_s:.3f} | | 1.00 |")
     print(
-        f"| engine PageRank, first run (cut, layout, fields) | {first_s:.3f} | {first_setup:.3f} | {first_s / scipy_s:.2f} |"
+        f"| engine PageRank, first run (cut, layout, fields) | {first_s:.3f} | {first_setup:.3f} "
+        f"| {first_s / scipy_s:.2f} |"
     )
     print(
-        f"| engine PageRank, second run (cached cut and layout) | {second_s:.3f} | {second_setup:.3f} | {second_s / scipy_s:.2f} |"
+        f"| engine PageRank, second run (cached cut and layout) | {second_s:.3f} | {second_setup:.3f} "
+        f"| {second_s / scipy_s:.2f} |"
     )
     try:
         import igraph

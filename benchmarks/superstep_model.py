@@ -239,7 +239,8 @@ def cmd_fit(args: argparse.Namespace) -> None:
     rounds = args.rounds
     print(
         f"\nExtrapolated (NOT measured): R-MAT {args.model_scale} ({edges:,} edges), {args.strategy} cut, one "
-        f"rank per machine, {factor:.2f} x 2 x mirrors x 8 bytes per superstep spread evenly, {args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
+        f"rank per machine, {factor:.2f} x 2 x mirrors x 8 bytes per superstep spread evenly, "
+        f"{args.bandwidth:g} Gbit/s per machine (full duplex), {args.latency:g} us latency per "
         f"message step, {rounds} rounds per superstep, each an Alltoall of log2(P) steps:\n"
     )
     print(

@@ -157,12 +157,14 @@ def main() -> None:
     g = rmat(args.scale, 16, seed=1)
     graph_bytes = g.src.nbytes + g.dst.nbytes
     print(
-        f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; edge arrays {graph_bytes / 2**20:.0f} MiB; "
+        f"R-MAT {args.scale}: {g.num_vertices} vertices, {g.num_edges} edges; "
+        f"edge arrays {graph_bytes / 2**20:.0f} MiB; "
         f"{os.cpu_count()} cores"
     )
     print()
     print(
-        "| run | s / superstep | exchange s | ratio to bare scipy | whole run s | peak memory above start (MiB) | peak / graph arrays |"
+        "| run | s / superstep | exchange s | ratio to bare scipy | whole run s "
+        "| peak memory above start (MiB) | peak / graph arrays |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     bare_total, iters, _ = bare_scipy_pagerank(g, args.iterations)

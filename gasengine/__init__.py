@@ -45,7 +45,7 @@ _HOMES = {
 }
 _SUBMODULES = ("cache", "ratings")
 
-__all__ = [*_HOMES, *_SUBMODULES]
+__all__ = [*_HOMES, *_SUBMODULES]  # noqa: PLE0604 - the lazy table's names, strings all
 
 
 def __getattr__(name: str) -> Any:

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from .errors import GraphFormatError
 from .graph import Graph, index_dtype
 
-__all__ = ["from_networkx", "to_networkx", "from_scipy", "to_scipy"]
+__all__ = ["from_networkx", "from_scipy", "to_networkx", "to_scipy"]
 
 
 # ------------------------------------------------------------------ networkx

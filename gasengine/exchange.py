@@ -177,7 +177,7 @@ class Exchange:
         shared: np.ndarray,
         stage: str,
         sender: int,
-        expected: np.ndarray | None | bool = False,
+        expected: np.ndarray | bool | None = False,
     ) -> Subset:
         """Check a received message and say which of the receiver's vertices it is about.
 

@@ -450,11 +450,14 @@ def _run_multiprocess(
     if store is not None:  # copying cached layouts into shared memory beats building them there
         layouts = _grouped_layouts(program, graph, cut, store, cut_key)
         fork = start_method() == "fork"  # forked workers read the layouts' edges in place
-        make_parts = lambda allocate: (
-            copy_layout(l, vertex_fields, edge_fields, allocate, keep_edges=fork) for l in layouts
-        )
+
+        def make_parts(allocate):
+            return (copy_layout(lay, vertex_fields, edge_fields, allocate, keep_edges=fork) for lay in layouts)
     else:
-        make_parts = lambda allocate: iter_parts(graph, cut, vertex_fields, edge_fields, allocate)
+
+        def make_parts(allocate):
+            return iter_parts(graph, cut, vertex_fields, edge_fields, allocate)
+
     return run_workers(job, make_parts, start_active, progress, inherit=store is not None)
 
 

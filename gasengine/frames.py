@@ -661,7 +661,7 @@ def _open_table_schema(path: str, format: str) -> tuple[Any, Any]:
         table = feather.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise GraphFormatError(f"not a readable Arrow IPC / Feather file: {exc}", path=path) from None
-    return table.schema, lambda columns: table.select(columns)
+    return table.schema, table.select
 
 
 def _resolve_columns(names: list[str], schema: Any, columns: Sequence[Any] | None, path: str) -> list[str]:
@@ -761,10 +761,11 @@ def read_edge_table(
     ([10, 20, 30], [0, 1], [1, 2], [0.5, 2.0])
     >>> read_edge_table(f, columns=("to", "from")).src.tolist()
     [1, 2]
-    >>> read_edge_table(f, columns=("from", "too"))
+    >>> read_edge_table(f, columns=("from", "too"))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    gasengine.errors.GraphFormatError: ...: no column 'too' for the target (did you mean 'to'?); the table's columns are ['from', 'to', 'w']
+    gasengine.errors.GraphFormatError: ...: no column 'too' for the target (did you mean 'to'?);
+    the table's columns are ['from', 'to', 'w']
     """
     path = os.fspath(path)
     schema, read = _open_table_schema(path, format)

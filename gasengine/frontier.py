@@ -53,7 +53,7 @@ class Frontier:
     [2, 3, 7]
     """
 
-    __slots__ = ("size", "count", "_ids", "_mask")
+    __slots__ = ("_ids", "_mask", "count", "size")
 
     def __init__(self, size: int, count: int, ids: np.ndarray | None, mask: np.ndarray | None):
         self.size = size

@@ -193,7 +193,10 @@ class FailureReport:
 
     @classmethod
     def of(cls, rank: int, exc: BaseException) -> FailureReport:
-        """The report of ``exc``, raised in worker ``rank`` (call it in the ``except`` block: it reads the traceback)."""
+        """The report of ``exc``, raised in worker ``rank``.
+
+        Call it in the ``except`` block: it reads the traceback.
+        """
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         if isinstance(exc, ProgramError):
             # the parts the driver needs to rebuild the error as the local backend words it

@@ -335,7 +335,7 @@ class FieldMap(MutableMapping):
     def get(self, name: str, default: Any = None) -> Any:
         """``m[name]`` if the field exists, else ``default`` (a missing field raises
         :class:`~gasengine.ProgramError` from ``m[name]``, not ``KeyError``)."""
-        return self[name] if name in self else default
+        return self[name] if name in self else default  # noqa: SIM401 - this is get
 
     def __delitem__(self, name: str) -> None:
         raise self._error("fields cannot be deleted")
@@ -664,9 +664,8 @@ def check_program(program: VertexProgram) -> None:
     if defines["scatter"] and program.uses_nbr_signals():
         raise ProgramError(program, "signal_nbrs", "define either scatter or signal_nbrs, not both")
     defines["scatter"] = defines["scatter"] or program.uses_nbr_signals()
-    if program.gather_edges is not NONE:
-        if not defines["gather"]:
-            raise ProgramError(program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined")
+    if program.gather_edges is not NONE and not defines["gather"]:
+        raise ProgramError(program, "gather", "gather_edges is set but neither gather nor gather_nbr is defined")
     for method, edges in (("gather", "gather_edges"), ("scatter", "scatter_edges")):
         if defines[method] and getattr(program, edges) is NONE:
             warnings.warn(

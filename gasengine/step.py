@@ -647,7 +647,7 @@ class GASStep:
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
                 hit = []
-                for p, msg in messages:
+                for _p, msg in messages:
                     ids, values = msg[1]
                     local = _master_numbers(part, ids)
                     combine_at(combine, part.vdata[target], local, values)
@@ -1009,7 +1009,7 @@ class GASStep:
         # The batch's masters come first in id order (masters are local 0..M-1):
         # all of them are a slice (views, no copies), or the whole store.
         if k == M:
-            index = None if M == part.num_local else slice(0, M)
+            index = None if part.num_local == M else slice(0, M)
         else:
             index = masters.ids()
         view = VertexView(
@@ -1188,11 +1188,12 @@ class GASStep:
         if ret is None:
             return None
         flags = np.asarray(ret)
-        if flags.dtype != bool and flags.dtype.kind != "f" or flags.shape not in ((), (c.size,)):
+        if (flags.dtype != bool and flags.dtype.kind != "f") or flags.shape not in ((), (c.size,)):
             raise ProgramError(
                 self.program,
                 "scatter",
-                f"may return None, a bool array or float priorities of length {c.size}; got {flags.dtype} {flags.shape}",
+                f"may return None, a bool array or float priorities of length {c.size}; "
+                f"got {flags.dtype} {flags.shape}",
             )
         return self._no_nan(flags, "scatter") if flags.dtype.kind == "f" else flags
 
@@ -1252,7 +1253,8 @@ class GASStep:
                     if not np.all(same):
                         k = int(np.flatnonzero(~same.reshape(same.shape[0], -1).all(axis=1))[0])
                         raise EngineError(
-                            f"superstep {self.step}, replica check: field {name!r} of vertex {int(part.gid[got.local[k]])} "
+                            f"superstep {self.step}, replica check: field {name!r} "
+                            f"of vertex {int(part.gid[got.local[k]])} "
                             f"is {mine[k]!r} on its mirror in part {p} but {values[k]!r} on its master in part {q}"
                         )
 

@@ -619,10 +619,11 @@ def study_algorithm(algorithm: str | StudyAlgorithm) -> StudyAlgorithm:
     --------
     >>> study_algorithm("connected_components").name
     'connected-components'
-    >>> study_algorithm("pagrank")
+    >>> study_algorithm("pagrank")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?); the study knows connected-components, greedy-color, pagerank, sgd-mf, sssp
+    ValueError: unknown algorithm 'pagrank' (did you mean 'pagerank'?);
+    the study knows connected-components, greedy-color, pagerank, sgd-mf, sssp
     """
     if isinstance(algorithm, StudyAlgorithm):
         return algorithm

@@ -31,6 +31,6 @@ __all__ = [
     "expected_random_replication",
     "partition",
     "report",
-    "stream_order",
     "strategy_params",
+    "stream_order",
 ]

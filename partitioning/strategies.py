@@ -30,7 +30,8 @@ from .hashing import canonical_random_cut, dbh_cut, destination_cut, grid_cut, r
 from .streaming import greedy_cut, hdrf_cut
 from .vertex_cut import VertexCut
 
-#: A strategy: ``(src, dst, num_vertices, num_parts, seed=0, **params) -> part per edge`` (as :func:`~partitioning.edges.part_dtype`).
+#: A strategy: ``(src, dst, num_vertices, num_parts, seed=0, **params) -> part per edge``
+#: (as :func:`~partitioning.edges.part_dtype`).
 Strategy = Callable[..., np.ndarray]
 
 #: Every strategy by name; :func:`assign_edges` and :func:`partition` accept these names.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 
 import numpy as np
 import pytest
@@ -116,14 +117,12 @@ def test_a_big_scheduler_matches_a_binary_heap():
     n = 3000
     s = Scheduler(np.arange(n))
     ref: dict[int, float] = {}
-    stamp = 0
-    for _ in range(60):
+    for stamp in range(1, 61):
         ids = np.unique(rng.integers(0, n, 400))
         keys = rng.integers(0, 50, ids.size).astype(float)
         s.schedule(ids, keys, keep_lowest=True)
         for v, k in zip(ids.tolist(), keys.tolist()):
             ref[v] = min(ref.get(v, np.inf), k)
-        stamp += 1
         got_keys, got, locs = s.pop(150, stamp)
         want = heapq.nsmallest(150, ref, key=lambda v: (ref[v], v))
         assert got.tolist() == want
@@ -264,7 +263,7 @@ def test_aggregators_run_every_so_many_updates():
     updates = int(r.steps.column("updates").sum())
     assert len(seen) == 1 + updates // 100 or len(seen) == updates // 100  # before the start, then per 100
     assert seen[0] == 0 and seen == sorted(seen) and r.aggregates["runs"] == seen[-1]
-    assert all(b - a >= 100 for a, b in zip(seen[1:], seen[2:]))
+    assert all(b - a >= 100 for a, b in itertools.pairwise(seen[1:]))
 
 
 def test_a_vertex_that_signals_itself_runs_again():

@@ -43,6 +43,7 @@ def cli(*args: str, preexec_fn=None, timeout: float = 120) -> subprocess.Complet
         timeout=timeout,
         cwd=REPO,
         preexec_fn=preexec_fn,
+        check=False,
     )
 
 
@@ -328,13 +329,13 @@ def test_signals_end_the_command_quietly_and_clean_up(sig, code, last_line):
     )
     assert {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}  # its parts exist while it runs
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
     assert "Traceback" not in err
     lines = err.strip().splitlines()
     assert lines[0].startswith("loaded ")
     assert lines[1:] == ([last_line] if last_line else [])
-    gone, alive = psutil.wait_procs(workers, timeout=5)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
     assert not {p.name for p in shm_dir().glob(f"gasengine-{proc.pid}-*")}
 
@@ -359,6 +360,7 @@ def test_python_dash_m_entry_point():
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].startswith("1\t")

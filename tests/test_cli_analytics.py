@@ -1,4 +1,7 @@
-"""The analytics commands: ``gasengine run triangles`` (and the other graph-analytics entries) write results keyed by original ids."""
+"""The analytics commands write results keyed by original ids.
+
+``gasengine run triangles`` and the other graph-analytics entries.
+"""
 
 from __future__ import annotations
 
@@ -96,7 +99,7 @@ def test_a_failed_write_leaves_the_old_output_whole(tmp_path):
 
     import pytest
 
-    with pytest.raises(CommandError, match="cannot write .*old.tsv: No space left on device"):
+    with pytest.raises(CommandError, match=r"cannot write .*old.tsv: No space left on device"):
         write_safely(str(out), half)
     assert out.read_text() == "the old table\n" and [p.name for p in tmp_path.iterdir()] == ["old.tsv"]
     write_safely(str(out), lambda f: f.write(b"new\n"))

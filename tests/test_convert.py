@@ -187,10 +187,10 @@ ROUND_TRIP = [
 @pytest.mark.parametrize("G", ROUND_TRIP, ids=lambda G: f"{type(G).__name__}{len(G)}")
 def test_networkx_round_trip(G):
     G = G.copy()
-    for k, (u, v, d) in enumerate(G.edges(data=True)):
+    for k, (_u, _v, d) in enumerate(G.edges(data=True)):
         d["weight"] = float(d.get("weight", k))
         d["hops"] = k % 3
-    for k, (v, d) in enumerate(G.nodes(data=True)):
+    for k, (_v, d) in enumerate(G.nodes(data=True)):
         d.clear()  # e.g. davis' "bipartite" strings would be skipped
         d["score"] = k / 7
         d["pos"] = np.array([k, -k], dtype=float)
@@ -247,7 +247,7 @@ def test_to_scipy_counts_weights_and_index_dtype():
     assert A.format == "csr" and A.dtype == np.int64
     assert A.indices.dtype == np.int32 and A.indptr.dtype == np.int32
     ref = nx.to_scipy_sparse_array(G, weight=None)
-    assert (A != ref).nnz == 0
+    assert (ref != A).nnz == 0
     g.set_edge_field("w", np.array([0.5, 0.25, 2.0, 1.0]))
     W = to_scipy(g, weight="w", format="csc")
     assert W.format == "csc" and W[0, 1] == 0.75 and W[2, 0] == 2.0
@@ -325,7 +325,7 @@ def test_to_scipy_matches_networkx_weighted(directed):
     G.add_edge(3, 3)
     G.add_edge(7, 7)
     rng = np.random.default_rng(1)
-    for u, v, d in G.edges(data=True):
+    for _u, _v, d in G.edges(data=True):
         d["weight"] = float(rng.uniform(0.5, 5))
     g = from_networkx(G)
     assert g.directed is directed
@@ -339,10 +339,10 @@ def test_to_scipy_matches_networkx_weighted(directed):
 @pytest.mark.parametrize("G", ROUND_TRIP, ids=lambda G: f"{type(G).__name__}{len(G)}")
 def test_networkx_round_trip_by_default(G):
     G = G.copy()
-    for k, (u, v, d) in enumerate(G.edges(data=True)):
+    for k, (_u, _v, d) in enumerate(G.edges(data=True)):
         d.clear()
         d["weight"] = float(k)
-    for v, d in G.nodes(data=True):
+    for _v, d in G.nodes(data=True):
         d.clear()
     g = from_networkx(G)
     assert g.directed == G.is_directed()

@@ -243,7 +243,7 @@ def test_set_vertex_frame_real_labels_and_errors():
     with pytest.raises(GraphFormatError, match="repeats id"):
         g.set_vertex_frame(pd.concat([labels, labels.iloc[:1]]))
     bad = labels.assign(name="x")
-    with pytest.raises(GraphFormatError, match="column 'name' holds (object|str|string) values, not numbers"):
+    with pytest.raises(GraphFormatError, match=r"column 'name' holds (object|str|string) values, not numbers"):
         g.set_vertex_frame(bad)
     assert "name" not in g.vertex_data  # nothing stored when a column is bad
     nullable = labels["dept"].astype("Int64").rename("d2")
@@ -407,7 +407,7 @@ def test_table_missing_values_nan_and_string_ids(tmp_path):
         and g.edge_data["weight"].tolist() == [1.0, 2.0]
     )
     (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
-    with pytest.raises(GraphFormatError, match="junk.parquet: not a readable Parquet file"):
+    with pytest.raises(GraphFormatError, match=r"junk.parquet: not a readable Parquet file"):
         Graph.load(tmp_path / "junk.parquet")
 
 

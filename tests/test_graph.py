@@ -154,7 +154,7 @@ def test_undirected_construction_mirrors_each_edge_once():
     assert g.num_edges == 7 and g.num_undirected_edges == 4
     assert "directed=False" in repr(g) and "directed=True" in repr(Graph([0], [1]))
     with pytest.raises(ValueError, match="directed graph"):
-        Graph([0], [1]).num_undirected_edges
+        Graph([0], [1]).num_undirected_edges  # noqa: B018 - the property raises
 
 
 def test_loader_networkx_and_constructor_build_the_same_undirected_graph(tmp_path):

@@ -80,7 +80,7 @@ def test_batches_do_not_change_the_result(n, chunk, seed):
 
 def test_map_reduce_contract_errors():
     g = fields_graph()
-    with pytest.raises(TypeError, match="np.subtract is not commutative"):
+    with pytest.raises(TypeError, match=r"np.subtract is not commutative"):
         g.map_reduce_vertices(lambda v: v.data["x"], np.subtract)
     with pytest.raises(TypeError, match="binary numpy ufunc"):
         g.map_reduce_vertices(lambda v: v.data["x"], sum)
@@ -88,7 +88,8 @@ def test_map_reduce_contract_errors():
         g.map_reduce_vertices("x")
     with pytest.raises(
         ProgramError,
-        match=r"Graph.map_reduce_vertices: map must return one value per item of the batch \(first dimension 50\), got shape \(3,\)",
+        match=r"Graph.map_reduce_vertices: map must return one value per item of the batch "
+        r"\(first dimension 50\), got shape \(3,\)",
     ):
         g.map_reduce_vertices(lambda v: v.data["x"][:3])
     with pytest.raises(ProgramError, match=r"Graph.map_reduce_vertices: map must return one value per item"):
@@ -122,7 +123,7 @@ def test_map_reduce_edges_matches_numpy():
     assert g.map_reduce_edges(lambda e: e.data["weight"], np.maximum, where=np.zeros(g.num_edges, bool)) == -np.inf
     with pytest.raises(ProgramError, match=r"Graph.map_reduce_edges: no edge field 'w'"):
         g.map_reduce_edges(lambda e: e.data["w"])
-    with pytest.raises(ProgramError, match="Graph.map_reduce_edges: .* read-only"):
+    with pytest.raises(ProgramError, match=r"Graph.map_reduce_edges: .* read-only"):
         g.map_reduce_edges(lambda e: e.data.update(weight=0.0))
     with pytest.raises(ValueError, match=r"one entry per edge \(shape \(200,\)\)"):
         g.map_reduce_edges(lambda e: e.data["weight"], where=np.ones(3, bool))
@@ -184,7 +185,7 @@ def test_transform_vertices_where_and_dtypes():
     assert h.vertex_data["x"].tolist() == [0.0, 1.0, 4.0, 3.0]
     assert h.vertex_data["x"].dtype == np.float32
     assert g.vertex_data["x"].tolist() == [0.0, 1.0, 2.0, 3.0]
-    with pytest.raises(ProgramError, match="Graph.transform_vertices: no vertex field 'y' to write"):
+    with pytest.raises(ProgramError, match=r"Graph.transform_vertices: no vertex field 'y' to write"):
         g.transform_vertices(lambda v: v.data.update(y=1.0), where=mask)
     with pytest.raises(ProgramError, match=r"vertex field 'x' must have shape \(2,\)"):
         g.transform_vertices(lambda v: v.data.update(x=np.zeros(3)), where=mask)
@@ -192,7 +193,7 @@ def test_transform_vertices_where_and_dtypes():
         g.transform_vertices(lambda v: v.data.update(x=np.array(["a"] * 4)))
     with pytest.raises(ProgramError, match="needs first dimension 4"):
         g.transform_vertices(lambda v: v.data.update(y=np.zeros(3)))
-    with pytest.raises(TypeError, match="fn must assign fields .* it returned ndarray"):
+    with pytest.raises(TypeError, match=r"fn must assign fields .* it returned ndarray"):
         g.transform_vertices(lambda v: v.data["x"] * 2)
 
 

@@ -599,7 +599,7 @@ def test_int64_ids_round_trip_through_text_and_relabel(tmp_path_factory, pairs):
 
 def test_relabel_ids_rejects_values_beyond_int64():
     ok = np.array([2**63 - 1, 5], dtype=np.uint64)
-    s, d, ids = relabel_ids(ok, np.array([5, 5], dtype=np.uint64))
+    s, _, ids = relabel_ids(ok, np.array([5, 5], dtype=np.uint64))
     assert ids.tolist() == [5, 2**63 - 1] and s.tolist() == [1, 0]
     with pytest.raises(GraphFormatError, match=r"dst\[1\] = 9223372036854775808 does not fit a 64-bit"):
         relabel_ids([1, 2], np.array([3, 2**63], dtype=np.uint64))
@@ -722,7 +722,7 @@ def test_character_device_is_refused():
 
 
 def test_unreadable_file_is_a_permission_error(tmp_path, monkeypatch):
-    import gasengine.loaders as loaders
+    from gasengine import loaders
 
     path = write(tmp_path, "secret.txt", "1 2\n")
     monkeypatch.setattr(loaders.os, "access", lambda p, mode: False)  # as for a non-root user
@@ -763,6 +763,7 @@ def test_unreadable_file_for_real(tmp_path):
         timeout=120,
         preexec_fn=_without_root_override,
         cwd=Path(__file__).parents[1],
+        check=False,
     )
     assert proc.stdout.strip() == f"{errno.EACCES} {path} Permission denied: the graph file is not readable", (
         proc.stderr

@@ -7,8 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from gasengine import IN, OUT, Graph
-from gasengine.parts import Part, build_parts
 from gasengine.kernels import spmv
+from gasengine.parts import Part, build_parts
 from partitioning import partition
 
 

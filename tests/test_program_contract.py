@@ -60,7 +60,8 @@ def test_vector_gather_blamed_on_apply_gets_a_hint():
 
     with pytest.raises(
         ProgramError,
-        match=r"Column\.apply: .*must have shape.*acc has shape \(\d+, 1\) because gather returns values of shape \(1,\)",
+        match=r"Column\.apply: .*must have shape.*acc has shape \(\d+, 1\) "
+        r"because gather returns values of shape \(1,\)",
     ):
         run(Column(), G)
 
@@ -270,7 +271,8 @@ def test_aggregator_whose_shape_follows_the_batch_is_refused(partitions):
     agg = Aggregator("outer", lambda v: np.outer(v.data["x"], v.data["x"]))
     with pytest.raises(
         ProgramError,
-        match=r"Aggregator\[outer\]\.map: must return one value per vertex, each of the shape it has for an empty batch \(0,\)",
+        match=r"Aggregator\[outer\]\.map: must return one value per vertex, "
+        r"each of the shape it has for an empty batch \(0,\)",
     ):
         run(Base(), Graph([0, 1, 2, 3], [1, 2, 3, 0]), aggregators=[agg], partitions=partitions)
 

@@ -100,7 +100,7 @@ def test_intersection_of_a_hub_and_a_small_set():
     hub = Ragged.from_lists([list(range(0, 200_000, 2))])
     few = Ragged.from_lists([[3, 4, 10, 199_998]])
     assert intersection_sizes(hub, few).tolist() == [3] == intersection_sizes(few, hub).tolist()
-    with pytest.raises(ValueError, match="outside 0..99"):
+    with pytest.raises(ValueError, match=r"outside 0..99"):
         intersection_sizes(hub, few, bound=100)
     with pytest.raises(ValueError, match="inner= needs bound="):
         intersection_sizes(hub, few, inner=hub)

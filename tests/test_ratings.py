@@ -176,7 +176,7 @@ def test_format_option(tmp_path):
     assert Graph.load_ratings(path, format="csv").num_edges == 1
     with pytest.raises(GraphFormatError, match=r"unknown ratings format 'whitespace'; did you mean 'edgelist'"):
         Graph.load_ratings(path, format="whitespace")
-    with pytest.raises(GraphFormatError, match="expected 3 or 4 fields .* found 1"):
+    with pytest.raises(GraphFormatError, match=r"expected 3 or 4 fields .* found 1"):
         Graph.load_ratings(path, format="movielens")
 
 

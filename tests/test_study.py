@@ -332,7 +332,7 @@ def test_sgd_mf_quality_is_the_model_rmse_on_the_held_out_ratings():
 
 
 def test_sgd_mf_needs_a_ratings_graph(weighted):
-    with pytest.raises(ValueError, match="sgd-mf needs a ratings graph.*load_ratings"):
+    with pytest.raises(ValueError, match=r"sgd-mf needs a ratings graph.*load_ratings"):
         consistency("sgd-mf", weighted, progress=False)
     with pytest.raises(ValueError, match="test_fraction must be in"):
         consistency("sgd-mf", low_rank_ratings(), progress=False, test_fraction=1.0)

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from gasengine import ALL, IN, OUT, Aggregator, Graph, VertexProgram, run
 from partitioning import partition
-
 from tests.datasets import random_graph
 
 
@@ -201,7 +200,6 @@ class EdgeMark(VertexProgram):
 
     def scatter(self, e):
         e.data["seen"] = e.data["seen"] + e.src + 1
-        return None
 
 
 @pytest.mark.parametrize("parts", [1, 3])
@@ -334,7 +332,6 @@ def test_gather_sees_edge_weights_written_by_scatter():
 
         def scatter(self, e):
             e.data["w"] = e.data["w"] * 10.0
-            return None
 
     g = Graph([0, 1, 2], [1, 2, 0], edge_data={"w": [1.0, 2.0, 3.0]})
     for parts in (1, 2):
@@ -420,7 +417,8 @@ def test_a_disagreement_with_equal_counts_is_caught_too():
     set_active(engine, p, off, True)
     with pytest.raises(
         EngineError,
-        match=rf"part {p} -> part {q}\): part {p} sent values for \d+ of their \d+ shared vertices, but part {q} expected .*first difference",
+        match=rf"part {p} -> part {q}\): part {p} sent values for \d+ of their \d+ shared vertices, "
+        rf"but part {q} expected .*first difference",
     ):
         engine.superstep(engine.count_active())
 
@@ -429,7 +427,7 @@ def test_debug_mode_catches_shared_lists_that_differ():
     # Messages carry no vertex ids: if the two ends' lists differ, only debug mode can tell.
     from gasengine import EngineError
 
-    engine, p, on, off, q = engine_with_mirror(debug=True)
+    engine, p, _on, _off, q = engine_with_mirror(debug=True)
     part = engine.parts[p]
     shared = part.send[q]
     others = np.setdiff1d(np.arange(part.num_masters, part.num_local), shared)
@@ -447,7 +445,7 @@ def test_debug_mode_catches_shared_lists_that_differ():
 def test_debug_mode_compares_mirrors_with_masters():
     from gasengine import EngineError
 
-    engine, p, on, _, q = engine_with_mirror(debug=True)
+    engine, p, on, _, _q = engine_with_mirror(debug=True)
     engine.superstep(engine.count_active())
     part = engine.parts[p]
     x = part.vdata["x"].copy()

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m algorithms.mechan
             seed=args.seed,
         )
     except (ValueError, FileNotFoundError, ArithmeticError) as exc:
-        print(f"{prog.split()[0]}: error: {exc}", file=sys.stderr)
+        print(f"{prog.split(maxsplit=1)[0]}: error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.problem} on {args.input}: {n} rows, reg {problem.reg:.6g}, optimum {table.optimum:.10g}")
     print(table)

@@ -116,7 +116,7 @@ def local_newton(
                 lambda V, h=h: hessian_vector(F, h, V) / N + rho * V, g, tol=1e-14, max_iter=max(2 * D, 50)
             )
         x = x - step
-        if np.abs(step).max() <= tol * max(1.0, np.abs(x).max()) or problem.kind == "lasso" and dense_hessian:
+        if np.abs(step).max() <= tol * max(1.0, np.abs(x).max()) or (problem.kind == "lasso" and dense_hessian):
             break
     return x
 

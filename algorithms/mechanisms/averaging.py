@@ -6,7 +6,8 @@ superstep is one round:
 
 1. ``apply`` (every shard): start from the average ``w_bar`` of
    ``v.globals["avg_model"]`` and take ``local_steps`` proximal gradient
-   steps (the last one's L1 proximal map is applied to the average instead) on the shard's own objective ``F_s(w) = 1/n_s sum_{i in s}
+   steps (the last one's L1 proximal map is applied to the average
+   instead) on the shard's own objective ``F_s(w) = 1/n_s sum_{i in s}
    loss_i(w) + penalty`` (full shard, or a ``batch_fraction`` mini-batch
    per step), batched over the shards of the apply;
 2. the sync operation averages the local models weighted by ``n_s / N``

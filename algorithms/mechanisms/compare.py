@@ -127,7 +127,9 @@ class MechanismTable:
         return "\n".join(lines)
 
     def traces(self) -> dict[str, dict[str, np.ndarray]]:
-        """Per mechanism: ``"seconds"``, ``"bytes"`` (model traffic so far) and ``"gap"`` per round, ending at the result.
+        """Per mechanism: ``"seconds"``, ``"bytes"`` (model traffic so far) and ``"gap"`` per round.
+
+        The traces end at the result.
 
         The gap per round is that of the objective the mechanism's sync
         operation saw (mini-batch and stale-model estimates for SGD); the

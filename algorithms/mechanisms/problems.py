@@ -210,7 +210,10 @@ class Problem:
         return value if math.isfinite(value) else math.inf
 
     def smoothness(self, X: Any) -> float:
-        """A Lipschitz constant ``L`` of the smooth part's gradient: ``|X|_2^2 / N`` (``/4`` for logistic) plus the ridge."""
+        """A Lipschitz constant ``L`` of the smooth part's gradient.
+
+        ``|X|_2^2 / N`` (``/4`` for logistic) plus the ridge.
+        """
         Xa = X
         n = Xa.shape[0]
         if sp.issparse(Xa):

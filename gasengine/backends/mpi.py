@@ -193,7 +193,7 @@ def forget_mpich_segments() -> int:
 
 def world() -> _World:
     """The MPI job this process belongs to (MPI is initialised on first use)."""
-    global _world
+    global _world  # noqa: PLW0603 - one MPI world per process, made on first use
     if _world is None:
         _world = _World()
     return _world

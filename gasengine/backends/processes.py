@@ -106,7 +106,10 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         active = {p: arrays[p]["active"].copy() for p in job.parts}
         progress = None
         if job.engine_job.report_progress and job.rank == 0:
-            progress = lambda step, count: conn.send(("progress", step, count))
+
+            def progress(step: int, count: int) -> None:
+                conn.send(("progress", step, count))
+
         outcome = run_engine(job.engine_job, job.rank, parts, active, backend, progress)
         for part in parts:
             publish(part, arrays[part.index])
@@ -114,7 +117,7 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
     except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
         try:
             conn.send(("error", FailureReport.of(job.rank, exc)))
-        except Exception:  # noqa: BLE001, S110 - the driver is gone or the pipe broke: it sees the exit
+        except Exception:  # noqa: BLE001 - the driver is gone or the pipe broke: it sees the exit
             pass
     finally:
         conn.close()

@@ -33,7 +33,9 @@ __all__ = ["NxGraph", "backend_interface", "get_info"]
 _ADDITIONAL_PARAMETERS = {
     "workers : int, optional": "Worker count for gasengine.run (default nx.config.backends.gasengine.workers).",
     "partitions : int, optional": "Number of edge partitions (default nx.config.backends.gasengine.partitions).",
-    'engine_backend : {"local", "multiprocess", "mpi"}, optional': "gasengine.run's backend (default nx.config.backends.gasengine.engine_backend).",
+    'engine_backend : {"local", "multiprocess", "mpi"}, optional': (
+        "gasengine.run's backend (default nx.config.backends.gasengine.engine_backend)."
+    ),
 }
 
 _DOCS = {

@@ -317,7 +317,10 @@ def test_asynchronous_rounds_depend_on_the_cut_not_on_the_workers():
     # same cut gives the same run on any number of workers.
     edges = grid_edges(5, 5)
     g, phi, _ = model(edges, 25, 3, seed=2, strength=0.8)
-    run_ = lambda **more: belief_propagation(g, phi, "psi", tol=1e-10, schedule="residual", return_result=True, **more)
+
+    def run_(**more):
+        return belief_propagation(g, phi, "psi", tol=1e-10, schedule="residual", return_result=True, **more)
+
     one, _ = async_or_skip(run_)
     two, two_result = run_(partitions=2)
     assert np.abs(two - one).max() < 1e-8

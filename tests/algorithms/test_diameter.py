@@ -282,7 +282,7 @@ def test_precision_out_of_range_is_named(precision):
 
 
 def test_other_bad_input():
-    with pytest.raises(TypeError, match="expected a gasengine.Graph, got Graph .*from_networkx"):
+    with pytest.raises(TypeError, match=r"expected a gasengine.Graph, got Graph .*from_networkx"):
         approximate_diameter(nx.path_graph(3))
     with pytest.raises(TypeError, match="seed must be an integer"):
         approximate_diameter(Graph([0], [1]), seed="x")

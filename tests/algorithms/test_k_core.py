@@ -232,7 +232,7 @@ def test_empty_and_edgeless_graphs():
 
 
 def test_not_a_graph_is_a_clear_error():
-    with pytest.raises(TypeError, match="expected a gasengine.Graph, got Graph .*from_networkx"):
+    with pytest.raises(TypeError, match=r"expected a gasengine.Graph, got Graph .*from_networkx"):
         core_number(nx.path_graph(3))
     with pytest.raises(TypeError, match="got ndarray"):
         core_number(np.array([[0, 1]]))

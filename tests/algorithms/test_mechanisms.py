@@ -274,5 +274,5 @@ def test_model_parallel_logistic_on_sparse_data():
 def test_model_parallel_without_damping_diverges_on_correlated_features(cancer):
     X, y = cancer
     p = Problem.lasso_from_sklearn(ALPHA)
-    with pytest.raises(DivergenceError, match="model_parallel diverged.*beta=1 "):
+    with pytest.raises(DivergenceError, match=r"model_parallel diverged.*beta=1 "):
         model_parallel(p, X, y.astype(float), beta=1.0, max_rounds=300)

@@ -101,7 +101,7 @@ def test_fixed_step_options_are_refused():
 
 
 def test_not_a_graph():
-    with pytest.raises(TypeError, match="expected a gasengine.Graph"):
+    with pytest.raises(TypeError, match=r"expected a gasengine.Graph"):
         triangles(nx.karate_club_graph())
 
 

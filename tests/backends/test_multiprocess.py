@@ -273,7 +273,7 @@ def test_ctrl_c_in_driver_stops_all_workers(tmp_path):
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
     assert "interrupted" in proc.stdout.read()
-    gone, alive = psutil.wait_procs(workers, timeout=5)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
     assert our_segments(proc.pid) == set()
 
@@ -285,7 +285,7 @@ def test_sigterm_in_driver_cleans_up_like_ctrl_c(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 143  # SystemExit(128 + SIGTERM), unwound through the cleanup
     assert "exit 143" in proc.stdout.read()
-    gone, alive = psutil.wait_procs(workers, timeout=5)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
     assert our_segments(proc.pid) == set()
 
@@ -305,7 +305,7 @@ def test_signals_during_cleanup_do_not_cut_it_short(tmp_path):
         i += 1
         time.sleep(0.0002)
     proc.wait(timeout=10)
-    gone, alive = psutil.wait_procs(workers, timeout=5)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
     assert our_segments(proc.pid) == set()
 

@@ -106,7 +106,6 @@ def test_grid_shape_covers_every_part(num_parts):
 
 @pytest.mark.parametrize("num_parts", [1, 2, 3, 4, 5, 8, 9, 12, 16, 17, 32, 64, 100])
 def test_grid_replicas_are_bounded_and_every_part_is_used(num_parts, rmat12):
-    src, dst, n = rmat12
     cut = partition(rmat12, num_parts, "grid")
     rows, cols, _ = grid_shape(num_parts)
     assert cut.num_replicas.max() <= rows + cols - 1

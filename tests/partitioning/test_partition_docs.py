@@ -42,6 +42,9 @@ def test_partitioning_does_not_import_the_engine():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    code = "import sys, partitioning, partitioning.reference; print(any(m.split('.')[0] == 'gasengine' for m in sys.modules))"
+    code = (
+        "import sys, partitioning, partitioning.reference; "
+        "print(any(m.split('.')[0] == 'gasengine' for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

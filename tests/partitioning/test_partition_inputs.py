@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gasengine import Graph
-from partitioning import STRATEGIES, VertexCut, assign_edges, partition, stream_order, strategy_params
+from partitioning import STRATEGIES, VertexCut, assign_edges, partition, strategy_params, stream_order
 
 ALL = sorted(STRATEGIES)
 SRC = np.array([0, 1, 2, 3, 0])
@@ -172,7 +172,7 @@ def test_edge_parts_use_the_narrowest_type(strategy, parts, dtype):
     src, dst = rng.integers(0, 500, 4000), rng.integers(0, 500, 4000)
     cut = partition((src, dst, 500), parts, strategy)
     assert cut.edge_part.dtype == dtype
-    assert 0 <= cut.edge_part.min() and cut.edge_part.max() < parts
+    assert cut.edge_part.min() >= 0 and cut.edge_part.max() < parts
     if parts > 1:  # the wide type changes nothing but the storage
         wide = VertexCut.from_assignment(src, dst, 500, cut.edge_part.astype(np.int64), parts)
         assert np.array_equal(wide.edge_part, cut.edge_part) and wide.edge_part.dtype == dtype

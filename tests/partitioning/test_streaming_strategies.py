@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partitioning import assign_edges, partition, stream_order
-from partitioning.reference import greedy_reference, hdrf_reference, mix64_int
 from partitioning.hashing import mix64, salt_of
+from partitioning.reference import greedy_reference, hdrf_reference, mix64_int
 
 
 @st.composite

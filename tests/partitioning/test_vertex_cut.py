@@ -84,7 +84,7 @@ def test_mirror_lists_cover_every_non_master_replica_once(case):
 
 
 def test_masters_are_balanced_better_than_hashing(rmat12):
-    src, dst, n = rmat12
+    n = rmat12[2]
     for strategy in ("random", "hdrf", "grid"):
         cut = partition(rmat12, 8, strategy)
         assert cut.master_balance < 1.01
