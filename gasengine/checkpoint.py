@@ -56,7 +56,6 @@ import io
 import json
 import os
 import re
-import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -64,8 +63,10 @@ from typing import Any
 import numpy as np
 
 from .errors import GasEngineError
+from .files import write_file_safely
 from .ragged import Ragged
 from .result import StepStats
+from .shm import process_alive
 
 #: Version of the on-disk format; a checkpoint of another version is refused.
 FORMAT_VERSION = 1
@@ -80,7 +81,7 @@ class CheckpointError(GasEngineError, ValueError):
 
 
 # ================================================================ identity
-def digest(*chunks: bytes | str) -> str:
+def digest(*chunks: bytes | str | np.ndarray) -> str:
     """A short hex digest of ``chunks`` (BLAKE2b, 16 bytes)."""
     h = hashlib.blake2b(digest_size=16)
     for chunk in chunks:
@@ -295,7 +296,7 @@ def save(plan: CheckpointPlan, shares: list[tuple], state: EngineState, num_vert
     return path
 
 
-def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> str:
+def _write_npz(path: Path, arrays: dict[str, Any]) -> str:
     """Write ``arrays`` as an npz at ``path`` atomically; returns the file's SHA-256."""
 
     def fill(f: Any) -> None:
@@ -312,47 +313,15 @@ def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> str:
 def write_atomically(path: Path, data: bytes | Any) -> None:
     """Make ``path`` hold ``data`` (bytes, or a function writing to a binary file) all at once.
 
-    The content goes to a temporary file beside ``path`` — created with
-    ``O_EXCL | O_NOFOLLOW`` (a planted symlink is never followed) and mode
-    0666 less the umask — which is synced and renamed over ``path`` (a
-    rename replaces a symlink at ``path``, never its target); then the
-    directory is synced.  A failed write leaves no temporary file.
+    Through :func:`gasengine.files.write_file_safely`: a temporary file
+    beside ``path`` (``O_EXCL | O_NOFOLLOW``, mode 0666 less the umask),
+    synced and renamed over it; a ``path`` that is a symlink is refused.
+    Errors become a :class:`CheckpointError` naming the file.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(tmp, flags, 0o666)
+        write_file_safely(path, data if callable(data) else lambda f: f.write(data))
     except OSError as exc:
-        raise CheckpointError(f"cannot write a checkpoint in {path.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CheckpointError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    _sync_directory(path.parent)
-
-
-def _sync_directory(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # not supported here (not Linux): the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        raise CheckpointError(f"cannot write the checkpoint file {path}: {exc.strerror or exc}") from None
 
 
 def prune(folder: Path, keep: int) -> None:
@@ -389,20 +358,12 @@ def prune(folder: Path, keep: int) -> None:
 
 
 def _writer_alive(tmp_name: str) -> bool:
-    parts = tmp_name.split(".")
+    """Whether the process that named a temporary file ``.<name>.<pid>.<random>.tmp`` is still writing it."""
     try:
-        pid = int(parts[-3])
+        pid = int(tmp_name.split(".")[-3])
     except (IndexError, ValueError):
         return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid != os.getpid() and process_alive(pid)
 
 
 # ==================================================================== read

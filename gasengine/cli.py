@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConvergenceError, GasEngineError, WorkerFailed
+from .files import write_file_safely
 from .graph import Graph, first_of_each_pair
 
 #: Output formats of ``run --output``, by lower-case extension.
@@ -778,6 +779,8 @@ def check_writable(path: str, option: str) -> None:
         raise CommandError(f"{option} {path}: folder {folder} {what}")
     if os.path.isdir(path):
         raise CommandError(f"{option} {path}: is a directory")
+    if os.path.islink(path):  # writing through it would write wherever it points
+        raise CommandError(f"{option} {path}: is a symbolic link (to {os.readlink(path)}); give the file's own path")
     # os.access also reports a read-only file system (EROFS) to root
     if os.path.exists(path):
         if not os.access(path, os.W_OK):
@@ -873,9 +876,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         ext = os.path.splitext(args.plot)[1].lower()[1:]
         write_safely(args.plot, lambda f: result.steps.plot().savefig(f, format=ext, dpi=110))
         print(f"wrote the plot to {args.plot}", file=sys.stderr)
-    if algo.write is not None:
+    if (write := algo.write) is not None:
         if args.output:
-            rows = write_safely(args.output, lambda f: algo.write(f, graph, values, output_format(args.output)))
+            rows = write_safely(args.output, lambda f: write(f, graph, values, output_format(args.output)))
             print(f"wrote {rows} rows to {args.output}", file=sys.stderr)
         return 0
     ids = graph.original_ids()
@@ -1080,10 +1083,10 @@ def cmd_partition(args: argparse.Namespace) -> int:
 def write_safely(path: str, write: Callable[[Any], Any]) -> Any:
     """Call ``write(file)`` on a file that becomes ``path`` only when the write is complete.
 
-    A regular file is written to a temporary name beside it, synced and
-    renamed over ``path``: a failed or interrupted write leaves no partial
-    file and an older ``path`` whole.  A device or symlink (say to
-    ``/dev/full``) is written in place.  A failed write becomes a
+    :func:`gasengine.files.write_file_safely`: a failed or interrupted write
+    leaves no partial file and an older ``path`` whole, the file gets the
+    user's umask, a symlink at ``path`` is refused and none is ever followed;
+    a device or FIFO is written in place.  A failed write becomes a
     :class:`CommandError` naming the path.
 
     Examples
@@ -1093,29 +1096,10 @@ def write_safely(path: str, write: Callable[[Any], Any]) -> Any:
     ...
     gasengine.cli.CommandError: cannot write /dev/full: No space left on device
     """
-    existed = os.path.lexists(path)
-    regular = not existed or (os.path.isfile(path) and not os.path.islink(path))
-    # A regular file is written beside itself and renamed over it when complete, so a failed write
-    # leaves the old file whole; a device, pipe or symlink is written in place.
-    target = f"{path}.{os.getpid()}.tmp" if regular else path
     try:
-        with open(target, "wb") as f:
-            written = write(f)
-            if regular:
-                f.flush()
-                os.fsync(f.fileno())
-        if regular:
-            os.replace(target, path)
-    except BaseException as exc:  # Ctrl-C half-way too: no partial file
-        if regular:
-            try:
-                os.remove(target)
-            except OSError:
-                pass
-        if isinstance(exc, OSError):
-            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
-    return written
+        return write_file_safely(path, write)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -1182,7 +1166,8 @@ def write_values(out: Any, ids: np.ndarray, values: np.ndarray, name: str, fmt: 
     ['id,rank', '7,0.5', '9,0.25']
     """
     if fmt == "npz":
-        np.savez(out, id=ids, **{name: values})
+        columns: dict[str, Any] = {name: values}
+        np.savez(out, id=ids, **columns)
         return
     import pandas as pd
 

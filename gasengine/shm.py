@@ -62,7 +62,7 @@ def remove_orphaned_segments() -> int:
 
     def orphaned(entry: Path) -> bool:
         pid_text = entry.name.split("-")[1]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
             return False
         try:
             return entry.lstat().st_uid == me
@@ -84,7 +84,8 @@ def _unlink(paths: Iterable[Path]) -> int:
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -194,12 +194,12 @@ def test_output_extension_in_any_case(tmp_path):
         assert data["component"].size == 1005
 
 
-def test_full_disk_is_one_line_and_leaves_the_existing_path(tmp_path, capsys):
+def test_a_symlinked_output_is_refused_before_the_run_and_left_alone(tmp_path, capsys):
     out = tmp_path / "out.tsv"
-    out.symlink_to("/dev/full")  # every write fails with ENOSPC, for real
+    out.symlink_to("/dev/full")  # a planted link: writing through it would write wherever it points
     assert main(["run", "pagerank", "--input", EXAMPLE, "--top", "0", "-o", str(out)]) == 2
     line = error_line(capsys)
-    assert line == f"gasengine: error: cannot write {out}: No space left on device"
+    assert line == f"gasengine: error: --output {out}: is a symbolic link (to /dev/full); give the file's own path"
     assert out.is_symlink()  # it existed before: not ours to remove
 
 

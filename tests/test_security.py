@@ -189,10 +189,6 @@ def cli_write_safely(path, write):
 
 WRITERS = [pytest.param(write_file_safely, id="files.write_file_safely"),
            pytest.param(cli_write_safely, id="cli.write_safely")]
-#: cli.write_safely's flaws, until it calls gasengine.files.write_file_safely (then remove these markers).
-CLI_FOLLOWS_SYMLINKS = pytest.mark.xfail(
-    strict=True, reason="cli.write_safely writes through a symlink at the output path and at its predictable "
-    "temporary name; remove this marker once it calls gasengine.files.write_file_safely")
 
 
 @pytest.mark.parametrize("writer", WRITERS)
@@ -214,8 +210,7 @@ def test_a_private_mode_is_honoured_less_the_umask(umask, tmp_path):
     assert stat.S_IMODE((tmp_path / "ckpt.npz").stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("writer", [WRITERS[0], pytest.param(cli_write_safely, id="cli.write_safely",
-                                                              marks=CLI_FOLLOWS_SYMLINKS)])
+@pytest.mark.parametrize("writer", WRITERS)
 def test_a_symlink_planted_at_the_output_path_is_not_followed(writer, victim, tmp_path):
     out = tmp_path / "out" / "ranks.tsv"
     out.parent.mkdir()
@@ -242,8 +237,7 @@ def test_a_symlink_at_the_output_path_is_refused_with_a_clear_error(victim, tmp_
     assert not (tmp_path / "nowhere").exists()
 
 
-@pytest.mark.parametrize("writer", [WRITERS[0], pytest.param(cli_write_safely, id="cli.write_safely",
-                                                              marks=CLI_FOLLOWS_SYMLINKS)])
+@pytest.mark.parametrize("writer", WRITERS)
 def test_a_symlink_planted_at_the_temporary_name_is_not_followed(writer, victim, tmp_path, monkeypatch):
     """A symlink waits at the name the writer will create first; it must draw another name.
 
