@@ -61,10 +61,19 @@ def summarise(before: Probe, rows: list[Probe]) -> tuple[list[dict], list[str]]:
         peak = max(values) - getattr(settled, measure)
         bound = RSS_BOUND_MB if measure == "rss_mb" else 0
         ok = peak < bound if measure == "rss_mb" else peak <= bound
-        table.append({"measure": measure, "before": getattr(before, measure), "run 1": getattr(rows[0], measure),
-                      f"run {settled.run}": getattr(settled, measure), f"run {last.run}": getattr(last, measure),
-                      "growth": round(growth, 1), "max growth": round(peak, 1),
-                      "bound": f"< {bound:g} MB" if measure == "rss_mb" else "0", "ok": ok})
+        table.append(
+            {
+                "measure": measure,
+                "before": getattr(before, measure),
+                "run 1": getattr(rows[0], measure),
+                f"run {settled.run}": getattr(settled, measure),
+                f"run {last.run}": getattr(last, measure),
+                "growth": round(growth, 1),
+                "max growth": round(peak, 1),
+                "bound": f"< {bound:g} MB" if measure == "rss_mb" else "0",
+                "ok": ok,
+            }
+        )
         if not ok:
             broken.append(f"{measure}: grew by {peak:g} after run {settled.run} (bound {bound:g})")
     for measure in ("children", "segments"):
@@ -76,7 +85,7 @@ def summarise(before: Probe, rows: list[Probe]) -> tuple[list[dict], list[str]]:
 
 def slope_per_100_runs(rows: list[Probe]) -> float:
     """Least-squares slope of resident memory (MB per 100 runs) over the runs after the first cycle."""
-    after = rows[min(len(CYCLE), len(rows)) - 1:]
+    after = rows[min(len(CYCLE), len(rows)) - 1 :]
     if len(after) < 2:
         return 0.0
     xs = [r.run for r in after]
@@ -95,17 +104,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < len(CYCLE) + 1:
         parser.error(f"--runs must be more than one cycle ({len(CYCLE)} runs)")
 
-    print(f"soak: {args.runs} runs, cycle of {len(CYCLE)}; pid {os.getpid()}; Python {platform.python_version()}; "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
-    header = (f"{'run':>4} {'case':<42} {'outcome':<7} {'s':>6} {'fds':>4} {'kids':>4} {'shm':>4} {'thr':>4} "
-              f"{'RSS MB':>7}")
+    print(
+        f"soak: {args.runs} runs, cycle of {len(CYCLE)}; pid {os.getpid()}; Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    header = (
+        f"{'run':>4} {'case':<42} {'outcome':<7} {'s':>6} {'fds':>4} {'kids':>4} {'shm':>4} {'thr':>4} {'RSS MB':>7}"
+    )
     if not args.quiet:
         print(header)
 
     def show(row: Probe) -> None:
         if not args.quiet:
-            print(f"{row.run:>4} {row.case:<42} {row.outcome:<7} {row.seconds:>6.3f} {row.fds:>4} {row.children:>4} "
-                  f"{row.segments:>4} {row.threads:>4} {row.rss_mb:>7.1f}", flush=True)
+            print(
+                f"{row.run:>4} {row.case:<42} {row.outcome:<7} {row.seconds:>6.3f} {row.fds:>4} {row.children:>4} "
+                f"{row.segments:>4} {row.threads:>4} {row.rss_mb:>7.1f}",
+                flush=True,
+            )
 
     before = probe(0, "before the first run", "", 0.0)
     start = time.perf_counter()
@@ -115,8 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     slope = slope_per_100_runs(rows)
     outcomes = {kind: sum(r.outcome == kind for r in rows) for kind in ("ok", "error", "killed", "budget")}
 
-    print(f"\n{args.runs} runs in {elapsed:.0f} s ({', '.join(f'{n} {k}' for k, n in outcomes.items())}); "
-          f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(
+        f"\n{args.runs} runs in {elapsed:.0f} s ({', '.join(f'{n} {k}' for k, n in outcomes.items())}); "
+        f"load average {os.getloadavg()[0]:.2f} at the end"
+    )
     keys = list(table[0])
     widths = [max(len(k), *(len(str(t[k])) for t in table)) for k in keys]
     print("  ".join(k.rjust(w) for k, w in zip(keys, widths)))
@@ -128,10 +146,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as f:
-            json.dump({"runs": args.runs, "seconds": round(elapsed, 1), "outcomes": outcomes,
-                       "rss_bound_mb": RSS_BOUND_MB, "rss_slope_mb_per_100_runs": round(slope, 3),
-                       "before": as_dict(before), "rows": [as_dict(r) for r in rows], "summary": table,
-                       "exceeded": broken}, f, indent=1)
+            json.dump(
+                {
+                    "runs": args.runs,
+                    "seconds": round(elapsed, 1),
+                    "outcomes": outcomes,
+                    "rss_bound_mb": RSS_BOUND_MB,
+                    "rss_slope_mb_per_100_runs": round(slope, 3),
+                    "before": as_dict(before),
+                    "rows": [as_dict(r) for r in rows],
+                    "summary": table,
+                    "exceeded": broken,
+                },
+                f,
+                indent=1,
+            )
     return 1 if broken else 0
 
 

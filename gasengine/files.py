@@ -107,8 +107,11 @@ def write_file_safely(path: str | os.PathLike[str], write: Callable[[BinaryIO], 
         info = None
     if info is not None:
         if stat.S_ISLNK(info.st_mode):
-            raise OSError(errno.ELOOP, f"is a symbolic link (to {_link_target(path)}); not writing through it: "
-                          "give the file's own path", path)
+            raise OSError(
+                errno.ELOOP,
+                f"is a symbolic link (to {_link_target(path)}); not writing through it: give the file's own path",
+                path,
+            )
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
         if not stat.S_ISREG(info.st_mode):

@@ -116,8 +116,17 @@ def probe(run_index: int, case: str, outcome: str, seconds: float) -> Probe:
     """Measure this process now, after a full garbage collection."""
     gc.collect()
     me = psutil.Process()
-    return Probe(run_index, case, outcome, round(seconds, 3), open_fds(), len(live_children()), len(our_segments()),
-                 round(me.memory_info().rss / 2**20, 1), me.num_threads())
+    return Probe(
+        run_index,
+        case,
+        outcome,
+        round(seconds, 3),
+        open_fds(),
+        len(live_children()),
+        len(our_segments()),
+        round(me.memory_info().rss / 2**20, 1),
+        me.num_threads(),
+    )
 
 
 def as_dict(row: Probe) -> dict[str, Any]:
@@ -246,29 +255,56 @@ def _cases() -> list[Case]:
     ok("connected_components sync", "cc", lambda o: connected_components(email_undirected(), **o), local)
     ok("sssp sync", "sssp", lambda o: sssp(email_weighted(), 0, **o), mp)
     ok("label_propagation sync", "lp", lambda o: label_propagation(email_undirected(), **o), mp)
-    ok("k-core chromatic/edge", "kcore-chromatic",
-       lambda o: core_number(email_undirected(), engine="chromatic", consistency="edge", **o), mp)
+    ok(
+        "k-core chromatic/edge",
+        "kcore-chromatic",
+        lambda o: core_number(email_undirected(), engine="chromatic", consistency="edge", **o),
+        mp,
+    )
     ok("triangles sync", "triangles", lambda o: triangles(email_undirected(), **o), mp)
     ok("als sync", "als", lambda o: als(small_ratings(), rank=3, iterations=3, **o).user_factors, mp)
-    ok("pagerank async/edge fifo", "pagerank-async",
-       lambda o: pagerank(email(), tol=1e-6, engine="async", consistency="edge", scheduler="fifo", **o), mp)
-    ok("sssp async/full priority", "sssp-async",
-       lambda o: sssp(email_weighted(), 0, engine="async", consistency="full", scheduler="priority", **o), local)
-    ok("pagerank chromatic/vertex", "pagerank-chromatic",
-       lambda o: pagerank(email(), tol=1e-8, engine="chromatic", consistency="vertex", **o), mp)
+    ok(
+        "pagerank async/edge fifo",
+        "pagerank-async",
+        lambda o: pagerank(email(), tol=1e-6, engine="async", consistency="edge", scheduler="fifo", **o),
+        mp,
+    )
+    ok(
+        "sssp async/full priority",
+        "sssp-async",
+        lambda o: sssp(email_weighted(), 0, engine="async", consistency="full", scheduler="priority", **o),
+        local,
+    )
+    ok(
+        "pagerank chromatic/vertex",
+        "pagerank-chromatic",
+        lambda o: pagerank(email(), tol=1e-8, engine="chromatic", consistency="vertex", **o),
+        mp,
+    )
     ok("connected_components sync", "cc", lambda o: connected_components(email_undirected(), **o), mp)
     ok("k-core sync", "kcore-sync", lambda o: core_number(email_undirected(), **o), local)
-    ok("label_propagation chromatic/full", "lp-chromatic",
-       lambda o: label_propagation(email_undirected(), engine="chromatic", consistency="full", **o), mp)
+    ok(
+        "label_propagation chromatic/full",
+        "lp-chromatic",
+        lambda o: label_propagation(email_undirected(), engine="chromatic", consistency="full", **o),
+        mp,
+    )
 
     def fails(where: str, engine: str, consistency: str, multiprocess: bool) -> None:
         def call(o: dict[str, Any]) -> Any:
             extra = {"batch_size": 64} if engine == "async" else {}
-            return run(FailsAt(where, 2), email(), engine=engine, consistency=consistency,
-                       max_supersteps=50, **extra, **o)
+            return run(
+                FailsAt(where, 2), email(), engine=engine, consistency=consistency, max_supersteps=50, **extra, **o
+            )
 
-        every.append(Case(f"raises in {where} {engine}/{consistency} [{'mp' if multiprocess else 'local'}]",
-                          call, "error", multiprocess))
+        every.append(
+            Case(
+                f"raises in {where} {engine}/{consistency} [{'mp' if multiprocess else 'local'}]",
+                call,
+                "error",
+                multiprocess,
+            )
+        )
 
     fails("apply", "sync", "edge", mp)
     fails("scatter", "chromatic", "edge", mp)
@@ -285,8 +321,9 @@ def _cases() -> list[Case]:
     killed("sync")
     killed("async")
 
-    every.append(Case("sssp out of budget [mp]", lambda o: sssp(email_weighted(), 0, max_supersteps=2, **o),
-                      "budget", mp))
+    every.append(
+        Case("sssp out of budget [mp]", lambda o: sssp(email_weighted(), 0, max_supersteps=2, **o), "budget", mp)
+    )
     return every
 
 
