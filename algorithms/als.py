@@ -672,6 +672,7 @@ def _fit(
     result = run(
         program, train_graph, active=~graph.vertex_data[rt.IS_ITEM], max_supersteps=2 * iterations, **engine_options
     )
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     x = result.field("x")
     rows = ALSProgram.history(result.aggregates, result.supersteps)
     history = {
@@ -767,6 +768,6 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 def _check_reg(reg: Any, name: str = "reg") -> float:
     if isinstance(reg, bool) or not isinstance(reg, numbers.Real):
         raise TypeError(f"{name} must be a number, got {reg!r}")
-    if not (math.isfinite(reg) and reg >= 0):
+    if not (math.isfinite(reg) and float(reg) >= 0):
         raise ValueError(f"{name} (lambda) must be a finite number >= 0, got {reg}")
     return float(reg)

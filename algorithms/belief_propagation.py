@@ -193,6 +193,7 @@ class BeliefPropagationProgram(VertexProgram):
         out = np.empty_like(cavity)
         if self.field_name is None:
             psi = self.edge_potential
+            assert psi is not None  # a matrix unless the potentials are an edge field
             out[lower] = cavity[lower] @ psi
             out[~lower] = cavity[~lower] @ psi.T
         else:
@@ -340,6 +341,7 @@ def belief_propagation(
             max_iter *= -(-max(graph.num_vertices, 1) // batch)
     program = BeliefPropagationProgram(phi, psi, float(tol), schedule, simultaneous=not serial)
     result = run(program, graph, max_supersteps=int(max_iter), **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged and graph.num_vertices:
         raise ConvergenceError(
             f"belief propagation did not converge within {max_iter} steps (tol={tol})", result=result

@@ -158,6 +158,7 @@ def run_components(
 ) -> np.ndarray | tuple[np.ndarray, Result]:
     """Run a components program; its labels (and the Result), or ConvergenceError saying ``unfinished``."""
     result = run(program, graph, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged:
         raise ConvergenceError(
             f"{name} did not converge within {result.supersteps} supersteps ({unfinished})", result=result

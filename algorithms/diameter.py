@@ -109,7 +109,7 @@ def check_precision(precision: Any) -> int:
     if (
         isinstance(precision, bool)
         or not isinstance(precision, numbers.Integral)
-        or not MIN_PRECISION <= precision <= MAX_PRECISION
+        or not MIN_PRECISION <= int(precision) <= MAX_PRECISION
     ):
         raise ValueError(
             f"precision must be an integer in {MIN_PRECISION}..{MAX_PRECISION} "
@@ -307,6 +307,8 @@ class HyperANFProgram(VertexProgram):
     scatter_edges = IN  # ... so a changed counter tells the vertices pointing to it
     combine = np.maximum  # the union of HyperLogLog counters: register-wise maximum
 
+    seed: int  # set in __init__ after a numbers.Integral check type checkers cannot follow
+
     def __init__(self, precision: int = DEFAULT_PRECISION, seed: int = 0) -> None:
         self.precision = check_precision(precision)
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -333,7 +335,7 @@ class HyperANFProgram(VertexProgram):
             estimate[changed] = to_fixed(hll_cardinality(np.maximum(old[changed], acc[changed])))
             v.data[ESTIMATE] = estimate
             v.data[LAST_CHANGE] = np.where(changed, v.superstep, v.data[LAST_CHANGE])
-        return changed  # only a changed counter signals
+        return np.asarray(changed)  # only a changed counter signals
 
     def signal_nbrs(self, v: VertexView) -> np.ndarray:
         return np.ones(len(v), dtype=bool)
@@ -504,6 +506,7 @@ def approximate_diameter(
             "ball of radius t after superstep t; run HyperANFProgram directly for the final counters on other engines"
         )
     result = run(program, graph, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     eccentricity = result.field(LAST_CHANGE)
     bound = int(eccentricity.max(initial=0))
     values = np.array([value for _, value in sorted(result.history[NEIGHBOURHOOD])], dtype=np.float64)

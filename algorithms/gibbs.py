@@ -258,6 +258,7 @@ def gibbs_ising(
     if engine_options["engine"] == "chromatic":
         engine_options.setdefault("consistency", "edge")
     result = run(program, graph, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     marginals = result.field("plus") / float(program.sweeps - program.burn_in)
     return (marginals, result) if return_result else marginals
 
@@ -266,7 +267,7 @@ def _program(
     graph: Graph, beta: Any, coupling: Any, field: Any, sweeps: Any, burn_in: Any, seed: Any
 ) -> GibbsIsingProgram:
     """The program for these arguments, each checked (a ValueError naming the argument)."""
-    if not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta < 0:
+    if not isinstance(beta, numbers.Real) or not np.isfinite(float(beta)) or float(beta) < 0:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
     for name, value, low in (("sweeps", sweeps, 1), ("burn_in", burn_in, 0)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
@@ -283,7 +284,7 @@ def _program(
         values = graph.edge_data[coupling]
         if values.shape != (graph.num_edges,) or values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
             raise ValueError(f"coupling: edge field {coupling!r} must hold one finite number per edge")
-    elif not isinstance(coupling, numbers.Real) or not np.isfinite(coupling):
+    elif not isinstance(coupling, numbers.Real) or not np.isfinite(float(coupling)):
         raise ValueError(f"coupling must be a finite number or the name of an edge field, got {coupling!r}")
     if np.ndim(field):
         values = np.asarray(field)
@@ -293,7 +294,7 @@ def _program(
                 f"got shape {values.shape}"
             )
         field = values.astype(np.float64)
-    elif not isinstance(field, numbers.Real) or not np.isfinite(field):
+    elif not isinstance(field, numbers.Real) or not np.isfinite(float(field)):
         raise ValueError(f"field must be a finite number or one per vertex, got {field!r}")
     return GibbsIsingProgram(
         float(beta),

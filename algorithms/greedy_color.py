@@ -135,6 +135,7 @@ def greedy_color(
     if engine_options["engine"] == "async":
         engine_options.setdefault("consistency", "edge")
     result = run(GreedyColorProgram(), graph, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     color = result.field("color")
     bad = conflicting_edges(graph, color)
     if bad:

@@ -293,6 +293,7 @@ def core_number(
         simple = simple_arcs(graph)
     engine_options.setdefault("engine", "sync")
     result = run(CoreNumberProgram(directed=True), simple, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged:
         raise ConvergenceError(
             f"core_number did not converge within {result.supersteps} supersteps (core values were still dropping)",

@@ -35,7 +35,6 @@ from the last assignment, as after ``max_iter`` Lloyd iterations.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +95,7 @@ class KMeansProgram(VertexProgram):
         v.data["label"] = labels
         v.signal()  # every point is assigned again in the next iteration
 
-    def converged(self, globals: Mapping[str, Any]) -> bool:
+    def converged(self, globals: Any) -> bool:  # a Globals: its step and the sync values
         return globals.step >= 1 and int(globals[CHANGES]) == 0
 
     def _cluster_sums(self, v) -> tuple[np.ndarray, np.ndarray]:
@@ -269,6 +268,7 @@ def kmeans(
     start = _initial_centres(x, k, init, seed)
     graph = Graph([], [], num_vertices=n, vertex_data={"x": x})
     result = run(KMeansProgram(start), graph, max_supersteps=int(max_iter), **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     centres = np.asarray(result.aggregates[CENTRES], dtype=np.float64)
     labels = result.field("label")
     inertia = float(((x - centres[labels]) ** 2).sum())

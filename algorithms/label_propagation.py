@@ -132,6 +132,7 @@ def label_propagation(
     if engine_options["engine"] == "chromatic":
         engine_options.setdefault("consistency", "edge")
     result = run(LabelPropagationProgram(directed=graph.directed), graph, max_supersteps=max_iter, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged and engine_options["engine"] != "sync" and graph.num_vertices:
         raise ConvergenceError(f"label_propagation did not settle within {max_iter} steps", result=result)
     labels = result.field("label")

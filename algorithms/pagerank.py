@@ -272,6 +272,7 @@ def pagerank(
         return _delta_pagerank(graph, alpha, tol, weight, vectors, max_iter, return_result, engine_options)
     program = PageRankProgram(alpha, tol, weight, **vectors)
     result = run(program, graph, max_supersteps=max_iter, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged and graph.num_vertices:
         raise ConvergenceError(f"pagerank did not converge within {max_iter} supersteps (tol={tol})", result=result)
     ranks = result.field("rank")
@@ -298,6 +299,7 @@ def _delta_pagerank(
     program = DeltaPageRankProgram(alpha, tol, weight, vectors["personalization"], vectors["nstart"])
     n = graph.num_vertices
     result = run(program, graph, max_updates=max_iter * n, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged and n:
         raise ConvergenceError(
             f"pagerank did not converge within {max_iter * n} updates ({max_iter} passes over {n} vertices; tol={tol})",

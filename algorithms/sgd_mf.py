@@ -108,7 +108,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, Aggregator, Graph, Result, VertexProgram, run
+from gasengine import ALL, Aggregator, EdgeView, Graph, Result, VertexProgram, run
 from gasengine import ratings as rt
 
 from .als import (
@@ -175,6 +175,15 @@ class SGDMFProgram(VertexProgram):
     gather_edges = ALL
     combine = np.add
 
+    # set in __init__ after checks type checkers cannot follow (numbers.Real)
+    global_mean: float
+    epochs: int
+    decay: float
+    seed: int
+    init_scale: float
+    rating: str
+    held_out: str | None
+
     def __init__(
         self,
         rank: int,
@@ -232,7 +241,7 @@ class SGDMFProgram(VertexProgram):
         k = self.rank
         return r - self.global_mean - a[:, k] - b[:, k] - np.einsum("ek,ek->e", a[:, :k], b[:, :k])
 
-    def gather(self, e):
+    def gather(self, e: EdgeView) -> np.ndarray:
         k = self.rank
         y = e.nbr_data["x"]
         err = self.residual(e.vertex_data["x"], y, e.data[self.rating])
@@ -289,7 +298,7 @@ def _rmse_pair(totals: np.ndarray) -> np.ndarray:
 def _check_lr(lr: Any) -> float:
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a number, got {lr!r}")
-    if not (math.isfinite(lr) and 0 < lr < MAX_LR):
+    if not (math.isfinite(lr) and 0 < float(lr) < MAX_LR):
         raise ValueError(
             f"lr must be in (0, {MAX_LR:g}), got {lr}: it is relative to each vertex's curvature "
             "(1 fits a vertex with one rating exactly; keep it <= 1 on the sync engine)"
@@ -475,6 +484,7 @@ def sgd_mf(
     result = run(
         program, train_graph, engine=engine, consistency=consistency, scheduler=scheduler, seed=seed, **engine_options
     )
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     x = result.field("x")
     k = program.rank
     history = _history(result, program, graph, validation, x)

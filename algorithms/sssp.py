@@ -160,7 +160,9 @@ def sssp(
     if engine_options.get("engine") == "async":
         engine_options.setdefault("scheduler", "priority")
         delta = None
-    result = run(SSSPProgram(start, weight, delta), graph, active=[start], **engine_options)
+    program = SSSPProgram(start, weight, delta)  # type: ignore[arg-type]  # another str: the program's check refuses it
+    result = run(program, graph, active=[start], **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     if not result.converged:
         raise ConvergenceError(
             f"sssp did not converge within {result.supersteps} supersteps (some distances could still shrink)",

@@ -279,12 +279,15 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     else:
         ranked, order = by_degree(graph)
     # neither program signals, so each updates every vertex once, on every engine
-    sets = run(NeighbourSets(directed=graph.directed), ranked, **engine_options).field("nbrs")
+    collected = run(NeighbourSets(directed=graph.directed), ranked, **engine_options)
+    assert collected is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
+    sets = collected.field("nbrs")
     # the counting run's two supersteps are phases: synchronous whatever engine collected the sets
     counting = {
         k: v for k, v in engine_options.items() if k not in ("engine", "consistency", "scheduler", "batch_size")
     }
     result = run(TriangleCount(), oriented_graph(ranked, sets), engine="sync", **counting)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     counts, degree = np.empty(graph.num_vertices, dtype=np.int64), np.empty(graph.num_vertices, dtype=np.int64)
     counts[order] = result.field("triangles")
     degree[order] = result.field("nbrs").sizes()

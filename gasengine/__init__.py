@@ -11,7 +11,18 @@ for numpy kernels, numba and scipy it does not use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use
+    from . import cache, ratings
+    from .accumulators import KeyCounts, collect, count_by_key
+    from .aggregators import Aggregator
+    from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
+    from .execution import run
+    from .graph import Graph
+    from .program import ALL, IN, NONE, OUT, EdgeSet, EdgeView, VertexProgram, VertexView
+    from .ragged import Ragged, intersection_sizes
+    from .result import Result, StepStats, StepTable
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -109,11 +109,14 @@ class Aggregator:
     name: str
     map: Callable[[VertexView], Any]
     combine: np.ufunc = np.add
-    finalize: Callable[[Any], Any] | None = None
+    finalize: Callable[..., Any] | None = None
     every: int = 1
     every_updates: int | None = None
     over: str = "vertices"
     num_keys: int | None = None
+    #: How many of (value, previous, globals) ``finalize`` takes (set from its signature).
+    finalize_arity: int = field(default=0, init=False, repr=False, compare=False)
+    finalize_takes_previous: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:

@@ -85,7 +85,8 @@ def digest(*chunks: bytes | str | np.ndarray) -> str:
     """A short hex digest of ``chunks`` (BLAKE2b, 16 bytes)."""
     h = hashlib.blake2b(digest_size=16)
     for chunk in chunks:
-        h.update(chunk.encode() if isinstance(chunk, str) else chunk)
+        # an ndarray is a buffer (numpy's stubs say so on Python 3.12+ only)
+        h.update(chunk.encode() if isinstance(chunk, str) else chunk)  # type: ignore[arg-type]
     return h.hexdigest()
 
 

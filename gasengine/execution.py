@@ -276,13 +276,18 @@ def _run(
                 "seed": int(seed),
             },
         )
-    restored = checkpoint.latest(checkpoint_dir, identity) if resume else None
+    # resume needs a checkpoint_dir (checked above), so the identity is there
+    restored = (
+        checkpoint.latest(checkpoint_dir, identity)
+        if resume and checkpoint_dir is not None and identity is not None
+        else None
+    )
     # init runs on a resumed run too (the program may keep what it learns there), its fields then replaced
     vertex_fields, edge_fields = initial_fields(program, graph, store)
     start_active = initial_active(graph, active)
     if restored is not None:
         vertex_fields, edge_fields = restored.vertex_fields, restored.edge_fields
-        start_active = restored.state.active
+        start_active = restored.state.active  # type: ignore[assignment]  # every checkpoint saves the active set
         if _same_parts(partition, partitions, workers, restored.num_parts):
             partition = restored.edge_part  # the very cut it ran on: the same sums, in the same order
     check_pointer_fields(program, vertex_fields)
@@ -536,7 +541,7 @@ def initial_fields(
     no_globals = Globals({}, num_vertices=n, step=0)  # no sync operation has run yet; step and n are known
     view = VertexView(lambda: np.arange(n), vdata, no_globals, n, 0, graph=graph, degrees=degrees)
     call_program(program, "init", view)
-    vertex_fields = dict(graph.vertex_data)
+    vertex_fields: dict[str, Any] = dict(graph.vertex_data)  # arrays, and Ragged fields
     for name, values in vdata.written.items():
         want = graph.vertex_data.get(name)
         if isinstance(values, Ragged):  # FieldMap checked its rows; the run owns a compact copy
@@ -578,7 +583,7 @@ def cached_cut(
     Returns the cut and the key it is cached under (None when it is not).
     """
     key = _cut_key(partition, partitions, seed, default_parts) if store is not None else None
-    if key is None:
+    if key is None or store is None:  # no store, no key
         return make_cut(graph, partition, partitions, seed, default_parts), None
     return store.get(("cut", *key), lambda: make_cut(graph, partition, partitions, seed, default_parts)), key
 

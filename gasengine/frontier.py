@@ -110,7 +110,8 @@ class Frontier:
     def ids(self) -> np.ndarray:
         """The vertices, sorted (intp)."""
         if self._ids is None:
-            self._ids = np.arange(self.size, dtype=np.intp) if self.full else np.flatnonzero(self._mask)
+            # a frontier that is not full and has no id list has a mask
+            self._ids = np.arange(self.size, dtype=np.intp) if self.full else np.flatnonzero(self._mask)  # type: ignore[arg-type]
         return self._ids
 
     def mask(self) -> np.ndarray:

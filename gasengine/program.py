@@ -182,7 +182,8 @@ class VertexProgram:
 
     gather_edges: EdgeSet = NONE
     scatter_edges: EdgeSet = NONE
-    combine: np.ufunc = np.add
+    #: A commutative ufunc, or :data:`gasengine.count_by_key` / :data:`gasengine.collect`.
+    combine: Any = np.add
     #: Used by the neighbour-only gather path (``gather_nbr``).
     gather_edge_field: str | None = None
     gather_edge_op: np.ufunc | None = None
@@ -204,8 +205,12 @@ class VertexProgram:
         """One value per edge of the batch ``e``."""
         raise NotImplementedError
 
-    def apply(self, v: VertexView, acc: np.ndarray) -> np.ndarray | None:
-        """Update the vertices of ``v`` from their combined gather ``acc``."""
+    def apply(self, v: VertexView, acc: Any) -> np.ndarray | None:
+        """Update the vertices of ``v`` from their combined gather ``acc``.
+
+        ``acc`` is an ndarray, or what an accumulator ``combine`` makes (a
+        :class:`~gasengine.KeyCounts`, a :class:`~gasengine.Ragged`).
+        """
         return None
 
     def scatter(self, e: EdgeView) -> np.ndarray | None:
@@ -262,9 +267,9 @@ class FieldMap(MutableMapping):
         self._creatable = creatable
         self._writable = writable
         self._cache: dict[str, np.ndarray] = {}
-        self.written: dict[str, np.ndarray] = {}
+        self.written: dict[str, Any] = {}  # arrays, and Ragged neighbour sets
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> Any:  # an ndarray, or a Ragged for a field of neighbour sets
         if name in self.written:
             return self.written[name]
         if name in self._cache:

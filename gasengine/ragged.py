@@ -81,10 +81,10 @@ class Ragged:
     @classmethod
     def from_lists(cls, rows: Iterable[Iterable[Any]], dtype: Any = np.int64) -> Ragged:
         """A Ragged from Python lists (for tests and small inputs)."""
-        rows = [np.asarray(list(r), dtype=dtype) for r in rows]
-        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum([r.size for r in rows], out=ptr[1:])
-        return cls(ptr, np.concatenate(rows) if rows else np.zeros(0, dtype=dtype))
+        arrays = [np.asarray(list(r), dtype=dtype) for r in rows]
+        ptr = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum([a.size for a in arrays], out=ptr[1:])
+        return cls(ptr, np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype))
 
     @classmethod
     def empty(cls, rows: int, dtype: Any = np.int64) -> Ragged:

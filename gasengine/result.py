@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -298,8 +298,18 @@ class Result:
         """Number of supersteps run (sweeps, for the chromatic engine)."""
         return self.steps.supersteps
 
-    def field(self, name: str, by_id: bool = False) -> np.ndarray | dict[Any, Any]:
-        """A vertex field; ``by_id=True`` gives ``{original id: value}``."""
+    @overload
+    def field(self, name: str, by_id: Literal[False] = False) -> Any: ...
+    @overload
+    def field(self, name: str, by_id: Literal[True]) -> dict[Any, Any]: ...
+    @overload
+    def field(self, name: str, by_id: bool) -> Any: ...
+
+    def field(self, name: str, by_id: bool = False) -> Any:
+        """A vertex field; ``by_id=True`` gives ``{original id: value}``.
+
+        The field is an ndarray, or a :class:`~gasengine.Ragged` for a field of neighbour sets.
+        """
         if name not in self.vertex_data:
             raise KeyError(f"no vertex field {name!r}; fields are {sorted(self.vertex_data)}")
         values = self.vertex_data[name]

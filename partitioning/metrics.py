@@ -171,9 +171,7 @@ def _plot_report(table: PartitionReport, path: Any, title: str | None) -> Any:
     for ax, (key, heading, unit) in zip(axes, metrics):
         top = 0.0
         for j, p in enumerate(parts):
-            heights = np.array(
-                [np.nan if value.get((s, p, key)) is None else float(value[(s, p, key)]) for s in strategies]
-            )
+            heights = np.array([np.nan if (got := value.get((s, p, key))) is None else float(got) for s in strategies])
             if key != "replication_factor":
                 heights = (heights - 1.0) * 100.0
             top = max(top, float(np.nanmax(heights, initial=0.0)))
@@ -309,7 +307,7 @@ def report(
 
     if num_parts is None:
         raise ValueError("report() on a graph needs num_parts (an int or a list of ints)")
-    part_counts = [num_parts] if np.isscalar(num_parts) else list(num_parts)
+    part_counts = [num_parts] if isinstance(num_parts, int) or np.isscalar(num_parts) else list(num_parts)
     part_counts = [check_num_parts(p) for p in part_counts]
     if strategies is None:
         plan: dict[str, dict[str, Any]] = {name: {} for name in STRATEGIES}

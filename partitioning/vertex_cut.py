@@ -76,15 +76,16 @@ class VertexCut:
     replica_parts: np.ndarray
     has_edges: np.ndarray
     strategy: str = "custom"
-    _part_ptr: np.ndarray = field(default=None, repr=False, compare=False)
-    _part_vertex: np.ndarray = field(default=None, repr=False, compare=False)
-    _edge_ptr: np.ndarray = field(default=None, repr=False, compare=False)
-    _edge_index: np.ndarray = field(default=None, repr=False, compare=False)
-    _master_ptr: np.ndarray = field(default=None, repr=False, compare=False)
-    _master_vertex: np.ndarray = field(default=None, repr=False, compare=False)
-    _mirror_pairs: np.ndarray = field(default=None, repr=False, compare=False)
-    _mirror_ptr: np.ndarray = field(default=None, repr=False, compare=False)
-    _mirror_vertex: np.ndarray = field(default=None, repr=False, compare=False)
+    # lazily built indexes (None until first use)
+    _part_ptr: Any = field(default=None, repr=False, compare=False)
+    _part_vertex: Any = field(default=None, repr=False, compare=False)
+    _edge_ptr: Any = field(default=None, repr=False, compare=False)
+    _edge_index: Any = field(default=None, repr=False, compare=False)
+    _master_ptr: Any = field(default=None, repr=False, compare=False)
+    _master_vertex: Any = field(default=None, repr=False, compare=False)
+    _mirror_pairs: Any = field(default=None, repr=False, compare=False)
+    _mirror_ptr: Any = field(default=None, repr=False, compare=False)
+    _mirror_vertex: Any = field(default=None, repr=False, compare=False)
 
     # ----------------------------------------------------------- building
     @classmethod

@@ -332,6 +332,7 @@ def admm(
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
     result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     state = result.aggregates[STATE]
     w = np.asarray(state["z"], dtype=np.float64)

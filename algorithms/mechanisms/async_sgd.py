@@ -436,6 +436,7 @@ def async_sgd(
         max_supersteps=limit,
         **engine_options,
     )
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     prog = result.aggregates[PROGRESS]
     if prog["diverged"]:

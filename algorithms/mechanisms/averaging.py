@@ -73,7 +73,7 @@ def local_gradient_steps(
     batch_fraction: float = 1.0,
     rng: np.random.Generator | None = None,
     prox_last: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """``steps`` proximal gradient steps on every shard's objective ``F_s`` (+ ``rho/2 |w - centre|^2``), together.
 
     With ``prox_last=False`` the last step stops before its proximal map
@@ -300,6 +300,7 @@ def model_averaging(
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
     result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     state = result.aggregates[MODEL]
     raise_if_diverged("model_averaging", state, f"lr={lr:.4g}; 1/L is {1 / L:.4g}")

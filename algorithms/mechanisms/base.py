@@ -60,6 +60,8 @@ class Straggler:
     gradient takes ``factor`` turns; see :mod:`algorithms.mechanisms.async_sgd`).
     """
 
+    factor: float
+
     def __init__(self, factor: float = 1.0):
         if (
             isinstance(factor, bool)
@@ -94,7 +96,11 @@ def check_positive(name: str, value: Any, allow_none: bool = False, integer: boo
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         return int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value > 0):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and float(value) > 0)
+    ):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 

@@ -285,6 +285,7 @@ def bsp_sgd(
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
     result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     state = result.aggregates[MODEL]
     raise_if_diverged("bsp_sgd", state, f"lr={lr:.4g}; the safe full-batch step 1/L is {1 / L:.4g}")

@@ -254,12 +254,12 @@ def compare_mechanisms(
     s = shard(X, y, problem, workers, seed)
     if optimum is None:
         optimum = problem.objective(reference_solution(problem, X, y), X, y)
-    opts = {
+    opts: dict[str, Any] = {
         "partitions": partitions if partitions is not None else min(workers, 2),
         "partition": "random",
         **engine_options,
     }
-    common = {"shards": s, "seed": seed, "straggler": straggler}
+    common: dict[str, Any] = {"shards": s, "seed": seed, "straggler": straggler}
     runners = {
         "bsp_sgd": lambda: bsp_sgd(problem, X, y, max_rounds=budget, **common, **opts),
         "model_averaging": lambda: model_averaging(

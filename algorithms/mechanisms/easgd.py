@@ -208,6 +208,7 @@ def easgd(
     check_positive("max_rounds", max_rounds, integer=True)
     started = time.perf_counter()
     result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     state = result.aggregates[CENTRE]
     raise_if_diverged("easgd", state, f"lr={lr:.4g}; 1/(L + rho) is {1 / (L + rho):.4g}")

@@ -210,6 +210,7 @@ def model_parallel(
     active = np.r_[np.zeros(n, dtype=bool), np.ones(D, dtype=bool)]
     started = time.perf_counter()
     result = run(program, graph, active=active, max_supersteps=2 * max_rounds, **engine_options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     w = np.asarray(result.field("w")[n:], dtype=np.float64)
     if result.aggregates[MOVES][1] or not np.all(np.isfinite(w)):
