@@ -81,13 +81,71 @@ _MANTISSA_LIMIT = 2**53
 
 # --------------------------------------------------------------------- scanner
 @numba.njit(cache=True, nogil=True)
-def _count_lines(buf: np.ndarray, start: int) -> int:
-    """Upper bound on the records in ``buf[start:]``: newlines + 1."""
+def _count_lines(buf: np.ndarray, start: int) -> tuple[int, int]:
+    """Upper bound on the records in ``buf[start:]`` (newlines + 1), and the number of carriage returns.
+
+    Both counts are branch-free, so the pass stays as fast as counting newlines alone.
+    """
     n = 1
+    crs = 0
     for i in range(start, buf.size):
-        if buf[i] == 10:
-            n += 1
-    return n
+        c = buf[i]
+        n += c == 10
+        crs += c == 13
+    return n, crs
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_stray_cr(buf: np.ndarray, start: int, crs: int) -> int:
+    """Offset of the first of the ``crs`` carriage returns that ends neither a CRLF nor the file (-1: none).
+
+    Only files that hold carriage returns pay for this pass.
+    """
+    last = buf.size - 1
+    fine = 0
+    for i in range(start, last):
+        fine += (buf[i] == 13) & (buf[i + 1] == 10)
+    if last >= start and buf[last] == 13:
+        fine += 1
+    if fine == crs:
+        return -1
+    for i in range(start, last):
+        if buf[i] == 13 and buf[i + 1] != 10:
+            return i
+    return -1
+
+
+def _line_capacity(path: str, buf: np.ndarray, start: int) -> tuple[int, GraphFormatError | None]:
+    """Upper bound on the records in ``buf[start:]``, and the error for a carriage return inside a line.
+
+    The scanners treat a CR as a blank (it ends CRLF lines), so in a file
+    whose lines end in CR alone (old Mac OS) every line would run into the
+    next: ``1 2\\r3 4\\r`` would be the one edge 1 -> 2 of weight 3.  The
+    error is returned, not raised: :func:`_first_error` decides whether an
+    earlier line is bad too.
+    """
+    cap, crs = _count_lines(buf, start)
+    if crs:
+        at = _first_stray_cr(buf, start, crs)
+        if at >= 0:
+            return cap, GraphFormatError(
+                "a carriage return (\\r) inside a line: lines must end in LF or CRLF "
+                "(if the file ends its lines in CR alone, as old Mac OS did, convert it: tr '\\r' '\\n')",
+                path=path, line=int(np.count_nonzero(buf[:at] == 10)) + 1,
+            )
+    return cap, None
+
+
+def _first_error(found: GraphFormatError | None, stray_cr: GraphFormatError | None) -> GraphFormatError | None:
+    """Of an error the reading found and the stray-CR error, the one to report: the earlier line.
+
+    The lines before a stray CR read as they are, so an error on one of them
+    stands; from the CR's line on, whatever the reading made of the rest
+    (an empty file, a bad field) is a consequence of the CR.
+    """
+    if stray_cr is None or (found is not None and found.line is not None and found.line < stray_cr.line):
+        return found
+    return stray_cr
 
 
 @numba.njit(cache=True, inline="always")
@@ -637,7 +695,10 @@ def load_graph(
         install 'gasengine[arrow]'``), one edge per row; ids may be integers
         or strings.  Inferred from the extension when omitted
         (see :data:`EXTENSIONS`).  All text formats accept LF or CRLF line
-        endings, a UTF-8 byte-order mark and a missing final newline.
+        endings, a UTF-8 byte-order mark and a missing final newline; a
+        carriage return anywhere else (a file of old Mac OS line endings)
+        is an error naming its line.  See ``docs/loading.md`` for what the
+        loaders guarantee on hostile input.
     columns : tuple of int, optional
         ``(src_col, dst_col)`` or ``(src_col, dst_col, weight_col)``, 0-based,
         for edgelist/csv/tsv; the weight becomes the float64 edge field
@@ -657,7 +718,10 @@ def load_graph(
         the weight if its type is a number (a weight column must hold no
         missing value or NaN).
     comment : str
-        One-character comment marker for edgelist/csv/tsv (``""`` for none).
+        One-character comment marker for edgelist/csv/tsv (``""`` for none):
+        an ASCII character that cannot be part of a field or separate
+        fields (not a letter, digit, ``+``, ``-``, ``.``, blank or the
+        delimiter).
     header : bool
         Skip the first non-comment line (edgelist/csv/tsv).
     undirected : bool
@@ -887,6 +951,25 @@ def _single_byte(value: str | None, name: str) -> int:
     return ord(value)
 
 
+def _comment_code(comment: str, delim: str | None) -> int:
+    """The byte of the ``comment`` option (0 for none), or a ValueError for one that would be ambiguous.
+
+    A comment character ends a line's content wherever it appears, so it
+    cannot be one that belongs to a field (a letter or digit -- ``nan``,
+    ``1e5`` --, a sign, a decimal point) or separates fields (a blank, the
+    newline, the delimiter): the scanner would read it now one way, now
+    the other.
+    """
+    code = _single_byte(comment, "comment")
+    char = chr(code)
+    if code and (char.isalnum() or char in "+-.\n \t\r\x0b\x0c" or (delim is not None and char in delim)):
+        what = "separates fields" if not char.isalnum() and char not in "+-." else "can be part of a number or an id"
+        raise ValueError(
+            f"comment={comment!r} cannot mark comments: it {what}; use a character such as '#', '%' or ';'"
+        )
+    return code
+
+
 # Extensions whose files lead with other columns: src/dst columns by default.
 _DEFAULT_ENDPOINTS: dict[str, tuple[int, int]] = {".cedge": (1, 2)}  # edge_id src dst length
 
@@ -908,16 +991,26 @@ def _read_delimited(
                 f"columns must be 2 or 3 distinct non-negative indices "
                 f"(src, dst[, weight]), got {columns}"
             )
-    comment_code = _single_byte(comment, "comment")
+    comment_code = _comment_code(comment, delim)
     id_lo = 0 if not relabel else -_ID_MAX
     buf, start = _read_bytes(path, size)
+    cap, stray_cr = _line_capacity(path, buf, start)
     inferred_from = 0
-    if columns is None:
-        columns, inferred_from = _default_columns(path, buf, start, delim, comment_code, header)
-    return _scan_records(
-        path, buf, start, 0, delim, comment_code, 0,
-        header, columns, id_lo, _ID_MAX, inferred_from,
-    )
+    try:
+        if columns is None:
+            columns, inferred_from = _default_columns(path, buf, start, delim, comment_code, header)
+        records = _scan_records(
+            path, buf, start, 0, delim, comment_code, 0,
+            header, columns, id_lo, _ID_MAX, inferred_from, cap,
+        )
+    except GraphFormatError as exc:
+        first = _first_error(exc, stray_cr)
+        if first is exc:
+            raise
+        raise first from None
+    if stray_cr is not None:
+        raise stray_cr
+    return records
 
 
 def _default_columns(
@@ -965,13 +1058,16 @@ def _scan_records(
     id_lo: int,
     id_hi: int,
     inferred_from: int = 0,
+    cap: int | None = None,
 ) -> _Records:
     """Run the compiled scanner and turn a failure into a GraphFormatError.
 
     ``inferred_from`` is the line the weight column was inferred from (0 if
-    the columns were given), for the error messages.
+    the columns were given), for the error messages; ``cap`` bounds the
+    records (counted here if not given).
     """
-    cap = _count_lines(buf, start)
+    if cap is None:
+        cap = _count_lines(buf, start)[0]
     c_w = columns[2] if len(columns) == 3 else -1
     weight_bytes = 8 if c_w >= 0 else 0
     whitespace = delim is None
@@ -1353,8 +1449,10 @@ _ROLE_IGNORED, _ROLE_USER, _ROLE_ITEM, _ROLE_RATING, _ROLE_TIME = 0, 1, 2, 3, 4
 _ROLE_NAMES = ("column", "user id", "item id", "rating", "timestamp")
 _RATING_INF, _WRONG_FIELD_COUNT = 11, 12  # scanner statuses beyond the edge-list ones
 # "::" becomes this byte and a blank: same length, so offsets and line numbers
-# stay those of the file, and a lone ':' stays part of its token.
-_PAIR_DELIM = 0x1F
+# stay those of the file, and a lone ':' stays part of its token.  NUL, because
+# a ratings file holding one is refused before the split: no byte of the file
+# can act as this delimiter (0x1F, say, would split "a\x1fb" in two).
+_PAIR_DELIM = 0x00
 
 
 class RatingColumns(NamedTuple):
@@ -1496,11 +1594,36 @@ def read_rating_columns(
         format = _check_rating_format(format, path)
     size = _check_regular_file(path)
     _check_not_compressed(path)
-    comment_code = _single_byte(comment, "comment")
+    comment_code = _comment_code(comment, None)
     buf, start = _read_bytes(path, size)
     if np.any(buf == 0):
         line = int(np.count_nonzero(buf[: int(np.argmax(buf == 0))] == 10)) + 1
         raise GraphFormatError("binary data, not a text ratings file: it holds NUL bytes", path=path, line=line)
+    cap, stray_cr = _line_capacity(path, buf, start)
+    try:
+        columns_read = _read_ratings(path, buf, start, cap, format, columns, comment, comment_code, header)
+    except GraphFormatError as exc:
+        first = _first_error(exc, stray_cr)
+        if first is exc:
+            raise
+        raise first from None
+    if stray_cr is not None:
+        raise stray_cr
+    return columns_read
+
+
+def _read_ratings(
+    path: str,
+    buf: np.ndarray,
+    start: int,
+    cap: int,
+    format: str | None,
+    columns: tuple[int | str, ...] | None,
+    comment: str,
+    comment_code: int,
+    header: bool | None,
+) -> RatingColumns:
+    """:func:`read_rating_columns` once the file is read: its layout, header, columns and records."""
     first_line = _first_data_line(buf, start, comment_code)
     if first_line is None:
         raise GraphFormatError(
@@ -1510,6 +1633,7 @@ def read_rating_columns(
         )
     if format is None:
         format = _sniff_rating_format(path, first_line[1])
+    _comment_code(comment, {"csv": ",", "tsv": "\t", "movielens": ":"}.get(format))
     original = buf
     if format == "movielens":
         buf = buf.copy()  # errors quote the file's own bytes
@@ -1547,7 +1671,6 @@ def read_rating_columns(
     for role, c in zip((_ROLE_USER, _ROLE_ITEM, _ROLE_RATING, _ROLE_TIME), columns):
         roles[c] = role
     nfields = max(found, roles.size)
-    cap = _count_lines(buf, start)
     has_time = len(columns) == 4
     _refuse_unless_fits(cap * (32 + 8 + 8 * has_time), f"the rating arrays for up to {cap} lines", path)
     out_ids = np.empty((cap, 4), np.int64)
@@ -1556,27 +1679,89 @@ def read_rating_columns(
     rec, status, line, ts, te, col, slow_rec, slow_ts, slow_te = _scan_ratings(
         buf, start, whitespace, delim, comment_code, bool(header), roles, nfields, out_ids, out_r, out_t
     )
+    # The scan stops at the first line it cannot read; the ``rec`` records before it are
+    # checked further below (ratings that overflow, ids that are not UTF-8), and the
+    # error reported is the one on the earliest line.
+    errors: list[GraphFormatError] = []
     if status != _OK:
-        raise _ratings_scan_error(
+        errors.append(_ratings_scan_error(
             path, original, status, line, ts, te, col, roles, nfields, rec, header, format, first_record
-        )
-    if rec == 0:
-        raise GraphFormatError(only_header, path=path)
+        ))
     rating = out_r[:rec]
+    whole = slow_rec < rec  # a slow token of the record that failed is not stored
+    slow_rec, slow_ts, slow_te = slow_rec[whole], slow_ts[whole], slow_te[whole]
     if slow_rec.size:
         rating[slow_rec] = _slow_weights(buf, slow_ts, slow_te)
         bad = np.flatnonzero(~np.isfinite(rating[slow_rec]))
         if bad.size:
             k = int(bad[0])
             token = original[slow_ts[k] : slow_te[k]].tobytes().decode("utf-8", "replace")
-            raise GraphFormatError(
+            errors.append(GraphFormatError(
                 f"rating {token[:40]!r} in column {columns[2]} is too large: it overflows to infinity",
                 path=path, line=int(np.count_nonzero(original[: slow_ts[k]] == 10)) + 1,
-            )
+            ))
     ids = out_ids[:rec]
     user = _token_strings(buf, ids[:, 0], ids[:, 1])
     item = _token_strings(buf, ids[:, 2], ids[:, 3])
+    if user.view(np.uint8).max(initial=0) >= 0x80 or item.view(np.uint8).max(initial=0) >= 0x80:
+        r, k = _first_not_utf8(buf, ids)
+        if r >= 0:
+            token = original[ids[r, k] : ids[r, k + 1]].tobytes()
+            errors.append(GraphFormatError(
+                f"{_ROLE_NAMES[_ROLE_USER + k // 2]} {token[:40]!r} in column {columns[k // 2]} is not UTF-8 "
+                f"text (ids are read as UTF-8)",
+                path=path, line=int(np.count_nonzero(original[: ids[r, k]] == 10)) + 1,
+            ))
+    if errors:
+        raise min(errors, key=lambda e: e.line)
+    if rec == 0:
+        raise GraphFormatError(only_header, path=path)
     return RatingColumns(user, item, rating, out_t[:rec] if has_time else None)
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_utf8(buf: np.ndarray, ts: int, te: int) -> bool:
+    """Whether ``buf[ts:te]`` is UTF-8 as Python's strict codec reads it (no overlong forms,
+    no surrogates, nothing above U+10FFFF)."""
+    i = ts
+    while i < te:
+        c = buf[i]
+        if c < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            more, lo, hi = 1, 0x80, 0xBF
+        elif c == 0xE0:
+            more, lo, hi = 2, 0xA0, 0xBF
+        elif c == 0xED:
+            more, lo, hi = 2, 0x80, 0x9F
+        elif 0xE1 <= c <= 0xEF:
+            more, lo, hi = 2, 0x80, 0xBF
+        elif c == 0xF0:
+            more, lo, hi = 3, 0x90, 0xBF
+        elif 0xF1 <= c <= 0xF3:
+            more, lo, hi = 3, 0x80, 0xBF
+        elif c == 0xF4:
+            more, lo, hi = 3, 0x80, 0x8F
+        else:
+            return False
+        if i + more >= te or not (lo <= buf[i + 1] <= hi):
+            return False
+        for k in range(2, more + 1):
+            if not (0x80 <= buf[i + k] <= 0xBF):
+                return False
+        i += more + 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_not_utf8(buf: np.ndarray, ids: np.ndarray) -> tuple[int, int]:
+    """``(record, 0 for the user or 2 for the item)`` of the first id token that is not UTF-8; (-1, -1) if none."""
+    for r in range(ids.shape[0]):
+        for k in (0, 2):
+            if not _is_utf8(buf, ids[r, k], ids[r, k + 1]):
+                return r, k
+    return -1, -1
 
 
 def _check_rating_format(format: str, path: str) -> str:

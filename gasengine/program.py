@@ -25,8 +25,10 @@ The whole contract
 ``combine``
     A commutative, associative numpy ufunc (``np.add``, ``np.minimum``,
     ``np.maximum``, ``np.logical_or`` ...) folding the gathered values of a
-    vertex into one.  A vertex with nothing to gather receives the ufunc's
-    neutral element (0 for add, +inf for minimum ...).  Or an accumulator
+    vertex into one: numbers (bool, integer, float or complex) of a dtype the
+    ufunc takes, else the run ends in a ``ProgramError`` naming ``combine``.
+    A vertex with nothing to gather receives the ufunc's neutral element (0
+    for add, +inf for minimum ...).  Or an accumulator
     beyond ufuncs, where ``gather`` returns one integer key per edge:
     :data:`gasengine.count_by_key` (``acc`` is a :class:`~gasengine.KeyCounts`:
     the distinct keys per vertex with their summed weights; ``gather`` may
@@ -66,16 +68,16 @@ hooks its *parent* onto a smaller tree) is such a write.
 
 Priorities and delta-stepping
 -----------------------------
-A program that sets ``bucket_width = delta`` runs its supersteps in order of
-priority, as delta-stepping does (Meyer and Sanders): ``scatter`` returns a
-priority per edge (shortest paths: the distance it offers the neighbour),
-each signalled vertex keeps the lowest it was offered, and every superstep
-runs only the signalled vertices whose priority falls in the lowest
-non-empty bucket ``[k * delta, (k + 1) * delta)``; the others wait.  Signals
-from ``apply`` (``v.signal``) and the initial active set have priority
-``-inf``: they run first.  A vertex therefore rarely runs twice, at the cost
-of more, smaller supersteps; without ``bucket_width`` priorities only say
-*whether* to signal.
+A program that sets ``bucket_width = delta`` (a positive number) runs its
+supersteps in order of priority, as delta-stepping does (Meyer and Sanders):
+``scatter`` returns a priority per edge (shortest paths: the distance it
+offers the neighbour), each signalled vertex keeps the lowest it was offered,
+and every superstep runs only the signalled vertices whose priority falls in
+the lowest non-empty bucket ``[k * delta, (k + 1) * delta)``; the others
+wait.  Signals from ``apply`` (``v.signal``) and the initial active set have
+priority ``-inf``: they run first.  A vertex therefore rarely runs twice, at
+the cost of more, smaller supersteps; without ``bucket_width`` priorities
+only say *whether* to signal.
 
 Reading a vertex that is not a neighbour
 ----------------------------------------
@@ -565,6 +567,62 @@ COMMUTATIVE_UFUNCS: tuple[np.ufunc, ...] = (
     np.gcd,
     np.lcm,
 )
+
+
+def fold_identity(program: VertexProgram, dtype: Any, method: str = "gather") -> Any:
+    """The neutral element of ``program.combine`` for the values ``method`` returns.
+
+    Raises a :class:`ProgramError` naming ``combine`` when the ufunc cannot
+    fold values of that dtype (``np.bitwise_or`` or ``np.lcm`` of floats)
+    or the values are no numbers (strings, objects), instead of numpy's
+    error from deep inside the fold.
+
+    Examples
+    --------
+    >>> class P(VertexProgram):
+    ...     combine = np.bitwise_or
+    >>> fold_identity(P(), np.int64)
+    0
+    >>> fold_identity(P(), np.float64)
+    Traceback (most recent call last):
+    ...
+    gasengine.errors.ProgramError: P.combine: np.bitwise_or cannot fold the float64 values gather returns
+    """
+    combine, dtype = program.combine, np.dtype(dtype)
+    if not isinstance(combine, np.ufunc):  # check_program allows only ufuncs and accumulators here
+        return neutral_element(combine, dtype)
+    try:
+        if dtype.kind not in "biufc":
+            raise TypeError("not a number")
+        combine.resolve_dtypes((dtype, dtype, None))
+        return neutral_element(combine, dtype)
+    except (TypeError, ValueError):  # numpy's "no loop", or no neutral element for this dtype
+        hint = "" if dtype.kind in "biufc" else " (gathered values must be numbers: bool, integer, float or complex)"
+        raise ProgramError(
+            program, "combine", f"np.{combine.__name__} cannot fold the {dtype} values {method} returns{hint}"
+        ) from None
+
+
+def converged_flag(program: VertexProgram, value: Any) -> bool:
+    """What ``program.converged`` returned, as a bool; a ProgramError naming it for anything but one truth value.
+
+    Examples
+    --------
+    >>> converged_flag(VertexProgram(), np.True_)
+    True
+    >>> converged_flag(VertexProgram(), np.array([True, False]))
+    Traceback (most recent call last):
+    ...
+    gasengine.errors.ProgramError: VertexProgram.converged: must return a bool, got ndarray of shape (2,)
+    """
+    try:
+        if np.ndim(value) == 0:
+            return bool(value)
+    except Exception:  # noqa: BLE001 - any failure of the program's value is the program's error
+        pass
+    raise ProgramError(
+        program, "converged", f"must return a bool, got {type(value).__name__} of shape {np.shape(value)}"
+    )
 
 
 def check_combine(combine: Any, owner: object, attr: str = "combine", accumulators: bool = False) -> None:

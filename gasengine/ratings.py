@@ -101,7 +101,8 @@ def load_ratings(
     ----------
     path : str or path-like
         A regular, readable, uncompressed text file (LF or CRLF line
-        endings, optional UTF-8 byte-order mark and final newline).
+        endings -- a carriage return anywhere else is an error --, optional
+        UTF-8 byte-order mark and final newline).
     format : {"edgelist", "csv", "tsv", "movielens"}, optional
         ``edgelist``: fields separated by blanks (spaces and/or tabs);
         ``csv`` / ``tsv``: split at every ``,`` / tab, surrounding blanks
@@ -118,7 +119,9 @@ def load_ratings(
         Either way **every** line must have as many fields as the first one.
     comment : str
         One-character comment marker (``""`` for none); blank lines and
-        comment lines are skipped, and a comment may end a line.
+        comment lines are skipped, and a comment may end a line.  Not a
+        letter, digit, ``+``, ``-``, ``.``, blank or the delimiter (``,``,
+        tab, ``:``), which could be part of a field or separate fields.
     header : bool, optional
         Skip the first non-comment line.  By default (None) it is skipped
         when its rating field is a word (``userId,movieId,rating,...``).
@@ -135,8 +138,9 @@ def load_ratings(
         wrong number of fields, an empty field, a rating that is not a
         number, NaN or infinite, a timestamp that is not an integer, an
         empty file (or one with only comments and a header), binary
-        content, an unknown format (with a suggestion); also ids that are
-        not UTF-8 text.
+        content (NUL bytes anywhere, ids that are not UTF-8 text), a
+        carriage return inside a line, an unknown format (with a
+        suggestion).  When several lines are bad, the first is named.
     FileNotFoundError, IsADirectoryError, PermissionError
         As :func:`gasengine.loaders.load_graph` raises them.
     ValueError
@@ -165,11 +169,8 @@ def load_ratings(
 
     path = os.fspath(path)
     cols = read_rating_columns(path, format, columns=columns, comment=comment, header=header)
-    try:
-        users, user_of = _side_from_tokens(cols.user)
-        items, item_of = _side_from_tokens(cols.item)
-    except UnicodeDecodeError as exc:
-        raise GraphFormatError(f"ids are not UTF-8 text: {exc}", path=path) from None
+    users, user_of = _side_from_tokens(cols.user)  # read_rating_columns checked that the ids are UTF-8
+    items, item_of = _side_from_tokens(cols.item)
     return _assemble(users, user_of, items, item_of, cols.rating, cols.timestamp)
 
 

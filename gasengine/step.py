@@ -58,6 +58,8 @@ from .program import (
     FieldMap,
     VertexProgram,
     VertexView,
+    converged_flag,
+    fold_identity,
     neutral_element,
 )
 from .ragged import Ragged, shares_memory
@@ -487,7 +489,7 @@ class GASStep:
         self.publish_aggregates(due, [theirs for _, theirs in everyone])
         self.total_updates += int(totals[1])
         self.run_update_aggregators()
-        return totals, bool(call_program(self.program, "converged", self.globals_view))
+        return totals, converged_flag(self.program, call_program(self.program, "converged", self.globals_view))
 
     def run_update_aggregators(self) -> None:
         """Aggregators with ``every_updates``, if that many updates were applied since they last ran."""
@@ -799,7 +801,7 @@ class GASStep:
         if program.uses_nbr_gather():
             return self._gather_nbr(part, act, batch.count)
         shape, dtype = self._gather_value_spec(part)
-        acc = np.full((batch.count, *shape), neutral_element(program.combine, dtype), dtype=dtype)
+        acc = np.full((batch.count, *shape), fold_identity(program, dtype), dtype=dtype)
         chunk = self._chunk_edges(shape, dtype)
         for direction in directions(program.gather_edges):
             for c in self._chunks(part, direction, act, chunk):
@@ -831,7 +833,7 @@ class GASStep:
             and program.combine in SEMIRING_COMBINES
             and (weights is None or op in SEMIRING_OPS)
         )
-        acc = np.full((count, *x.shape[1:]), neutral_element(program.combine, dtype), dtype=dtype)
+        acc = np.full((count, *x.shape[1:]), fold_identity(program, dtype, "gather_nbr"), dtype=dtype)
         for direction in directions(program.gather_edges):
             if sum_product:
                 ptr, nbr, data, rows = self._gather_matrix(part, direction, act)
@@ -922,9 +924,8 @@ class GASStep:
             if weights is not None:
                 values = op(values, _lift(weights[edges], values.ndim))
             if acc is None:
-                acc = np.full(
-                    (act.size, *values.shape[1:]), neutral_element(program.combine, values.dtype), dtype=values.dtype
-                )
+                neutral = fold_identity(program, values.dtype, "gather_nbr")
+                acc = np.full((act.size, *values.shape[1:]), neutral, dtype=values.dtype)
             if c is not None:
                 fold_chunk(program.combine, acc, c, values)
         return acc
