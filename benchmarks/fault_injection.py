@@ -78,10 +78,16 @@ def resume_until_done(job: str, folder: Path, workers: int, kill_after: float | 
 
 
 def _kill_a_worker(after: float) -> None:
+    """Once the run's worker processes are up, wait ``after`` seconds and SIGKILL one of them."""
+    deadline = time.time() + 60
+    while not (workers := psutil.Process().children()) and time.time() < deadline:
+        time.sleep(0.001)
     time.sleep(after)
-    workers = psutil.Process().children()
-    if workers:
+    workers = psutil.Process().children() or workers
+    try:
         random.choice(workers).send_signal(signal.SIGKILL)
+    except psutil.NoSuchProcess:  # the run ended first: that trial kills nothing
+        pass
 
 
 DRIVER = """
@@ -120,18 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write the trials as JSON")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    seconds = {}
-    reference = {}
-    for job in JOBS:  # moments are drawn over a whole run
+    seconds, engine_seconds, reference = {}, {}, {}
+    for job in JOBS:  # moments are drawn over a whole run (the driver) or over the workers' part of it
         start = time.perf_counter()
-        reference[job] = solve(job, workers=WORKERS)
+        reference[job], result = solve(job, workers=WORKERS, return_result=True)
         seconds[job] = time.perf_counter() - start
-    print("uninterrupted runs: " + ", ".join(f"{job} {s:.2f} s" for job, s in seconds.items()), flush=True)
+        engine_seconds[job] = float(sum(row.seconds for row in result.steps))
+    print(
+        "uninterrupted runs: "
+        + ", ".join(f"{job} {seconds[job]:.2f} s ({engine_seconds[job]:.2f} s in the engine)" for job in JOBS),
+        flush=True,
+    )
     rows = []
     for kind in ("worker", "driver"):
         for trial in range(args.trials):
             job = list(JOBS)[trial % len(JOBS)]
-            moment = rng.uniform(0.1, 0.9) * seconds[job]  # inside the run
+            moment = rng.uniform(0.05, 0.9) * (engine_seconds[job] if kind == "worker" else seconds[job])
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp)
                 pids = [os.getpid()]
