@@ -23,6 +23,7 @@ import os
 import stat
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -393,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Graph-parallel computation with vertex programs (gather-apply-scatter).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of an error too (give it before the command)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -1230,11 +1234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = argv[:1] == ["--debug"]
     try:
-        if argv[:2] == ["study", "mechanisms"]:
+        if argv[debug : debug + 2] == ["study", "mechanisms"]:
             from algorithms.mechanisms.__main__ import main as mechanisms_main
 
-            return int(mechanisms_main(argv[2:], prog="gasengine study mechanisms") or 0)
+            return int(mechanisms_main(argv[debug + 2 :], prog="gasengine study mechanisms") or 0)
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.handler(args) or 0)
@@ -1242,7 +1247,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("gasengine: interrupted", file=sys.stderr)
         return 130
     except (CommandError, GasEngineError, ValueError, OSError, MemoryError, NotImplementedError) as exc:
+        if debug:
+            traceback.print_exc()
         print(f"gasengine: error: {describe(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug of ours still gets one line (the traceback with --debug)
+        if debug:
+            traceback.print_exc()
+        print(
+            f"gasengine: error: internal error: {type(exc).__name__}: {describe(exc)}"
+            f"{'' if debug else ' (run gasengine --debug ... for the traceback)'}",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -654,3 +654,35 @@ def test_als_fits_a_ratings_file_and_writes_factors_by_side_and_id(tmp_path, cap
     assert "0000001" in out.read_text()  # item ids as written
     assert main(["run", "als", "--input", str(ratings_file), "--engine", "async"]) == 2
     assert "als runs on the sync engine" in error_line(capsys)
+
+
+def test_an_unexpected_exception_is_one_line_and_debug_shows_its_traceback(tmp_path, capsys):
+    path = tmp_path / "g.txt"
+    path.write_text("1 2\n2 3\n")
+    # a handler that fails the way a bug of ours would (no real input reaches this path any more)
+    from gasengine import cli
+
+    def broken(args):
+        raise RuntimeError("a bug")
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["info", "--input", str(path)])
+    args.handler = broken
+    original = cli.build_parser
+
+    class Parser:
+        def parse_args(self, argv):
+            return args
+
+    cli.build_parser = Parser
+    try:
+        assert cli.main(["info", "--input", str(path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [
+            "gasengine: error: internal error: RuntimeError: a bug (run gasengine --debug ... for the traceback)"
+        ]
+        assert cli.main(["--debug", "info", "--input", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err and err.strip().endswith("RuntimeError: a bug")
+    finally:
+        cli.build_parser = original
