@@ -175,9 +175,7 @@ class Graph:
         src_a = exact_int64(src, "src", outside)
         dst_a = exact_int64(dst, "dst", outside)
         if src_a.shape != dst_a.shape:
-            raise GraphFormatError(
-                f"src and dst must have the same length, got {src_a.size} and {dst_a.size}"
-            )
+            raise GraphFormatError(f"src and dst must have the same length, got {src_a.size} and {dst_a.size}")
         if num_vertices is None:
             num_vertices = int(max(src_a.max(initial=-1), dst_a.max(initial=-1))) + 1
         if num_vertices < 0:
@@ -185,18 +183,13 @@ class Graph:
         for name, arr in (("src", src_a), ("dst", dst_a)):
             if arr.size and (arr.min() < 0 or arr.max() >= num_vertices):
                 bad = int(np.flatnonzero((arr < 0) | (arr >= num_vertices))[0])
-                raise GraphFormatError(
-                    f"{name}[{bad}] = {int(arr[bad])} is outside 0..{num_vertices - 1}"
-                )
+                raise GraphFormatError(f"{name}[{bad}] = {int(arr[bad])} is outside 0..{num_vertices - 1}")
         dtype = index_dtype(max(num_vertices, 1))
         src_a = src_a.astype(dtype, copy=False)
         dst_a = dst_a.astype(dtype, copy=False)
         # edge fields are checked against the edges as given, before mirroring,
         # so that an error speaks of the caller's arrays
-        fields = {
-            name: _field_array(values, src_a.size, "edge", name)
-            for name, values in (edge_data or {}).items()
-        }
+        fields = {name: _field_array(values, src_a.size, "edge", name) for name, values in (edge_data or {}).items()}
         if mirror:
             back = np.flatnonzero(src_a != dst_a)  # a self-loop is one arc
             src_a, dst_a = (
@@ -216,9 +209,7 @@ class Graph:
         if ids is not None:
             ids_a = np.asarray(ids)
             if ids_a.shape != (num_vertices,):
-                raise GraphFormatError(
-                    f"ids must have shape ({num_vertices},), got {ids_a.shape}"
-                )
+                raise GraphFormatError(f"ids must have shape ({num_vertices},), got {ids_a.shape}")
             self.ids = ids_a
 
     # ------------------------------------------------------------------ size
@@ -252,9 +243,7 @@ class Graph:
         3
         """
         if self.directed:
-            raise ValueError(
-                "a directed graph has no undirected edges; num_edges counts its edges"
-            )
+            raise ValueError("a directed graph has no undirected edges; num_edges counts its edges")
         loops = int(np.count_nonzero(self.src == self.dst))
         return (self.num_edges + loops) // 2
 
@@ -439,8 +428,13 @@ class Graph:
         first = first_of_each_pair(lo, hi, self.num_vertices)
         edge_data = {name: values[first] for name, values in self.edge_data.items()}
         return Graph(
-            self.src[first], self.dst[first], self.num_vertices, self.vertex_data,
-            edge_data, self.ids, directed=False,
+            self.src[first],
+            self.dst[first],
+            self.num_vertices,
+            self.vertex_data,
+            edge_data,
+            self.ids,
+            directed=False,
         )
 
     # ------------------------------------------------- map-reduce between runs
@@ -578,11 +572,15 @@ class Graph:
             owner = ("Graph", "map_reduce_edges")
             s, d = (src, dst) if select is None else (src[select], dst[select])
             return EdgeView(
-                s, d,
+                s,
+                d,
                 FieldMap(self.edge_data, select, size, owner, "edge", writable=False),
                 FieldMap(self.vertex_data, s, size, owner, "vertex", writable=False),
                 FieldMap(self.vertex_data, d, size, owner, "vertex", writable=False),
-                OUT, _NO_GLOBALS, self.num_vertices, 0,
+                OUT,
+                _NO_GLOBALS,
+                self.num_vertices,
+                0,
             )
 
         return self._map_reduce("map_reduce_edges", view, index, self.num_edges, map, combine, chunk_bytes)
@@ -640,8 +638,13 @@ class Graph:
         select = None if index is None else index
         size = n if index is None else int(index.size)
         data = FieldMap(
-            self.vertex_data, select, size, ("Graph", "transform_vertices"), "vertex",
-            creatable=index is None, writable=True,
+            self.vertex_data,
+            select,
+            size,
+            ("Graph", "transform_vertices"),
+            "vertex",
+            creatable=index is None,
+            writable=True,
         )
         ids = np.arange(n) if index is None else index
         returned = fn(VertexView(ids, data, _NO_GLOBALS, n))
@@ -710,8 +713,12 @@ class Graph:
                 select = index[start:stop]
             out = np.asarray(map(view(select, stop - start)))
             if out.ndim == 0 or out.shape[0] != stop - start:
-                raise ProgramError("Graph", method, f"map must return one value per item of the batch "
-                                   f"(first dimension {stop - start}), got shape {out.shape}")
+                raise ProgramError(
+                    "Graph",
+                    method,
+                    f"map must return one value per item of the batch "
+                    f"(first dimension {stop - start}), got shape {out.shape}",
+                )
             return out
 
         if count == 0:
@@ -727,8 +734,12 @@ class Graph:
             stop = min(start + step, count)
             values = values_of(start, stop)
             if values.shape[1:] != first.shape[1:]:
-                raise ProgramError("Graph", method, f"map returned values of shape {values.shape[1:]} for one batch "
-                                   f"and {first.shape[1:]} for another; the per-item shape must not depend on the batch")
+                raise ProgramError(
+                    "Graph",
+                    method,
+                    f"map returned values of shape {values.shape[1:]} for one batch "
+                    f"and {first.shape[1:]} for another; the per-item shape must not depend on the batch",
+                )
             acc = combine(acc, combine.reduce(values, axis=0))
             start = stop
         return acc
@@ -975,9 +986,7 @@ def exact_int64(values: Any, name: str, outside: str | None = None) -> np.ndarra
         integral = np.isfinite(arr) & (arr == np.round(arr))
         if not integral.all():
             i = int(np.flatnonzero(~integral)[0])
-            raise GraphFormatError(
-                f"{name} must hold integer vertex numbers; {name}[{i}] = {arr[i].item()!r}"
-            )
+            raise GraphFormatError(f"{name} must hold integer vertex numbers; {name}[{i}] = {arr[i].item()!r}")
         # every float below 2**63 in magnitude converts exactly
         too_big = np.abs(arr) >= 2.0**63
         if too_big.any():
@@ -987,8 +996,7 @@ def exact_int64(values: Any, name: str, outside: str | None = None) -> np.ndarra
     if kind == "O":
         return _exact_from_objects(arr, name, outside)
     raise GraphFormatError(
-        f"{name} must hold integer vertex numbers; {name}[0] = {arr[0].item()!r} "
-        f"(dtype {arr.dtype})"
+        f"{name} must hold integer vertex numbers; {name}[0] = {arr[0].item()!r} (dtype {arr.dtype})"
     )
 
 
@@ -1008,9 +1016,7 @@ def _exact_from_objects(arr: np.ndarray, name: str, outside: str | None) -> np.n
             isinstance(x, numbers.Real) and math.isfinite(x) and float(x).is_integer()
         )
         if not integral:
-            raise GraphFormatError(
-                f"{name} must hold integer vertex numbers; {name}[{i}] = {x!r}"
-            )
+            raise GraphFormatError(f"{name} must hold integer vertex numbers; {name}[{i}] = {x!r}")
         if not -INT64_MAX - 1 <= int(x) <= INT64_MAX:
             raise GraphFormatError(_too_big(name, i, x, outside))
     # every element is an exact int64 after all, yet numpy could not convert them
@@ -1089,12 +1095,11 @@ def _field_array(values: Any, length: int, kind: str, name: str) -> np.ndarray:
 
     if isinstance(values, Ragged):  # one row per vertex (a neighbour set, say); edge fields are arrays
         if kind != "vertex" or len(values) != length:
-            raise GraphFormatError(f"{kind} field {name!r}: a Ragged must be a vertex field of {length} rows, "
-                                   f"got {len(values)} rows")
+            raise GraphFormatError(
+                f"{kind} field {name!r}: a Ragged must be a vertex field of {length} rows, got {len(values)} rows"
+            )
         return values
     arr = np.asarray(values)
     if arr.ndim == 0 or arr.shape[0] != length:
-        raise GraphFormatError(
-            f"{kind} field {name!r} must have first dimension {length}, got shape {arr.shape}"
-        )
+        raise GraphFormatError(f"{kind} field {name!r} must have first dimension {length}, got shape {arr.shape}")
     return arr

@@ -40,7 +40,15 @@ from partitioning.memory import InsufficientMemoryError, check_fits
 from .errors import GraphFormatError
 from .graph import Graph, exact_int64, index_dtype
 
-__all__ = ["FORMATS", "EXTENSIONS", "load_graph", "infer_format", "RATING_FORMATS", "RatingColumns", "read_rating_columns"]
+__all__ = [
+    "EXTENSIONS",
+    "FORMATS",
+    "RATING_FORMATS",
+    "RatingColumns",
+    "infer_format",
+    "load_graph",
+    "read_rating_columns",
+]
 
 #: Accepted values of ``format``.
 FORMATS: tuple[str, ...] = ("edgelist", "csv", "tsv", "mtx", "dimacs", "parquet", "arrow")
@@ -131,7 +139,8 @@ def _line_capacity(path: str, buf: np.ndarray, start: int) -> tuple[int, GraphFo
             return cap, GraphFormatError(
                 "a carriage return (\\r) inside a line: lines must end in LF or CRLF "
                 "(if the file ends its lines in CR alone, as old Mac OS did, convert it: tr '\\r' '\\n')",
-                path=path, line=int(np.count_nonzero(buf[:at] == 10)) + 1,
+                path=path,
+                line=int(np.count_nonzero(buf[:at] == 10)) + 1,
             )
     return cap, None
 
@@ -375,8 +384,9 @@ def _parse_float(buf: np.ndarray, ts: int, te: int) -> tuple[float, int, int]:
 
 
 @numba.njit(cache=True, inline="always")  # the weight of every edge: no call in the scan's loop
-def _number_field(buf: np.ndarray, p: int, ts: int, n: int, whitespace: bool, delim: int, comment: int
-                  ) -> tuple[float, int, int, int, int, int]:
+def _number_field(
+    buf: np.ndarray, p: int, ts: int, n: int, whitespace: bool, delim: int, comment: int
+) -> tuple[float, int, int, int, int, int]:
     """The number at ``p`` (its token starts at ``ts``): ``(value, kind, p after, ts, te, status)``.
 
     Fast path: parsed straight from the buffer in one pass; otherwise the
@@ -399,8 +409,9 @@ def _number_field(buf: np.ndarray, p: int, ts: int, n: int, whitespace: bool, de
 
 
 @numba.njit(cache=True)
-def _note_slow(slow_rec: np.ndarray, slow_ts: np.ndarray, slow_te: np.ndarray, nslow: int, rec: int, ts: int,
-               te: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _note_slow(
+    slow_rec: np.ndarray, slow_ts: np.ndarray, slow_te: np.ndarray, nslow: int, rec: int, ts: int, te: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Remember record ``rec``'s token ``[ts, te)`` for the exact parse after the scan (growing the lists)."""
     if nslow == slow_rec.size:
         slow_rec, slow_ts, slow_te = _grow(slow_rec), _grow(slow_ts), _grow(slow_te)
@@ -484,8 +495,22 @@ def _next_token(buf, p, n, whitespace, delim, comment):
 
 @numba.njit(cache=True, nogil=True)
 def _scan(
-    buf, start, line0, whitespace, delim, comment, tag, skip_header,
-    c_src, c_dst, c_w, id_lo, id_hi, out_src, out_dst, out_w,
+    buf,
+    start,
+    line0,
+    whitespace,
+    delim,
+    comment,
+    tag,
+    skip_header,
+    c_src,
+    c_dst,
+    c_w,
+    id_lo,
+    id_hi,
+    out_src,
+    out_dst,
+    out_w,
 ):
     """Parse records from ``buf[start:]`` into the ``out_*`` arrays.
 
@@ -532,8 +557,10 @@ def _scan(
                 while p < n and 48 <= buf[p] <= 57:
                     v = v * 10 + (buf[p] - 48)
                     p += 1
-                if p == ts or p - ts > _FAST_ID_DIGITS or (
-                    p < n and not _ends_token(buf[p], whitespace, delim, comment)
+                if (
+                    p == ts
+                    or p - ts > _FAST_ID_DIGITS
+                    or (p < n and not _ends_token(buf[p], whitespace, delim, comment))
                 ):
                     # anything else: find the token, then the full parser
                     p, ts, te = _token_at(buf, ts, n, whitespace, delim, comment)
@@ -585,8 +612,7 @@ def _scan(
         while p < n and buf[p] != 10:  # extra columns are ignored
             p += 1
         pos = p + 1
-    return (rec, status, line, ts, te, col, lo, hi, hi_line,
-            slow_rec[:nslow], slow_ts[:nslow], slow_te[:nslow])
+    return (rec, status, line, ts, te, col, lo, hi, hi_line, slow_rec[:nslow], slow_ts[:nslow], slow_te[:nslow])
 
 
 @numba.njit(cache=True)
@@ -613,8 +639,13 @@ def _slow_weights(buf: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray
 
 @numba.njit(cache=True)
 def _first_record(
-    buf: np.ndarray, start: int, whitespace: bool, delim: int, comment: int,
-    skip_header: bool, max_cols: int,
+    buf: np.ndarray,
+    start: int,
+    whitespace: bool,
+    delim: int,
+    comment: int,
+    skip_header: bool,
+    max_cols: int,
 ) -> tuple[int, int, np.ndarray, np.ndarray]:
     """The first data record of ``buf[start:]``, split as :func:`_scan` splits it.
 
@@ -828,9 +859,7 @@ def _check_format_name(format: str, path: str) -> str:
         return name
     close = difflib.get_close_matches(name, list(_FORMAT_ALIASES), n=1, cutoff=0.6)
     hint = f"did you mean {_FORMAT_ALIASES[close[0]]!r}? " if close else ""
-    raise GraphFormatError(
-        f"unknown format {format!r}; {hint}accepted formats: {', '.join(FORMATS)}", path=path
-    )
+    raise GraphFormatError(f"unknown format {format!r}; {hint}accepted formats: {', '.join(FORMATS)}", path=path)
 
 
 _NOT_REGULAR = (
@@ -854,22 +883,17 @@ def _check_regular_file(path: str) -> int:
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, "no such graph file", path) from None
     except PermissionError:
-        raise PermissionError(
-            errno.EACCES, "Permission denied: cannot reach the graph file", path
-        ) from None
+        raise PermissionError(errno.EACCES, "Permission denied: cannot reach the graph file", path) from None
     if stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "Is a directory, not a graph file", path)
     if not stat.S_ISREG(info.st_mode):
         kind = next((k for test, k in _NOT_REGULAR if test(info.st_mode)), "not a file")
         raise GraphFormatError(
-            f"is {kind}, not a regular file; graphs are read from regular files "
-            f"only (save the data to a file first)",
+            f"is {kind}, not a regular file; graphs are read from regular files only (save the data to a file first)",
             path=path,
         )
     if not os.access(path, os.R_OK):
-        raise PermissionError(
-            errno.EACCES, "Permission denied: the graph file is not readable", path
-        )
+        raise PermissionError(errno.EACCES, "Permission denied: the graph file is not readable", path)
     return int(info.st_size)
 
 
@@ -919,9 +943,7 @@ _ID_BYTES = 8
 _MTX_ENTRY_BYTES = 40
 
 
-def _refuse_unless_fits(
-    needed: float, what: str, path: str, line: int | None = None, hint: str = ""
-) -> None:
+def _refuse_unless_fits(needed: float, what: str, path: str, line: int | None = None, hint: str = "") -> None:
     """:func:`check_fits`, reported as a GraphFormatError naming the file (and line)."""
     try:
         check_fits(needed, what)
@@ -988,8 +1010,7 @@ def _read_delimited(
         columns = tuple(int(c) for c in columns)
         if len(columns) not in (2, 3) or min(columns) < 0 or len(set(columns)) != len(columns):
             raise ValueError(
-                f"columns must be 2 or 3 distinct non-negative indices "
-                f"(src, dst[, weight]), got {columns}"
+                f"columns must be 2 or 3 distinct non-negative indices (src, dst[, weight]), got {columns}"
             )
     comment_code = _comment_code(comment, delim)
     id_lo = 0 if not relabel else -_ID_MAX
@@ -1000,8 +1021,19 @@ def _read_delimited(
         if columns is None:
             columns, inferred_from = _default_columns(path, buf, start, delim, comment_code, header)
         records = _scan_records(
-            path, buf, start, 0, delim, comment_code, 0,
-            header, columns, id_lo, _ID_MAX, inferred_from, cap,
+            path,
+            buf,
+            start,
+            0,
+            delim,
+            comment_code,
+            0,
+            header,
+            columns,
+            id_lo,
+            _ID_MAX,
+            inferred_from,
+            cap,
         )
     except GraphFormatError as exc:
         first = _first_error(exc, stray_cr)
@@ -1075,21 +1107,47 @@ def _scan_records(
     for dtype in (np.int32, np.int64):
         _refuse_unless_fits(
             cap * (2 * np.dtype(dtype).itemsize + weight_bytes),
-            f"the edge arrays for up to {cap} lines", path,
+            f"the edge arrays for up to {cap} lines",
+            path,
         )
         out_w = np.empty(cap if c_w >= 0 else 0, np.float64)
         out_src = np.empty(cap, dtype)
         out_dst = np.empty(cap, dtype)
         result = _scan(
-            buf, start, line0, whitespace, 0 if whitespace else ord(delim), comment,
-            tag, header, columns[0], columns[1], c_w, id_lo, id_hi, out_src, out_dst, out_w,
+            buf,
+            start,
+            line0,
+            whitespace,
+            0 if whitespace else ord(delim),
+            comment,
+            tag,
+            header,
+            columns[0],
+            columns[1],
+            c_w,
+            id_lo,
+            id_hi,
+            out_src,
+            out_dst,
+            out_w,
         )
         if result[1] != _TOO_WIDE:
             break
     rec, status, line, ts, te, col, lo, hi, hi_line, slow_rec, slow_ts, slow_te = result
     if status != _OK:
         raise _scan_error(
-            path, buf, status, line, ts, te, col, columns, rec, header, id_lo, id_hi,
+            path,
+            buf,
+            status,
+            line,
+            ts,
+            te,
+            col,
+            columns,
+            rec,
+            header,
+            id_lo,
+            id_hi,
             inferred_from,
         )
     weight = None
@@ -1122,7 +1180,8 @@ def _scan_error(
         reason = "NUL bytes" if b"\0" in raw else "bytes that are not UTF-8 text"
         return GraphFormatError(
             f"binary data, not a text graph file: {raw[:40]!r} holds {reason}",
-            path=path, line=line,
+            path=path,
+            line=line,
         )
     token = raw.decode("utf-8")
     weight_col = columns[2] if len(columns) == 3 else -1
@@ -1137,9 +1196,9 @@ def _scan_error(
         text = token.rstrip("\r")
         hint = inferred if col == weight_col else ""  # only the weight is missing
         return GraphFormatError(
-            f"expected at least {need} columns (columns={tuple(columns)}), "
-            f"found {col}: {text[:80]!r}{hint}",
-            path=path, line=line,
+            f"expected at least {need} columns (columns={tuple(columns)}), found {col}: {text[:80]!r}{hint}",
+            path=path,
+            line=line,
         )
     what = "weight" if col == weight_col else "vertex id"
     where = f"{what} {token[:40]!r} in column {col}"
@@ -1184,15 +1243,14 @@ def _read_dimacs(path: str, size: int, relabel: bool) -> tuple[_Records, int]:
     # the arcs are bounded by the file, but n is only a number on that line
     _refuse_unless_fits(
         _vertex_bytes(num_vertices + (not relabel), relabel),
-        f"a graph of {num_vertices} vertices (as the problem line declares)", path, line0,
+        f"a graph of {num_vertices} vertices (as the problem line declares)",
+        path,
+        line0,
     )
-    records = _scan_records(
-        path, buf, body, line0, None, ord("c"), ord("a"), False, (1, 2, 3), 1, num_vertices
-    )
+    records = _scan_records(path, buf, body, line0, None, ord("c"), ord("a"), False, (1, 2, 3), 1, num_vertices)
     if records.src.size != num_arcs:
         raise GraphFormatError(
-            f"the problem line (line {line0}) declares {num_arcs} arcs but the file "
-            f"has {records.src.size} 'a' lines",
+            f"the problem line (line {line0}) declares {num_arcs} arcs but the file has {records.src.size} 'a' lines",
             path=path,
         )
     return records, num_vertices
@@ -1218,7 +1276,8 @@ def _dimacs_problem_line(path: str, buf: np.ndarray, start: int) -> tuple[int, i
             what = "an arc before the problem line" if text[:1] == b"a" else "a bad problem line"
             raise GraphFormatError(
                 f"{what}: expected 'p sp <vertices> <arcs>', found {shown!r}",
-                path=path, line=line,
+                path=path,
+                line=line,
             )
         return int(match.group(2)), int(match.group(3)), line, pos
     raise GraphFormatError("no problem line 'p sp <vertices> <arcs>' found", path=path)
@@ -1249,7 +1308,8 @@ def _read_mtx(path: str, size: int, relabel: bool) -> tuple[_Records, int]:
     if rows != cols:
         raise GraphFormatError(
             f"the matrix is {rows}x{cols}; an adjacency matrix must be square",
-            path=path, line=_mtx_size_line(path),
+            path=path,
+            line=_mtx_size_line(path),
         )
     if field == "complex":
         raise GraphFormatError("complex matrices cannot be read as edge weights", path=path)
@@ -1265,9 +1325,7 @@ def _read_mtx(path: str, size: int, relabel: bool) -> tuple[_Records, int]:
         bad = np.flatnonzero(np.isnan(weight))
         if bad.size:
             k = int(bad[0])
-            raise GraphFormatError(
-                f"NaN value at entry ({int(coo.row[k]) + 1}, {int(coo.col[k]) + 1})", path=path
-            )
+            raise GraphFormatError(f"NaN value at entry ({int(coo.row[k]) + 1}, {int(coo.col[k]) + 1})", path=path)
     dtype = index_dtype(int(rows) + 1)
     src = coo.row.astype(dtype) + 1
     dst = coo.col.astype(dtype) + 1
@@ -1281,9 +1339,7 @@ def _mtx_error(path: str, exc: Exception) -> GraphFormatError:
     return GraphFormatError(f"not a valid Matrix Market file: {exc}", path=path, line=line)
 
 
-def _check_mtx_sizes(
-    path: str, size: int, n: int, entries: int, layout: str, symmetry: str, relabel: bool
-) -> None:
+def _check_mtx_sizes(path: str, size: int, n: int, entries: int, layout: str, symmetry: str, relabel: bool) -> None:
     """Refuse a size line that the file cannot back, or whose graph cannot fit in memory.
 
     scipy allocates what the size line declares before reading the entries,
@@ -1294,22 +1350,21 @@ def _check_mtx_sizes(
         stored, shortest = entries, 4  # "1 1\n" (pattern)
         needed = entries * (2 if mirrored else 1) * _MTX_ENTRY_BYTES
     else:  # a dense array: scipy builds the whole n x n matrix
-        stored = {"symmetric": n * (n + 1) // 2, "hermitian": n * (n + 1) // 2,
-                  "skew-symmetric": n * (n - 1) // 2}.get(symmetry, n * n)
+        stored = {"symmetric": n * (n + 1) // 2, "hermitian": n * (n + 1) // 2, "skew-symmetric": n * (n - 1) // 2}.get(
+            symmetry, n * n
+        )
         shortest = 2  # "0\n"
         needed = n * n * (8 + _MTX_ENTRY_BYTES)
     most = (size + 1) // shortest  # the last line may lack its newline
     if stored > most:
         raise GraphFormatError(
-            f"the size line declares {stored} entries, but a file of {size} bytes "
-            f"holds at most {most}",
-            path=path, line=_mtx_size_line(path),
+            f"the size line declares {stored} entries, but a file of {size} bytes holds at most {most}",
+            path=path,
+            line=_mtx_size_line(path),
         )
     needed += _vertex_bytes(n + (not relabel), relabel)
     try:
-        check_fits(
-            needed, f"a graph of {n} vertices and {stored} entries (as the size line declares)"
-        )
+        check_fits(needed, f"a graph of {n} vertices and {stored} entries (as the size line declares)")
     except InsufficientMemoryError as exc:
         raise GraphFormatError(str(exc), path=path, line=_mtx_size_line(path)) from exc
 
@@ -1324,9 +1379,7 @@ def _mtx_size_line(path: str) -> int | None:
 
 
 # ---------------------------------------------------------------- assembly
-def _build_graph(
-    path: str, records: _Records, declared_n: int | None, undirected: bool, relabel: bool
-) -> Graph:
+def _build_graph(path: str, records: _Records, declared_n: int | None, undirected: bool, relabel: bool) -> Graph:
     """Relabel (or not) and make the Graph (which mirrors undirected edges).
 
     ``records.src``/``dst`` belong to the loader, so they are renumbered in place.
@@ -1349,13 +1402,12 @@ def _build_graph(
         _refuse_unless_fits(
             _vertex_bytes(n, False),
             f"a graph of {n} vertices (relabel=False and the largest id is {records.hi})",
-            path, records.hi_line,
+            path,
+            records.hi_line,
             hint="; pass relabel=True to number the vertices 0..n-1",
         )
     edge_data = {} if records.weight is None else {"weight": records.weight}
-    return Graph(
-        src, dst, num_vertices=n, edge_data=edge_data, ids=ids, directed=not undirected
-    )
+    return Graph(src, dst, num_vertices=n, edge_data=edge_data, ids=ids, directed=not undirected)
 
 
 # ----------------------------------------------------------------- relabel
@@ -1646,8 +1698,7 @@ def _read_ratings(
         columns = tuple(int(c) for c in columns)
         if len(columns) not in (3, 4) or min(columns) < 0 or len(set(columns)) != len(columns):
             raise ValueError(
-                f"columns must be 3 or 4 distinct non-negative indices "
-                f"(user, item, rating[, timestamp]), got {columns}"
+                f"columns must be 3 or 4 distinct non-negative indices (user, item, rating[, timestamp]), got {columns}"
             )
     line, found, _, _ = _first_record(buf, start, whitespace, delim, comment_code, bool(header), 64)
     only_header = (
@@ -1663,7 +1714,8 @@ def _read_ratings(
                 f"expected 3 or 4 fields (user item rating [timestamp]) in the {format} layout, "
                 f"found {found}{more}: {_line_text(original, buf, start, line, comment_code)!r}"
                 + ("; pass columns=(user, item, rating[, timestamp]) to choose them" if found > 4 else ""),
-                path=path, line=line,
+                path=path,
+                line=line,
             )
         columns = tuple(range(found))
     first_record = line
@@ -1684,9 +1736,11 @@ def _read_ratings(
     # error reported is the one on the earliest line.
     errors: list[GraphFormatError] = []
     if status != _OK:
-        errors.append(_ratings_scan_error(
-            path, original, status, line, ts, te, col, roles, nfields, rec, header, format, first_record
-        ))
+        errors.append(
+            _ratings_scan_error(
+                path, original, status, line, ts, te, col, roles, nfields, rec, header, format, first_record
+            )
+        )
     rating = out_r[:rec]
     whole = slow_rec < rec  # a slow token of the record that failed is not stored
     slow_rec, slow_ts, slow_te = slow_rec[whole], slow_ts[whole], slow_te[whole]
@@ -1696,10 +1750,13 @@ def _read_ratings(
         if bad.size:
             k = int(bad[0])
             token = original[slow_ts[k] : slow_te[k]].tobytes().decode("utf-8", "replace")
-            errors.append(GraphFormatError(
-                f"rating {token[:40]!r} in column {columns[2]} is too large: it overflows to infinity",
-                path=path, line=int(np.count_nonzero(original[: slow_ts[k]] == 10)) + 1,
-            ))
+            errors.append(
+                GraphFormatError(
+                    f"rating {token[:40]!r} in column {columns[2]} is too large: it overflows to infinity",
+                    path=path,
+                    line=int(np.count_nonzero(original[: slow_ts[k]] == 10)) + 1,
+                )
+            )
     ids = out_ids[:rec]
     user = _token_strings(buf, ids[:, 0], ids[:, 1])
     item = _token_strings(buf, ids[:, 2], ids[:, 3])
@@ -1707,11 +1764,14 @@ def _read_ratings(
         r, k = _first_not_utf8(buf, ids)
         if r >= 0:
             token = original[ids[r, k] : ids[r, k + 1]].tobytes()
-            errors.append(GraphFormatError(
-                f"{_ROLE_NAMES[_ROLE_USER + k // 2]} {token[:40]!r} in column {columns[k // 2]} is not UTF-8 "
-                f"text (ids are read as UTF-8)",
-                path=path, line=int(np.count_nonzero(original[: ids[r, k]] == 10)) + 1,
-            ))
+            errors.append(
+                GraphFormatError(
+                    f"{_ROLE_NAMES[_ROLE_USER + k // 2]} {token[:40]!r} in column {columns[k // 2]} is not UTF-8 "
+                    f"text (ids are read as UTF-8)",
+                    path=path,
+                    line=int(np.count_nonzero(original[: ids[r, k]] == 10)) + 1,
+                )
+            )
     if errors:
         raise min(errors, key=lambda e: e.line)
     if rec == 0:
@@ -1881,7 +1941,8 @@ def _ratings_scan_error(
         like = f" as line {first_record} has" if expected == nfields and line != first_record else ""
         return GraphFormatError(
             f"expected {expected} fields ({layout}){like}, found {col}: {token[:80]!r} (in the {format} layout)",
-            path=path, line=line,
+            path=path,
+            line=line,
         )
     role = int(roles[col]) if col < roles.size else _ROLE_IGNORED
     where = f"{_ROLE_NAMES[role]} {token[:40]!r} in column {col}"

@@ -226,7 +226,9 @@ def from_arrays(users: Any, items: Any, ratings: Any, timestamps: Any = None) ->
         lengths["timestamps"] = stamps.size
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
-        raise GraphFormatError(f"users, items, ratings (and timestamps) must have one entry per rating; got lengths {shown}")
+        raise GraphFormatError(
+            f"users, items, ratings (and timestamps) must have one entry per rating; got lengths {shown}"
+        )
     bad = np.flatnonzero(~np.isfinite(rating))
     if bad.size:
         k = int(bad[0])
@@ -595,7 +597,9 @@ def split(
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an integer, got {seed!r}")
     if not graph.directed:
-        raise ValueError("split needs a directed ratings graph (one edge user -> item per rating); got an undirected graph")
+        raise ValueError(
+            "split needs a directed ratings graph (one edge user -> item per rating); got an undirected graph"
+        )
     if rating not in graph.edge_data:
         raise ValueError(f"no edge field {rating!r} to split; edge fields are {sorted(graph.edge_data)}")
     m, n = graph.num_edges, graph.num_vertices
@@ -629,10 +633,13 @@ def split(
         moved += int(move.size)
     train_edges = np.flatnonzero(which == 0)
     train_graph = Graph.from_arcs(
-        src[train_edges], dst[train_edges], n,
+        src[train_edges],
+        dst[train_edges],
+        n,
         vertex_data=graph.vertex_data,
         edge_data={name: values[train_edges] for name, values in graph.edge_data.items()},
-        ids=graph.ids, directed=True,
+        ids=graph.ids,
+        directed=True,
     )
     values = graph.edge_data[rating]
 

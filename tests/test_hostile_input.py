@@ -462,9 +462,8 @@ def check_edges(path: Path, data: bytes, fmt, options: dict) -> None:
     except MidSized:
         event("skipped: relabel=False, mid-sized id")
         return
-    event(
-        f"loaded: {'weighted' if want['weight'] is not None else 'unweighted'}, {'empty' if not want['src'] else 'edges'}"
-    )
+    weighted = "weighted" if want["weight"] is not None else "unweighted"
+    event(f"loaded: {weighted}, {'empty' if not want['src'] else 'edges'}")
     g = call()
     assert g.directed == want["directed"]
     assert g.num_vertices == want["n"]
