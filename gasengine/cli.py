@@ -850,13 +850,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts["batch_size"] = args.batch_size
     if (args.checkpoint_every is not None or args.resume) and args.checkpoint_dir is None:
         raise CommandError(f"{'--resume' if args.resume else '--checkpoint-every'} needs --checkpoint-dir")
-    for option, name in (
-        ("timeout", "timeout"),
-        ("checkpoint_dir", "checkpoint_dir"),
-        ("checkpoint_every", "checkpoint_every"),
-    ):
-        if getattr(args, option) is not None:
-            opts[name] = getattr(args, option)
+    for name in ("timeout", "checkpoint_dir", "checkpoint_every"):  # run()'s names too
+        if getattr(args, name) is not None:
+            opts[name] = getattr(args, name)
     if args.resume:
         opts["resume"] = True
     bar = _progress_bar(args)

@@ -277,11 +277,7 @@ def _run(
             },
         )
     # resume needs a checkpoint_dir (checked above), so the identity is there
-    restored = (
-        checkpoint.latest(checkpoint_dir, identity)
-        if resume and checkpoint_dir is not None and identity is not None
-        else None
-    )
+    restored = checkpoint.latest(checkpoint_dir, identity) if resume and identity is not None else None
     # init runs on a resumed run too (the program may keep what it learns there), its fields then replaced
     vertex_fields, edge_fields = initial_fields(program, graph, store)
     start_active = initial_active(graph, active)
