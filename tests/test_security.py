@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import stat
 import subprocess
 import sys
@@ -16,10 +17,11 @@ import threading
 import time
 from pathlib import Path
 
+import dill
 import numpy as np
 import pytest
 
-from gasengine import VertexProgram, run
+from gasengine import VertexProgram, messages, run
 from gasengine.files import write_file_safely
 from gasengine.shm import Segment, new_run_prefix, remove_orphaned_segments, shm_dir
 from tests.datasets import REPO, random_graph
@@ -305,42 +307,36 @@ def test_numpy_writers_work_on_the_file(tmp_path):
 
 
 # ================================================================ what is unpickled
-#: Every global an unpickler may look up while multiprocess runs exchange messages and report back
-#: (module prefix, name).  Plain data, numpy arrays and these engine classes; no function, no program.
-MESSAGE_GLOBALS = {
-    ("numpy", "dtype"),
-    ("numpy", "ndarray"),
-    ("numpy", "_reconstruct"),
-    ("numpy", "scalar"),
-    ("numpy", "_frombuffer"),
-    ("copyreg", "_reconstructor"),
-    ("builtins", "object"),
-    ("dill._dill", "_create_array"),  # dill's form of an array (the driver's pipes are multiprocess's, i.e. dill)
-    ("gasengine.shm", "ArrayRef"),
-    ("gasengine.shm", "ArraySpec"),
-    ("gasengine.shm", "Packed"),
-    ("gasengine.accumulators", "KeyCounts"),
-    ("gasengine.ragged", "Ragged"),
-    ("gasengine.launcher", "WorkerOutcome"),
-    ("gasengine.launcher", "FailureReport"),
-    ("gasengine.result", "StepStats"),
-}
-
 AUDIT = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, traceback
     sys.path.insert(0, {repo!r})
-    found = set()
     log = {log!r}
+    found = set()
 
-    def hook(event, args):  # inherited by forked workers; each appends what it looks up
-        if event == "pickle.find_class" and (args[0], args[1]) not in found:
-            found.add((args[0], args[1]))
+    def note(kind, module, name):  # forked workers inherit both hooks; each appends what it sees
+        if (kind, module, name) not in found:
+            found.add((kind, module, name))
             fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.write(fd, f"{{args[0]}} {{args[1]}}\\n".encode())
+            os.write(fd, f"{{kind}} {{module}} {{name}}\\n".encode())
             os.close(fd)
 
+    def hook(event, args):  # the default unpickler's lookups (an audit event of both pickle implementations)
+        if event == "pickle.find_class":
+            caller = [f.filename for f in traceback.extract_stack()[:-1]]
+            # numba loading its own compiled-code cache from __pycache__ is not a message
+            if not any(os.sep + "numba" + os.sep in f for f in caller):
+                note("default", args[0], args[1])
+
     sys.addaudithook(hook)
+    from gasengine import messages
+    granted = messages.MessageUnpickler.find_class
+
+    def find_class(self, module, name):
+        note("message", module, name)
+        return granted(self, module, name)
+
+    messages.MessageUnpickler.find_class = find_class
     from tests.soak_mix import CYCLE, run_case
     names = {names!r}
     answers = {{}}
@@ -352,13 +348,13 @@ AUDIT = textwrap.dedent(
 )
 
 
-def test_multiprocess_runs_unpickle_only_data_and_engine_classes(tmp_path):
+def test_multiprocess_runs_read_messages_only_with_the_message_unpickler(tmp_path):
     """Every lookup an unpickler makes, in the driver and in every worker, over runs of every kind.
 
-    Runs in a fresh interpreter with an audit hook (``pickle.find_class``
-    is an audit event of both pickle implementations); numba's lookups,
-    when it loads its own compiled-code cache from ``__pycache__``, are
-    not messages and are left out.
+    Runs in a fresh interpreter: an audit hook sees the default unpickler's
+    lookups (there must be none), a wrapper sees the message unpickler's
+    (each one must be on its list, and the common ones must show up, so
+    that the runs did exchange messages).
     """
     names = [
         "pagerank sync [mp]",
@@ -375,10 +371,95 @@ def test_multiprocess_runs_unpickle_only_data_and_engine_classes(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ran", str(len(names))]
-    looked_up = {tuple(line.split()) for line in log.read_text().splitlines()}
-    messages = {(module, name) for module, name in looked_up if not module.startswith("numba")}
-    assert ("gasengine.launcher", "WorkerOutcome") in messages and ("gasengine.shm", "ArraySpec") in messages
-    unexpected = {
-        (m, n) for m, n in messages if (m.split(".")[0] if m.startswith("numpy") else m, n) not in MESSAGE_GLOBALS
+    seen = [tuple(line.split()) for line in log.read_text().splitlines()]
+    assert [s for s in seen if s[0] == "default"] == []
+    granted = {(module, name) for kind, module, name in seen if kind == "message"}
+    assert {("gasengine.launcher", "WorkerOutcome"), ("gasengine.shm", "ArraySpec")} <= granted
+    assert any(module.startswith("numpy") for module, _ in granted)
+    assert all(messages._allowed(module, name) is not None for module, name in granted)
+
+
+class Point:  # a class of the user's own: data, but not a type messages carry
+    def __init__(self, x):
+        self.x = x
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"cos\nsystem\n(S'true'\ntR.",  # protocol 0: os.system('true')
+        pickle.dumps(eval, protocol=5),  # builtins.eval
+        pickle.dumps(getattr, protocol=5),  # builtins.getattr: the usual first step to anything
+        pickle.dumps(np.load, protocol=5),  # a numpy function, not one of its rebuilding ones
+        pickle.dumps(subprocess.Popen, protocol=2),
+        pickle.dumps(Point(1), protocol=5),
+        pickle.dumps(VertexProgram, protocol=5),
+        dill.dumps(eval("lambda: 1", {})),  # dill's functions by value: code objects
+    ],
+    ids=["os.system", "eval", "getattr", "numpy.load", "Popen", "user class", "program class", "dill lambda"],
+)
+def test_a_message_naming_anything_but_data_is_refused(payload):
+    with pytest.raises(messages.MessageRefused, match="gasengine never unpickles"):
+        messages.loads(payload)
+
+
+def test_messages_carry_data_arrays_and_the_engine_types():
+    import gasengine.ragged
+    from gasengine.accumulators import KeyCounts
+    from gasengine.launcher import FailureReport, WorkerOutcome
+    from gasengine.result import StepStats
+
+    ragged = gasengine.ragged.Ragged(np.array([0, 2, 3]), np.array([4, 5, 6]))
+    counts = KeyCounts(np.array([0, 1]), np.array([7]), np.array([0.5]))
+    message = {
+        "arrays": [np.arange(5.0), np.arange(12).reshape(3, 4)[:, 1:], np.zeros(2, dtype=[("a", "f8"), ("b", "i4")])],
+        "scalars": (np.float32(1.5), np.int64(-3), np.bool_(True), 2 + 3j, None, "é"),
+        "sets": ({1, 2}, frozenset({"a"}), range(3), slice(1, 5), bytearray(b"x")),
+        "engine": [ragged, counts, StepStats(1, 2, 3, 4.0, 5.0, 6.0, 7)],
+        "outcome": WorkerOutcome([], True, None),
+        "failure": FailureReport(1, "crash", "ValueError: x", "tb"),
     }
-    assert unexpected == set()
+    buffers: list = []
+    back = messages.loads(messages.dumps(message, buffers.append), buffers=buffers)
+    assert len(buffers) >= 3  # arrays out of band
+    assert back["arrays"][1].tolist() == message["arrays"][1].tolist()
+    assert back["arrays"][2].dtype == message["arrays"][2].dtype
+    assert back["scalars"] == message["scalars"] and type(back["scalars"][0]) is np.float32
+    assert back["sets"] == message["sets"]
+    assert back["engine"][0].ptr.tolist() == [0, 2, 3] and back["engine"][0].values.tolist() == [4, 5, 6]
+    assert back["engine"][1].keys.tolist() == [7] and back["engine"][2] == message["engine"][2]
+    assert back["outcome"] == message["outcome"] and back["failure"] == message["failure"]
+
+
+def test_every_engine_type_named_on_the_list_exists():
+    for module, name in messages.ENGINE_TYPES:
+        assert isinstance(messages._allowed(module, name), type), (module, name)
+
+
+def test_a_message_that_cannot_be_pickled_plainly_is_refused_at_the_sender():
+    with pytest.raises(messages.MessageRefused, match="cannot send a dict between processes"):
+        messages.dumps({"f": lambda: 1})
+
+
+def unpicklable_total(total):
+    return Point(float(total))
+
+
+def test_an_aggregator_value_of_the_users_own_class_fails_on_workers_saying_why():
+    """Only data leaves a worker: a finalize returning a user's object is refused by the driver, clearly."""
+    from gasengine import Aggregator
+    from gasengine.errors import WorkerFailed
+
+    class Count(VertexProgram):
+        aggregators = (Aggregator("total", lambda v: np.ones(len(v)), finalize=unpicklable_total),)
+
+        def init(self, v):
+            v.data["x"] = np.zeros(len(v))
+
+        def apply(self, v, acc):
+            v.data["x"] = v.data["x"] + 1
+
+    local = run(Count(), random_graph(50, 200, seed=2), max_supersteps=1)
+    assert local.aggregates["total"].x == 50.0
+    with pytest.raises(WorkerFailed, match=r"test_security\.Point.*never unpickles"):
+        run(Count(), random_graph(50, 200, seed=2), workers=2, max_supersteps=1)

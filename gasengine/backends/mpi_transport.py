@@ -12,10 +12,11 @@ Every primitive is one *round* on the run's communicator:
 A message (any nesting of dicts, lists, tuples, arrays, :class:`KeyCounts`,
 ragged fields, ...) is flattened with pickle protocol 5 and *out-of-band*
 buffers (:func:`pack`): the metadata (structure, dtypes, shapes) is a short
-pickle, every array's bytes are copied once into the send buffer as they
-are, and the receiver's arrays are views of its receive buffer (small ones
-are copied out, so that they do not keep a large buffer alive).  No array
-is pickled.
+pickle, read back only by :mod:`gasengine.messages` (data, never code);
+every array's bytes are copied once into the send buffer as they are, and
+the receiver's arrays are views of its receive buffer (small ones are
+copied out, so that they do not keep a large buffer alive).  No array is
+pickled.
 
 ``allreduce`` folds every rank's value in rank order (so every rank gets the
 same bits, as on the multiprocess backend); ``bcast`` and ``barrier`` are
@@ -39,9 +40,9 @@ import pickle
 import time
 from typing import Any
 
-import dill
 import numpy as np
 
+from ..messages import PROTOCOL, dumps, loads
 from .base import Backend
 
 #: Header status of a rank.
@@ -278,11 +279,10 @@ class _Pickler(pickle.Pickler):
 
 
 def pack(obj: Any) -> Packed:
-    """Flatten ``obj`` into metadata and the raw buffers of its arrays.
+    """Flatten ``obj`` into metadata and the raw buffers of its arrays (pickle protocol 5, out of band).
 
-    Plain pickle (protocol 5, arrays out of band) for what it handles;
-    ``dill`` for the rest (lambdas, interactively defined classes), which
-    then carries any arrays in band.
+    Raises :class:`~gasengine.messages.MessageRefused` for what plain pickle
+    cannot write (a lambda, say): messages carry data, never code.
 
     Examples
     --------
@@ -293,12 +293,11 @@ def pack(obj: Any) -> Packed:
     buffers: list[pickle.PickleBuffer] = []
     out = io.BytesIO()
     try:
-        _Pickler(out, protocol=5, buffer_callback=buffers.append).dump(obj)
-        meta = b"p" + out.getvalue()
+        _Pickler(out, protocol=PROTOCOL, buffer_callback=buffers.append).dump(obj)
     except (pickle.PicklingError, AttributeError, TypeError):
-        buffers = []
-        meta = b"d" + dill.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return Packed(meta, [b.raw() for b in buffers])
+        dumps(obj)  # raises the error that names what cannot travel
+        raise
+    return Packed(out.getvalue(), [b.raw() for b in buffers])
 
 
 def unpack(buf: np.ndarray, offset: int, nbytes: int) -> Any:
@@ -315,9 +314,7 @@ def unpack(buf: np.ndarray, offset: int, nbytes: int) -> Any:
         at += _aligned(length)
     if at != offset + nbytes:
         raise ValueError(f"a message of {nbytes} bytes does not match its own index (ends at {at - offset})")
-    if meta[:1] == b"d":
-        return dill.loads(meta[1:])
-    return pickle.loads(memoryview(meta)[1:], buffers=buffers)
+    return loads(meta, buffers=buffers)
 
 
 def _aligned(nbytes: int) -> int:

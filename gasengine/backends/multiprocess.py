@@ -6,7 +6,8 @@ Each worker exchanges through :class:`MultiprocessBackend`:
   alternating by round, because a fast worker can be at most one round ahead
   of a slow one), and only a small note — where the arrays are — travels
   through the pipe between the two workers, pickled with plain ``pickle``
-  (``dill``, which the ``multiprocess`` package uses, costs ten times more
+  and read back only by :mod:`gasengine.messages` (data, never code; and
+  ``dill``, which the ``multiprocess`` package uses, costs ten times more
   per message, and a superstep's latency is mostly these messages);
 * small values (allreduce scalars, signals of tiny graphs) ride inside the note.
 
@@ -19,14 +20,13 @@ shares, :mod:`gasengine.launcher`).
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from typing import Any
 
-import dill
 import numpy as np
 from multiprocess.connection import wait
 
+from ..messages import dumps, loads
 from ..shm import ArraySpec, Segment, flatten_arrays, layout, restore_arrays
 from .base import Backend
 
@@ -160,16 +160,3 @@ def _wait_to_be_stopped(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(PARENT_CHECK_SECONDS)
     os._exit(3)
-
-
-def dumps(obj: Any) -> bytes:
-    """Pickle a note: plain pickle (fast: notes are plain data), dill for what only dill handles."""
-    try:
-        return b"p" + pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return b"d" + dill.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def loads(data: bytes) -> Any:
-    """Inverse of :func:`dumps`."""
-    return (pickle if data[:1] == b"p" else dill).loads(memoryview(data)[1:])

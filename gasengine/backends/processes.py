@@ -40,6 +40,7 @@ from multiprocess.connection import wait
 
 from ..errors import WorkerFailed
 from ..launcher import EngineJob, FailureReport, RunOutput, WorkerOutcome, run_engine
+from ..messages import MessageRefused, dumps, loads
 from ..parts import Allocate, Part
 from ..ragged import Ragged
 from ..shm import (
@@ -108,15 +109,15 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
         if job.engine_job.report_progress and job.rank == 0:
 
             def progress(step: int, count: int) -> None:
-                conn.send(("progress", step, count))
+                conn.send_bytes(dumps(("progress", step, count)))
 
         outcome = run_engine(job.engine_job, job.rank, parts, active, backend, progress)
         for part in parts:
             publish(part, arrays[part.index])
-        conn.send(("done", job.rank, outcome))
+        conn.send_bytes(dumps(("done", job.rank, outcome)))
     except BaseException as exc:  # noqa: BLE001 - report everything, including SystemExit
         try:
-            conn.send(("error", FailureReport.of(job.rank, exc)))
+            conn.send_bytes(dumps(("error", FailureReport.of(job.rank, exc))))
         except Exception:  # noqa: BLE001 - the driver is gone or the pipe broke: it sees the exit
             pass
     finally:
@@ -448,9 +449,11 @@ def _watch(procs: list[Any], conns: list[Any], progress: Any) -> dict[int, Worke
                 raise _died(rank, procs[rank])
             rank = rank_of_conn[id(obj)]
             try:
-                msg = obj.recv()
+                msg = loads(obj.recv_bytes())  # data only (gasengine.messages): never code from a worker
             except EOFError:  # the pipe closed first; the sentinel tells why
                 raise _died(rank, procs[rank]) from None
+            except MessageRefused as exc:
+                raise WorkerFailed(rank, f"its report could not be read: {exc}") from None
             if msg[0] == "progress":
                 progress(msg[1], msg[2])
             elif msg[0] == "done":

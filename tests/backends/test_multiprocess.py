@@ -457,7 +457,7 @@ def _collectives(rank: int, size: int, peers, prefix: str, parent: int, out) -> 
         ]
         got.append(b.alltoall(send))
     got.append(b.allreduce(np.array([rank + 1.0]), np.multiply))
-    got.append(b.bcast({"root": rank, "f": (lambda x: x + 1)} if rank == 1 else None, root=1)["f"](1))
+    got.append(b.bcast({"root": rank, "n": 1j} if rank == 1 else None, root=1))
     b.barrier()
     out.send((rank, got))
 
@@ -495,15 +495,15 @@ def test_collectives_between_real_processes(clean_run):
                 assert len(msg["many"]) == 2000 and msg["many"][1999].tolist() == [1999] * 3
                 assert msg["none"] is None
         assert product.tolist() == [6.0]
-        assert bcast == 2  # a lambda from rank 1, pickled by the dill fallback
+        assert bcast == {"root": 1, "n": 1j}
 
 
-def test_notes_pickle_plainly_and_fall_back_to_dill():
-    from gasengine.backends.multiprocess import dumps, loads
+def test_notes_carry_data_never_code():
+    from gasengine.messages import MessageRefused, dumps, loads
 
-    assert dumps({"a": 1})[:1] == b"p"
-    assert dumps(lambda x: x * 3)[:1] == b"d"
-    assert loads(dumps(lambda x: x * 3))(2) == 6
+    assert loads(dumps({"a": 1, "b": np.arange(3)}))["b"].tolist() == [0, 1, 2]
+    with pytest.raises(MessageRefused, match="cannot send a function"):
+        dumps(lambda x: x * 3)
 
 
 class LateBoom(Boom):
