@@ -76,7 +76,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from gasengine import ALL, Aggregator, Graph, Result, VertexProgram, run
+from gasengine import ALL, Aggregator, Graph, Result, VertexProgram, rank_zero, run
 from gasengine import ratings as rt
 
 __all__ = ["ALSModel", "ALSProgram", "als", "bias_baseline"]
@@ -514,6 +514,7 @@ class ALSModel:
 
 
 # ---------------------------------------------------------------------- functions
+@rank_zero
 def als(
     graph: Graph,
     rank: int = 10,

@@ -85,6 +85,7 @@ from gasengine import (
     Graph,
     Result,
     VertexProgram,
+    rank_zero,
     run,
 )
 from gasengine.async_engine import default_batch_size
@@ -238,6 +239,7 @@ class BeliefPropagationProgram(VertexProgram):
         return self.schedule == "sync" and int(globals["changed_messages"]) == 0
 
 
+@rank_zero
 def belief_propagation(
     graph: Graph,
     node_potentials: Any,

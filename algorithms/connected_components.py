@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, IN, Aggregator, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import ALL, IN, Aggregator, ConvergenceError, Graph, Result, VertexProgram, rank_zero, run
 
 
 class ConnectedComponentsProgram(VertexProgram):
@@ -85,6 +85,7 @@ class ConnectedComponentsProgram(VertexProgram):
         return globals["changed"] == 0
 
 
+@rank_zero
 def connected_components(
     graph: Graph, *, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:

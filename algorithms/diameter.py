@@ -79,7 +79,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from gasengine import IN, OUT, Aggregator, Graph, Result, VertexProgram, VertexView, run
+from gasengine import IN, OUT, Aggregator, Graph, Result, VertexProgram, VertexView, rank_zero, run
 
 #: Vertex fields the program keeps.
 REGISTERS = "hll"
@@ -441,6 +441,7 @@ class DiameterEstimate:
     result: Result | None = field(default=None, repr=False)
 
 
+@rank_zero
 def approximate_diameter(
     graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0, alpha: float = 0.9, **engine_options: Any
 ) -> DiameterEstimate:
@@ -525,6 +526,7 @@ def approximate_diameter(
     )
 
 
+@rank_zero
 def neighbourhood_function(
     graph: Graph, *, precision: int = DEFAULT_PRECISION, seed: int = 0, **engine_options: Any
 ) -> np.ndarray:

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, IN, EdgeSet, Graph, Result, VertexProgram, run
+from gasengine import ALL, IN, EdgeSet, Graph, Result, VertexProgram, rank_zero, run
 
 _GOLDEN = 0x9E3779B97F4A7C15  # 2**64 / golden ratio, splitmix64's increment
 _MASK64 = (1 << 64) - 1
@@ -190,6 +190,7 @@ class GibbsIsingProgram(VertexProgram):
         v.signal(count < self.sweeps)
 
 
+@rank_zero
 def gibbs_ising(
     graph: Graph,
     beta: float = 1.0,

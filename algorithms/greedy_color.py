@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, rank_zero, run
 
 _ONE = np.uint64(1)
 
@@ -92,6 +92,7 @@ def conflicting_edges(graph: Graph, color: np.ndarray) -> int:
     return int(np.count_nonzero((color[graph.src] == color[graph.dst]) & (graph.src != graph.dst)))
 
 
+@rank_zero
 def greedy_color(
     graph: Graph, *, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:

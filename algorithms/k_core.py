@@ -87,6 +87,7 @@ from gasengine import (
     VertexProgram,
     VertexView,
     count_by_key,
+    rank_zero,
     run,
 )
 from gasengine import cache as engine_cache
@@ -238,6 +239,7 @@ def simple_arcs(graph: Graph) -> Graph:
     )
 
 
+@rank_zero
 def core_number(
     graph: Graph, *, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, Graph, Result, VertexProgram, run
+from gasengine import Aggregator, Graph, Result, VertexProgram, rank_zero, run
 
 CENTRES = "kmeans_centres"
 CHANGES = "kmeans_changes"
@@ -206,6 +206,7 @@ class KMeansResult:
         return iter((self.centres, self.labels))
 
 
+@rank_zero
 def kmeans(
     points: Any,
     k: int,

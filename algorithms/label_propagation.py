@@ -41,6 +41,7 @@ from gasengine import (
     Result,
     VertexProgram,
     count_by_key,
+    rank_zero,
     run,
 )
 
@@ -92,6 +93,7 @@ class LabelPropagationProgram(VertexProgram):
         return np.ones(len(v), dtype=bool)
 
 
+@rank_zero
 def label_propagation(
     graph: Graph, *, max_iter: int = 1000, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram  # noqa: F401 (ConvergenceError: the examples)
+from gasengine import ALL, ConvergenceError, Graph, Result, VertexProgram, rank_zero  # noqa: F401 (ConvergenceError: the examples)
 
 
 class MinLabelProgram(VertexProgram):
@@ -51,6 +51,7 @@ class MinLabelProgram(VertexProgram):
         return e.nbr_data["component"] > e.vertex_data["component"]
 
 
+@rank_zero
 def min_label_components(
     graph: Graph, *, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:

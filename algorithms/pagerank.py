@@ -43,6 +43,7 @@ from gasengine import (
     Graph,
     Result,
     VertexProgram,
+    rank_zero,
     run,
 )
 
@@ -203,6 +204,7 @@ class DeltaPageRankProgram(PageRankProgram):
         return False  # the run ends when no vertex is scheduled
 
 
+@rank_zero
 def pagerank(
     graph: Graph,
     alpha: float = 0.85,

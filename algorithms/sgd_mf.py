@@ -108,7 +108,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, Aggregator, EdgeView, Graph, Result, VertexProgram, run
+from gasengine import ALL, Aggregator, EdgeView, Graph, Result, VertexProgram, rank_zero, run
 from gasengine import ratings as rt
 
 from .als import (
@@ -351,6 +351,7 @@ class SGDMFModel(ALSModel):
 
 
 # ---------------------------------------------------------------------- function
+@rank_zero
 def sgd_mf(
     graph: Graph | str | os.PathLike[str],
     rank: int = 10,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import IN, OUT, ConvergenceError, Graph, Result, VertexProgram, run
+from gasengine import IN, OUT, ConvergenceError, Graph, Result, VertexProgram, rank_zero, run
 
 from .edge_weights import check_nonnegative_weights
 
@@ -85,6 +85,7 @@ class SSSPProgram(VertexProgram):
         return np.where(better, offer, np.inf)
 
 
+@rank_zero
 def sssp(
     graph: Graph,
     source: Any,

@@ -68,6 +68,7 @@ from gasengine import (
     VertexView,
     collect,
     intersection_sizes,
+    rank_zero,
     run,
 )
 from gasengine import cache as engine_cache
@@ -226,6 +227,7 @@ def _rows_of(rows: np.ndarray, values: np.ndarray, n: int) -> Ragged:
     return Ragged(ptr, values)
 
 
+@rank_zero
 def triangles(
     graph: Graph, *, return_result: bool = False, **engine_options: Any
 ) -> np.ndarray | tuple[np.ndarray, Result]:
@@ -294,6 +296,7 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     return counts, degree, result
 
 
+@rank_zero
 def clustering(graph: Graph, **engine_options: Any) -> np.ndarray:
     """The clustering coefficient of every vertex, as ``networkx.clustering`` (unweighted).
 
@@ -338,6 +341,7 @@ def clustering(graph: Graph, **engine_options: Any) -> np.ndarray:
     return out
 
 
+@rank_zero
 def average_clustering(graph: Graph, *, count_zeros: bool = True, **engine_options: Any) -> float:
     """The mean clustering coefficient, as ``networkx.average_clustering``.
 

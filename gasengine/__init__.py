@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from . import cache, ratings
     from .accumulators import KeyCounts, collect, count_by_key
     from .aggregators import Aggregator
+    from .backends.mpi import rank_zero
     from .errors import ConvergenceError, EngineError, GasEngineError, GraphFormatError, ProgramError, WorkerFailed
     from .execution import run
     from .graph import Graph
@@ -41,6 +42,7 @@ _HOMES = {
     "ProgramError": "errors",
     "WorkerFailed": "errors",
     "run": "execution",
+    "rank_zero": "backends.mpi",
     "Graph": "graph",
     "ALL": "program",
     "IN": "program",

@@ -184,6 +184,45 @@ def test_every_rank_calls_run_and_rank_zero_alone_runs_an_algorithm(tmp_path):
     assert len(steps) == 3 and steps[0] == steps[1] != "None" and steps[2] == "checked"
 
 
+EVERY_RANK = """
+    import numpy as np
+    from algorithms import average_clustering, core_number, pagerank, sssp
+    from gasengine import ConvergenceError, Graph
+    from gasengine.backends import mpi
+    from tests.datasets import random_graph
+
+    me = mpi.rank()
+    graph = random_graph(200, 900, seed=2) if me == 0 else None   # only rank 0 needs the graph
+    undirected = graph.to_undirected() if me == 0 else None
+    got = [
+        pagerank(graph, backend="mpi"),
+        core_number(undirected, backend="mpi"),
+        average_clustering(undirected, backend="mpi"),   # calls clustering: one function, one "done"
+    ]
+    try:   # a function that raises on rank 0 is done too: the other ranks return None and go on
+        sssp(graph, 0, weight=None, backend="mpi", max_supersteps=1)
+        failed = False
+    except ConvergenceError:
+        failed = True
+    got.append(pagerank(graph, backend="mpi", tol=1e-3))
+    if me == 0:
+        assert np.allclose(got[0], pagerank(graph), rtol=1e-12, atol=0)
+        assert (got[1] == core_number(undirected)).all()
+        assert abs(got[2] - average_clustering(undirected)) < 1e-15 and failed
+        assert np.allclose(got[3], pagerank(graph, tol=1e-3), rtol=1e-12, atol=0)
+        report = "checked"
+    else:
+        report = " ".join(str(g) for g in got) + f" {failed}"
+    open(f"{sys.argv[1]}/rank{me}.txt", "w").write(report)
+"""
+
+
+def test_every_rank_calls_the_algorithm_functions_and_the_others_get_none(tmp_path):
+    done = mpiexec(3, sys.executable, str(script(tmp_path, "every_rank.py", EVERY_RANK)), str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert rank_files(tmp_path) == {0: "checked", 1: "None None None None False", 2: "None None None None False"}
+
+
 def test_without_mpiexec_the_mpi_backend_runs_on_one_rank(tmp_path):
     body = """
         from algorithms import pagerank

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, run
+from gasengine import Aggregator, VertexProgram, rank_zero, run
 
 from .base import (
     MechanismResult,
@@ -270,6 +270,7 @@ class ADMMProgram(VertexProgram):
         return bool(globals[STATE]["done"])
 
 
+@rank_zero
 def admm(
     problem: Problem,
     X: Any,

@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, Aggregator, VertexProgram, run
+from gasengine import ALL, Aggregator, VertexProgram, rank_zero, run
 
 from .base import (
     DIVERGENCE_FACTOR,
@@ -341,6 +341,7 @@ def _penalties(problem: Problem, W: np.ndarray) -> np.ndarray:
     return problem.reg * np.abs(Wp).sum(axis=1)
 
 
+@rank_zero
 def async_sgd(
     problem: Problem,
     X: Any,

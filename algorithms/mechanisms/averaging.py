@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, run
+from gasengine import Aggregator, VertexProgram, rank_zero, run
 
 from .base import (
     MechanismResult,
@@ -237,6 +237,7 @@ class ModelAveragingProgram(VertexProgram):
         return bool(globals[MODEL]["done"])
 
 
+@rank_zero
 def model_averaging(
     problem: Problem,
     X: Any,

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, run
+from gasengine import Aggregator, VertexProgram, rank_zero, run
 
 from .base import (
     MechanismResult,
@@ -203,6 +203,7 @@ class BSPSGDProgram(VertexProgram):
         return bool(globals[MODEL]["done"])
 
 
+@rank_zero
 def bsp_sgd(
     problem: Problem,
     X: Any,

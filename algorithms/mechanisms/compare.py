@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from gasengine import rank_zero
+
 from .admm import admm
 from .async_sgd import async_sgd
 from .averaging import model_averaging
@@ -190,6 +192,7 @@ class MechanismTable:
             writer.writerows(self.rows)
 
 
+@rank_zero
 def compare_mechanisms(
     problem: Problem,
     X: Any,

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, run
+from gasengine import Aggregator, VertexProgram, rank_zero, run
 
 from .averaging import local_gradient_steps
 from .base import (
@@ -145,6 +145,7 @@ class EASGDProgram(VertexProgram):
         return bool(globals[CENTRE]["done"])
 
 
+@rank_zero
 def easgd(
     problem: Problem,
     X: Any,

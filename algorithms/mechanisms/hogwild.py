@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gasengine import rank_zero
+
 from .async_sgd import AsyncSGDProgram, async_sgd
 from .base import MechanismResult
 from .problems import Problem
@@ -36,6 +38,7 @@ __all__ = ["HogwildProgram", "hogwild"]
 HogwildProgram = AsyncSGDProgram
 
 
+@rank_zero
 def hogwild(
     problem: Problem,
     X: Any,

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from gasengine import ALL, Aggregator, Graph, VertexProgram, run
+from gasengine import ALL, Aggregator, Graph, VertexProgram, rank_zero, run
 
 from .base import MechanismResult, check_positive, engine_bytes
 from .problems import DivergenceError, Problem, prepare, soft_threshold
@@ -150,6 +150,7 @@ class CoordinateDescentProgram(VertexProgram):
         return bool(bad) or (globals.step >= 2 and globals.step % 2 == 0 and moved < self.tol)
 
 
+@rank_zero
 def model_parallel(
     problem: Problem,
     X: Any,

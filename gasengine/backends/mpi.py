@@ -20,7 +20,9 @@ Roles (the launcher's part; the transport is
 * **every other rank** takes part in runs rank 0 starts.  Its own call of
   ``run(..., backend="mpi")`` ignores its arguments (the graph and program
   may be ``None`` there), serves one run and returns ``None``
-  (:func:`serve_one`).  Code that only rank 0 runs — an algorithm function
+  (:func:`serve_one`); its call of an algorithm function (any function
+  decorated with :func:`rank_zero`) serves every run of rank 0's call and
+  returns ``None``.  Code that only rank 0 runs — an algorithm function
   and what is done with its answer, say — is served by :func:`serve` on the
   other ranks, which returns when rank 0's program ends; a rank that reaches
   the end of its script serves whatever rank 0 still runs before it exits.
@@ -42,14 +44,15 @@ noticed by ``mpiexec`` (hydra), which ends every rank.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import dill
 import numpy as np
@@ -57,6 +60,9 @@ import numpy as np
 from ..launcher import EngineJob, FailureReport, RunOutput, first_failure, run_engine
 from ..parts import Part
 from .mpi_transport import BrokenRound, MPIBackend, PeerFailed
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Longest sleep between polls while a rank waits for rank 0's next command (it may be loading a graph).
 COMMAND_NAP_SECONDS = 0.02
@@ -94,6 +100,8 @@ class _World:
         self.pending = False
         #: The status rank 0 tells the other ranks to end with (1 after an uncaught exception).
         self.exit_status = 0
+        #: Calls of :func:`rank_zero` functions rank 0 is inside (only the outermost one says it is done).
+        self.depth = 0
         if self.size > 1:
             # atexit runs handlers last-in first-out: this one runs before mpi4py finalises MPI
             atexit.register(self._at_exit)
@@ -369,6 +377,8 @@ def serve_one() -> None:
     w = world()
     _warm_up()
     command = w.control().bcast(None)
+    while command[0] == "done":  # rank 0 finished a rank_zero function this rank did not call
+        command = w.control().bcast(None)
     if command[0] == "end":
         w.ended = True
         print(f"gasengine: rank {w.rank}: rank 0's program ended without starting this run", file=sys.stderr)
@@ -404,6 +414,70 @@ def serve() -> int:
         if command[0] == "end":
             w.ended = True
             return int(command[1])
-        if command[0] == "abandoned":
+        if command[0] in ("abandoned", "done"):
+            continue
+        _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report
+
+
+def rank_zero(function: Callable[P, R]) -> Callable[P, R]:
+    """Make ``function`` (one that calls :func:`gasengine.run`) callable on every MPI rank alike.
+
+    With ``backend="mpi"`` among its keyword arguments, under ``mpiexec``,
+    the body runs on rank 0 only; every other rank takes part in the runs
+    it starts and returns ``None`` when it ends — so a script can call the
+    function on every rank, passing ``None`` for the graph where it has
+    none.  Without ``backend="mpi"`` (or on one rank) it is ``function``
+    unchanged.  Every algorithm function of :mod:`algorithms` is one.
+
+    On rank 0 the call tells the other ranks it is done when it returns or
+    raises; calls nested inside it (an algorithm function calling another)
+    tell nobody.  Every rank must call the same functions in the same order,
+    as with :func:`gasengine.run`; a rank that calls none (it only serves,
+    at the end of its script, say) lets rank 0's calls go by.
+
+    Examples
+    --------
+    >>> from gasengine.backends import mpi
+    >>> @mpi.rank_zero
+    ... def two_runs(graph, **options):
+    ...     return run(PageRankProgram(), graph, **options), run(PageRankProgram(tol=1e-3), graph, **options)
+    >>> graph = Graph.load("web.txt") if mpi.rank() == 0 else None  # doctest: +SKIP
+    >>> answers = two_runs(graph, backend="mpi")  # doctest: +SKIP
+    """
+
+    @functools.wraps(function)
+    def on_every_rank(*args: P.args, **kwargs: P.kwargs) -> R:
+        if kwargs.get("backend") != "mpi":
+            return function(*args, **kwargs)
+        w = world()
+        if w.size == 1:
+            return function(*args, **kwargs)
+        if w.rank != 0:
+            return _serve_function(w, function.__qualname__)  # type: ignore[return-value]
+        w.depth += 1
+        try:
+            return function(*args, **kwargs)
+        finally:
+            w.depth -= 1
+            if w.depth == 0 and not w.ended and not _out_of_step(sys.exc_info()[1]):
+                w.control().bcast(("done", function.__qualname__))
+
+    return on_every_rank
+
+
+def _serve_function(w: _World, name: str) -> None:
+    """On a rank other than 0: serve the runs of rank 0's call of a :func:`rank_zero` function, until it is done."""
+    _warm_up()
+    control = w.control()
+    while True:
+        command = control.bcast(None)
+        if command[0] == "done":
+            return None
+        if command[0] == "end":
+            w.ended = True
+            if int(command[1]) == 0:
+                print(f"gasengine: rank {w.rank}: rank 0's program ended without calling {name}", file=sys.stderr)
+            raise SystemExit(int(command[1]) or 1)
+        if command[0] == "abandoned":  # a run rank 0 could not start: its function goes on, or raises
             continue
         _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report
