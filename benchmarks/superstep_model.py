@@ -14,7 +14,7 @@ Two parts (issue 14, point 6; the output goes into ``docs/distributed.md``):
     part: compute per edge) and on the MPI backend (``mpiexec -n 2``: compute,
     exchange time, bytes between ranks, rounds), fits
 
-        T(P) = c_edge * max_edges_per_machine(P)
+        T(P) = c_edge(n) * n,  n = max_edges_per_machine(P)  (c_edge measured per part size)
                + bytes_per_machine(P) / bandwidth
                + latency(P) * rounds
 
@@ -173,7 +173,7 @@ def model_cuts(args: argparse.Namespace, machines: list[int]) -> tuple[int, list
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
-    scales = [int(s) for s in args.scales.split(",")] if args.scales else [args.scale - 2, args.scale]
+    scales = [int(s) for s in args.scales.split(",")] if args.scales else [args.scale - 4, args.scale - 2, args.scale]
     load = os.getloadavg()
     print(
         f"PageRank supersteps on R-MAT {', '.join(map(str, scales))}, mpiexec -n 2 (hdrf cut, 2 parts), "
@@ -204,31 +204,35 @@ def cmd_fit(args: argparse.Namespace) -> None:
         )
     # the engine's messages against the table's 2 x mirrors x 8 bytes (signals and activity come on top)
     factor = float(np.median([np.median(r["between"]) / r["predicted"] for r in rows]))
-    # compute = c_edge * max_edges + c0 (least squares over the scales); the exchange of a superstep on
-    # one machine is its rounds' fixed cost (collectives, flattening) plus shared-memory copies and
-    # waiting for the slower rank: its smallest value over the scales is taken as the rounds' cost;
-    # the rest of a superstep (Python between the phases) is the median of superstep - compute - exchange.
+    # compute = c_edge(n) * n for n edges per machine: the cost per edge measured at each scale, log-linear
+    # in n between them and flat beyond (smaller parts fit caches better: 4.8 ns per edge at 2M edges per rank
+    # against 12 ns at 8M here, so one straight line through both would miss either by 2x).  The exchange of a
+    # superstep on one machine is its rounds' fixed cost (collectives, flattening) plus shared-memory copies
+    # and waiting for the slower rank: its smallest value over the scales is taken as the rounds' cost; the
+    # rest of a superstep (Python between the phases) is the median of superstep - compute - exchange.
     E = np.asarray(E, float)
-    if len(rows) > 1:
-        c_edge, c0 = np.polyfit(E, np.asarray(C), 1)
-    else:
-        c_edge, c0 = C[0] / E[0], 0.0
+    per_edge = np.asarray(C) / E
+    order = np.argsort(E)
+
+    def c_edge(n: float) -> float:
+        return float(np.interp(np.log(n), np.log(E[order]), per_edge[order]))
+
     t_rounds = float(min(X))
     t_other = float(np.median(O))
-    c0 = max(c0, 0.0)
-    t_fixed = c0 + t_rounds + max(t_other, 0.0)
-    fitted = c_edge * E + t_fixed
+    t_fixed = t_rounds + max(t_other, 0.0)
+    fitted = np.asarray([c_edge(n) * n for n in E]) + t_fixed
     worst = float(np.max(np.abs(fitted - T) / np.asarray(T)))
+    costs = ", ".join(f"{c * 1e9:.2f} ns at {n / 1e6:.2f}M" for n, c in zip(E[order], per_edge[order], strict=True))
     print(
-        f"\nFit: compute = c_edge x max_edges + c0 over {len(rows)} scales: c_edge = {c_edge * 1e9:.2f} ns per "
-        f"edge, c0 = {c0 * 1e3:.2f} ms; exchange rounds (smallest exchange) {t_rounds * 1e3:.2f} ms; other "
-        f"{t_other * 1e3:.2f} ms; t_fixed = {t_fixed * 1e3:.2f} ms per superstep.  Model against the measured "
-        f"superstep: largest relative error {worst:.1%}.  Load average {load[0]:.2f} at the end.  Bytes between "
-        f"the ranks / the table's 2 x mirrors x 8 bytes: {factor:.2f} (used below)."
+        f"\nFit: compute per edge by edges per rank: {costs} (log-linear between, flat beyond); exchange "
+        f"rounds (smallest exchange) {t_rounds * 1e3:.2f} ms; other {t_other * 1e3:.2f} ms; t_fixed = "
+        f"{t_fixed * 1e3:.2f} ms per superstep.  Model against the measured superstep: largest relative error "
+        f"{worst:.1%}.  Load average {load[0]:.2f} at the end.  Bytes between the ranks / the table's "
+        f"2 x mirrors x 8 bytes: {factor:.2f} (used below)."
     )
-    if c_edge <= 0:
+    if np.any(per_edge <= 0):
         print(
-            "c_edge <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
+            "a compute time <= 0: the measured points are noise-dominated (machine busy, or scales too small); "
             "the extrapolation below is meaningless."
         )
 
@@ -248,13 +252,13 @@ def cmd_fit(args: argparse.Namespace) -> None:
         "fixed ms | network ms | latency ms | superstep ms | speed-up over 1 machine |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    t1 = c_edge * edges + t_fixed
+    t1 = c_edge(edges) * edges + t_fixed
     for cut in cuts:
         p = int(cut["parts"])
         max_edges = cut["edge_balance"] * edges / p
         # bytes_per_superstep / P, sent (and as many received), times the factor measured above
         per_machine = factor * 2 * cut["mirrors"] * VALUE_BYTES / p
-        compute = c_edge * max_edges
+        compute = c_edge(max_edges) * max_edges
         network = (per_machine + rounds * slot_bytes(p) * (p - 1)) / bandwidth
         lat = rounds * latency * np.ceil(np.log2(p))
         total = compute + t_fixed + network + lat
@@ -263,7 +267,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
             f"{compute * 1e3:.1f} | {t_fixed * 1e3:.1f} | {network * 1e3:.1f} | {lat * 1e3:.2f} | "
             f"{total * 1e3:.1f} | {t1 / total:.1f} |"
         )
-    print(f"\n1 machine, 1 rank (c_edge x edges + t_fixed): {t1 * 1e3:.1f} ms per superstep.")
+    print(f"\n1 machine, 1 rank (c_edge(edges) x edges + t_fixed): {t1 * 1e3:.1f} ms per superstep.")
 
 
 def main() -> None:

@@ -753,11 +753,13 @@ class GASStep:
             raise ProgramError(
                 program, "gather_nbr", f"with {what} must return one key per vertex, got shape {x.shape}"
             )
-        total = None
-        for direction in directions(program.gather_edges):
-            ptr, nbr, _, rows = self._gather_matrix(part, direction, act)
-            counts = KeyCounts.of_neighbours(ptr, nbr, x, rows)
-            total = counts if total is None else total.plus(counts)
+        groupings = [self._gather_matrix(part, d, act) for d in directions(program.gather_edges)]
+        (ptr, nbr, _, rows), *more = groupings
+        if more and more[0][3] is rows:  # in- and out-edges of the same rows: one pass over both
+            return KeyCounts.of_neighbours(ptr, nbr, x, rows, also=(more[0][0], more[0][1]))
+        total = KeyCounts.of_neighbours(ptr, nbr, x, rows)
+        for ptr, nbr, _, rows in more:
+            total = total.plus(KeyCounts.of_neighbours(ptr, nbr, x, rows))
         return total
 
     def _count_direction(
