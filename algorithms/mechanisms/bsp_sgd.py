@@ -277,8 +277,12 @@ def bsp_sgd(
     s = shards if shards is not None else shard(X, y, problem, num_shards, seed)
     from .problems import prepare
 
-    L = problem.smoothness(prepare(X, y, problem)[0])
+    def smoothness() -> float:  # a top singular value: seconds to minutes on big data, so only when needed
+        return problem.smoothness(prepare(X, y, problem)[0])
+
+    L = None  # computed only to choose the step or to explain a divergence
     if lr is None:
+        L = smoothness()
         lr = 1.0 / L if batch_fraction >= 1 else 0.5 / L
     if momentum is None:
         momentum = batch_fraction >= 1
@@ -289,7 +293,8 @@ def bsp_sgd(
     assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     seconds = time.perf_counter() - started
     state = result.aggregates[MODEL]
-    raise_if_diverged("bsp_sgd", state, f"lr={lr:.4g}; the safe full-batch step 1/L is {1 / L:.4g}")
+    if state.get("diverged"):
+        raise_if_diverged("bsp_sgd", state, f"lr={lr:.4g}; the safe full-batch step 1/L is {1 / smoothness():.4g}")
     w = np.asarray(state["w"], dtype=np.float64)
     rounds = result.supersteps
     return MechanismResult(
@@ -305,6 +310,6 @@ def bsp_sgd(
         sim_time=rounds * program.straggler.factor,
         converged=bool(state["done"]),
         history=history_of(result, MODEL),
-        info={"lr": lr, "L": L},
+        info={"lr": lr, "L": L},  # L: None when lr was given
         result=result,
     )

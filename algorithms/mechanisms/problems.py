@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from scipy.special import expit
 
 __all__ = [
@@ -362,8 +363,11 @@ def shard(X: Any, y: Any, problem: Problem, num_shards: int, seed: int = 0) -> S
         first = np.concatenate([[0], np.cumsum(per_shard)[:-1]])
         slot = np.arange(P.nnz) - first[s_of_entry]  # entries of a shard are contiguous (rows sorted by shard)
         Xval = np.zeros((S, Z))
-        Xcol = np.zeros((S, Z), dtype=np.int64)
-        Xrow = np.zeros((S, Z), dtype=np.int64)
+        # 32-bit positions when they fit: a product streams value + column + row per nonzero, and is
+        # bound by memory (16 bytes a nonzero instead of 24)
+        index = np.int32 if max(D, R) < 2**31 else np.int64
+        Xcol = np.zeros((S, Z), dtype=index)
+        Xrow = np.zeros((S, Z), dtype=index)
         Xval[s_of_entry, slot] = P.data
         Xcol[s_of_entry, slot] = P.indices
         Xrow[s_of_entry, slot] = local[row_of_entry]
@@ -391,21 +395,46 @@ def margins(F: Any, W: np.ndarray) -> np.ndarray:
     W = np.asarray(W, dtype=np.float64)
     if not _is_sparse(F):
         return np.matmul(F["X"], W[:, :, None])[:, :, 0]  # batched BLAS products, one per shard
-    val, col, row = F["Xval"], F["Xcol"], F["Xrow"]
-    b, R = F["y"].shape
-    bi = np.arange(b)[:, None]
-    contrib = val * W[bi, col]
-    return np.bincount((bi * R + row).ravel(), contrib.ravel(), minlength=b * R).reshape(b, R)
+    return _sparse_margins(F["Xval"], F["Xcol"], F["Xrow"], W, F["y"].shape[1])
 
 
 def gradient_sums(F: Any, r: np.ndarray, D: int) -> np.ndarray:
     """``sum_rows r_row x_row`` per shard, ``(b, D)``, for per-row coefficients ``r`` ``(b, R)``."""
     if not _is_sparse(F):
         return np.matmul(r[:, None, :], F["X"])[:, 0, :]
-    val, col, row = F["Xval"], F["Xcol"], F["Xrow"]
-    b = val.shape[0]
-    bi = np.arange(b)[:, None]
-    return np.bincount((bi * D + col).ravel(), (val * r[bi, row]).ravel(), minlength=b * D).reshape(b, D)
+    return _sparse_gradient_sums(F["Xval"], F["Xcol"], F["Xrow"], np.asarray(r, dtype=np.float64), D)
+
+
+# The sparse shards are padded coordinate lists; one pass over the nonzeros each, compiled: the numpy
+# form (a fancy-index take of W, an index array per nonzero, bincount) took 7x scipy's CSR products.
+@njit(cache=True)
+def _sparse_margins(val, col, row, W, R):  # pragma: no cover - compiled
+    out = np.zeros((val.shape[0], R))
+    for s in range(val.shape[0]):
+        # a row's entries are contiguous: summed in a register, stored once (adding into out[s, row]
+        # at every entry chains each addition to the previous one's store: twice as slow)
+        current, total = row[s, 0], 0.0
+        for k in range(val.shape[1]):
+            if row[s, k] != current:
+                out[s, current] += total
+                current, total = row[s, k], 0.0
+            total += val[s, k] * W[s, col[s, k]]
+        out[s, current] += total
+    return out
+
+
+@njit(cache=True)
+def _sparse_gradient_sums(val, col, row, r, D):  # pragma: no cover - compiled
+    out = np.zeros((val.shape[0], D))
+    for s in range(val.shape[0]):
+        current = row[s, 0]
+        coefficient = r[s, current]
+        for k in range(val.shape[1]):
+            if row[s, k] != current:  # a row's entries are contiguous: its coefficient read once
+                current = row[s, k]
+                coefficient = r[s, current]
+            out[s, col[s, k]] += val[s, k] * coefficient
+    return out
 
 
 def loss_sums(F: Any, problem: Problem, W: np.ndarray) -> np.ndarray:

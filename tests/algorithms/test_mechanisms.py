@@ -276,3 +276,13 @@ def test_model_parallel_without_damping_diverges_on_correlated_features(cancer):
     p = Problem.lasso_from_sklearn(ALPHA)
     with pytest.raises(DivergenceError, match=r"model_parallel diverged.*beta=1 "):
         model_parallel(p, X, y.astype(float), beta=1.0, max_rounds=300)
+
+
+def test_bsp_sgd_with_a_given_step_skips_the_smoothness_and_still_converges():
+    from algorithms.mechanisms import Problem, bsp_sgd, make_logistic
+
+    X, y = make_logistic(200, 3)
+    given = bsp_sgd(Problem("logistic", 0.01), X, y, lr=0.5, max_rounds=200)
+    chosen = bsp_sgd(Problem("logistic", 0.01), X, y, max_rounds=200)
+    assert given.info["L"] is None and chosen.info["L"] > 0
+    assert abs(given.objective - chosen.objective) < 1e-3 * chosen.objective
