@@ -274,21 +274,25 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     for option in ("max_supersteps", "max_updates", "active"):
         if option in engine_options:
             raise TypeError(f"triangle counting runs a fixed number of supersteps; it takes no {option!r}")
-    # the renumbered graph is structure, like a cut: kept with the graph (and its own cut and layouts
-    # with it) for the next count, unless the caller turned the engine's cache off
-    if engine_options.get("cache", True):
-        ranked, order = engine_cache.open_cache(graph).get(("triangles", "by_degree"), lambda: by_degree(graph))
-    else:
+    def oriented() -> tuple[Graph, np.ndarray]:
         ranked, order = by_degree(graph)
-    # neither program signals, so each updates every vertex once, on every engine
-    collected = run(NeighbourSets(directed=graph.directed), ranked, **engine_options)
-    assert collected is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    sets = collected.field("nbrs")
+        # neither program signals, so each updates every vertex once, on every engine
+        collected = run(NeighbourSets(directed=graph.directed), ranked, **engine_options)
+        assert collected is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
+        return oriented_graph(ranked, collected.field("nbrs")), order
+
+    # the oriented graph (renumbered by degree, its neighbour sets as fields) is structure, like a cut:
+    # kept with the graph, its own cut and layouts with it, for the next count, unless the caller
+    # turned the engine's cache off
+    if engine_options.get("cache", True):
+        counted_on, order = engine_cache.open_cache(graph).get(("triangles", "oriented"), oriented)
+    else:
+        counted_on, order = oriented()
     # the counting run's two supersteps are phases: synchronous whatever engine collected the sets
     counting = {
         k: v for k, v in engine_options.items() if k not in ("engine", "consistency", "scheduler", "batch_size")
     }
-    result = run(TriangleCount(), oriented_graph(ranked, sets), engine="sync", **counting)
+    result = run(TriangleCount(), counted_on, engine="sync", **counting)
     assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
     counts, degree = np.empty(graph.num_vertices, dtype=np.int64), np.empty(graph.num_vertices, dtype=np.int64)
     counts[order] = result.field("triangles")
