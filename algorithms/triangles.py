@@ -274,6 +274,7 @@ def _count(graph: Graph, engine_options: dict[str, Any]) -> tuple[np.ndarray, np
     for option in ("max_supersteps", "max_updates", "active"):
         if option in engine_options:
             raise TypeError(f"triangle counting runs a fixed number of supersteps; it takes no {option!r}")
+
     def oriented() -> tuple[Graph, np.ndarray]:
         ranked, order = by_degree(graph)
         # neither program signals, so each updates every vertex once, on every engine
