@@ -247,7 +247,10 @@ def triangles(
     **engine_options
         Passed to both :func:`gasengine.run` calls (``partitions``,
         ``workers``, ``backend``, ``engine`` ...).  Every number of parts and
-        workers gives the same counts.
+        workers gives the same counts.  The oriented graph the neighbour
+        sets give is kept in the graph's engine cache, like a cut, so a
+        later count of the same graph runs the counting program alone
+        (``cache=False`` builds it again).
 
     Returns
     -------
