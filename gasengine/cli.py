@@ -419,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--output",
             "-o",
             metavar="PATH",
-            help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case)",
+            help="write one row per vertex, id and value: .tsv, .csv or .npz by extension (any case); "
+            "'-': tab-separated to standard output (no --top list then)",
         )
         p.add_argument(
             "--top", type=_count(0), default=10, metavar="K", help="print the top K vertices (default 10; 0: none)"
@@ -793,18 +794,26 @@ def check_writable(path: str, option: str) -> None:
         raise CommandError(f"{option} {path}: folder {folder} is not writable")
 
 
+#: ``--output`` value that means standard output (tab-separated).
+STDOUT = "-"
+
+
 def output_format(path: str) -> str:
-    """``"tsv"``, ``"csv"`` or ``"npz"`` from the extension of ``path``, in any case.
+    """``"tsv"``, ``"csv"`` or ``"npz"`` from the extension of ``path``, in any case (``"-"``: ``"tsv"``).
 
     Examples
     --------
     >>> output_format("ranks.CSV")
     'csv'
+    >>> output_format("-")
+    'tsv'
     >>> output_format("ranks.json")
     Traceback (most recent call last):
     ...
     gasengine.cli.CommandError: --output ranks.json: unknown extension '.json'; use .tsv, .csv or .npz
     """
+    if path == STDOUT:
+        return "tsv"
     ext = os.path.splitext(path)[1].lower()
     if ext not in OUTPUT_EXTENSIONS:
         raise CommandError(f"--output {path}: unknown extension {ext!r}; use .tsv, .csv or .npz")
@@ -822,7 +831,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for option, value in (("--scheduler", args.scheduler), ("--batch-size", args.batch_size)):
         if value is not None and engine != "async":  # silently ignored, it would mislead
             raise CommandError(f"{option} applies to --engine async only (this run uses --engine {engine})")
-    if args.output:  # before loading: a bad path should not cost a whole run
+    if args.output and args.output != STDOUT:  # before loading: a bad path should not cost a whole run
         check_writable(args.output, "--output")
         output_format(args.output)
     if args.plot:
@@ -878,22 +887,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote the plot to {args.plot}", file=sys.stderr)
     if (write := algo.write) is not None:
         if args.output:
-            rows = write_safely(args.output, lambda f: write(f, graph, values, output_format(args.output)))
-            print(f"wrote {rows} rows to {args.output}", file=sys.stderr)
+            rows = write_output(args.output, lambda f: write(f, graph, values, output_format(args.output)))
+            print(f"wrote {rows} rows to {_where(args.output)}", file=sys.stderr)
         return 0
     ids = graph.original_ids()
-    if args.top:
+    if args.top and args.output != STDOUT:  # the rows themselves go to standard output
         _print_top(ids, np.asarray(values), algo, args.top)
     if args.output:
-        write_safely(
+        write_output(
             args.output, lambda f: write_values(f, ids, np.asarray(values), algo.field, output_format(args.output))
         )
-        print(f"wrote {graph.num_vertices} rows to {args.output}", file=sys.stderr)
+        print(f"wrote {graph.num_vertices} rows to {_where(args.output)}", file=sys.stderr)
     return 0
 
 
 #: Exit status of a run that ``--timeout`` stopped.
 EXIT_TIMED_OUT = 3
+#: Exit status when standard output closed before ``--output -`` was written (128 + SIGPIPE, as shells say).
+EXIT_BROKEN_PIPE = 141
 
 
 def _timed_out(args: argparse.Namespace, result: Any) -> int:
@@ -1078,6 +1089,25 @@ def cmd_partition(args: argparse.Namespace) -> int:
             f"saved the assignment of {graph.num_edges} edges to {cut.num_parts} parts to {args.save}", file=sys.stderr
         )
     return 0
+
+
+def write_output(path: str, write: Callable[[Any], Any]) -> Any:
+    """:func:`write_safely`, or ``write(standard output)`` for ``path == "-"``."""
+    if path != STDOUT:
+        return write_safely(path, write)
+    try:
+        out = write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted; end quietly, as a pipe's writer does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write to standard output: {exc.strerror or exc}") from exc
+    return out
+
+
+def _where(path: str) -> str:
+    return "standard output" if path == STDOUT else path
 
 
 def write_safely(path: str, write: Callable[[Any], Any]) -> Any:

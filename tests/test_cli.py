@@ -7,6 +7,7 @@ subprocesses; messages mostly through ``main`` in this process (faster).
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import signal
 import subprocess
@@ -192,6 +193,28 @@ def test_output_extension_in_any_case(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.CSV", "r.NPZ"]  # numpy did not append .npz
     with np.load(npz) as data:
         assert data["component"].size == 1005
+
+
+def test_output_dash_writes_the_rows_to_standard_output_and_ends_quietly_in_a_closed_pipe(tmp_path):
+    full = cli("run", "pagerank", "--input", str(EXAMPLE), "--output", "-")
+    assert full.returncode == 0, full.stderr
+    table = pd.read_csv(io.StringIO(full.stdout), sep="\t")  # the rows alone: no --top list among them
+    assert list(table.columns) == ["id", "rank"] and len(table) == 1005
+    assert abs(table["rank"].sum() - 1) < 1e-9 and "wrote 1005 rows to standard output" in full.stderr
+    # a reader that stops early (| head -1): the writer ends quietly, status 141 as for SIGPIPE
+    # (50,000 rows: far more than a pipe holds, so the writer is still writing when the reader goes)
+    big = tmp_path / "ring.txt"
+    big.write_text("".join(f"{i} {(i + 1) % 50_000}\n" for i in range(50_000)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gasengine", "run", "pagerank", "--input", str(big), "-o", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdout.readline() == b"id\trank\n"
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and b"Traceback" not in err and b"error" not in err, err
 
 
 def test_a_symlinked_output_is_refused_before_the_run_and_left_alone(tmp_path, capsys):
