@@ -30,6 +30,7 @@ gasengine.messages.MessageRefused: a message asked for os.system, which gasengin
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import pickle
@@ -89,6 +90,7 @@ class MessageUnpickler(pickle.Unpickler):
         return found
 
 
+@functools.cache  # every message looks its few names up again
 def _allowed(module: str, name: str) -> Any:
     """The object ``module.name`` if messages may hold it, else None."""
     if module == "builtins":
@@ -108,6 +110,10 @@ def _allowed(module: str, name: str) -> Any:
     return found
 
 
+#: What pickle raises for an object it cannot write (a lambda, a local class).
+PICKLING_ERRORS = (pickle.PicklingError, AttributeError, TypeError)
+
+
 def dumps(obj: Any, buffer_callback: Callable[[pickle.PickleBuffer], Any] | None = None) -> bytes:
     """Pickle a message (protocol 5; arrays out of band when ``buffer_callback`` is given).
 
@@ -119,11 +125,16 @@ def dumps(obj: Any, buffer_callback: Callable[[pickle.PickleBuffer], Any] | None
     """
     try:
         return pickle.dumps(obj, protocol=PROTOCOL, buffer_callback=buffer_callback)
-    except (pickle.PicklingError, AttributeError, TypeError) as exc:
-        raise MessageRefused(
-            f"cannot send a {type(obj).__name__} between processes: {exc} "
-            "(messages carry only numbers, strings, containers, numpy arrays and the engine's own message types)"
-        ) from None
+    except PICKLING_ERRORS as exc:
+        raise cannot_send(obj, exc) from None
+
+
+def cannot_send(obj: Any, exc: BaseException) -> MessageRefused:
+    """The error for a message ``obj`` that plain pickle could not write (``exc``)."""
+    return MessageRefused(
+        f"cannot send a {type(obj).__name__} between processes: {exc} "
+        "(messages carry only numbers, strings, containers, numpy arrays and the engine's own message types)"
+    )
 
 
 def loads(data: bytes | memoryview, buffers: Any = None) -> Any:

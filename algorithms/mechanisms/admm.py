@@ -41,12 +41,11 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, rank_zero, run
+from gasengine import Aggregator, VertexProgram, rank_zero
 
 from .base import (
     MechanismResult,
@@ -55,6 +54,7 @@ from .base import (
     engine_bytes,
     history_of,
     shard_graph,
+    timed_run,
 )
 from .problems import (
     Problem,
@@ -331,10 +331,7 @@ def admm(
     s = shards if shards is not None else shard(X, y, problem, num_shards, seed)
     program = ADMMProgram(problem, s.dim, s.num_rows, s.num_shards, rho, adapt_rho, eps_abs, eps_rel, straggler)
     check_positive("max_rounds", max_rounds, integer=True)
-    started = time.perf_counter()
-    result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
+    result, seconds = timed_run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
     state = result.aggregates[STATE]
     w = np.asarray(state["z"], dtype=np.float64)
     rounds = result.supersteps

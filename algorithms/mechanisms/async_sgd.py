@@ -51,12 +51,11 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
-from gasengine import ALL, Aggregator, VertexProgram, rank_zero, run
+from gasengine import ALL, Aggregator, VertexProgram, rank_zero
 
 from .base import (
     DIVERGENCE_FACTOR,
@@ -64,6 +63,7 @@ from .base import (
     check_positive,
     engine_bytes,
     shard_graph,
+    timed_run,
 )
 from .problems import (
     DivergenceError,
@@ -426,8 +426,7 @@ def async_sgd(
         seed,
     )
     limit = max_rounds if max_rounds is not None else int(10 * epochs * max(straggler, 1.0)) + 100
-    started = time.perf_counter()
-    result = run(
+    result, seconds = timed_run(
         program,
         shard_graph(s, server=True),
         engine="async",
@@ -437,8 +436,6 @@ def async_sgd(
         max_supersteps=limit,
         **engine_options,
     )
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
     prog = result.aggregates[PROGRESS]
     if prog["diverged"]:
         raise DivergenceError(name, int(prog["round"]), float(prog["loss"]), f"lr={lr:.4g}; 1/L is {1 / L:.4g}")

@@ -38,12 +38,11 @@ True
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, rank_zero, run
+from gasengine import Aggregator, VertexProgram, rank_zero
 
 from .base import (
     MechanismResult,
@@ -54,6 +53,7 @@ from .base import (
     history_of,
     raise_if_diverged,
     shard_graph,
+    timed_run,
 )
 from .problems import Problem, Shards, prepare, shard, shard_gradients, soft_threshold
 
@@ -299,10 +299,7 @@ def model_averaging(
         problem, s.dim, s.num_rows, s.weights, lr, local_steps, batch_fraction, decay, tol, seed, straggler, momentum
     )
     check_positive("max_rounds", max_rounds, integer=True)
-    started = time.perf_counter()
-    result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
+    result, seconds = timed_run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
     state = result.aggregates[MODEL]
     raise_if_diverged("model_averaging", state, f"lr={lr:.4g}; 1/L is {1 / L:.4g}")
     w = np.asarray(state["w"], dtype=np.float64)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gasengine import Graph, Result
+from gasengine import Graph, Result, run
 
 from .problems import DivergenceError, Problem, Shards
 
@@ -184,6 +184,18 @@ def raise_if_diverged(name: str, state: dict[str, Any], hint: str) -> None:
     """Raise :class:`DivergenceError` if the final sync-operation state says the run diverged."""
     if state.get("diverged"):
         raise DivergenceError(name, int(state["round"]), float(state["loss"]), hint)
+
+
+def timed_run(program: Any, graph: Graph, **options: Any) -> tuple[Result, float]:
+    """``run(program, graph, **options)`` and its wall-clock seconds (the mechanisms' ``seconds``).
+
+    Mechanism functions are :func:`gasengine.rank_zero`, so under MPI this runs on rank 0, which gets
+    the :class:`~gasengine.Result`.
+    """
+    started = time.perf_counter()
+    result = run(program, graph, **options)
+    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
+    return result, time.perf_counter() - started
 
 
 def engine_bytes(result: Result) -> int:

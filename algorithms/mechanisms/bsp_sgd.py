@@ -38,12 +38,11 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, rank_zero, run
+from gasengine import Aggregator, VertexProgram, rank_zero
 
 from .base import (
     MechanismResult,
@@ -54,6 +53,7 @@ from .base import (
     history_of,
     raise_if_diverged,
     shard_graph,
+    timed_run,
 )
 from .problems import Problem, Shards, shard, shard_gradients, soft_threshold
 
@@ -288,10 +288,7 @@ def bsp_sgd(
         momentum = batch_fraction >= 1
     program = BSPSGDProgram(problem, s.dim, s.num_rows, lr, batch_fraction, momentum, decay, tol, seed, straggler)
     check_positive("max_rounds", max_rounds, integer=True)
-    started = time.perf_counter()
-    result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
+    result, seconds = timed_run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
     state = result.aggregates[MODEL]
     if state.get("diverged"):
         raise_if_diverged("bsp_sgd", state, f"lr={lr:.4g}; the safe full-batch step 1/L is {1 / smoothness():.4g}")

@@ -37,12 +37,11 @@ True
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 
-from gasengine import Aggregator, VertexProgram, rank_zero, run
+from gasengine import Aggregator, VertexProgram, rank_zero
 
 from .averaging import local_gradient_steps
 from .base import (
@@ -54,6 +53,7 @@ from .base import (
     history_of,
     raise_if_diverged,
     shard_graph,
+    timed_run,
 )
 from .problems import Problem, Shards, loss_sums, prepare, shard
 
@@ -207,10 +207,7 @@ def easgd(
     lr = 1.5 / (L + rho) if lr is None else lr
     program = EASGDProgram(problem, s.dim, s.num_rows, s.num_shards, s.weights, lr, rho, local_steps, tol, straggler)
     check_positive("max_rounds", max_rounds, integer=True)
-    started = time.perf_counter()
-    result = run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
+    result, seconds = timed_run(program, shard_graph(s), max_supersteps=max_rounds, **engine_options)
     state = result.aggregates[CENTRE]
     raise_if_diverged("easgd", state, f"lr={lr:.4g}; 1/(L + rho) is {1 / (L + rho):.4g}")
     w = np.asarray(state["x"], dtype=np.float64)

@@ -40,15 +40,14 @@ Examples
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from gasengine import ALL, Aggregator, Graph, VertexProgram, rank_zero, run
+from gasengine import ALL, Aggregator, Graph, VertexProgram, rank_zero
 
-from .base import MechanismResult, check_positive, engine_bytes
+from .base import MechanismResult, check_positive, engine_bytes, timed_run
 from .problems import DivergenceError, Problem, prepare, soft_threshold
 
 __all__ = ["CoordinateDescentProgram", "bipartite_graph", "model_parallel"]
@@ -209,10 +208,7 @@ def model_parallel(
     check_positive("max_rounds", max_rounds, integer=True)
     program = CoordinateDescentProgram(problem, n, beta, tol)
     active = np.r_[np.zeros(n, dtype=bool), np.ones(D, dtype=bool)]
-    started = time.perf_counter()
-    result = run(program, graph, active=active, max_supersteps=2 * max_rounds, **engine_options)
-    assert result is not None, "algorithm functions run on MPI rank 0 only (docs/mpi.md)"
-    seconds = time.perf_counter() - started
+    result, seconds = timed_run(program, graph, active=active, max_supersteps=2 * max_rounds, **engine_options)
     w = np.asarray(result.field("w")[n:], dtype=np.float64)
     if result.aggregates[MOVES][1] or not np.all(np.isfinite(w)):
         raise DivergenceError(

@@ -407,16 +407,25 @@ def serve() -> int:
     w = world()
     if w.rank == 0 or w.size == 1 or w.ended:
         return 0
+    return int(_serve_runs(w, until_done=False)[1])
+
+
+def _serve_runs(w: _World, until_done: bool) -> tuple:
+    """On a rank other than 0: take part in every run rank 0 starts until its program ends (returns
+    ``("end", status)``) or, with ``until_done``, until its call of a :func:`rank_zero` function is done
+    (returns ``("done", name)``); a failed run is rank 0's to report."""
     _warm_up()
     control = w.control()
     while True:
         command = control.bcast(None)
         if command[0] == "end":
             w.ended = True
-            return int(command[1])
-        if command[0] in ("abandoned", "done"):
+            return command
+        if command[0] == "done" and until_done:
+            return command
+        if command[0] in ("abandoned", "done"):  # a run rank 0 could not start; a function it called alone
             continue
-        _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report
+        _session(MPIBackend(w.comm), command, None)
 
 
 def rank_zero(function: Callable[P, R]) -> Callable[P, R]:
@@ -467,17 +476,8 @@ def rank_zero(function: Callable[P, R]) -> Callable[P, R]:
 
 def _serve_function(w: _World, name: str) -> None:
     """On a rank other than 0: serve the runs of rank 0's call of a :func:`rank_zero` function, until it is done."""
-    _warm_up()
-    control = w.control()
-    while True:
-        command = control.bcast(None)
-        if command[0] == "done":
-            return None
-        if command[0] == "end":
-            w.ended = True
-            if int(command[1]) == 0:
-                print(f"gasengine: rank {w.rank}: rank 0's program ended without calling {name}", file=sys.stderr)
-            raise SystemExit(int(command[1]) or 1)
-        if command[0] == "abandoned":  # a run rank 0 could not start: its function goes on, or raises
-            continue
-        _session(MPIBackend(w.comm), command, None)  # a failure is rank 0's to report
+    command = _serve_runs(w, until_done=True)
+    if command[0] == "end":  # rank 0's program ended without that call
+        if int(command[1]) == 0:
+            print(f"gasengine: rank {w.rank}: rank 0's program ended without calling {name}", file=sys.stderr)
+        raise SystemExit(int(command[1]) or 1)

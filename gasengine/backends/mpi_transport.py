@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ..messages import PROTOCOL, dumps, loads
+from ..messages import PICKLING_ERRORS, PROTOCOL, cannot_send, loads
 from .base import Backend
 
 #: Header status of a rank.
@@ -294,9 +294,8 @@ def pack(obj: Any) -> Packed:
     out = io.BytesIO()
     try:
         _Pickler(out, protocol=PROTOCOL, buffer_callback=buffers.append).dump(obj)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        dumps(obj)  # raises the error that names what cannot travel
-        raise
+    except PICKLING_ERRORS as exc:
+        raise cannot_send(obj, exc) from None
     return Packed(out.getvalue(), [b.raw() for b in buffers])
 
 
