@@ -541,7 +541,12 @@ class GASStep:
         return self._nan_scratch[p]
 
     def _local_of(self, p: int) -> np.ndarray:
-        """For every global vertex, its local number in part ``p`` (-1: no replica there); built once."""
+        """For every global vertex, its local number in part ``p`` (-1: no replica there); built once.
+
+        Also how a message naming masters by id finds them: masters are local
+        ``0..M-1``, and one lookup here beats a binary search over them (that
+        search was 8 % of a worker's time in components on R-MAT 20).
+        """
         if p not in self._local_maps:
             part = self.parts[p]
             local = np.full(self.n, -1, dtype=np.int32 if part.num_local < 2**31 else np.int64)
@@ -598,7 +603,7 @@ class GASStep:
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
                 for p, msg in messages:
-                    replies[(q, p)] = (None, part.vdata[source][_master_numbers(part, msg[1])])
+                    replies[(q, p)] = (None, part.vdata[source][self._local_of(q)[msg[1]]])
             answers = self.exchange.send(replies)
             for p, part in self.parts.items():
                 uniq, inverse = wanted[p]
@@ -651,7 +656,7 @@ class GASStep:
                 hit = []
                 for _p, msg in messages:
                     ids, values = msg[1]
-                    local = _master_numbers(part, ids)
+                    local = self._local_of(q)[ids]  # masters: their local numbers are 0..M-1
                     combine_at(combine, part.vdata[target], local, values)
                     hit.append(local)
                 touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
@@ -1469,11 +1474,6 @@ class GASStep:
 
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)  # scatter chunks fold nothing
-
-
-def _master_numbers(part: Part, gids: np.ndarray) -> np.ndarray:
-    """Local numbers of vertices mastered in ``part`` (its masters are local 0..M-1, sorted by id)."""
-    return np.searchsorted(part.gid[: part.num_masters], gids)
 
 
 def _positions_of(f: Frontier, shared: np.ndarray) -> np.ndarray:
