@@ -345,8 +345,9 @@ ALGORITHMS: dict[str, Algorithm] = {
         engine="chromatic",
     ),
     "k-core": Algorithm(
-        "core number of every vertex (h-index iterations; like networkx.core_number, "
-        "read --undirected input for the cores of the undirected graph)",
+        "core number of every vertex (peeling in degree buckets; h-index iterations on the chromatic "
+        "and async engines; like networkx.core_number, read --undirected input for the cores of the "
+        "undirected graph)",
         "core",
         lambda p: None,
         _run_core_number,

@@ -708,3 +708,115 @@ def combine_at(ufunc: np.ufunc, target: np.ndarray, index: np.ndarray, values: n
         _scatter_combine(target, index, values.astype(target.dtype, copy=False), SEMIRING_COMBINES[ufunc])
     else:
         ufunc.at(target, index, values)
+
+
+# ------------------------------------------------------- writes to neighbours
+@njit(cache=True)
+def _push_combine(ptr, nbr, who, values, out, combine, mark, touched, k):  # pragma: no cover - compiled
+    track = mark.size > 0
+    for i in range(who.size):
+        x = values[i]
+        v = who[i]
+        for j in range(ptr[v], ptr[v + 1]):
+            u = nbr[j]
+            if combine == 0:
+                out[u] += x
+            elif combine == 1:
+                if x < out[u]:
+                    out[u] = x
+            elif x > out[u]:
+                out[u] = x
+            if track and not mark[u]:
+                mark[u] = True
+                touched[k] = u
+                k += 1
+    return k
+
+
+def push_combine(
+    grouped: list[tuple[np.ndarray, np.ndarray]],
+    who: np.ndarray,
+    values: np.ndarray,
+    out: np.ndarray,
+    ufunc: np.ufunc,
+    mark: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """``ufunc.at(out, n, values[i])`` for every neighbour ``n`` of every ``who[i]`` over the
+    groupings ``(ptr, nbr)``: a vertex's value folded into all its neighbours, with no per-edge array
+    (compiled for add, minimum and maximum on a 1-D numeric ``out``).
+
+    With ``mark`` (a bool per vertex, all False; left so) it also returns
+    the neighbours touched, sorted.
+
+    Examples
+    --------
+    >>> ptr, nbr = np.array([0, 2, 3, 3]), np.array([1, 2, 2])  # 0 -> 1, 0 -> 2, 1 -> 2
+    >>> out = np.zeros(3, dtype=np.int64)
+    >>> push_combine([(ptr, nbr)], np.array([0, 1]), np.array([5, 1]), out, np.add, np.zeros(3, bool)).tolist()
+    [1, 2]
+    >>> out.tolist()
+    [0, 5, 6]
+    """
+    who = np.asarray(who, dtype=np.int64)
+    values = np.asarray(values).astype(out.dtype, copy=False)
+    if ufunc not in SEMIRING_COMBINES or out.ndim != 1 or out.dtype.kind not in "iuf":
+        # a ufunc the compiled pass does not know: each grouping's edges of ``who`` as arrays, then ufunc.at
+        index = []
+        for ptr, nbr in grouped:
+            counts = (ptr[who + 1] - ptr[who]).astype(np.int64)
+            first = np.repeat(ptr[who].astype(np.int64) - np.cumsum(counts) + counts, counts)
+            index.append(nbr[first + np.arange(first.size)])
+            ufunc.at(out, index[-1], np.repeat(values, counts, axis=0))
+        return None if mark is None else np.unique(np.concatenate(index)).astype(np.intp)
+    size = sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped) if mark is not None else 0
+    touched = np.empty(size, dtype=np.intp)
+    flags = mark if mark is not None else np.zeros(0, dtype=np.bool_)
+    k = 0
+    for ptr, nbr in grouped:
+        k = _push_combine(ptr, nbr, who, values, out, SEMIRING_COMBINES[ufunc], flags, touched, k)
+    if mark is None:
+        return None
+    # many touched: one scan of the marks beats sorting them (as for signals, see _sorted_lowest)
+    touched = np.flatnonzero(mark) if k * 64 > mark.size else np.sort(touched[:k])
+    mark[touched] = False
+    return touched
+
+
+@njit(cache=True)
+def _merge_lowest(ids_a, prio_a, ids_b, prio_b):  # pragma: no cover - compiled
+    ids = np.empty(ids_a.size + ids_b.size, dtype=np.intp)
+    prio = np.empty(ids_a.size + ids_b.size, dtype=np.float64)
+    i = j = k = 0
+    while i < ids_a.size or j < ids_b.size:
+        if j == ids_b.size or (i < ids_a.size and ids_a[i] < ids_b[j]):
+            ids[k], prio[k] = ids_a[i], prio_a[i]
+            i += 1
+        elif i == ids_a.size or ids_b[j] < ids_a[i]:
+            ids[k], prio[k] = ids_b[j], prio_b[j]
+            j += 1
+        else:
+            ids[k], prio[k] = ids_a[i], min(prio_a[i], prio_b[j])
+            i += 1
+            j += 1
+        k += 1
+    return ids[:k], prio[:k]
+
+
+def merge_lowest(
+    ids_a: np.ndarray, prio_a: np.ndarray, ids_b: np.ndarray, prio_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted lists of distinct ids with priorities merged into one, a shared id keeping the lower
+    priority: one linear pass (a waiting list and a step's signals, in delta-stepping).
+
+    Examples
+    --------
+    >>> ids, prio = merge_lowest(np.array([1, 4]), np.array([5.0, 2.0]), np.array([4, 6]), np.array([3.0, 1.0]))
+    >>> ids.tolist(), prio.tolist()
+    ([1, 4, 6], [5.0, 2.0, 1.0])
+    """
+    return _merge_lowest(
+        np.asarray(ids_a, dtype=np.intp),
+        np.asarray(prio_a, dtype=np.float64),
+        np.asarray(ids_b, dtype=np.intp),
+        np.asarray(prio_b, dtype=np.float64),
+    )

@@ -41,7 +41,9 @@ The whole contract
     Runs on the master copy of each active vertex; assigns new field values
     (``v.data["rank"] = ...``).  May return a bool array choosing which of
     the vertices scatter (default: all); may call ``v.signal(mask)`` to stay
-    active for the next superstep.
+    active for the next superstep, or ``v.signal(mask, priority=p)`` to wait
+    with priority ``p`` (a program with ``bucket_width``, or the ``priority``
+    scheduler; elsewhere the priority only says *whether*).
 ``scatter_edges`` / ``scatter(e) -> bool array, float array or None``
     Runs over the chosen edges of vertices that applied; may assign edge
     fields (``e.data["msg"] = ...``) and returns, per edge, whether to signal
@@ -65,6 +67,20 @@ mirrors see the result in the next superstep.  An offer equal to the
 combine's neutral element (the largest value, for ``np.minimum``) is no
 offer: it is dropped before it travels.  Shiloach-Vishkin hooking (a vertex
 hooks its *parent* onto a smaller tree) is such a write.
+
+``nbr_writes = {"target": ("value", np.add)}`` pushes to neighbours instead
+of naming a vertex: after ``apply``, every vertex that scatters (apply's
+returned mask) offers its field ``value`` — or a number, the same offer from
+every vertex: ``{"lost": (1, np.add)}`` — to each neighbour over
+``scatter_edges``, and the engine folds all offers into the neighbour's
+``target`` with the combine (a commutative ufunc; compiled for add, minimum
+and maximum), after what its own apply stored; the masters fold the offers
+of every part, and mirrors see the result in the next superstep.  It costs
+the edges of the vertices that scatter, never a gather over the
+receivers' edges: peeling in k-core decrements the degree of a hub's
+neighbours this way without the hub re-reading its own neighbourhood
+(PowerGraph's ``post_delta``, Pregel's message combiners).  Signalling is
+separate: ``scatter`` or ``signal_nbrs`` still decides who runs next.
 
 Priorities and delta-stepping
 -----------------------------
@@ -194,6 +210,8 @@ class VertexProgram:
     pointer_reads: Mapping[str, tuple[str, str]] = {}
     #: Non-neighbour writes, ``{target: (ids, value, combine)}``; see the module docstring.
     pointer_writes: Mapping[str, tuple[str, str, np.ufunc]] = {}
+    #: Writes to neighbours, ``{target: (value field or number, combine)}``; see the module docstring.
+    nbr_writes: Mapping[str, tuple[Any, np.ufunc]] = {}
     #: Delta-stepping: width of the priority buckets; see the module docstring.
     bucket_width: float | None = None
 
@@ -390,6 +408,7 @@ class VertexView:
         self.num_vertices = num_vertices
         self.superstep = superstep
         self.signalled: np.ndarray | None = None
+        self.signal_priority: np.ndarray | None = None  # per vertex, where signal() gave one
 
     @property
     def ids(self) -> np.ndarray:
@@ -424,11 +443,18 @@ class VertexView:
             raise self.data._error(f"no edge field {weight!r}; fields are {sorted(g.edge_data)}")
         return count_keys(ends, g.num_vertices, g.edge_data[weight])
 
-    def signal(self, mask: Any = True) -> None:
+    def signal(self, mask: Any = True, priority: Any = None) -> None:
         """Keep the vertices where ``mask`` is true active for the next superstep.
 
         The mask is read when ``signal`` is called: ``v.signal(v.data["flag"])``
         followed by ``v.data["flag"] = ...`` signals the old flags.
+
+        ``priority`` (a number or one per vertex) is where they wait: the
+        bucket they run in under ``bucket_width`` (lowest first), their
+        place in the ``priority`` scheduler (highest first); without it they
+        run at once (``-inf`` under ``bucket_width``); ``np.inf`` is no
+        signal, as from ``scatter``.  A later call's priority replaces an
+        earlier one's for the vertices it signals.
         """
         try:
             mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
@@ -436,6 +462,20 @@ class VertexView:
             raise self.data._error(
                 f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), got shape {np.shape(mask)}"
             ) from None
+        if priority is not None:
+            try:
+                prio = np.broadcast_to(np.asarray(priority, dtype=np.float64), (len(self),))
+            except (TypeError, ValueError):
+                raise self.data._error(
+                    f"signal(mask, priority) needs a number or one per vertex ({len(self)}), "
+                    f"got {np.shape(priority)} {getattr(priority, 'dtype', type(priority).__name__)}"
+                ) from None
+            if np.isnan(prio[mask]).any():
+                raise self.data._error("signal(mask, priority) got a NaN priority (np.inf: no signal)")
+            mask = mask & (prio < np.inf)  # as from scatter: an infinite priority is no signal
+            if self.signal_priority is None:
+                self.signal_priority = np.full(len(self), -np.inf)
+            self.signal_priority[mask] = prio[mask]
         # a copy, not a view: the mask may alias a field the caller assigns next
         self.signalled = mask.copy() if self.signalled is None else (self.signalled | mask)
 
@@ -656,7 +696,22 @@ def check_combine(combine: Any, owner: object, attr: str = "combine", accumulato
 
 
 def check_pointer_fields(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
-    """After ``init``: the fields ``pointer_reads`` and ``pointer_writes`` name exist and fit."""
+    """After ``init``: the fields ``pointer_reads``, ``pointer_writes`` and ``nbr_writes`` name exist and fit."""
+    for target, (value, _) in program.nbr_writes.items():
+        for name in (target, value) if isinstance(value, str) else (target,):
+            if name not in fields:
+                raise ProgramError(
+                    program, "nbr_writes", f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}"
+                )
+        t = fields[target]
+        s = fields[value] if isinstance(value, str) else np.asarray(value)
+        if t.ndim != 1 or s.ndim > 1 or not np.can_cast(s.dtype, t.dtype, casting="same_kind"):
+            raise ProgramError(
+                program,
+                "nbr_writes",
+                f"field {target!r} ({t.dtype}, per-vertex shape {t.shape[1:]}) cannot take offers of "
+                f"{value!r} ({s.dtype}, {s.shape[1:]}): one number per vertex of a kind it holds",
+            )
     entries = [(t, ids, src, "pointer_reads") for t, (ids, src) in program.pointer_reads.items()]
     entries += [(t, ids, val, "pointer_writes") for t, (ids, val, _) in program.pointer_writes.items()]
     for target, ids, source, attr in entries:
@@ -718,6 +773,21 @@ def check_program(program: VertexProgram) -> None:
         )
     for spec in writes.values():
         check_combine(spec[2], program, "pointer_writes")
+    pushes = program.nbr_writes
+    if not isinstance(pushes, Mapping) or not all(
+        isinstance(t, str)
+        and isinstance(spec, tuple)
+        and len(spec) == 2
+        and isinstance(spec[0], (str, numbers.Number, np.generic))
+        for t, spec in pushes.items()
+    ):
+        raise ProgramError(
+            program, "nbr_writes", f"must map a field name to (value field or number, combine ufunc); got {pushes!r}"
+        )
+    for spec in pushes.values():
+        check_combine(spec[1], program, "nbr_writes")
+    if pushes and program.scatter_edges is NONE:
+        raise ProgramError(program, "nbr_writes", "pushes over scatter_edges, which is NONE; set IN, OUT or ALL")
     width = program.bucket_width
     if width is not None and not (isinstance(width, numbers.Real) and not isinstance(width, bool) and width > 0):
         # 0 divides by zero, and a negative width or NaN puts every priority in no bucket

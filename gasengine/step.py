@@ -43,6 +43,7 @@ from .kernels import (
     edge_chunks,
     fold_chunk,
     lowest_by_id,
+    push_combine,
     push_lowest,
     semiring_gather,
     spmv,
@@ -85,6 +86,7 @@ class Applied:
     written: tuple[str, ...]  # fields assigned
     scatter: Frontier  # of those, the ones that scatter
     signalled: Frontier  # of those, the ones that signalled themselves
+    priorities: np.ndarray | None = None  # their priorities (aligned with signalled's ids), if signal() gave any
 
 
 class VertexSetBuilder:
@@ -284,6 +286,7 @@ class GASStep:
         self._plans: dict[tuple[int, EdgeSet, int], list[EdgeChunk]] = {}
         self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
         self._local_maps: dict[int, np.ndarray] = {}  # global -> local numbers, per part (pointer reads)
+        self._push_scratches: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}  # nbr_writes
         self._nan_scratch: dict[int, np.ndarray] = {}  # NaN per local vertex, per part (merging priorities)
         #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
         self._nbr_table: dict[int, np.ndarray] = {}
@@ -335,6 +338,9 @@ class GASStep:
             self.write_pointers(applied)
             self._nbr_table.clear()
         scatter = self.sync_values(batch, applied)
+        if self.program.nbr_writes:
+            self.write_neighbours(scatter)
+            self._nbr_table.clear()
         if self._nbr_table:
             self._refresh_nbr_table(batch)
         signals = self.scatter(scatter)
@@ -350,7 +356,7 @@ class GASStep:
             else:
                 k = f.count_below(M)
                 builder.add_signals(Frontier.of_ids(M, f.ids()[:k], unique=True), prio[:k])
-            builder.add_signals(applied[p].signalled, None)
+            builder.add_signals(applied[p].signalled, applied[p].priorities)
             signalled[p], priorities[p] = builder.result()
         return signalled, priorities, sum(a.masters.count for a in applied.values())
 
@@ -646,32 +652,101 @@ class GASStep:
                 ids, values = next(iter(offers.values()))
                 combine_at(combine, part.vdata[target], ids, values)
                 continue
-            outbox = {}
-            for p, (ids, values) in offers.items():
-                for q, sel in self._by_owner(ids):
-                    outbox[(p, q)] = (None, (ids[sel], values[sel]))
-            touched = {}
+            self._fold_at_masters(target, combine, offers, "pointer writes")
+
+    def _fold_at_masters(
+        self, target: str, combine: np.ufunc, offers: dict[int, tuple[np.ndarray, np.ndarray]], what: str
+    ) -> None:
+        """Every part's offers ``(global ids, values)`` folded into field ``target`` of the masters of
+        those ids (one exchange round), then the masters written tell their mirrors."""
+        outbox = {}
+        for p, (ids, values) in offers.items():
+            for q, sel in self._by_owner(ids):
+                outbox[(p, q)] = (None, (ids[sel], values[sel]))
+        touched = {}
+        for q, messages in self.exchange.send(outbox).items():
+            part = self.parts[q]
+            hit = []
+            for _p, msg in messages:
+                ids, values = msg[1]
+                local = self._local_of(q)[ids]  # masters: their local numbers are 0..M-1
+                combine_at(combine, part.vdata[target], local, values)
+                hit.append(local)
+            touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
+        self._tell_mirrors(target, touched, what)
+
+    def _tell_mirrors(self, target: str, touched: dict[int, Frontier], what: str) -> None:
+        """The masters ``touched`` (per part) send their new ``target`` to their mirrors."""
+        outbox = {}
+        for q, part in self.parts.items():
+            done = touched.get(q, Frontier.nothing(part.num_masters))
+            for p, shared in part.recv.items():
+                pos = subset_of(done, shared)
+                outbox[(q, p)] = self.exchange.message(part, shared, pos, pick(part.vdata[target], shared, pos))
+        for p, messages in self.exchange.send(outbox).items():
+            part = self.parts[p]
+            for q, msg in messages:
+                got = self.exchange.open(msg, part, part.send[q], f"{what} -> mirrors", q)
+                part.vdata[target][got.local] = got.payload
+
+    # ==================================================== neighbour writes
+    def write_neighbours(self, scatter: dict[int, Frontier]) -> None:
+        """``nbr_writes``: the vertices that scatter fold ``value`` into ``target`` of their neighbours.
+
+        One compiled push per part over its own edges of those vertices
+        (each edge lives in one part, so every offer is made once), folded
+        per receiving replica; with several parts, each mirror's fold then
+        goes to its master (as gather partials do) and the masters written
+        tell their mirrors.
+        """
+        program = self.program
+        single = len(self.parts) == 1 and self.backend.size == 1
+        for target, (value, combine) in program.nbr_writes.items():
+            outbox, hit = {}, {}
+            for p, part in self.parts.items():
+                who = scatter[p].ids()
+                field = part.vdata[target]
+                if isinstance(value, str):
+                    values = part.vdata[value][who]
+                    useful = values != neutral_element(combine, field.dtype)  # such an offer changes nothing
+                    if not useful.all():
+                        who, values = who[useful], values[useful]
+                else:
+                    values = np.full(who.size, value, dtype=field.dtype)
+                grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
+                if single:  # one part: fold straight into the field
+                    push_combine(grouped, who, values, field, combine)
+                    continue
+                out, mark = self._push_scratch(p, target, combine, field.dtype)
+                reached = push_combine(grouped, who, values, out, combine, mark)
+                touched = Frontier.of_ids(part.num_local, reached, unique=True)
+                mine = touched.below(part.num_masters).ids()
+                field[mine] = combine(field[mine], out[mine])
+                hit[p] = [mine]
+                for q, shared in part.send.items():  # mirrors' folds, to their masters
+                    pos = subset_of(touched, shared)
+                    outbox[(p, q)] = self.exchange.message(part, shared, pos, pick(out, shared, pos))
+                out[touched.ids()] = neutral_element(combine, field.dtype)  # the scratch is neutral again
+            if single:
+                continue
             for q, messages in self.exchange.send(outbox).items():
                 part = self.parts[q]
-                hit = []
-                for _p, msg in messages:
-                    ids, values = msg[1]
-                    local = self._local_of(q)[ids]  # masters: their local numbers are 0..M-1
-                    combine_at(combine, part.vdata[target], local, values)
-                    hit.append(local)
-                touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
-            # the masters written to tell their mirrors
-            outbox = {}
-            for q, part in self.parts.items():
-                done = touched.get(q, Frontier.nothing(part.num_masters))
-                for p, shared in part.recv.items():
-                    pos = subset_of(done, shared)
-                    outbox[(q, p)] = self.exchange.message(part, shared, pos, pick(part.vdata[target], shared, pos))
-            for p, messages in self.exchange.send(outbox).items():
-                part = self.parts[p]
-                for q, msg in messages:
-                    got = self.exchange.open(msg, part, part.send[q], "pointer writes -> mirrors", q)
-                    part.vdata[target][got.local] = got.payload
+                field = part.vdata[target]
+                for p, msg in messages:
+                    got = self.exchange.open(msg, part, part.recv[p], "neighbour writes -> masters", p)
+                    field[got.local] = combine(field[got.local], got.payload)  # one offer per master and part
+                    hit[q].append(got.local)
+            done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
+            self._tell_mirrors(target, done, "neighbour writes")
+
+    def _push_scratch(self, p: int, target: str, combine: np.ufunc, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Per part and target: the combine's neutral element and a False mark per local vertex, kept
+        between steps (each push leaves them so), so that a small push costs its own edges only."""
+        key = (p, target)
+        if key not in self._push_scratches:
+            n = self.parts[p].num_local
+            self._push_scratches[key] = (np.full(n, neutral_element(combine, dtype), dtype=dtype), np.zeros(n, bool))
+        return self._push_scratches[key]
 
     # ============================================================== gather
     def gather(self, batch: dict[int, Frontier]) -> dict[int, np.ndarray | None]:
@@ -1049,14 +1124,16 @@ class GASStep:
                 scatter = masters if flags else Frontier.nothing(M)
             else:
                 scatter = Frontier.of_ids(M, masters.ids()[flags], unique=True)
-        signalled = Frontier.nothing(M)
+        signalled, priorities = Frontier.nothing(M), None
         if view.signalled is not None:
             if view.signalled.all():
                 signalled = masters  # the common "stay active": no ids to list
             elif view.signalled.any():
                 signalled = Frontier.of_ids(M, masters.ids()[view.signalled], unique=True)
+            if view.signal_priority is not None and signalled.count:
+                priorities = view.signal_priority[view.signalled]
         store_fields(part.vdata, index, view.data.written)
-        return Applied(masters, tuple(view.data.written), scatter, signalled)
+        return Applied(masters, tuple(view.data.written), scatter, signalled, priorities)
 
     def _call_apply(self, view: VertexView, acc: np.ndarray | None) -> Any:
         """``program.apply``; a shape error caused by a vector gather says so."""

@@ -8,17 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from algorithms.k_core import CoreNumberProgram, core_number, h_index, simple_arcs
+from algorithms.k_core import CoreNumberProgram, CorePeelingProgram, core_number, h_index, simple_arcs
 from gasengine import ConvergenceError, Graph, KeyCounts, run
 from tests.datasets import load, random_graph
 
 ENGINES = [
-    {"engine": "sync"},
+    {"engine": "sync"},  # peeling
+    {"engine": "sync", "method": "h-index"},
     {"engine": "chromatic"},
     {"engine": "async"},
 ]
 MORE_ENGINES = [
     *ENGINES,
+    {"engine": "sync", "method": "peeling", "max_supersteps": 10_000},
     {"engine": "chromatic", "consistency": "vertex"},
     {"engine": "async", "consistency": "vertex"},  # races: stale reads, still monotone
     {"engine": "async", "consistency": "full", "scheduler": "sweep"},
@@ -109,11 +111,22 @@ def test_other_engines_with_two_workers(real_graphs, options):
 
 def test_only_vertices_whose_value_dropped_run_again(real_graphs):
     g, expected = real_graphs("snap/facebook_combined.txt", True)
-    _, result = core_number(g, return_result=True)
+    _, result = core_number(g, method="h-index", return_result=True)
     active = result.steps.column("active")
     assert active[0] == g.num_vertices and active[-1] < g.num_vertices // 10
     assert active.sum() < result.supersteps * g.num_vertices * 0.7  # not every vertex every step
     assert result.supersteps < expected.max()  # far fewer steps than peeling's levels (max core 115)
+
+
+def test_peeling_does_linear_work(real_graphs):
+    """Each vertex decides a few times (its bucket, the removals next to it), never once per level."""
+    g, expected = real_graphs("snap/facebook_combined.txt", True)
+    core, result = core_number(g, return_result=True)
+    np.testing.assert_array_equal(core, expected)
+    updates = int(result.steps.column("updates").sum())
+    edges = simple_arcs(g).num_edges
+    assert updates <= 2 * edges + 2 * g.num_vertices  # at most a removal per arc end, and a wait per vertex
+    assert len(np.unique(expected)) <= result.supersteps < g.num_vertices // 4  # a step per level and cascade
 
 
 # ------------------------------------------------------------------ random graphs
@@ -189,6 +202,8 @@ def test_program_on_a_multigraph_gives_multigraph_cores(seed):
     g = Graph(src, dst, num_vertices=15)
     core = run(CoreNumberProgram(), g, engine="async").field("core")
     np.testing.assert_array_equal(core, multigraph_cores(15, src, dst))
+    peeled = run(CorePeelingProgram(), g, partitions=1 + seed % 3).field("core")
+    np.testing.assert_array_equal(peeled, multigraph_cores(15, src, dst))
 
 
 @settings(max_examples=60, deadline=None)
@@ -240,10 +255,30 @@ def test_not_a_graph_is_a_clear_error():
 
 def test_a_stopped_run_says_so():
     g = Graph.from_networkx(nx.gnm_random_graph(100, 600, seed=3))
-    with pytest.raises(ConvergenceError, match="core_number did not converge within 1 supersteps") as info:
-        core_number(g, max_supersteps=1)
+    with pytest.raises(ConvergenceError, match=r"did not converge within 1 supersteps .core values") as info:
+        core_number(g, method="h-index", max_supersteps=1)
     partial = info.value.result.field("core")
     assert (partial >= networkx_cores(g)).all()  # an upper bound on the way down
+
+
+def test_a_stopped_peeling_keeps_the_levels_it_finished():
+    g = Graph.from_networkx(nx.gnm_random_graph(100, 600, seed=3))
+    expected = networkx_cores(g)
+    with pytest.raises(ConvergenceError, match=r"did not converge within 8 supersteps .vertices were still") as info:
+        core_number(g, max_supersteps=8)
+    partial = info.value.result.field("core")
+    done = partial >= 0
+    assert done.any() and not done.all()
+    np.testing.assert_array_equal(partial[done], expected[done])  # removed: final
+    assert expected[~done].min() >= partial[done].max()  # the rest come at the same level or later
+
+
+def test_unknown_or_unfit_method_is_refused():
+    g = Graph([0], [1])
+    with pytest.raises(ValueError, match=r"unknown method 'peel' \(did you mean 'peeling'\?\)"):
+        core_number(g, method="peel")
+    with pytest.raises(ValueError, match="method='peeling' needs engine='sync'"):
+        core_number(g, method="peeling", engine="async")
 
 
 def test_unknown_engine_option_is_refused():
