@@ -784,8 +784,8 @@ def check_program(program: VertexProgram) -> None:
         raise ProgramError(
             program, "nbr_writes", f"must map a field name to (value field or number, combine ufunc); got {pushes!r}"
         )
-    for spec in pushes.values():
-        check_combine(spec[1], program, "nbr_writes")
+    for push in pushes.values():
+        check_combine(push[1], program, "nbr_writes")
     if pushes and program.scatter_edges is NONE:
         raise ProgramError(program, "nbr_writes", "pushes over scatter_edges, which is NONE; set IN, OUT or ALL")
     width = program.bucket_width
