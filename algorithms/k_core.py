@@ -175,7 +175,8 @@ class CorePeelingProgram(VertexProgram):
 
     Fields: ``degree`` (in plus out), ``lost`` (neighbours removed so far,
     pushed by them), ``floor`` (the highest level among them, pushed too),
-    ``sched`` (the degree the vertex last waited at, -1 before), ``core``.
+    ``sched`` (the degree the vertex last waited at, -1 before), ``alive``
+    (not removed yet: only those hear a removal), ``core``.
 
     Examples
     --------
@@ -187,8 +188,9 @@ class CorePeelingProgram(VertexProgram):
 
     scatter_edges = ALL
     bucket_width = 1.0  # a bucket per degree: the lowest remaining degree runs first
-    # what a removed vertex tells every neighbour, folded over its own edges by the engine (no gathers)
+    # what a removed vertex tells every neighbour still there, folded over its own edges by the engine
     nbr_writes = {"lost": (1, np.add), "floor": ("core", np.maximum)}
+    nbr_cond = "alive"  # the neighbours removed before it hear nothing: half the pushes, and no wasted updates
 
     def init(self, v: VertexView) -> None:
         n = len(v)
@@ -197,6 +199,7 @@ class CorePeelingProgram(VertexProgram):
         v.data["floor"] = np.zeros(n, dtype=np.int64)  # 0: an isolated vertex goes at level 0 at once
         v.data["core"] = np.full(n, -1, dtype=np.int64)
         v.data["sched"] = np.full(n, -1, dtype=np.int64)
+        v.data["alive"] = np.ones(n, dtype=bool)
 
     def apply(self, v: VertexView, acc: None) -> np.ndarray:
         core = v.data["core"]
@@ -212,7 +215,9 @@ class CorePeelingProgram(VertexProgram):
         wait = alive & ~bucket & ~cascade
         v.data["sched"] = np.where(wait, degree, v.data["sched"])
         v.signal(wait, priority=degree)
-        return bucket | cascade  # those removed push to their neighbours and signal them
+        removed = bucket | cascade
+        v.data["alive"] = alive & ~removed
+        return removed  # those removed push to their neighbours and signal them
 
     def signal_nbrs(self, v: VertexView) -> np.ndarray:
         return np.ones(len(v), dtype=bool)  # a removal changes every neighbour's degree

@@ -605,7 +605,8 @@ def _lowest_by_id(ids, prio, best, touched):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _push_lowest(ptr, nbr, who, prio, best, touched, k):  # pragma: no cover - compiled
+def _push_lowest(ptr, nbr, who, prio, best, touched, k, cond):  # pragma: no cover - compiled
+    check = cond.size > 0
     for i in range(who.size):
         p = prio[i]
         if not p < np.inf:
@@ -613,6 +614,8 @@ def _push_lowest(ptr, nbr, who, prio, best, touched, k):  # pragma: no cover - c
         v = who[i]
         for j in range(ptr[v], ptr[v + 1]):
             u = nbr[j]
+            if check and not cond[u]:
+                continue
             b = best[u]
             if b != b:
                 touched[k] = u
@@ -624,12 +627,17 @@ def _push_lowest(ptr, nbr, who, prio, best, touched, k):  # pragma: no cover - c
 
 
 def push_lowest(
-    grouped: list[tuple[np.ndarray, np.ndarray]], who: np.ndarray, priorities: np.ndarray, scratch: np.ndarray
+    grouped: list[tuple[np.ndarray, np.ndarray]],
+    who: np.ndarray,
+    priorities: np.ndarray,
+    scratch: np.ndarray,
+    cond: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every neighbour of the vertices ``who`` over the groupings ``(ptr, nbr)``, sorted, each with the
     lowest priority of its neighbours in ``who`` (``np.inf``: that vertex signals nobody).
 
-    ``scratch`` is a float array of NaN covering every vertex (left as it was).
+    ``scratch`` is a float array of NaN covering every vertex (left as it was);
+    ``cond`` (a bool per vertex) leaves out the neighbours where it is False.
 
     Examples
     --------
@@ -643,9 +651,13 @@ def push_lowest(
     size = sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped)
     touched = np.empty(size, dtype=np.intp)
     k = 0
+    flags = _NO_COND if cond is None else cond
     for ptr, nbr in grouped:
-        k = _push_lowest(ptr, nbr, who, priorities, scratch, touched, k)
+        k = _push_lowest(ptr, nbr, who, priorities, scratch, touched, k, flags)
     return _sorted_lowest(touched, k, scratch)
+
+
+_NO_COND = np.zeros(0, dtype=np.bool_)  # "no condition" for the compiled pushes
 
 
 def _sorted_lowest(touched: np.ndarray, k: int, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -712,13 +724,16 @@ def combine_at(ufunc: np.ufunc, target: np.ndarray, index: np.ndarray, values: n
 
 # ------------------------------------------------------- writes to neighbours
 @njit(cache=True)
-def _push_combine(ptr, nbr, who, values, out, combine, mark, touched, k):  # pragma: no cover - compiled
+def _push_combine(ptr, nbr, who, values, out, combine, mark, touched, k, cond):  # pragma: no cover - compiled
     track = mark.size > 0
+    check = cond.size > 0
     for i in range(who.size):
         x = values[i]
         v = who[i]
         for j in range(ptr[v], ptr[v + 1]):
             u = nbr[j]
+            if check and not cond[u]:
+                continue
             if combine == 0:
                 out[u] += x
             elif combine == 1:
@@ -740,13 +755,15 @@ def push_combine(
     out: np.ndarray,
     ufunc: np.ufunc,
     mark: np.ndarray | None = None,
+    cond: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """``ufunc.at(out, n, values[i])`` for every neighbour ``n`` of every ``who[i]`` over the
     groupings ``(ptr, nbr)``: a vertex's value folded into all its neighbours, with no per-edge array
     (compiled for add, minimum and maximum on a 1-D numeric ``out``).
 
     With ``mark`` (a bool per vertex, all False; left so) it also returns
-    the neighbours touched, sorted.
+    the neighbours touched, sorted; ``cond`` (a bool per vertex) leaves out
+    the neighbours where it is False.
 
     Examples
     --------
@@ -765,15 +782,20 @@ def push_combine(
         for ptr, nbr in grouped:
             counts = (ptr[who + 1] - ptr[who]).astype(np.int64)
             first = np.repeat(ptr[who].astype(np.int64) - np.cumsum(counts) + counts, counts)
-            index.append(nbr[first + np.arange(first.size)])
-            ufunc.at(out, index[-1], np.repeat(values, counts, axis=0))
+            ends = nbr[first + np.arange(first.size)]
+            vals = np.repeat(values, counts, axis=0)
+            if cond is not None:
+                ends, vals = ends[cond[ends]], vals[cond[ends]]
+            index.append(ends)
+            ufunc.at(out, ends, vals)
         return None if mark is None else np.unique(np.concatenate(index)).astype(np.intp)
     size = sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped) if mark is not None else 0
     touched = np.empty(size, dtype=np.intp)
     flags = mark if mark is not None else np.zeros(0, dtype=np.bool_)
     k = 0
+    check = _NO_COND if cond is None else cond
     for ptr, nbr in grouped:
-        k = _push_combine(ptr, nbr, who, values, out, SEMIRING_COMBINES[ufunc], flags, touched, k)
+        k = _push_combine(ptr, nbr, who, values, out, SEMIRING_COMBINES[ufunc], flags, touched, k, check)
     if mark is None:
         return None
     # many touched: one scan of the marks beats sorting them (as for signals, see _sorted_lowest)

@@ -82,6 +82,11 @@ neighbours this way without the hub re-reading its own neighbourhood
 (PowerGraph's ``post_delta``, Pregel's message combiners).  Signalling is
 separate: ``scatter`` or ``signal_nbrs`` still decides who runs next.
 
+``nbr_cond = "alive"`` (a bool vertex field) is Ligra's condition on the
+receiving end: a neighbour whose field is False is neither signalled (by
+``scatter`` or ``signal_nbrs``) nor written to — a peeled vertex stops
+hearing from the vertices peeled after it.
+
 Priorities and delta-stepping
 -----------------------------
 A program that sets ``bucket_width = delta`` (a positive number) runs its
@@ -212,6 +217,8 @@ class VertexProgram:
     pointer_writes: Mapping[str, tuple[str, str, np.ufunc]] = {}
     #: Writes to neighbours, ``{target: (value field or number, combine)}``; see the module docstring.
     nbr_writes: Mapping[str, tuple[Any, np.ufunc]] = {}
+    #: A bool vertex field: neighbours where it is False get no signals and no ``nbr_writes``.
+    nbr_cond: str | None = None
     #: Delta-stepping: width of the priority buckets; see the module docstring.
     bucket_width: float | None = None
 
@@ -696,7 +703,16 @@ def check_combine(combine: Any, owner: object, attr: str = "combine", accumulato
 
 
 def check_pointer_fields(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
-    """After ``init``: the fields ``pointer_reads``, ``pointer_writes`` and ``nbr_writes`` name exist and fit."""
+    """After ``init``: the fields ``pointer_reads``, ``pointer_writes``, ``nbr_writes`` and ``nbr_cond`` name
+    exist and fit."""
+    cond = program.nbr_cond
+    if cond is not None and (cond not in fields or fields[cond].dtype != bool or fields[cond].ndim != 1):
+        found = f"a {fields[cond].dtype} field of shape {fields[cond].shape[1:]}" if cond in fields else "no such field"
+        raise ProgramError(
+            program,
+            "nbr_cond",
+            f"must name a bool vertex field (one per vertex); {cond!r} is {found}; fields are {sorted(fields)}",
+        )
     for target, (value, _) in program.nbr_writes.items():
         for name in (target, value) if isinstance(value, str) else (target,):
             if name not in fields:
@@ -786,6 +802,10 @@ def check_program(program: VertexProgram) -> None:
         )
     for push in pushes.values():
         check_combine(push[1], program, "nbr_writes")
+    if program.nbr_cond is not None and not isinstance(program.nbr_cond, str):
+        raise ProgramError(
+            program, "nbr_cond", f"must be None or the name of a bool vertex field; got {program.nbr_cond!r}"
+        )
     if pushes and program.scatter_edges is NONE:
         raise ProgramError(program, "nbr_writes", "pushes over scatter_edges, which is NONE; set IN, OUT or ALL")
     width = program.bucket_width

@@ -714,11 +714,12 @@ class GASStep:
                 else:
                     values = np.full(who.size, value, dtype=field.dtype)
                 grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
+                cond = self._nbr_cond(part)
                 if single:  # one part: fold straight into the field
-                    push_combine(grouped, who, values, field, combine)
+                    push_combine(grouped, who, values, field, combine, cond=cond)
                     continue
                 out, mark = self._push_scratch(p, target, combine, field.dtype)
-                reached = push_combine(grouped, who, values, out, combine, mark)
+                reached = push_combine(grouped, who, values, out, combine, mark, cond)
                 touched = Frontier.of_ids(part.num_local, reached, unique=True)
                 mine = touched.below(part.num_masters).ids()
                 field[mine] = combine(field[mine], out[mine])
@@ -738,6 +739,11 @@ class GASStep:
                     hit[q].append(got.local)
             done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
             self._tell_mirrors(target, done, "neighbour writes")
+
+    def _nbr_cond(self, part: Part) -> np.ndarray | None:
+        """The part's ``nbr_cond`` field (None: every neighbour hears)."""
+        name = self.program.nbr_cond
+        return None if name is None else part.vdata[name]
 
     def _push_scratch(self, p: int, target: str, combine: np.ufunc, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
         """Per part and target: the combine's neutral element and a False mark per local vertex, kept
@@ -1191,12 +1197,16 @@ class GASStep:
             if who.count and self.program.scatter_edges is not NONE and self.program.uses_nbr_signals():
                 builder.add_signals(*self._signal_nbrs(part, who))
             elif who.count and self.program.scatter_edges is not NONE:
+                cond = self._nbr_cond(part)
                 for direction in directions(self.program.scatter_edges):
                     for c in self._scatter_chunks(part, direction, who):
                         flags = self._scatter_chunk(part, c, direction)
                         if flags is None:
                             continue
                         nbrs = self._chunk_nbrs(part, c, direction)
+                        if cond is not None:  # neighbours that may not hear: no signal
+                            heard = cond[nbrs]
+                            flags = flags & heard if flags.dtype == bool else np.where(heard, flags, np.inf)
                         if flags.dtype == bool:
                             builder.add(nbrs[flags] if flags.ndim else nbrs if flags else nbrs[:0])
                         else:  # priorities: +inf means no signal
@@ -1232,7 +1242,7 @@ class GASStep:
         else:
             prio = self._no_nan(np.broadcast_to(values, ids.shape), "signal_nbrs")
         grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
-        got, low = push_lowest(grouped, ids, prio, self._nan_array(part.index))
+        got, low = push_lowest(grouped, ids, prio, self._nan_array(part.index), self._nbr_cond(part))
         return Frontier.of_ids(part.num_local, got, unique=True), (low if self.prioritized else None)
 
     def _scatter_chunks(self, part: Part, direction: EdgeSet, who: Frontier) -> list[EdgeChunk]:

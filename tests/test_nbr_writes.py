@@ -241,3 +241,55 @@ def test_merge_lowest_keeps_the_lower_priority():
     assert ids.tolist() == [0, 3, 4, 5] and prio.tolist() == [1.0, 4.0, -np.inf, 2.0]
     ids, prio = merge_lowest(np.zeros(0, int), np.zeros(0), np.array([2]), np.array([1.0]))
     assert ids.tolist() == [2] and prio.tolist() == [1.0]
+
+
+# ------------------------------------------------------------------ the receiving end's condition
+class Guarded(Push):
+    """Push, but only vertices divisible by 3 hear (writes and signals); a scatter or signal_nbrs signals."""
+
+    nbr_cond = "hears"
+
+    def __init__(self, edges=OUT, steps=1, per_edge=False):
+        super().__init__(edges, steps)
+        self.per_edge = per_edge
+
+    def init(self, v):
+        super().init(v)
+        v.data["hears"] = v.ids % 3 == 0
+        v.data["woken"] = np.zeros(len(v), dtype=bool)
+
+    def apply(self, v, acc):
+        v.data["woken"] = v.data["woken"] | (v.superstep > 1)  # ran after the first step: was signalled
+        return (v.ids % 2 == 0) & (v.superstep == 1)
+
+
+class GuardedNbrSignals(Guarded):
+    def signal_nbrs(self, v):
+        return np.ones(len(v), dtype=bool)
+
+
+class GuardedScatter(Guarded):
+    def scatter(self, e):
+        return np.ones(len(e), dtype=bool)
+
+
+@pytest.mark.parametrize("program", [GuardedNbrSignals, GuardedScatter], ids=["signal_nbrs", "scatter"])
+@pytest.mark.parametrize("options", [{}, {"partitions": 3}, {"backend": "multiprocess", "workers": 2}], ids=str)
+def test_neighbours_failing_the_condition_hear_nothing(program, options):
+    g = random_graph(60, 400, seed=4)
+    result = run(program(ALL), g, **options)
+    want = expected(g, ALL, 1)
+    hears = np.arange(60) % 3 == 0
+    for name in ("total", "count", "low", "high"):
+        ref = np.where(hears, want[name], {"total": 0, "count": 0, "low": 10**6, "high": -1}[name])
+        np.testing.assert_array_equal(result.field(name), ref, err_msg=name)
+    reached = want["count"] > 0
+    np.testing.assert_array_equal(result.field("woken"), reached & hears)
+
+
+def test_a_condition_that_is_not_a_bool_field_is_named():
+    class BadCond(Push):
+        nbr_cond = "value"
+
+    with pytest.raises(ProgramError, match=r"BadCond\.nbr_cond: must name a bool vertex field.*'value' is a int64"):
+        run(BadCond(), Graph([0], [1]))
