@@ -78,12 +78,15 @@ def triangle_rows(g: Graph, ig: Any, repeat: int) -> None:
 
 
 def core_rows(g: Graph, ig: Any, repeat: int) -> None:
-    ours, cores = median_seconds(lambda: core_number(g), repeat)
-    two, cores2 = median_seconds(lambda: core_number(g, backend="multiprocess", workers=2, partitions=2), repeat)
     peer, want = median_seconds(ig.coreness, repeat)
-    assert np.array_equal(cores, want) and np.array_equal(cores2, want), "core numbers differ"
-    row("k-core", "engine, 1 worker", ours, peer, f"max core {int(cores.max())}")
-    row("k-core", "engine, 2 workers", two, peer)
+    two = {"backend": "multiprocess", "workers": 2, "partitions": 2}
+    for method in ("peeling", "h-index"):
+        ours, cores = median_seconds(lambda: core_number(g, method=method), repeat)
+        ours2, cores2 = median_seconds(lambda: core_number(g, method=method, **two), repeat)
+        assert np.array_equal(cores, want) and np.array_equal(cores2, want), f"core numbers differ ({method})"
+        note = f"max core {int(cores.max())}" if method == "peeling" else ""
+        row("k-core", f"engine {method}, 1 worker", ours, peer, note)
+        row("k-core", f"engine {method}, 2 workers", ours2, peer)
     row("k-core", "igraph coreness", peer, peer)
 
 
