@@ -648,8 +648,7 @@ def push_lowest(
     """
     who = np.asarray(who, dtype=np.int64)
     priorities = np.asarray(priorities, dtype=np.float64)
-    size = sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped)
-    touched = np.empty(size, dtype=np.intp)
+    touched = np.empty(_edge_count(grouped, who), dtype=np.intp)
     k = 0
     flags = _NO_COND if cond is None else cond
     for ptr, nbr in grouped:
@@ -658,6 +657,11 @@ def push_lowest(
 
 
 _NO_COND = np.zeros(0, dtype=np.bool_)  # "no condition" for the compiled pushes
+
+
+def _edge_count(grouped: list[tuple[np.ndarray, np.ndarray]], who: np.ndarray) -> int:
+    """How many edges the vertices ``who`` have over all the groupings (what a push may touch)."""
+    return sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped)
 
 
 def _sorted_lowest(touched: np.ndarray, k: int, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -789,8 +793,7 @@ def push_combine(
             index.append(ends)
             ufunc.at(out, ends, vals)
         return None if mark is None else np.unique(np.concatenate(index)).astype(np.intp)
-    size = sum(int((ptr[who + 1] - ptr[who]).sum()) for ptr, _ in grouped) if mark is not None else 0
-    touched = np.empty(size, dtype=np.intp)
+    touched = np.empty(_edge_count(grouped, who) if mark is not None else 0, dtype=np.intp)
     flags = mark if mark is not None else np.zeros(0, dtype=np.bool_)
     k = 0
     check = _NO_COND if cond is None else cond
