@@ -145,10 +145,25 @@ def _run_greedy_color(graph: Graph, args: argparse.Namespace, opts: dict[str, An
     return greedy_color(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
 
 
+def _core_number_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--method",
+        choices=("auto", "peeling", "h-index"),
+        default="auto",
+        help="peeling (O(m), sync engine only) or h-index iterations (every engine); "
+        "auto: peeling on the sync engine (default)",
+    )
+
+
 def _run_core_number(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
     from algorithms import core_number
 
-    return core_number(graph, return_result=True, max_supersteps=args.max_supersteps, **opts)
+    try:
+        return core_number(graph, method=args.method, return_result=True, max_supersteps=args.max_supersteps, **opts)
+    except ValueError as exc:
+        if "method=" in str(exc):  # peeling asked for on another engine: a usage error, not a crash
+            raise CommandError(f"k-core: {exc}") from None
+        raise
 
 
 def _run_triangles(graph: Graph, args: argparse.Namespace, opts: dict[str, Any]) -> Any:
@@ -349,7 +364,7 @@ ALGORITHMS: dict[str, Algorithm] = {
         "and async engines; like networkx.core_number, read --undirected input for the cores of the "
         "undirected graph)",
         "core",
-        lambda p: None,
+        _core_number_options,
         _run_core_number,
     ),
     "triangles": Algorithm(

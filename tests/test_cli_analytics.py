@@ -32,6 +32,21 @@ def test_triangles_refuses_a_superstep_budget(capsys):
     assert "takes no --max-supersteps" in capsys.readouterr().err
 
 
+def test_k_core_methods_agree_and_peeling_wants_the_sync_engine(tmp_path, capsys):
+    G = nx.Graph(nx.read_edgelist(EXAMPLE, nodetype=int))
+    G.remove_edges_from(list(nx.selfloop_edges(G)))
+    want = nx.core_number(G)
+    for method in ("peeling", "h-index"):
+        out = tmp_path / f"{method}.tsv"
+        args = ["run", "k-core", "--input", EXAMPLE, "--undirected", "--method", method, "-o", str(out)]
+        assert main([*args, "--top", "0", "--no-progress"]) == 0
+        table = pd.read_csv(out, sep="\t")
+        assert dict(zip(table["id"], table["core"])) == want, method
+    capsys.readouterr()
+    assert main(["run", "k-core", "--input", EXAMPLE, "--method", "peeling", "--engine", "async"]) == 2
+    assert "method='peeling' needs engine='sync'" in capsys.readouterr().err
+
+
 def test_diameter_prints_the_neighbourhood_function(tmp_path, capsys):
     out = tmp_path / "ecc.tsv"
     assert main(["run", "diameter", "--input", EXAMPLE, "--undirected", "--top", "0", "-o", str(out)]) == 0

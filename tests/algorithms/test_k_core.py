@@ -13,14 +13,14 @@ from gasengine import ConvergenceError, Graph, KeyCounts, run
 from tests.datasets import load, random_graph
 
 ENGINES = [
-    {"engine": "sync"},  # peeling
+    {"engine": "sync", "method": "peeling"},
     {"engine": "sync", "method": "h-index"},
     {"engine": "chromatic"},
     {"engine": "async"},
 ]
 MORE_ENGINES = [
     *ENGINES,
-    {"engine": "sync", "method": "peeling", "max_supersteps": 10_000},
+    {"engine": "sync"},  # auto: h-index iterations on graphs this small
     {"engine": "chromatic", "consistency": "vertex"},
     {"engine": "async", "consistency": "vertex"},  # races: stale reads, still monotone
     {"engine": "async", "consistency": "full", "scheduler": "sweep"},
@@ -91,12 +91,13 @@ def test_an_undirected_dataset_loaded_either_way(real_graphs):
     np.testing.assert_array_equal(core_number(arcs), networkx_cores(arcs))
 
 
+@pytest.mark.parametrize("method", ["peeling", "h-index"])
 @pytest.mark.parametrize(
     "options", [{"partitions": 2}, {"partitions": 3}, {"partitions": 3, "workers": 2}], ids=name_of
 )
-def test_same_answer_on_any_number_of_parts_and_workers(real_graphs, options):
+def test_same_answer_on_any_number_of_parts_and_workers(real_graphs, options, method):
     g, expected = real_graphs("snap/email-Eu-core.txt", False)
-    np.testing.assert_array_equal(core_number(g, **options), expected)
+    np.testing.assert_array_equal(core_number(g, method=method, **options), expected)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +122,7 @@ def test_only_vertices_whose_value_dropped_run_again(real_graphs):
 def test_peeling_does_linear_work(real_graphs):
     """Each vertex decides a few times (its bucket, the removals next to it), never once per level."""
     g, expected = real_graphs("snap/facebook_combined.txt", True)
-    core, result = core_number(g, return_result=True)
+    core, result = core_number(g, method="peeling", return_result=True)
     np.testing.assert_array_equal(core, expected)
     updates = int(result.steps.column("updates").sum())
     edges = simple_arcs(g).num_edges
@@ -160,9 +161,22 @@ def test_dense_random_graph_with_every_engine_and_part_count():
             )
 
 
-def test_two_workers_on_a_random_graph():
+@pytest.mark.parametrize("method", ["peeling", "h-index"])
+def test_two_workers_on_a_random_graph(method):
     g = random_graph(500, 3000, seed=7)
-    np.testing.assert_array_equal(core_number(g, workers=2), networkx_cores(g))
+    np.testing.assert_array_equal(core_number(g, method=method, workers=2), networkx_cores(g))
+
+
+def test_auto_peels_big_graphs_on_the_sync_engine(monkeypatch):
+    from algorithms import k_core
+
+    g = random_graph(300, 2000, seed=1)
+    fields = lambda **options: set(core_number(g, return_result=True, **options)[1].vertex_data)  # noqa: E731
+    assert "lost" not in fields()  # small: h-index iterations
+    monkeypatch.setattr(k_core, "PEELING_FROM_EDGES", 1000)
+    assert "lost" in fields()  # big enough: peeling
+    assert "lost" not in fields(engine="async")  # peeling needs the sync engine's buckets
+    np.testing.assert_array_equal(core_number(g), networkx_cores(g))
 
 
 # ------------------------------------------------------------------ the program and its helpers
@@ -265,7 +279,7 @@ def test_a_stopped_peeling_keeps_the_levels_it_finished():
     g = Graph.from_networkx(nx.gnm_random_graph(100, 600, seed=3))
     expected = networkx_cores(g)
     with pytest.raises(ConvergenceError, match=r"did not converge within 8 supersteps .vertices were still") as info:
-        core_number(g, max_supersteps=8)
+        core_number(g, method="peeling", max_supersteps=8)
     partial = info.value.result.field("core")
     done = partial >= 0
     assert done.any() and not done.all()
