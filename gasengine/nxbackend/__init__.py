@@ -56,7 +56,7 @@ _DOCS = {
     "triangles": "Neighbour sets, then one sorted-set intersection per degree-oriented edge.",
     "clustering": "From triangle counts. Unweighted, undirected, not multigraphs; otherwise networkx runs.",
     "average_clustering": "From triangle counts. Unweighted, undirected, not multigraphs; otherwise networkx runs.",
-    "core_number": "peeling in degree buckets to the core numbers (h-index iterations on the other engines).",
+    "core_number": "peeling in degree buckets (h-index iterations for small graphs and the other engines).",
 }
 
 

@@ -530,7 +530,7 @@ def average_clustering(
 
 # ------------------------------------------------------------------ cores
 def core_number(G: NxGraph, **engine_options: Any) -> dict[Any, int]:
-    """``networkx.core_number`` by peeling (:func:`algorithms.core_number`).
+    """``networkx.core_number`` by peeling or h-index iterations (:func:`algorithms.core_number`).
 
     Directed graphs use in- plus out-degree, as networkx.
 
