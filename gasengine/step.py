@@ -673,72 +673,98 @@ class GASStep:
                 combine_at(combine, part.vdata[target], local, values)
                 hit.append(local)
             touched[q] = Frontier.of_ids(part.num_masters, np.concatenate(hit))
-        self._tell_mirrors(target, touched, what)
+        self._tell_mirrors([target], touched, what)
 
-    def _tell_mirrors(self, target: str, touched: dict[int, Frontier], what: str) -> None:
-        """The masters ``touched`` (per part) send their new ``target`` to their mirrors."""
+    def _tell_mirrors(self, targets: list[str], touched: dict[int, Frontier], what: str) -> None:
+        """The masters ``touched`` (per part) send their new ``targets`` fields to their mirrors (one round)."""
         outbox = {}
         for q, part in self.parts.items():
             done = touched.get(q, Frontier.nothing(part.num_masters))
             for p, shared in part.recv.items():
                 pos = subset_of(done, shared)
-                outbox[(q, p)] = self.exchange.message(part, shared, pos, pick(part.vdata[target], shared, pos))
+                payload = {name: pick(part.vdata[name], shared, pos) for name in targets}
+                outbox[(q, p)] = self.exchange.message(part, shared, pos, payload)
         for p, messages in self.exchange.send(outbox).items():
             part = self.parts[p]
             for q, msg in messages:
                 got = self.exchange.open(msg, part, part.send[q], f"{what} -> mirrors", q)
-                part.vdata[target][got.local] = got.payload
+                for name, values in got.payload.items():
+                    part.vdata[name][got.local] = values
 
     # ==================================================== neighbour writes
     def write_neighbours(self, scatter: dict[int, Frontier]) -> None:
         """``nbr_writes``: the vertices that scatter fold ``value`` into ``target`` of their neighbours.
 
-        One compiled push per part over its own edges of those vertices
-        (each edge lives in one part, so every offer is made once), folded
-        per receiving replica; with several parts, each mirror's fold then
-        goes to its master (as gather partials do) and the masters written
-        tell their mirrors.
+        One compiled push per part and target over the part's own edges of
+        those vertices (each edge lives in one part, so every offer is made
+        once), folded per receiving replica; with several parts, each
+        mirror's folds (all targets in one message) then go to its master,
+        as gather partials do, and the masters written tell their mirrors.
         """
         program = self.program
         single = len(self.parts) == 1 and self.backend.size == 1
-        for target, (value, combine) in program.nbr_writes.items():
-            outbox, hit = {}, {}
-            for p, part in self.parts.items():
-                who = scatter[p].ids()
+        targets = list(program.nbr_writes)
+        outbox, hit = {}, {}
+        for p, part in self.parts.items():
+            grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
+            cond = self._nbr_cond(part)
+            everyone = scatter[p].ids()
+            reached, folds = [], {}
+            for target, (value, combine) in program.nbr_writes.items():
                 field = part.vdata[target]
-                if isinstance(value, str):
-                    values = part.vdata[value][who]
-                    useful = values != neutral_element(combine, field.dtype)  # such an offer changes nothing
-                    if not useful.all():
-                        who, values = who[useful], values[useful]
-                else:
-                    values = np.full(who.size, value, dtype=field.dtype)
-                grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
-                cond = self._nbr_cond(part)
+                who, values = self._offers(part, everyone, value, combine, field.dtype)
                 if single:  # one part: fold straight into the field
                     push_combine(grouped, who, values, field, combine, cond=cond)
                     continue
                 out, mark = self._push_scratch(p, target, combine, field.dtype)
-                reached = push_combine(grouped, who, values, out, combine, mark, cond)
-                touched = Frontier.of_ids(part.num_local, reached, unique=True)
-                mine = touched.below(part.num_masters).ids()
-                field[mine] = combine(field[mine], out[mine])
-                hit[p] = [mine]
-                for q, shared in part.send.items():  # mirrors' folds, to their masters
-                    pos = subset_of(touched, shared)
-                    outbox[(p, q)] = self.exchange.message(part, shared, pos, pick(out, shared, pos))
-                out[touched.ids()] = neutral_element(combine, field.dtype)  # the scratch is neutral again
+                # the neighbours reached are the same for every target offered by all who scatter: mark once
+                track = not reached or who.size < everyone.size or reached[0][1]
+                got = push_combine(grouped, who, values, out, combine, mark if track else None, cond)
+                reached.append((got, who.size < everyone.size))
+                folds[target] = (out, combine)
             if single:
                 continue
-            for q, messages in self.exchange.send(outbox).items():
-                part = self.parts[q]
+            ids = [r for r, _ in reached if r is not None]
+            if len(ids) == 1:
+                touched = Frontier.of_ids(part.num_local, ids[0], unique=True)
+            else:
+                touched = Frontier.of_ids(part.num_local, np.concatenate(ids))
+            mine = touched.below(part.num_masters).ids()
+            for target, (out, combine) in folds.items():
                 field = part.vdata[target]
-                for p, msg in messages:
-                    got = self.exchange.open(msg, part, part.recv[p], "neighbour writes -> masters", p)
-                    field[got.local] = combine(field[got.local], got.payload)  # one offer per master and part
-                    hit[q].append(got.local)
-            done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
-            self._tell_mirrors(target, done, "neighbour writes")
+                field[mine] = combine(field[mine], out[mine])
+            hit[p] = [mine]
+            for q, shared in part.send.items():  # mirrors' folds, to their masters
+                pos = subset_of(touched, shared)
+                payload = {target: pick(out, shared, pos) for target, (out, _) in folds.items()}
+                outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
+            for out, combine in folds.values():
+                out[touched.ids()] = neutral_element(combine, out.dtype)  # the scratch is neutral again
+        if single:
+            return
+        for q, messages in self.exchange.send(outbox).items():
+            part = self.parts[q]
+            for p, msg in messages:
+                got = self.exchange.open(msg, part, part.recv[p], "neighbour writes -> masters", p)
+                for target, values in got.payload.items():  # one offer per master, part and target
+                    field = part.vdata[target]
+                    field[got.local] = program.nbr_writes[target][1](field[got.local], values)
+                hit[q].append(got.local)
+        done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
+        self._tell_mirrors(targets, done, "neighbour writes")
+
+    @staticmethod
+    def _offers(
+        part: Part, who: np.ndarray, value: Any, combine: np.ufunc, dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The vertices of ``who`` with an offer for a target of ``dtype``, and their offers (a field's
+        values, or the number ``value`` from each); an offer equal to the combine's neutral element
+        changes nothing and is left out."""
+        if not isinstance(value, str):
+            return who, np.full(who.size, value, dtype=dtype)
+        values = part.vdata[value][who]
+        useful = values != neutral_element(combine, dtype)
+        return (who, values) if useful.all() else (who[useful], values[useful])
 
     def _nbr_cond(self, part: Part) -> np.ndarray | None:
         """The part's ``nbr_cond`` field (None: every neighbour hears)."""
