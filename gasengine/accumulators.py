@@ -178,9 +178,37 @@ class KeyCounts:
         return KeyCounts(ptr, keys, weights)
 
     def merged(self, parts: list[tuple[np.ndarray, KeyCounts]]) -> KeyCounts:
-        """These counts plus ``(rows, counts)`` of other parts, summed per row and key."""
+        """These counts plus ``(rows, counts)`` of other parts, summed per row and key.
+
+        Row ``i`` of ``counts`` adds to row ``rows[i]`` of these.  Ascending
+        ``rows`` (what the exchange delivers) are merged in one linear pass
+        over both, which copies the other rows as they are; any other order
+        regroups everything.
+
+        Examples
+        --------
+        >>> a = KeyCounts.from_pairs(np.array([0, 1, 2]), np.array([5, 6, 7]), None, 3)
+        >>> b = KeyCounts.from_pairs(np.array([0, 1]), np.array([7, 1]), None, 2)
+        >>> m = a.merged([(np.array([2, 1]), b)]); m.keys.tolist(), m.weights.tolist()
+        ([5, 1, 6, 7], [1, 1, 1, 2])
+        """
         if not parts:
             return self
+        if all(rows.size == len(c) and (rows.size < 2 or bool((np.diff(rows) > 0).all())) for rows, c in parts):
+            out = self
+            for rows, counts in parts:
+                weight = np.result_type(out.weights, counts.weights)
+                ptr, keys, weights = _merge_some_rows(
+                    out.ptr,
+                    out.keys,
+                    out.weights.astype(weight, copy=False),
+                    np.asarray(rows, dtype=np.int64),
+                    counts.ptr,
+                    counts.keys,
+                    counts.weights.astype(weight, copy=False),
+                )
+                out = KeyCounts(ptr, keys, weights)
+            return out
         rows = [self.rows()] + [r[c.rows()] for r, c in parts]
         keys = [self.keys] + [c.keys for _, c in parts]
         weights = [self.weights] + [c.weights for _, c in parts]
@@ -450,6 +478,41 @@ def _merge_rows(pa, ka, wa, pb, kb, wb):  # pragma: no cover - compiled
                 i += 1
                 j += 1
             k += 1
+        ptr[r + 1] = k
+    return ptr, keys[:k].copy(), weights[:k].copy()
+
+
+@njit(cache=True)
+def _merge_some_rows(pa, ka, wa, rows, pb, kb, wb):  # pragma: no cover - compiled
+    """Row ``i`` of b merged into row ``rows[i]`` of a (``rows`` ascending); a's other rows copied."""
+    n = pa.size - 1
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    keys = np.empty(ka.size + kb.size, dtype=np.int64)
+    weights = np.empty(ka.size + kb.size, dtype=wa.dtype)
+    k = 0
+    j = 0  # the next row of b
+    for r in range(n):
+        i, end = pa[r], pa[r + 1]
+        if j < rows.size and rows[j] == r:
+            m, mend = pb[j], pb[j + 1]
+            while i < end or m < mend:
+                if m == mend or (i < end and ka[i] < kb[m]):
+                    keys[k], weights[k] = ka[i], wa[i]
+                    i += 1
+                elif i == end or kb[m] < ka[i]:
+                    keys[k], weights[k] = kb[m], wb[m]
+                    m += 1
+                else:
+                    keys[k], weights[k] = ka[i], wa[i] + wb[m]
+                    i += 1
+                    m += 1
+                k += 1
+            j += 1
+        else:
+            size = end - i
+            keys[k : k + size] = ka[i:end]
+            weights[k : k + size] = wa[i:end]
+            k += size
         ptr[r + 1] = k
     return ptr, keys[:k].copy(), weights[:k].copy()
 

@@ -148,3 +148,26 @@ def test_counting_through_the_grouping_equals_counting_pairs(span):
     some = np.array([3, 7, 7, 49])
     part = KeyCounts.of_neighbours(ptr, nbr, x, some)
     np.testing.assert_array_equal(part.keys, want.take(some).keys)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_merging_partials_row_by_row_equals_regrouping_everything(seed):
+    """The linear merge of partials for ascending rows gives what counting every pair again gives."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30))
+    base = KeyCounts.from_pairs(rng.integers(0, n, 80), rng.integers(0, 12, 80), rng.integers(1, 4, 80), n)
+    parts = []
+    for _ in range(int(rng.integers(1, 4))):
+        rows = np.sort(rng.choice(n, size=int(rng.integers(0, n + 1)), replace=False))
+        size = int(rng.integers(0, 40))
+        local = rng.integers(0, max(rows.size, 1), size) if rows.size else np.zeros(0, int)
+        parts.append((rows, KeyCounts.from_pairs(local, rng.integers(0, 12, local.size), None, rows.size)))
+    fast = base.merged(parts)
+    everything = KeyCounts.from_pairs(
+        np.concatenate([base.rows()] + [r[c.rows()] for r, c in parts]),
+        np.concatenate([base.keys] + [c.keys for _, c in parts]),
+        np.concatenate([base.weights] + [c.weights for _, c in parts]),
+        n,
+    )
+    for name in ("ptr", "keys", "weights"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(everything, name), err_msg=name)
