@@ -196,18 +196,18 @@ class KeyCounts:
             return self
         if all(rows.size == len(c) and (rows.size < 2 or bool((np.diff(rows) > 0).all())) for rows, c in parts):
             out = self
-            for rows, counts in parts:
-                weight = np.result_type(out.weights, counts.weights)
-                ptr, keys, weights = _merge_some_rows(
+            for at, counts in parts:
+                wtype = np.result_type(out.weights, counts.weights)
+                merged = _merge_some_rows(
                     out.ptr,
                     out.keys,
-                    out.weights.astype(weight, copy=False),
-                    np.asarray(rows, dtype=np.int64),
+                    out.weights.astype(wtype, copy=False),
+                    np.asarray(at, dtype=np.int64),
                     counts.ptr,
                     counts.keys,
-                    counts.weights.astype(weight, copy=False),
+                    counts.weights.astype(wtype, copy=False),
                 )
-                out = KeyCounts(ptr, keys, weights)
+                out = KeyCounts(*merged)
             return out
         rows = [self.rows()] + [r[c.rows()] for r, c in parts]
         keys = [self.keys] + [c.keys for _, c in parts]
