@@ -125,6 +125,8 @@ class Frontier:
 
     def below(self, limit: int) -> Frontier:
         """The vertices ``< limit`` (a part's masters are its vertices ``0..M-1``), as a set over ``limit``."""
+        if limit == self.size:  # a part without mirrors: the same set (a colour step's most common case)
+            return self
         if self.full:
             return Frontier.everything(limit)
         if self.dense:
@@ -134,6 +136,8 @@ class Frontier:
 
     def count_below(self, limit: int) -> int:
         """How many vertices are ``< limit``."""
+        if limit >= self.size:
+            return self.count
         if self.full:
             return min(limit, self.size)
         if self.dense:

@@ -463,12 +463,15 @@ class VertexView:
         signal, as from ``scatter``.  A later call's priority replaces an
         earlier one's for the vertices it signals.
         """
-        try:
-            mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
-        except ValueError:
-            raise self.data._error(
-                f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), got shape {np.shape(mask)}"
-            ) from None
+        if isinstance(mask, (bool, np.bool_)):  # the common v.signal(): no broadcasting machinery
+            mask = np.full(len(self), bool(mask))
+        else:
+            try:
+                mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(self),))
+            except ValueError:
+                raise self.data._error(
+                    f"signal(mask) needs a bool scalar or one bool per vertex ({len(self)}), got shape {np.shape(mask)}"
+                ) from None
         if priority is not None:
             try:
                 prio = np.broadcast_to(np.asarray(priority, dtype=np.float64), (len(self),))

@@ -1610,7 +1610,8 @@ def store_fields(store: dict[str, np.ndarray], index: Any, written: dict[str, np
     """
     safe = {}
     for name, values in written.items():
-        if any(shares_memory(values, store[other]) for other in written if other != name):
+        owns = isinstance(values, np.ndarray) and values.base is None  # fresh memory: no field's view
+        if not owns and any(shares_memory(values, store[other]) for other in written if other != name):
             values = values.compact() if isinstance(values, Ragged) else np.array(values)
         safe[name] = values
     for name, values in safe.items():
