@@ -155,7 +155,7 @@ def test_collectives_between_three_ranks(tmp_path):
 # ==================================================== ways to start a run
 SPMD = """
     import numpy as np
-    from algorithms import PageRankProgram, connected_components
+    from algorithms import PageRankProgram, connected_components, core_number
     from gasengine import run
     from gasengine.backends import mpi
     from tests.datasets import random_graph
@@ -170,6 +170,8 @@ SPMD = """
         assert np.allclose(r.field("rank"), ref.field("rank"), rtol=1e-12, atol=0)
         labels = connected_components(graph, backend="mpi")
         assert (labels == connected_components(graph)).all()
+        # peeling: neighbour writes, priorities from apply and its buckets, across ranks
+        assert (core_number(graph, backend="mpi", method="peeling") == core_number(graph)).all()
         report.write("checked")
     report.close()
 """

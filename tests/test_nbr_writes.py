@@ -293,3 +293,27 @@ def test_a_condition_that_is_not_a_bool_field_is_named():
 
     with pytest.raises(ProgramError, match=r"BadCond\.nbr_cond: must name a bool vertex field.*'value' is a int64"):
         run(BadCond(), Graph([0], [1]))
+
+
+class PushOnce(Push):
+    """Every vertex runs once (the initial active set) and the even ones push: the same on every engine."""
+
+    def apply(self, v, acc):
+        return v.ids % 2 == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"engine": "chromatic"},
+        {"engine": "chromatic", "partitions": 3},
+        {"engine": "async", "consistency": "edge"},
+        {"engine": "async", "consistency": "vertex", "partitions": 2, "backend": "multiprocess", "workers": 2},
+    ],
+    ids=str,
+)
+def test_offers_on_the_other_engines(options):
+    g = random_graph(50, 300, seed=6)
+    result = run(PushOnce(ALL), g, **options)
+    for name, values in expected(g, ALL, 1).items():
+        np.testing.assert_array_equal(result.field(name), values, err_msg=name)
