@@ -20,6 +20,7 @@ wrong value.
 from __future__ import annotations
 
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -66,10 +67,37 @@ def subset_of(frontier: Frontier, shared: np.ndarray) -> np.ndarray | None:
     if frontier.dense:
         return np.flatnonzero(frontier.mask()[shared])
     ids = frontier.ids()
+    if ids.size >= TABLE_FROM:  # one lookup per id beats a binary search of each in a long list
+        pos = _position_table(shared, frontier.size)[ids]
+        return pos[pos >= 0]
     pos = np.searchsorted(shared, ids)
     inside = pos < shared.size
     pos, ids = pos[inside], ids[inside]
     return pos[shared[pos] == ids]
+
+
+#: Frontiers of at least this many ids find their positions in a shared list through a table.
+TABLE_FROM = 32
+_TABLES: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _position_table(shared: np.ndarray, size: int) -> np.ndarray:
+    """Per local vertex ``0..size-1`` (at least), its position in the sorted list ``shared`` or -1.
+
+    Built once per list — the parts' shared lists live as long as a run —
+    and forgotten with the list (kept by a weak reference, keyed by identity).
+    """
+    entry = _TABLES.get(id(shared))
+    if entry is not None and entry[0]() is shared and entry[1].size >= size:
+        return entry[1]
+    if len(_TABLES) > 64:  # drop the tables of lists that are gone
+        for key in [k for k, (ref, _) in _TABLES.items() if ref() is None]:
+            del _TABLES[key]
+    length = max(size, int(shared[-1]) + 1 if shared.size else 0)
+    table = np.full(length, -1, dtype=np.int32 if shared.size < 2**31 else np.int64)
+    table[shared] = np.arange(shared.size, dtype=table.dtype)
+    _TABLES[id(shared)] = (weakref.ref(shared), table)
+    return table
 
 
 def pick(values: np.ndarray, shared: np.ndarray, positions: np.ndarray | None) -> np.ndarray:

@@ -82,3 +82,24 @@ def test_results_do_not_depend_on_the_representation(monkeypatch, fraction):
         np.testing.assert_array_equal(a, b)
         assert ra.steps.column("active").tolist() == rb.steps.column("active").tolist()
         assert ra.steps.column("updates").tolist() == rb.steps.column("updates").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 20_000),
+    seed=st.integers(0, 2**16),
+    shared_fraction=st.floats(0.0, 1.0),
+    count=st.integers(0, 200),
+)
+def test_subset_positions_through_the_table_equal_the_binary_search(size, seed, shared_fraction, count):
+    """Frontiers of TABLE_FROM ids or more look positions up in a table: the same answer as searching."""
+    rng = np.random.default_rng(seed)
+    shared = np.flatnonzero(rng.random(size) < shared_fraction)
+    ids = np.unique(rng.integers(0, size, count))
+    f = Frontier.of_ids(size, ids, unique=True)
+    got = subset_of(f, shared)
+    want = None if f.full else np.flatnonzero(np.isin(shared, f.ids()))
+    if want is None:
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, want)
