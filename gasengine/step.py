@@ -701,36 +701,19 @@ class GASStep:
         mirror's folds (all targets in one message) then go to its master,
         as gather partials do, and the masters written tell their mirrors.
         """
-        program = self.program
-        single = len(self.parts) == 1 and self.backend.size == 1
-        targets = list(program.nbr_writes)
+        if len(self.parts) == 1 and self.backend.size == 1:  # one part: fold straight into the fields
+            part = next(iter(self.parts.values()))
+            grouped, cond = self._push_edges(part), self._nbr_cond(part)
+            for target, (value, combine) in self.program.nbr_writes.items():
+                field = part.vdata[target]
+                who, values = self._offers(part, scatter[part.index].ids(), value, combine, field.dtype)
+                push_combine(grouped, who, values, field, combine, cond=cond)
+            return
         outbox, hit = {}, {}
         for p, part in self.parts.items():
-            grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
-            cond = self._nbr_cond(part)
-            everyone = scatter[p].ids()
-            reached, folds = [], {}
-            for target, (value, combine) in program.nbr_writes.items():
-                field = part.vdata[target]
-                who, values = self._offers(part, everyone, value, combine, field.dtype)
-                if single:  # one part: fold straight into the field
-                    push_combine(grouped, who, values, field, combine, cond=cond)
-                    continue
-                out, mark = self._push_scratch(p, target, combine, field.dtype)
-                # the neighbours reached are the same for every target offered by all who scatter: mark once
-                track = not reached or who.size < everyone.size or reached[0][1]
-                got = push_combine(grouped, who, values, out, combine, mark if track else None, cond)
-                reached.append((got, who.size < everyone.size))
-                folds[target] = (out, combine)
-            if single:
-                continue
-            ids = [r for r, _ in reached if r is not None]
-            if len(ids) == 1:
-                touched = Frontier.of_ids(part.num_local, ids[0], unique=True)
-            else:
-                touched = Frontier.of_ids(part.num_local, np.concatenate(ids))
+            touched, folds = self._push_into_scratch(part, scatter[p].ids())
             mine = touched.below(part.num_masters).ids()
-            for target, (out, combine) in folds.items():
+            for target, (out, combine) in folds.items():  # the part's own masters fold at once
                 field = part.vdata[target]
                 field[mine] = combine(field[mine], out[mine])
             hit[p] = [mine]
@@ -740,18 +723,44 @@ class GASStep:
                 outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
             for out, combine in folds.values():
                 out[touched.ids()] = neutral_element(combine, out.dtype)  # the scratch is neutral again
-        if single:
-            return
         for q, messages in self.exchange.send(outbox).items():
             part = self.parts[q]
             for p, msg in messages:
                 got = self.exchange.open(msg, part, part.recv[p], "neighbour writes -> masters", p)
                 for target, values in got.payload.items():  # one offer per master, part and target
                     field = part.vdata[target]
-                    field[got.local] = program.nbr_writes[target][1](field[got.local], values)
+                    field[got.local] = self.program.nbr_writes[target][1](field[got.local], values)
                 hit[q].append(got.local)
         done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
-        self._tell_mirrors(targets, done, "neighbour writes")
+        self._tell_mirrors(list(self.program.nbr_writes), done, "neighbour writes")
+
+    def _push_into_scratch(
+        self, part: Part, everyone: np.ndarray
+    ) -> tuple[Frontier, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Every target's offers from ``everyone`` (who scatters) folded into the part's scratch arrays:
+        the replicas reached, and per target ``(scratch, combine)``."""
+        grouped, cond = self._push_edges(part), self._nbr_cond(part)
+        reached: list[np.ndarray] = []
+        filtered = False  # whether some target's offers left out vertices (then its reach may differ)
+        folds = {}
+        for target, (value, combine) in self.program.nbr_writes.items():
+            dtype = part.vdata[target].dtype
+            who, values = self._offers(part, everyone, value, combine, dtype)
+            out, mark = self._push_scratch(part.index, target, combine, dtype)
+            # offered by all who scatter, a target reaches what the first one reached: mark once
+            track = not reached or filtered or who.size < everyone.size
+            got = push_combine(grouped, who, values, out, combine, mark if track else None, cond)
+            if got is not None:
+                reached.append(got)
+            filtered = filtered or who.size < everyone.size
+            folds[target] = (out, combine)
+        if len(reached) == 1:
+            return Frontier.of_ids(part.num_local, reached[0], unique=True), folds
+        return Frontier.of_ids(part.num_local, np.concatenate(reached)), folds
+
+    def _push_edges(self, part: Part) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The part's groupings ``(ptr, nbr)`` over ``scatter_edges``, for the compiled pushes."""
+        return [(part.csr(d)[0], part.neighbours(d)) for d in directions(self.program.scatter_edges)]
 
     @staticmethod
     def _offers(
@@ -1267,7 +1276,7 @@ class GASStep:
             prio = np.where(np.broadcast_to(values, ids.shape), -np.inf, np.inf)
         else:
             prio = self._no_nan(np.broadcast_to(values, ids.shape), "signal_nbrs")
-        grouped = [(part.csr(d)[0], part.neighbours(d)) for d in directions(program.scatter_edges)]
+        grouped = self._push_edges(part)
         got, low = push_lowest(grouped, ids, prio, self._nan_array(part.index), self._nbr_cond(part))
         return Frontier.of_ids(part.num_local, got, unique=True), (low if self.prioritized else None)
 
