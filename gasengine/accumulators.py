@@ -167,10 +167,11 @@ class KeyCounts:
         ([0, 2, 4], [1, 3, 2, 5], [1, 2, 1, 1])
         """
         weight = np.result_type(self.weights, other.weights)
-        ptr, keys, weights = _merge_rows(
+        ptr, keys, weights = _merge_some_rows(
             self.ptr,
             self.keys,
             self.weights.astype(weight, copy=False),
+            np.arange(len(self), dtype=np.int64),  # every row of one with the same row of the other
             other.ptr,
             other.keys,
             other.weights.astype(weight, copy=False),
@@ -457,34 +458,9 @@ def _count_neighbours(ptr, nbr, ptr2, nbr2, x, rows):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def _merge_rows(pa, ka, wa, pb, kb, wb):  # pragma: no cover - compiled
-    """Two KeyCounts of as many rows merged row by row (keys ascend in each row)."""
-    rows = pa.size - 1
-    ptr = np.zeros(rows + 1, dtype=np.int64)
-    keys = np.empty(ka.size + kb.size, dtype=np.int64)
-    weights = np.empty(ka.size + kb.size, dtype=wa.dtype)
-    k = 0
-    for r in range(rows):
-        i, j = pa[r], pb[r]
-        while i < pa[r + 1] or j < pb[r + 1]:
-            if j == pb[r + 1] or (i < pa[r + 1] and ka[i] < kb[j]):
-                keys[k], weights[k] = ka[i], wa[i]
-                i += 1
-            elif i == pa[r + 1] or kb[j] < ka[i]:
-                keys[k], weights[k] = kb[j], wb[j]
-                j += 1
-            else:
-                keys[k], weights[k] = ka[i], wa[i] + wb[j]
-                i += 1
-                j += 1
-            k += 1
-        ptr[r + 1] = k
-    return ptr, keys[:k].copy(), weights[:k].copy()
-
-
-@njit(cache=True)
 def _merge_some_rows(pa, ka, wa, rows, pb, kb, wb):  # pragma: no cover - compiled
-    """Row ``i`` of b merged into row ``rows[i]`` of a (``rows`` ascending); a's other rows copied."""
+    """Row ``i`` of b merged into row ``rows[i]`` of a (``rows`` ascending; keys ascend within rows),
+    equal keys summed; a's other rows copied."""
     n = pa.size - 1
     ptr = np.zeros(n + 1, dtype=np.int64)
     keys = np.empty(ka.size + kb.size, dtype=np.int64)
