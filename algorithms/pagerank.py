@@ -78,6 +78,7 @@ class PageRankProgram(VertexProgram):
     gather_edges = IN
     combine = np.add
     gather_edge_op = np.multiply
+    master_fields = ("change",)  # read by the l1_change aggregator only: never shipped to mirrors
 
     def __init__(
         self,
@@ -165,6 +166,7 @@ class DeltaPageRankProgram(PageRankProgram):
     """
 
     scatter_edges = OUT
+    master_fields = ()  # signal_nbrs reads the change at every replica
 
     def __init__(
         self,

@@ -113,6 +113,16 @@ come back) and costs one exchange round there and back per entry and
 superstep, over all vertices: use it in programs whose supersteps touch most
 vertices anyway.
 
+Fields only masters need
+------------------------
+``master_fields = ("change",)`` names fields that only ``apply``, the
+aggregators and ``converged`` read (a vertex's last change, say): the engine
+then never sends them from masters to mirrors after apply — less to move
+every superstep, as GraphX's triplet fields tell it which attributes to
+ship.  Reading one where mirrors serve (``gather``, ``gather_nbr``,
+``scatter``, ``signal_nbrs``, an aggregator over edges) is a
+:class:`~gasengine.ProgramError` naming the field, on any number of parts.
+
 Batches, parts and state
 ------------------------
 Each method is called **once per batch**, and how the vertices and edges
@@ -219,6 +229,8 @@ class VertexProgram:
     nbr_writes: Mapping[str, tuple[Any, np.ufunc]] = {}
     #: A bool vertex field: neighbours where it is False get no signals and no ``nbr_writes``.
     nbr_cond: str | None = None
+    #: Fields only masters read (apply, aggregators): never sent to mirrors; see the module docstring.
+    master_fields: tuple[str, ...] = ()
     #: Delta-stepping: width of the priority buckets; see the module docstring.
     bucket_width: float | None = None
 
@@ -285,7 +297,9 @@ class FieldMap(MutableMapping):
         kind: str,
         creatable: bool = False,
         writable: bool = True,
+        hidden: frozenset[str] = frozenset(),
     ):
+        self._hidden = hidden  # master_fields, where mirrors are read too
         self._store = store
         self._index = index
         self._size = size
@@ -301,6 +315,11 @@ class FieldMap(MutableMapping):
             return self.written[name]
         if name in self._cache:
             return self._cache[name]
+        if name in self._hidden:
+            raise self._error(
+                f"field {name!r} is one of master_fields: mirrors do not have it, so only apply, "
+                "aggregators over vertices and converged may read it"
+            )
         if name not in self._store:
             raise self._error(f"no {self._kind} field {name!r}; fields are {sorted(self._store)}")
         values = self._store[name]
@@ -708,6 +727,23 @@ def check_combine(combine: Any, owner: object, attr: str = "combine", accumulato
 def check_pointer_fields(program: VertexProgram, fields: Mapping[str, np.ndarray]) -> None:
     """After ``init``: the fields ``pointer_reads``, ``pointer_writes``, ``nbr_writes`` and ``nbr_cond`` name
     exist and fit."""
+    for name in program.master_fields:
+        if name not in fields:
+            raise ProgramError(
+                program, "master_fields", f"no vertex field {name!r} (create it in init); fields are {sorted(fields)}"
+            )
+    served = {v for v, _ in program.nbr_writes.values() if isinstance(v, str)}
+    if program.nbr_cond is not None:
+        served.add(program.nbr_cond)
+    served |= {f for spec in program.pointer_reads.values() for f in spec} | set(program.pointer_reads)
+    served |= {f for spec in program.pointer_writes.values() for f in spec[:2]} | set(program.pointer_writes)
+    clash = sorted(served & set(program.master_fields))
+    if clash:
+        raise ProgramError(
+            program,
+            "master_fields",
+            f"{clash} must be on mirrors too (nbr_cond, nbr_writes or pointer fields read them)",
+        )
     cond = program.nbr_cond
     if cond is not None and (cond not in fields or fields[cond].dtype != bool or fields[cond].ndim != 1):
         found = f"a {fields[cond].dtype} field of shape {fields[cond].shape[1:]}" if cond in fields else "no such field"
@@ -805,6 +841,9 @@ def check_program(program: VertexProgram) -> None:
         )
     for push in pushes.values():
         check_combine(push[1], program, "nbr_writes")
+    own = program.master_fields
+    if not isinstance(own, (tuple, list, frozenset, set)) or not all(isinstance(f, str) for f in own):
+        raise ProgramError(program, "master_fields", f"must be a tuple of vertex field names; got {own!r}")
     if program.nbr_cond is not None and not isinstance(program.nbr_cond, str):
         raise ProgramError(
             program, "nbr_cond", f"must be None or the name of a bool vertex field; got {program.nbr_cond!r}"

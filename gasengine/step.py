@@ -287,6 +287,8 @@ class GASStep:
         self._scratch: np.ndarray | None = None  # for pointer reads: one slot per vertex
         self._local_maps: dict[int, np.ndarray] = {}  # global -> local numbers, per part (pointer reads)
         self._push_scratches: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}  # nbr_writes
+        #: Fields mirrors do not have: unreadable in the views mirrors serve.
+        self._masters_only = frozenset(program.master_fields)
         self._nan_scratch: dict[int, np.ndarray] = {}  # NaN per local vertex, per part (merging priorities)
         #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
         self._nbr_table: dict[int, np.ndarray] = {}
@@ -1058,7 +1060,9 @@ class GASStep:
         program = self.program
         view = VertexView(
             (lambda: part.gid) if index is None else (lambda: part.gid[index]),
-            FieldMap(part.vdata, index, count, (program, "gather_nbr"), "vertex", writable=False),
+            FieldMap(
+                part.vdata, index, count, (program, "gather_nbr"), "vertex", writable=False, hidden=self._masters_only
+            ),
             self.globals_view,
             self.n,
             self.step,
@@ -1195,12 +1199,13 @@ class GASStep:
     def sync_values(self, batch: dict[int, Frontier], applied: dict[int, Applied]) -> dict[int, Frontier]:
         """Masters send assigned fields and scatter flags to mirrors; returns who scatters, per part."""
         need_flags = self.program.scatter_edges is not NONE
+        hidden = self._masters_only  # mirrors never read these: they stay at the masters
         outbox = {}
         for q, part in self.parts.items():
             a = applied[q]
             for p, shared in part.recv.items():
                 pos = subset_of(a.masters, shared)
-                payload = {name: pick(part.vdata[name], shared, pos) for name in a.written}
+                payload = {name: pick(part.vdata[name], shared, pos) for name in a.written if name not in hidden}
                 if need_flags:
                     payload[SCATTER_KEY] = a.scatter.contains(shared if pos is None else shared[pos])
                 outbox[(q, p)] = self.exchange.message(part, shared, pos, payload)
@@ -1259,7 +1264,13 @@ class GASStep:
         view = VertexView(
             lambda: part.gid[ids],
             FieldMap(
-                part.vdata, None if who.full else ids, ids.size, (program, "signal_nbrs"), "vertex", writable=False
+                part.vdata,
+                None if who.full else ids,
+                ids.size,
+                (program, "signal_nbrs"),
+                "vertex",
+                writable=False,
+                hidden=self._masters_only,
             ),
             self.globals_view,
             self.n,
@@ -1365,7 +1376,10 @@ class GASStep:
         """Debug mode: every mirror's fields must equal its master's (NaN equals NaN)."""
         outbox = {
             (q, p): self.exchange.message(
-                part, shared, None, {name: values[shared] for name, values in part.vdata.items()}
+                part,
+                shared,
+                None,
+                {name: values[shared] for name, values in part.vdata.items() if name not in self._masters_only},
             )
             for q, part in self.parts.items()
             for p, shared in part.recv.items()
@@ -1485,8 +1499,8 @@ class GASStep:
             lambda: part.gid[src_l],
             lambda: part.gid[dst_l],
             FieldMap(part.edata, c.edges, c.size, owner, "edge", writable=False),
-            FieldMap(part.vdata, src_l, c.size, owner, "vertex", writable=False),
-            FieldMap(part.vdata, dst_l, c.size, owner, "vertex", writable=False),
+            FieldMap(part.vdata, src_l, c.size, owner, "vertex", writable=False, hidden=self._masters_only),
+            FieldMap(part.vdata, dst_l, c.size, owner, "vertex", writable=False, hidden=self._masters_only),
             OUT,
             self.globals_view,
             self.n,
@@ -1561,8 +1575,8 @@ class GASStep:
             lambda: part.gid[src_l],
             lambda: part.gid[dst_l],
             FieldMap(part.edata, eidx, size, owner, "edge", writable=writable),
-            FieldMap(part.vdata, src_l, size, owner, "vertex", writable=False),
-            FieldMap(part.vdata, dst_l, size, owner, "vertex", writable=False),
+            FieldMap(part.vdata, src_l, size, owner, "vertex", writable=False, hidden=self._masters_only),
+            FieldMap(part.vdata, dst_l, size, owner, "vertex", writable=False, hidden=self._masters_only),
             direction,
             self.globals_view,
             self.n,

@@ -304,10 +304,11 @@ def test_bytes_exchanged_follow_replication_factor():
         per_step = result.steps.column("bytes_exchanged")
         assert np.all(per_step == per_step[0])  # all-active supersteps move the same bytes
         traffic[strategy] = (per_step[0], cut.replication_factor)
-        # per mirror: the partial sum up (8 bytes) and the two fields apply assigns
-        # (rank, change) down; every vertex stays active, which the activity
-        # round says without a byte per vertex (PageRank never scatters)
-        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 16)
+        # per mirror: the partial sum up (8 bytes) and the rank apply assigns down
+        # (its change is one of master_fields: it stays at the master); every
+        # vertex stays active, which the activity round says without a byte per
+        # vertex (PageRank never scatters)
+        assert per_step[0] == int((cut.num_replicas - 1).sum()) * (8 + 8)
     assert traffic["hdrf"][1] < traffic["random"][1]
     assert traffic["hdrf"][0] < traffic["random"][0]
 
