@@ -78,7 +78,7 @@ class PageRankProgram(VertexProgram):
     gather_edges = IN
     combine = np.add
     gather_edge_op = np.multiply
-    master_fields = ("change",)  # read by the l1_change aggregator only: never shipped to mirrors
+    master_fields: tuple[str, ...] = ("change",)  # read by the l1_change aggregator only: never shipped to mirrors
 
     def __init__(
         self,
