@@ -192,6 +192,7 @@ class CorePeelingProgram(VertexProgram):
     # what a removed vertex tells every neighbour still there, folded over its own edges by the engine
     nbr_writes = {"lost": (1, np.add), "floor": ("core", np.maximum)}
     nbr_cond = "alive"  # the neighbours removed before it hear nothing: half the pushes, and no wasted updates
+    master_fields = ("sched",)  # only apply reads it: mirrors never need it
 
     def init(self, v: VertexView) -> None:
         n = len(v)
