@@ -136,6 +136,7 @@ class ALSProgram(VertexProgram):
     gather_edges = ALL
     scatter_edges = ALL
     combine = np.add
+    master_fields = ("als_stats",)  # read by the sync operations only: the k x k blocks never go to mirrors
 
     def __init__(
         self,

@@ -131,6 +131,7 @@ class BeliefPropagationProgram(VertexProgram):
     gather_edges = IN
     scatter_edges = ALL
     combine = np.add
+    master_fields = ("belief", "changed")  # the answer and a sync operation's input: masters only
 
     def __init__(
         self,

@@ -50,6 +50,7 @@ class ConnectedComponentsProgram(VertexProgram):
 
     gather_edges = ALL
     combine = np.minimum
+    master_fields = ("changed",)  # the sync operation's input: masters only
     pointer_reads = {"grandparent": ("component", "component")}
     pointer_writes = {"component": ("hook_to", "offer", np.minimum)}  # hooking: my parent's parent <= offer
     aggregators = (Aggregator("changed", lambda v: v.data["changed"]),)

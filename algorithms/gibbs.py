@@ -144,6 +144,7 @@ class GibbsIsingProgram(VertexProgram):
     """
 
     combine = np.add
+    master_fields = ("plus", "updates")  # the tallies: read by apply and the result only
 
     def __init__(
         self,

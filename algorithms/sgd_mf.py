@@ -174,6 +174,7 @@ class SGDMFProgram(VertexProgram):
 
     gather_edges = ALL
     combine = np.add
+    master_fields = ("sgd_updates",)  # apply's step size counter: mirrors never read it
 
     # set in __init__ after checks type checkers cannot follow (numbers.Real)
     global_mean: float

@@ -138,6 +138,7 @@ class TriangleCount(VertexProgram):
 
     gather_edges = ALL
     scatter_edges = IN
+    master_fields = ("triangles",)  # the answer: read from the masters only
 
     def init(self, v: VertexView) -> None:
         v.data["triangles"] = np.zeros(len(v), dtype=np.int64)
