@@ -95,8 +95,10 @@ supersteps in order of priority, as delta-stepping does (Meyer and Sanders):
 offers the neighbour), each signalled vertex keeps the lowest it was offered,
 and every superstep runs only the signalled vertices whose priority falls in
 the lowest non-empty bucket ``[k * delta, (k + 1) * delta)``; the others
-wait.  Signals from ``apply`` (``v.signal``) and the initial active set have
-priority ``-inf``: they run first.  A vertex therefore rarely runs twice, at
+wait.  Signals from ``apply`` without a priority (``v.signal(mask)``) and the
+initial active set have priority ``-inf``: they run first;
+``v.signal(mask, priority=p)`` waits in ``p``'s bucket (k-core's peeling
+waits at its remaining degree).  A vertex therefore rarely runs twice, at
 the cost of more, smaller supersteps; without ``bucket_width`` priorities
 only say *whether* to signal.
 
