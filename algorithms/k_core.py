@@ -192,7 +192,8 @@ class CorePeelingProgram(VertexProgram):
     # what a removed vertex tells every neighbour still there, folded over its own edges by the engine
     nbr_writes = {"lost": (1, np.add), "floor": ("core", np.maximum)}
     nbr_cond = "alive"  # the neighbours removed before it hear nothing: half the pushes, and no wasted updates
-    master_fields = ("sched",)  # only apply reads it: mirrors never need it
+    # only apply reads these: mirrors never get them (nor the round that would tell them the folds)
+    master_fields = ("sched", "lost", "floor")
 
     def init(self, v: VertexView) -> None:
         n = len(v)

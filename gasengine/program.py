@@ -124,6 +124,8 @@ every superstep, as GraphX's triplet fields tell it which attributes to
 ship.  Reading one where mirrors serve (``gather``, ``gather_nbr``,
 ``scatter``, ``signal_nbrs``, an aggregator over edges) is a
 :class:`~gasengine.ProgramError` naming the field, on any number of parts.
+A target of ``nbr_writes`` among them also saves the round that would tell
+the mirrors its folded values.
 
 Batches, parts and state
 ------------------------

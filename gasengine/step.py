@@ -733,8 +733,10 @@ class GASStep:
                     field = part.vdata[target]
                     field[got.local] = self.program.nbr_writes[target][1](field[got.local], values)
                 hit[q].append(got.local)
-        done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
-        self._tell_mirrors(list(self.program.nbr_writes), done, "neighbour writes")
+        told = [t for t in self.program.nbr_writes if t not in self._masters_only]  # the others stay at masters
+        if told:
+            done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
+            self._tell_mirrors(told, done, "neighbour writes")
 
     def _push_into_scratch(
         self, part: Part, everyone: np.ndarray

@@ -72,3 +72,17 @@ def test_bad_declarations_are_named(fields, message):
 
     with pytest.raises(ProgramError, match=r"Bad\.master_fields: " + message):
         run(Bad(), Graph([0], [1]))
+
+
+@pytest.mark.parametrize("options", [{"partitions": 3}, {"workers": 2, "partitions": 3}], ids=str)
+def test_a_pushed_field_kept_at_the_masters_skips_the_round_to_the_mirrors(options):
+    from algorithms.k_core import CorePeelingProgram, simple_arcs
+
+    class ToldEverywhere(CorePeelingProgram):
+        master_fields = ("sched",)
+
+    g = simple_arcs(random_graph(300, 2500, seed=8))
+    kept, told = run(CorePeelingProgram(), g, **options), run(ToldEverywhere(), g, **options)
+    np.testing.assert_array_equal(kept.field("core"), told.field("core"))
+    assert kept.supersteps == told.supersteps
+    assert kept.steps.column("bytes_exchanged").sum() < told.steps.column("bytes_exchanged").sum()
