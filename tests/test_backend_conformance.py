@@ -124,6 +124,14 @@ def core_number(o: dict) -> Outputs:
     return {"core": core, **_stats(r)}
 
 
+def core_number_peeling(o: dict) -> Outputs:
+    """Neighbour writes, the receiving end's condition, priorities from apply, fields kept at masters."""
+    from algorithms import core_number
+
+    core, r = core_number(_graph(7, 200, 900, undirected=True), method="peeling", return_result=True, **o)
+    return {"core": core, **_stats(r)}
+
+
 def greedy_color_edge(o: dict) -> Outputs:
     from algorithms import greedy_color
 
@@ -296,6 +304,7 @@ SCENARIOS: dict[str, Callable[[dict], Outputs]] = {
         sssp_delta_stepping,
         label_propagation_chromatic,
         core_number,
+        core_number_peeling,
         greedy_color_edge,
         greedy_color_full_random,
         greedy_color_vertex,

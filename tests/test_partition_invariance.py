@@ -5,8 +5,10 @@ vertex programs on randomly generated graphs.  The programs use integer
 arithmetic, so every combine is exact and any difference is a real bug, not
 rounding.  They exercise what went wrong before: signals and scatter masks
 that alias a field the same ``apply`` reassigns, fields copied into other
-fields, scatters that write edge fields, aggregators read by ``apply``, and
-both gather paths (``gather`` and ``gather_nbr``).  Every run is in debug
+fields, scatters that write edge fields, aggregators read by ``apply``,
+both gather paths (``gather`` and ``gather_nbr``), writes to neighbours
+(``nbr_writes``, ``nbr_cond``), priorities chosen in ``apply`` and fields
+kept at the masters (``master_fields``).  Every run is in debug
 mode, so a master and a mirror that disagree raise instead of drifting.
 """
 
@@ -71,14 +73,23 @@ class Spec:
     scatter_mask: str  # "none", "nbr flag", "edge parity", "per vertex" (signal_nbrs instead of scatter)
     aggregate_every: int  # 0: no aggregator
     buckets: float | None = None  # bucket_width: scatter returns priorities (delta-stepping order)
+    pushes: str = "none"  # nbr_writes: "none", "field" (x, folded by max) or "constant" (1, added)
+    cond: bool = False  # nbr_cond = "flag": only flagged neighbours hear signals and pushes
+    own_priority: bool = False  # apply signals some vertices with a priority of its own
+    masters_only: bool = False  # master_fields: "prev" and the pushed "got" never go to mirrors
 
 
 def program_of(spec: Spec) -> VertexProgram:
     """A vertex program behaving as ``spec`` says."""
     a, b, c = spec.coef
 
+    pushing = spec.pushes != "none" and spec.scatter_edges != "none"
+
     class Random(VertexProgram):
         bucket_width = spec.buckets
+        nbr_writes = {"got": ("x", np.maximum) if spec.pushes == "field" else (1, np.add)} if pushing else {}
+        nbr_cond = "flag" if spec.cond else None
+        master_fields = ("prev", "got") if spec.masters_only else ()
         gather_edges = EDGE_SETS[spec.gather_edges]
         scatter_edges = EDGE_SETS[spec.scatter_edges]
         combine = COMBINES[spec.combine]
@@ -92,6 +103,7 @@ def program_of(spec: Spec) -> VertexProgram:
             v.data["x"] = (v.ids * 7 + 3) % MOD
             v.data["prev"] = np.zeros(len(v), dtype=np.int64)
             v.data["flag"] = v.ids % 2 == 0
+            v.data["got"] = np.zeros(len(v), dtype=np.int64)
             if spec.combine == "collect":
                 v.data["set"] = Ragged.empty(len(v))  # a ragged field: stored by apply, compared in the outcome
 
@@ -114,7 +126,7 @@ def program_of(spec: Spec) -> VertexProgram:
             else:
                 step = acc % MOD
             bonus = v.globals["total"] % 5 if spec.aggregate_every else 0
-            new_x = (old_x * 3 + step + bonus + v.superstep) % MOD
+            new_x = (old_x * 3 + step + bonus + v.superstep + v.data["got"]) % MOD
             if spec.signal == "aliased field":
                 v.signal(old_flag)
             v.data["x"] = new_x
@@ -123,6 +135,8 @@ def program_of(spec: Spec) -> VertexProgram:
             v.data["flag"] = new_x % 3 == 0
             if spec.signal == "changed":
                 v.signal((new_x % 4 == 0) & (new_x != old_x))
+            if spec.own_priority:
+                v.signal(new_x % 5 == 0, priority=(new_x % 7).astype(float))
             if spec.mask == "aliased field":
                 return old_flag
             if spec.mask == "changed":
@@ -172,6 +186,10 @@ specs = st.builds(
     scatter_mask=st.sampled_from(["none", "nbr flag", "edge parity", "per vertex"]),
     aggregate_every=st.integers(0, 3),
     buckets=st.sampled_from([None, None, 2.0, 0.5]),
+    pushes=st.sampled_from(["none", "none", "field", "constant"]),
+    cond=st.booleans(),
+    own_priority=st.booleans(),
+    masters_only=st.booleans(),
 )
 
 
