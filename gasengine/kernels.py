@@ -784,17 +784,16 @@ def push_combine(
         # a ufunc the compiled pass does not know: each grouping's edges of ``who`` as arrays, then ufunc.at
         index = []
         for ptr, nbr in grouped:
-            counts = (ptr[who + 1] - ptr[who]).astype(np.int64)
-            first = np.repeat(ptr[who].astype(np.int64) - np.cumsum(counts) + counts, counts)
-            ends = nbr[first + np.arange(first.size)]
-            vals = np.repeat(values, counts, axis=0)
+            edges, _, _ = _frontier_edges(ptr, who)
+            ends = nbr[edges]
+            vals = np.repeat(values, (ptr[who + 1] - ptr[who]).astype(np.int64), axis=0)
             if cond is not None:
                 ends, vals = ends[cond[ends]], vals[cond[ends]]
             index.append(ends)
             ufunc.at(out, ends, vals)
         return None if mark is None else np.unique(np.concatenate(index)).astype(np.intp)
     touched = np.empty(_edge_count(grouped, who) if mark is not None else 0, dtype=np.intp)
-    flags = mark if mark is not None else np.zeros(0, dtype=np.bool_)
+    flags = _NO_COND if mark is None else mark  # an empty mark: nothing tracked
     k = 0
     check = _NO_COND if cond is None else cond
     for ptr, nbr in grouped:

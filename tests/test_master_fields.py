@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from algorithms import PageRankProgram
-from gasengine import IN, OUT, Graph, ProgramError, VertexProgram, run
+from gasengine import IN, OUT, Aggregator, Graph, ProgramError, VertexProgram, run
 from tests.datasets import random_graph
 
 
@@ -46,7 +46,22 @@ class SignalsFromIt(VertexProgram):
         return v.data["secret"]
 
 
-@pytest.mark.parametrize("program", [ReadsItWhereMirrorsServe, SignalsFromIt])
+class ScattersFromIt(SignalsFromIt):
+    signal_nbrs = None  # type: ignore[assignment]
+
+    def scatter(self, e):
+        return e.nbr_data["secret"]
+
+
+class AggregatesEdgesOfIt(VertexProgram):
+    master_fields = ("secret",)
+    aggregators = (Aggregator("seen", lambda e: e.src_data["secret"], over="edges"),)
+
+    def init(self, v):
+        v.data["secret"] = np.ones(len(v))
+
+
+@pytest.mark.parametrize("program", [ReadsItWhereMirrorsServe, SignalsFromIt, ScattersFromIt, AggregatesEdgesOfIt])
 @pytest.mark.parametrize("partitions", [1, 2])
 def test_reading_one_where_mirrors_serve_is_named(program, partitions):
     with pytest.raises(ProgramError, match=r"field 'secret' is one of master_fields"):
