@@ -5,8 +5,13 @@ A *sweep* runs, for every colour ``c`` in order, one
 Each step reads the latest values — those the earlier colours of this very
 sweep just wrote — so information travels further in a sweep than in a
 bulk-synchronous superstep.  Vertices signalled during a sweep are the
-active set of the next one (masters announce it to their mirrors once per
-sweep, with the aggregator partials and counters).
+active set of the next one, so the exchanges about it happen once per
+sweep: mirrors keep their signals until the sweep ends and send them to
+their masters in one round, and masters announce the next active set to
+their mirrors with the aggregator partials and counters — among them how
+many vertices of each colour are active, so that every worker skips the
+colour steps with nothing to do without a single exchange (label
+propagation on R-MAT 18 has 93 such steps of 615).
 
 The colouring decides what is safe (``run(consistency=...)``):
 
@@ -53,6 +58,10 @@ class ChromaticEngine(GASStep):
         self.classes: dict[int, list[Frontier]] = {}
         self._colour_now: int | None = None  # the colour of the step running
         self._class_matrices: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
+        self._master_colour = {p: colour[part.gid[: part.num_masters]] for p, part in self.parts.items()}
+        #: Active vertices of each colour in the coming sweep, over all workers (None: not known yet).
+        self._coming: np.ndarray | None = None
+        self.keep_signals_for_later()  # a signal takes effect in the next sweep: send them once per sweep
         for p, part in self.parts.items():
             local = colour[part.gid]
             order = np.argsort(local, kind="stable")  # local ids grouped by colour, ascending within
@@ -89,8 +98,14 @@ class ChromaticEngine(GASStep):
         self.exchange.step = self.step
         rows: list[list] = []  # colour, active, updates, seconds, exchange seconds, bytes, bytes between workers
         signalled = {p: VertexSetBuilder(part.num_masters) for p, part in self.parts.items()}
+        if self._coming is None:  # the first sweep (of a run, or after resuming): one round to count
+            mine = self._colour_counts({p: self.active[p].below(part.num_masters) for p, part in self.parts.items()})
+            self._coming = self.backend.allreduce(mine, np.add)
         for c in range(self.num_colours):
             self.exchange.reset()
+            if not self._coming[c]:  # every worker knows: nothing to do, no rounds
+                rows.append([c, 0, 0, 0.0, 0.0, 0, 0])
+                continue
             start = time.perf_counter()
             batch = {p: self.active[p].intersection(self.classes[p][c]) for p in self.parts}
             mine = sum(batch[p].count_below(part.num_masters) for p, part in self.parts.items())
@@ -110,16 +125,21 @@ class ChromaticEngine(GASStep):
                     self.exchange.worker_bytes,
                 ]
             )
+        for p, f in self.send_kept_signals().items():  # mirrors' signals of the whole sweep, in one round
+            signalled[p].add_frontier(f)
         masters = {p: b.frontier() for p, b in signalled.items()}
         waiting = sum(f.count for f in masters.values())
+        coming = self._colour_counts(masters)
 
         def counts() -> np.ndarray:  # per colour step; the last one also pays the activity round
             rows[-1][5:] = [self.exchange.bytes, self.exchange.worker_bytes]
             per_colour = (x for row in rows for x in (row[1], row[2], row[5], row[6]))
-            return np.array([waiting, sum(row[2] for row in rows), *per_colour], dtype=np.int64)
+            return np.array([waiting, sum(row[2] for row in rows), *coming, *per_colour], dtype=np.int64)
 
         totals, halted = self.close_step(masters, counts)
-        per_colour = totals[2:].reshape(len(rows), 4)
+        C = self.num_colours
+        self._coming = totals[2 : 2 + C]
+        per_colour = totals[2 + C :].reshape(len(rows), 4)
         stats = [
             StepStats(
                 superstep=self.step,
@@ -135,3 +155,10 @@ class ChromaticEngine(GASStep):
             for row, (active, updates, nbytes, between) in zip(rows, per_colour)
         ]
         return stats, int(totals[0]), halted
+
+    def _colour_counts(self, masters: dict[int, Frontier]) -> np.ndarray:
+        """How many of this worker's ``masters`` (per part, a set over its masters) have each colour."""
+        return sum(
+            (np.bincount(self._master_colour[p][f.ids()], minlength=self.num_colours) for p, f in masters.items()),
+            np.zeros(self.num_colours, dtype=np.int64),
+        )

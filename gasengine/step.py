@@ -294,6 +294,10 @@ class GASStep:
         self._nbr_table: dict[int, np.ndarray] = {}
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
+        #: Mirrors' signals not sent yet, per part (None: each step sends its own).  An engine whose
+        #: signals only matter from the next sweep on keeps them here (:meth:`send_kept_signals`):
+        #: one round per sweep instead of one per step.
+        self.kept_signals: dict[int, VertexSetBuilder] | None = None
         #: Whether signals carry priorities that order the work (the synchronous and
         #: chromatic engines: the program sets ``bucket_width``; the asynchronous
         #: engine: its priority scheduler).  Otherwise a priority is a plain signal.
@@ -346,7 +350,9 @@ class GASStep:
         if self._nbr_table:
             self._refresh_nbr_table(batch)
         signals = self.scatter(scatter)
-        if self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
+        if self.program.scatter_edges is not NONE and self.kept_signals is not None:
+            self._keep_signals(signals)  # the masters hear them at the end of the sweep
+        elif self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
             signals = self.send_signals_to_masters(signals)
         signalled, priorities = {}, {}
         for p, part in self.parts.items():
@@ -1373,6 +1379,27 @@ class GASStep:
                     builder.add_prioritized(got.local, got.payload)
             merged[q] = builder.result()
         return merged
+
+    def keep_signals_for_later(self) -> None:
+        """From now on mirrors keep their signals until :meth:`send_kept_signals` (for engines whose
+        signals take effect only once a sweep is over, as the chromatic engine's)."""
+        self.kept_signals = {p: VertexSetBuilder(part.num_local) for p, part in self.parts.items()}
+
+    def _keep_signals(self, signals: dict[int, tuple[Frontier, np.ndarray | None]]) -> None:
+        for p, part in self.parts.items():
+            f, M = signals[p][0], part.num_masters
+            if part.send and f.count > f.count_below(M):  # only mirrors' signals wait (masters' count at once)
+                ids = f.ids()
+                self.kept_signals[p].add(ids[np.searchsorted(ids, M) :])
+
+    def send_kept_signals(self) -> dict[int, Frontier]:
+        """The signals mirrors kept, sent to their masters in one round: per part, the masters signalled."""
+        if self.program.scatter_edges is NONE:
+            return {p: Frontier.nothing(part.num_masters) for p, part in self.parts.items()}
+        kept = {p: (b.frontier(), None) for p, b in self.kept_signals.items()}
+        self.keep_signals_for_later()
+        merged = self.send_signals_to_masters(kept)
+        return {p: merged[p][0].below(part.num_masters) for p, part in self.parts.items()}
 
     def check_replicas(self) -> None:
         """Debug mode: every mirror's fields must equal its master's (NaN equals NaN)."""

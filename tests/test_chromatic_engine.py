@@ -95,3 +95,24 @@ def test_aggregators_run_every_k_sweeps_and_the_budget_counts_sweeps():
     totals = {step: total for step, total in seen}
     assert totals[2] == totals[1] and totals[3] != totals[2]  # refreshed after sweeps 2 and 4 only
     assert totals[4] == totals[3] and totals[5] != totals[4]
+
+
+def test_signals_travel_once_per_sweep_and_empty_colour_steps_exchange_nothing(monkeypatch):
+    """Mirrors keep a sweep's signals and send them in one round at its end; a colour step with no
+    active vertex on any worker is skipped by every worker, without a round."""
+    from gasengine.step import GASStep
+
+    rounds = []
+    send = GASStep.send_signals_to_masters
+    monkeypatch.setattr(GASStep, "send_signals_to_masters", lambda self, s: rounds.append(self.step) or send(self, s))
+    g = random_graph(300, 600, seed=21)
+    _, result = min_label_components(g, engine="chromatic", consistency="edge", partitions=3, return_result=True)
+    sweeps = result.supersteps
+    assert sorted(set(rounds)) == list(range(1, sweeps + 1)) and len(rounds) == sweeps  # one per sweep
+    t = result.steps
+    idle = t.column("active") == 0
+    assert idle.any() and (t.column("bytes_exchanged")[idle] == 0).all()
+    assert (t.column("seconds")[idle] == 0).all() and (t.column("updates")[idle] == 0).all()
+    labels, one_part = min_label_components(g, engine="chromatic", consistency="edge", return_result=True)
+    np.testing.assert_array_equal(result.field("component"), labels)
+    assert one_part.supersteps == sweeps
