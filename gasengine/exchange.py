@@ -171,12 +171,21 @@ class Exchange:
         travels to every worker in the same round, and ``(inbox, [value of
         worker 0, 1, ...])`` is returned.
         """
+        inboxes, everyone = self._deliver([outbox], shared)
+        return inboxes[0] if shared is None else (inboxes[0], everyone)
+
+    def send_together(self, outboxes: list[dict[tuple[int, int], tuple]]) -> list[dict[int, list[tuple[int, Any]]]]:
+        """Several outboxes (of different exchanges) in one round: one inbox per outbox, as :meth:`send`'s."""
+        return self._deliver(outboxes, None)[0]
+
+    def _deliver(self, outboxes: list[dict], shared: Callable[[], Any] | None) -> tuple[list[dict], list[Any]]:
         start = time.perf_counter()
-        self.bytes += sum(payload_bytes(msg[:2]) for (p, q), msg in outbox.items() if p != q)
+        self.bytes += sum(payload_bytes(msg[:2]) for box in outboxes for (p, q), msg in box.items() if p != q)
         if self.backend.size > 1:
             per_worker: list[dict] = [{} for _ in range(self.backend.size)]
-            for (p, q), msg in outbox.items():
-                per_worker[int(self.part_owner[q])][(p, q)] = msg
+            for i, box in enumerate(outboxes):
+                for (p, q), msg in box.items():
+                    per_worker[int(self.part_owner[q])][(i, p, q)] = msg
             me = self.backend.rank
             self.payload_worker_bytes += sum(
                 payload_bytes(msg[:2]) for w, d in enumerate(per_worker) if w != me for msg in d.values()
@@ -190,12 +199,13 @@ class Exchange:
             for batch in batches:
                 received.update(batch)
         else:
-            received, everyone = outbox, [shared() if shared is not None else None]
-        inbox: dict[int, list[tuple[int, Any]]] = defaultdict(list)
-        for p, q in sorted(received):
-            inbox[q].append((p, received[(p, q)]))
+            received = {(i, p, q): msg for i, box in enumerate(outboxes) for (p, q), msg in box.items()}
+            everyone = [shared() if shared is not None else None]
+        inboxes: list[dict[int, list[tuple[int, Any]]]] = [defaultdict(list) for _ in outboxes]
+        for i, p, q in sorted(received):
+            inboxes[i][q].append((p, received[(i, p, q)]))
         self.seconds += time.perf_counter() - start
-        return inbox if shared is None else (inbox, everyone)
+        return inboxes, everyone
 
     # ---------------------------------------------------------- receiving
     def open(

@@ -125,7 +125,8 @@ ship.  Reading one where mirrors serve (``gather``, ``gather_nbr``,
 ``scatter``, ``signal_nbrs``, an aggregator over edges) is a
 :class:`~gasengine.ProgramError` naming the field, on any number of parts.
 A target of ``nbr_writes`` among them also saves the round that would tell
-the mirrors its folded values.
+the mirrors its folded values; when every target is one, the folds travel to
+the masters in the same round as the step's signals.
 
 Batches, parts and state
 ------------------------

@@ -298,6 +298,13 @@ class GASStep:
         #: signals only matter from the next sweep on keeps them here (:meth:`send_kept_signals`):
         #: one round per sweep instead of one per step.
         self.kept_signals: dict[int, VertexSetBuilder] | None = None
+        #: Whether mirrors know each batch before it runs (announced by the masters); an engine whose
+        #: program gathers nothing may leave them to learn it from the masters' values after apply.
+        self._mirrors_know_batch = True
+        #: The smallest ``lowest`` any worker sent at the last :meth:`close_step` that carried one.
+        self.lowest = np.inf
+        #: Mirrors' ``nbr_writes`` folds waiting to travel with this step's signals (see write_neighbours).
+        self._writes_later: dict[tuple[int, int], tuple] | None = None
         #: Whether signals carry priorities that order the work (the synchronous and
         #: chromatic engines: the program sets ``bucket_width``; the asynchronous
         #: engine: its priority scheduler).  Otherwise a priority is a plain signal.
@@ -471,7 +478,9 @@ class GASStep:
         """One superstep (or sweep) of the engine: its stats rows, the next active count, halted."""
         raise NotImplementedError
 
-    def close_step(self, masters: dict[int, Frontier] | None, counts: Any) -> tuple[np.ndarray, bool]:
+    def close_step(
+        self, masters: dict[int, Frontier] | None, counts: Any, lowest: float | None = None
+    ) -> tuple[np.ndarray, bool]:
         """The end of a superstep, sweep or round, the same for every engine.
 
         Runs the aggregators due, announces the next active ``masters`` to
@@ -481,15 +490,16 @@ class GASStep:
         this round's bytes are counted) and aggregator partials, checks
         replicas in debug mode, publishes the aggregates and asks
         ``converged``.  Returns the counts summed over workers and whether
-        the program halted.
+        the program halted.  A ``lowest`` number travels too: the smallest
+        over all workers is then :attr:`lowest`.
         """
         due = [agg for agg in self.aggregators if agg.every_updates is None and agg.due(self.step)]
         partials = self.aggregate_locally(due)
         # Worker 0's clock alone decides whether the deadline passed, so that every worker stops after the same step.
         late = self.deadline is not None and self.backend.rank == 0 and time.time() >= self.deadline
 
-        def shared() -> tuple[np.ndarray, list[np.ndarray]]:
-            return np.append(counts(), np.int64(late)), partials
+        def shared() -> tuple[np.ndarray, list[np.ndarray], float | None]:
+            return np.append(counts(), np.int64(late)), partials, lowest
 
         if masters is None:
             everyone = self.backend.alltoall([shared()] * self.backend.size)
@@ -497,10 +507,12 @@ class GASStep:
             self.active, everyone = self.announce(masters, shared)
         if self.debug:
             self.check_replicas()
-        totals = np.sum([mine for mine, _ in everyone], axis=0)
+        totals = np.sum([mine for mine, _, _ in everyone], axis=0)
         self.timed_out = bool(totals[-1])
         totals = totals[:-1]
-        self.publish_aggregates(due, [theirs for _, theirs in everyone])
+        if lowest is not None:
+            self.lowest = min(float(theirs) for _, _, theirs in everyone)
+        self.publish_aggregates(due, [theirs for _, theirs, _ in everyone])
         self.total_updates += int(totals[1])
         self.run_update_aggregators()
         return totals, converged_flag(self.program, call_program(self.program, "converged", self.globals_view))
@@ -707,7 +719,9 @@ class GASStep:
         those vertices (each edge lives in one part, so every offer is made
         once), folded per receiving replica; with several parts, each
         mirror's folds (all targets in one message) then go to its master,
-        as gather partials do, and the masters written tell their mirrors.
+        as gather partials do, and the masters written tell their mirrors —
+        unless every target is a master field: then nothing before the next
+        apply reads them, and the folds travel with the step's signals.
         """
         if len(self.parts) == 1 and self.backend.size == 1:  # one part: fold straight into the fields
             part = next(iter(self.parts.values()))
@@ -731,18 +745,29 @@ class GASStep:
                 outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
             for out, combine in folds.values():
                 out[touched.ids()] = neutral_element(combine, out.dtype)  # the scratch is neutral again
-        for q, messages in self.exchange.send(outbox).items():
+        told = [t for t in self.program.nbr_writes if t not in self._masters_only]  # the others stay at masters
+        if not told and self.kept_signals is None:
+            # Only apply reads the targets (scatter and signal_nbrs may not: they are master fields),
+            # and the signals go to the masters in this very step: the folds ride in that round.
+            self._writes_later = outbox
+            return
+        self._fold_neighbour_writes(self.exchange.send(outbox), hit)
+        if told:
+            done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
+            self._tell_mirrors(told, done, "neighbour writes")
+
+    def _fold_neighbour_writes(self, inbox: dict[int, list], hit: dict[int, list] | None = None) -> None:
+        """Mirrors' folds of ``nbr_writes`` received at their masters, folded in (and their local numbers
+        added to ``hit``, per part)."""
+        for q, messages in inbox.items():
             part = self.parts[q]
             for p, msg in messages:
                 got = self.exchange.open(msg, part, part.recv[p], "neighbour writes -> masters", p)
                 for target, values in got.payload.items():  # one offer per master, part and target
                     field = part.vdata[target]
                     field[got.local] = self.program.nbr_writes[target][1](field[got.local], values)
-                hit[q].append(got.local)
-        told = [t for t in self.program.nbr_writes if t not in self._masters_only]  # the others stay at masters
-        if told:
-            done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
-            self._tell_mirrors(told, done, "neighbour writes")
+                if hit is not None:
+                    hit[q].append(got.local)
 
     def _push_into_scratch(
         self, part: Part, everyone: np.ndarray
@@ -1225,7 +1250,8 @@ class GASStep:
                 builder.add_frontier(applied[p].scatter)
             for q, msg in inbox.get(p, ()):
                 shared = part.send[q]
-                got = self.exchange.open(msg, part, shared, "values -> mirrors", q, subset_of(batch[p], shared))
+                expected = subset_of(batch[p], shared) if self._mirrors_know_batch else False
+                got = self.exchange.open(msg, part, shared, "values -> mirrors", q, expected)
                 for name, values in got.payload.items():
                     if name == SCATTER_KEY:
                         builder.add(got.local[values])
@@ -1363,7 +1389,12 @@ class GASStep:
                 pos = _positions_of(f, shared)
                 payload = None if prio is None else prio[f.positions(shared[pos])]
                 outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
-        inbox = self.exchange.send(outbox)
+        if self._writes_later is None:
+            inbox = self.exchange.send(outbox)
+        else:  # this step's neighbour writes travel in the same round (see write_neighbours)
+            inbox, writes = self.exchange.send_together([outbox, self._writes_later])
+            self._writes_later = None
+            self._fold_neighbour_writes(writes)
         merged = {}
         for q, part in self.parts.items():
             if q not in inbox:
