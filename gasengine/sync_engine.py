@@ -6,8 +6,12 @@ Its policy is the simplest: every superstep is one
 values of the previous superstep; the masters signalled in it are the next
 active set, which masters then announce to their mirrors.  That activity
 round also carries every worker's aggregator partials and step counters, so
-a superstep costs four collective rounds (three without scatter); the loop
-and that closing round are the ones every engine shares
+a superstep costs four collective rounds (three without scatter).  With
+``bucket_width`` the next batch is the lowest bucket over all workers: one
+more round for its bound — unless the program gathers nothing, when mirrors
+need no announced batch (the masters' values after apply say who ran) and
+the bound rides in the closing round instead.  The loop and that closing
+round are the ones every engine shares
 (:meth:`~gasengine.step.GASStep.run`, :meth:`~gasengine.step.GASStep.close_step`).
 
 A superstep with few active vertices costs O(those vertices and their
