@@ -228,14 +228,21 @@ def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     """Replace arrays of at least ``threshold`` bytes in a nested message
     (dicts, lists, tuples; the arrays of key counts and ragged rows) by
     :class:`ArrayRef` placeholders, collecting them in ``out``."""
-    from .accumulators import KeyCounts
-    from .ragged import Ragged
-
-    if isinstance(tree, np.ndarray):
+    kind = type(tree)
+    if kind is np.ndarray:  # the common cases first, by exact type: a round's messages are many small trees
         if tree.nbytes >= threshold:
             out.append(np.ascontiguousarray(tree))
             return ArrayRef(len(out) - 1)
         return tree
+    if kind is dict:
+        return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
+    if kind is tuple or kind is list:
+        return kind(flatten_arrays(v, out, threshold) for v in tree)
+    if tree is None or kind in _SCALARS:
+        return tree
+    KeyCounts, Ragged = _packable()
+    if isinstance(tree, np.ndarray):
+        return flatten_arrays(np.asarray(tree), out, threshold)  # a subclass: sent as a plain array
     if isinstance(tree, KeyCounts):
         return Packed("counts", flatten_arrays((tree.ptr, tree.keys, tree.weights), out, threshold))
     if isinstance(tree, Ragged):
@@ -245,6 +252,18 @@ def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     if isinstance(tree, (list, tuple)):
         return type(tree)(flatten_arrays(v, out, threshold) for v in tree)
     return tree
+
+
+#: Types a message holds that never contain arrays.
+_SCALARS = frozenset({int, float, bool, str, bytes, np.int64, np.float64, np.bool_})
+
+
+def _packable() -> tuple[type, type]:
+    """The engine's ragged message types (imported late: they import this module)."""
+    from .accumulators import KeyCounts
+    from .ragged import Ragged
+
+    return KeyCounts, Ragged
 
 
 def restore_arrays(tree: Any, arrays: list[np.ndarray]) -> Any:
