@@ -140,6 +140,32 @@ class Part:
             self._matrices[key] = (ptr, nbr, data)
         return self._matrices[key]
 
+    def hot_first_gather_matrix(
+        self, direction: EdgeSet, weight_field: str | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """``(ptr, nbr, w, order)``: :meth:`gather_matrix` with its neighbours renumbered so that the
+        most read come first — ``spmv(ptr, nbr, w, x[order])`` equals ``spmv`` of the plain matrix on ``x``,
+        bit for bit (every row sums the same terms in the same order).
+
+        A product over all rows reads ``x`` at random, one read per edge; on
+        a power-law graph most reads go to a few hubs, and numbered first
+        their values share cache lines instead of being spread over the
+        whole vector (R-MAT 20, one product, alternated 15 times: median
+        66 -> 49 ms, the permutation of ``x`` included).  The renumbering
+        is structure, kept with the grouping (and so with a cached layout):
+        built once, O(m) plus a sort of the vertices by use.
+        """
+        key = ("hot first", direction)
+        if key not in self._csr:
+            nbr = self.neighbours(direction)
+            uses = np.bincount(nbr, minlength=self.num_local)
+            order = np.argsort(-uses, kind="stable").astype(nbr.dtype, copy=False)
+            rank = np.empty(self.num_local, dtype=nbr.dtype)
+            rank[order] = np.arange(self.num_local, dtype=nbr.dtype)
+            self._csr[key] = (rank[nbr], order)
+        ptr, _, data = self.gather_matrix(direction, weight_field)
+        return (ptr, *self._csr[key][:1], data, self._csr[key][1])
+
     def edge_field_changed(self, name: str) -> None:
         """Forget cached products that multiply by edge field ``name`` (a scatter wrote it)."""
         self._matrices = {key: value for key, value in self._matrices.items() if key[1] != name}
@@ -171,6 +197,9 @@ class Part:
             arrays["csr:out:ptr"], arrays["csr:out:order"] = self._csr[OUT]
             if ("nbr", OUT) in self._csr:
                 arrays["nbr:out"] = self._csr[("nbr", OUT)]
+        for direction, name in ((IN, "in"), (OUT, "out")):
+            if ("hot first", direction) in self._csr:
+                arrays[f"hot:{name}:nbr"], arrays[f"hot:{name}:order"] = self._csr[("hot first", direction)]
         return arrays
 
     @classmethod
@@ -187,6 +216,9 @@ class Part:
             groupings[OUT] = (arrays["csr:out:ptr"], arrays["csr:out:order"])
         if "nbr:out" in arrays:
             groupings[("nbr", OUT)] = arrays["nbr:out"]
+        for direction, name in ((IN, "in"), (OUT, "out")):
+            if f"hot:{name}:nbr" in arrays:
+                groupings[("hot first", direction)] = (arrays[f"hot:{name}:nbr"], arrays[f"hot:{name}:order"])
         return cls(
             index=index,
             gid=arrays["gid"],
@@ -268,7 +300,7 @@ def with_fields(
 
 
 #: Per-edge arrays of a layout (as :meth:`Part.arrays` names them): the bulk of a part.
-EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out")  # csr:in:ptr is per vertex
+EDGE_ARRAYS = ("esrc", "edst", "eid", "csr:out:ptr", "csr:out:order", "nbr:out", "hot:in:nbr", "hot:out:nbr")
 
 
 def copy_layout(

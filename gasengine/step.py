@@ -222,6 +222,11 @@ class SignalBuilder(VertexSetBuilder):
         return Frontier.of_ids(self.size, ids[starts], unique=True), np.minimum.reduceat(prio, starts)
 
 
+#: Parts with at least this many edges gather all rows over a hot-first renumbering of the neighbours
+#: (:meth:`~gasengine.parts.Part.hot_first_gather_matrix`); below it the vector fits in cache anyway.
+HOT_FIRST_FROM = 1 << 20
+
+
 class GASStep:
     """GAS steps over batches of the parts one worker holds.
 
@@ -983,6 +988,9 @@ class GASStep:
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
+            if act is None and part.esrc.size >= HOT_FIRST_FROM:  # all rows: read x in hot-first order
+                ptr, nbr, data, order = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
+                return spmv(ptr, nbr, data, x[order]).astype(dtype, copy=False)
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
             return spmv(ptr, nbr, data, x, rows).astype(dtype, copy=False)
         compiled = (

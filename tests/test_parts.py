@@ -69,6 +69,24 @@ def test_gather_matrix_is_the_adjacency_product(direction):
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("direction", [IN, OUT])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hot_first_matrix_gives_the_same_product_bit_for_bit(direction, weighted):
+    g = _graph(4)
+    x = np.random.default_rng(1).random(g.num_vertices)
+    edge = {"w": np.random.default_rng(2).random(g.num_edges)} if weighted else {}
+    for part in build_parts(g, partition(g, 3, "hdrf"), {}, edge):
+        ptr, nbr, data = part.gather_matrix(direction, "w" if weighted else None)
+        hot_ptr, hot, hot_data, order = part.hot_first_gather_matrix(direction, "w" if weighted else None)
+        local = x[part.gid]
+        assert np.array_equal(spmv(hot_ptr, hot, hot_data, local[order]), spmv(ptr, nbr, data, local))
+        uses = np.bincount(hot, minlength=part.num_local)
+        assert (np.diff(uses) <= 0).all()  # the most read vertices are numbered first
+        assert np.array_equal(np.sort(order), np.arange(part.num_local))
+        again = Part.from_arrays(part.index, part.arrays())  # kept with the structure, as the groupings are
+        assert np.array_equal(again.hot_first_gather_matrix(direction, "w" if weighted else None)[1], hot)
+
+
 def test_flat_arrays_round_trip():
     g = _graph(3)
     part = build_parts(g, partition(g, 2, "random"), {"x": np.ones(g.num_vertices)}, {"w": np.ones(g.num_edges)})[1]
