@@ -39,7 +39,7 @@ from .program import (
 from .ragged import Ragged
 from .result import Result, StepTable
 from .scheduler import SCHEDULERS
-from .step import directions
+from .step import directions, reads_hot_first
 from .sync_engine import DEFAULT_CHUNK_BYTES, ProgressFn
 
 #: Colouring distance the chromatic engine uses for each consistency model (0: one colour).
@@ -430,6 +430,8 @@ def _grouped_layouts(
         layout.csr(IN)
         if OUT in directions(program.gather_edges) + directions(program.scatter_edges):
             layout.neighbours(OUT)
+        if reads_hot_first(program, layout):
+            layout.hot_first(program.gather_edges)
     return layouts
 
 

@@ -155,6 +155,13 @@ class Part:
         is structure, kept with the grouping (and so with a cached layout):
         built once, O(m) plus a sort of the vertices by use.
         """
+        ptr, _, data = self.gather_matrix(direction, weight_field)
+        nbr, order = self.hot_first(direction)
+        return ptr, nbr, data, order
+
+    def hot_first(self, direction: EdgeSet) -> tuple[np.ndarray, np.ndarray]:
+        """``(nbr, order)`` of :meth:`hot_first_gather_matrix`: the renumbered neighbours, and the
+        local vertex behind each new number (most read first)."""
         key = ("hot first", direction)
         if key not in self._csr:
             nbr = self.neighbours(direction)
@@ -163,8 +170,7 @@ class Part:
             rank = np.empty(self.num_local, dtype=nbr.dtype)
             rank[order] = np.arange(self.num_local, dtype=nbr.dtype)
             self._csr[key] = (rank[nbr], order)
-        ptr, _, data = self.gather_matrix(direction, weight_field)
-        return (ptr, *self._csr[key][:1], data, self._csr[key][1])
+        return self._csr[key]
 
     def edge_field_changed(self, name: str) -> None:
         """Forget cached products that multiply by edge field ``name`` (a scatter wrote it)."""

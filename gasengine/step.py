@@ -227,6 +227,18 @@ class SignalBuilder(VertexSetBuilder):
 HOT_FIRST_FROM = 1 << 20
 
 
+def reads_hot_first(program: VertexProgram, part: Part) -> bool:
+    """Whether ``program``'s gathers over all of ``part`` use its hot-first renumbering: a float
+    sum-product ``gather_nbr`` over one direction (checked again on the values) and a large part."""
+    return (
+        program.uses_nbr_gather()
+        and program.combine is np.add
+        and program.gather_edge_op in (None, np.multiply)
+        and program.gather_edges in (IN, OUT)
+        and part.esrc.size >= HOT_FIRST_FROM
+    )
+
+
 class GASStep:
     """GAS steps over batches of the parts one worker holds.
 
@@ -988,7 +1000,7 @@ class GASStep:
         dtype = x.dtype if weights is None else op(x[:0], _lift(weights[:0], x.ndim)).dtype
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
-            if act is None and part.esrc.size >= HOT_FIRST_FROM:  # all rows: read x in hot-first order
+            if act is None and reads_hot_first(program, part):  # all rows: read x in hot-first order
                 ptr, nbr, data, order = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
                 return spmv(ptr, nbr, data, x[order]).astype(dtype, copy=False)
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
