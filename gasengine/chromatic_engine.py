@@ -99,8 +99,8 @@ class ChromaticEngine(GASStep):
         rows: list[list] = []  # colour, active, updates, seconds, exchange seconds, bytes, bytes between workers
         signalled = {p: VertexSetBuilder(part.num_masters) for p, part in self.parts.items()}
         if self._coming is None:  # the first sweep (of a run, or after resuming): one round to count
-            mine = self._colour_counts({p: self.active[p].below(part.num_masters) for p, part in self.parts.items()})
-            self._coming = self.backend.allreduce(mine, np.add)
+            counted = self._colour_counts({p: self.active[p].below(part.num_masters) for p, part in self.parts.items()})
+            self._coming = self.backend.allreduce(counted, np.add)
         for c in range(self.num_colours):
             self.exchange.reset()
             if not self._coming[c]:  # every worker knows: nothing to do, no rounds

@@ -677,9 +677,7 @@ def test_a_finished_run_leaves_no_engine_alive_without_the_garbage_collector():
     assert alive == 0
 
 
-@pytest.mark.parametrize(
-    "options", [{}, {"partitions": 3}, {"backend": "multiprocess", "workers": 2, "partitions": 2}]
-)
+@pytest.mark.parametrize("options", [{}, {"partitions": 3}, {"backend": "multiprocess", "workers": 2, "partitions": 2}])
 def test_the_hot_first_product_gives_the_same_pagerank_bit_for_bit(monkeypatch, options):
     """Large parts gather all rows through a hot-first renumbering of the neighbours; forced on for a
     small graph (also weighted, over out-edges), every value is the one the plain product gives."""
