@@ -11,7 +11,8 @@ their masters in one round, and masters announce the next active set to
 their mirrors with the aggregator partials and counters — among them how
 many vertices of each colour are active, so that every worker skips the
 colour steps with nothing to do without a single exchange (label
-propagation on R-MAT 18 has 93 such steps of 615).
+propagation on R-MAT 18 has 93 such steps of 615) — except for programs with
+``pointer_reads``, whose every step refreshes the targets of all vertices.
 
 The colouring decides what is safe (``run(consistency=...)``):
 
@@ -103,7 +104,8 @@ class ChromaticEngine(GASStep):
             self._coming = self.backend.allreduce(counted, np.add)
         for c in range(self.num_colours):
             self.exchange.reset()
-            if not self._coming[c]:  # every worker knows: nothing to do, no rounds
+            if not self._coming[c] and not self.program.pointer_reads:  # every worker knows: no rounds
+                # (a step with pointer reads refreshes them on every vertex, batch or not: it runs)
                 rows.append([c, 0, 0, 0.0, 0.0, 0, 0])
                 continue
             start = time.perf_counter()

@@ -241,8 +241,11 @@ def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     if tree is None or kind in _SCALARS:
         return tree
     KeyCounts, Ragged = _packable()
-    if isinstance(tree, np.ndarray):
-        return flatten_arrays(np.asarray(tree), out, threshold)  # a subclass: sent as a plain array
+    if isinstance(tree, np.ndarray):  # a subclass: a large one travels as its plain array, a small one as
+        if tree.nbytes >= threshold:  # itself, which the message unpickler refuses by name (no silent loss)
+            out.append(np.ascontiguousarray(tree))
+            return ArrayRef(len(out) - 1)
+        return tree
     if isinstance(tree, KeyCounts):
         return Packed("counts", flatten_arrays((tree.ptr, tree.keys, tree.weights), out, threshold))
     if isinstance(tree, Ragged):

@@ -116,3 +116,28 @@ def test_signals_travel_once_per_sweep_and_empty_colour_steps_exchange_nothing(m
     labels, one_part = min_label_components(g, engine="chromatic", consistency="edge", return_result=True)
     np.testing.assert_array_equal(result.field("component"), labels)
     assert one_part.supersteps == sweeps
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_colour_steps_with_pointer_reads_are_never_skipped(parts):
+    """Pointer reads refresh the targets of every vertex at each step: skipping idle colour steps
+    would leave them reading an older value (found in review)."""
+    from gasengine import OUT
+
+    class Pointer(VertexProgram):
+        pointer_reads = {"seen": ("points_at", "value")}
+        scatter_edges = OUT
+
+        def init(self, v):
+            v.data["points_at"] = np.zeros(len(v), dtype=np.int64)
+            v.data["value"] = np.zeros(len(v), dtype=np.int64)
+            v.data["seen"] = np.full(len(v), -1, dtype=np.int64)
+
+        def apply(self, v, acc):
+            v.data["value"] = v.data["value"] + 1
+
+    g = random_graph(50, 150, seed=1)
+    active = np.zeros(50, bool)
+    active[0] = True
+    r = run(Pointer(), g, engine="chromatic", consistency="edge", partitions=parts, active=active)
+    assert r.field("value")[0] == 1 and (r.field("seen") == 1).all()  # every vertex read vertex 0's new value
