@@ -227,33 +227,27 @@ class Packed:
 def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     """Replace arrays of at least ``threshold`` bytes in a nested message
     (dicts, lists, tuples; the arrays of key counts and ragged rows) by
-    :class:`ArrayRef` placeholders, collecting them in ``out``."""
-    kind = type(tree)
-    if kind is np.ndarray:  # the common cases first, by exact type: a round's messages are many small trees
+    :class:`ArrayRef` placeholders, collecting them in ``out``.
+
+    Nothing is imported per call (a round's messages are many small trees):
+    the ragged types are looked up only for a value that is none of the others.
+    """
+    if isinstance(tree, np.ndarray):  # a small array subclass stays itself, and the unpickler refuses it
         if tree.nbytes >= threshold:
             out.append(np.ascontiguousarray(tree))
             return ArrayRef(len(out) - 1)
         return tree
-    if kind is dict:
-        return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
-    if kind is tuple or kind is list:
-        return kind(flatten_arrays(v, out, threshold) for v in tree)
-    if tree is None or kind in _SCALARS:
-        return tree
-    KeyCounts, Ragged = _packable()
-    if isinstance(tree, np.ndarray):  # a subclass: a large one travels as its plain array, a small one as
-        if tree.nbytes >= threshold:  # itself, which the message unpickler refuses by name (no silent loss)
-            out.append(np.ascontiguousarray(tree))
-            return ArrayRef(len(out) - 1)
-        return tree
-    if isinstance(tree, KeyCounts):
-        return Packed("counts", flatten_arrays((tree.ptr, tree.keys, tree.weights), out, threshold))
-    if isinstance(tree, Ragged):
-        return Packed("ragged", flatten_arrays((tree.ptr, np.asarray(tree.values)), out, threshold))
     if isinstance(tree, dict):
         return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
     if isinstance(tree, (list, tuple)):
         return type(tree)(flatten_arrays(v, out, threshold) for v in tree)
+    if tree is None or type(tree) in _SCALARS:
+        return tree
+    KeyCounts, Ragged = _packable()
+    if isinstance(tree, KeyCounts):
+        return Packed("counts", flatten_arrays((tree.ptr, tree.keys, tree.weights), out, threshold))
+    if isinstance(tree, Ragged):
+        return Packed("ragged", flatten_arrays((tree.ptr, np.asarray(tree.values)), out, threshold))
     return tree
 
 

@@ -320,8 +320,6 @@ class GASStep:
         self._mirrors_know_batch = True
         #: The smallest ``lowest`` any worker sent at the last :meth:`close_step` that carried one.
         self.lowest = np.inf
-        #: Mirrors' ``nbr_writes`` folds waiting to travel with this step's signals (see write_neighbours).
-        self._writes_later: dict[tuple[int, int], tuple] | None = None
         #: Whether signals carry priorities that order the work (the synchronous and
         #: chromatic engines: the program sets ``bucket_width``; the asynchronous
         #: engine: its priority scheduler).  Otherwise a priority is a plain signal.
@@ -368,8 +366,9 @@ class GASStep:
             self.write_pointers(applied)
             self._nbr_table.clear()
         scatter = self.sync_values(batch, applied)
+        writes = None  # mirrors' folds that travel with the signals (see write_neighbours)
         if self.program.nbr_writes:
-            self.write_neighbours(scatter)
+            writes = self.write_neighbours(scatter)
             self._nbr_table.clear()
         if self._nbr_table:
             self._refresh_nbr_table(batch)
@@ -377,7 +376,7 @@ class GASStep:
         if self.program.scatter_edges is not NONE and self.kept_signals is not None:
             self._keep_signals(signals)  # the masters hear them at the end of the sweep
         elif self.program.scatter_edges is not NONE:  # otherwise mirrors have nothing to say
-            signals = self.send_signals_to_masters(signals)
+            signals = self.send_signals_to_masters(signals, writes)
         signalled, priorities = {}, {}
         for p, part in self.parts.items():
             f, prio = signals[p]
@@ -729,7 +728,7 @@ class GASStep:
                     part.vdata[name][got.local] = values
 
     # ==================================================== neighbour writes
-    def write_neighbours(self, scatter: dict[int, Frontier]) -> None:
+    def write_neighbours(self, scatter: dict[int, Frontier]) -> dict[tuple[int, int], tuple] | None:
         """``nbr_writes``: the vertices that scatter fold ``value`` into ``target`` of their neighbours.
 
         One compiled push per part and target over the part's own edges of
@@ -738,7 +737,8 @@ class GASStep:
         mirror's folds (all targets in one message) then go to its master,
         as gather partials do, and the masters written tell their mirrors —
         unless every target is a master field: then nothing before the next
-        apply reads them, and the folds travel with the step's signals.
+        apply reads them, and the folds are returned, to travel with the
+        step's signals (:meth:`send_signals_to_masters`).
         """
         if len(self.parts) == 1 and self.backend.size == 1:  # one part: fold straight into the fields
             part = next(iter(self.parts.values()))
@@ -747,7 +747,7 @@ class GASStep:
                 field = part.vdata[target]
                 who, values = self._offers(part, scatter[part.index].ids(), value, combine, field.dtype)
                 push_combine(grouped, who, values, field, combine, cond=cond)
-            return
+            return None
         outbox, hit = {}, {}
         for p, part in self.parts.items():
             touched, folds = self._push_into_scratch(part, scatter[p].ids())
@@ -766,12 +766,12 @@ class GASStep:
         if not told and self.kept_signals is None:
             # Only apply reads the targets (scatter and signal_nbrs may not: they are master fields),
             # and the signals go to the masters in this very step: the folds ride in that round.
-            self._writes_later = outbox
-            return
+            return outbox
         self._fold_neighbour_writes(self.exchange.send(outbox), hit)
         if told:
             done = {q: Frontier.of_ids(self.parts[q].num_masters, np.concatenate(h)) for q, h in hit.items()}
             self._tell_mirrors(told, done, "neighbour writes")
+        return None
 
     def _fold_neighbour_writes(self, inbox: dict[int, list], hit: dict[int, list] | None = None) -> None:
         """Mirrors' folds of ``nbr_writes`` received at their masters, folded in (and their local numbers
@@ -1399,9 +1399,12 @@ class GASStep:
         return priorities
 
     def send_signals_to_masters(
-        self, signals: dict[int, tuple[Frontier, np.ndarray | None]]
+        self,
+        signals: dict[int, tuple[Frontier, np.ndarray | None]],
+        writes: dict[tuple[int, int], tuple] | None = None,
     ) -> dict[int, tuple[Frontier, np.ndarray | None]]:
-        """Mirrors' signals (and their priorities) are added to their masters'."""
+        """Mirrors' signals (and their priorities) are added to their masters'; ``writes`` (from
+        :meth:`write_neighbours`) travel in the same round and are folded at the masters."""
         outbox = {}
         for p, part in self.parts.items():
             f, prio = signals[p]
@@ -1409,12 +1412,11 @@ class GASStep:
                 pos = _positions_of(f, shared)
                 payload = None if prio is None else prio[f.positions(shared[pos])]
                 outbox[(p, q)] = self.exchange.message(part, shared, pos, payload)
-        if self._writes_later is None:
+        if writes is None:
             inbox = self.exchange.send(outbox)
         else:  # this step's neighbour writes travel in the same round (see write_neighbours)
-            inbox, writes = self.exchange.send_together([outbox, self._writes_later])
-            self._writes_later = None
-            self._fold_neighbour_writes(writes)
+            inbox, folds = self.exchange.send_together([outbox, writes])
+            self._fold_neighbour_writes(folds)
         merged = {}
         for q, part in self.parts.items():
             if q not in inbox:

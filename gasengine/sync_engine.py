@@ -76,21 +76,22 @@ class SyncEngine(GASStep):
         self.exchange.reset()
         start = time.perf_counter()
         signalled, priorities, updates = self.run_batch(self.active)
-        lowest = None
+        batch: dict[int, Frontier] | None = signalled  # the next one, announced to the mirrors
+        lowest = None  # this worker's lowest waiting priority, when it rides in the closing round
         if not self.prioritized:
             waiting = sum(f.count for f in signalled.values())
         elif self._mirrors_know_batch:  # the bucket's bound first (one round), then announce the batch
-            lowest = self.backend.allreduce(np.array(self.wait_in_buckets(signalled, priorities)), np.minimum)
-            signalled, waiting = self.take_bucket(float(lowest))
+            bound = self.backend.allreduce(np.array(self.wait_in_buckets(signalled, priorities)), np.minimum)
+            batch, waiting = self.take_bucket(float(bound))
         else:  # mirrors learn the batch from the masters' values: the bound rides in the closing round
             lowest = self.wait_in_buckets(signalled, priorities)
-            signalled, waiting = None, sum(ids.size for ids, _ in self.pending.values())
+            batch, waiting = None, sum(ids.size for ids, _ in self.pending.values())
 
         def counts() -> np.ndarray:
             return np.array([waiting, updates, self.exchange.bytes, self.exchange.worker_bytes], dtype=np.int64)
 
-        totals, halted = self.close_step(signalled, counts, lowest if signalled is None else None)
-        if signalled is None and self.prioritized:
+        totals, halted = self.close_step(batch, counts, lowest)
+        if lowest is not None:
             self.active, _ = self.take_bucket(self.lowest)
         next_count, updates, nbytes, worker_bytes = (int(x) for x in totals)
         seconds = time.perf_counter() - start
