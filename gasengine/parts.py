@@ -150,8 +150,9 @@ class Part:
         A product over all rows reads ``x`` at random, one read per edge; on
         a power-law graph most reads go to a few hubs, and numbered first
         their values share cache lines instead of being spread over the
-        whole vector (R-MAT 20, one product, alternated 15 times: median
-        66 -> 49 ms, the permutation of ``x`` included).  The renumbering
+        whole vector (R-MAT 20, one product against the plain one alternated,
+        ``benchmarks/kernels.py``: 0.77–0.88x, the permutation of ``x``
+        included).  The renumbering
         is structure, kept with the grouping (and so with a cached layout):
         built once, O(m) plus a sort of the vertices by use, and held at 4
         bytes per edge (R-MAT 20: 64 MiB; the in-process peak 2.2x -> 2.7x
