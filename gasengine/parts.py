@@ -151,7 +151,7 @@ class Part:
         a power-law graph most reads go to a few hubs, and numbered first
         their values share cache lines instead of being spread over the
         whole vector (R-MAT 20, one product against the plain one alternated,
-        ``benchmarks/kernels.py``: 0.77–0.88x, the permutation of ``x``
+        ``benchmarks/kernels.py``: 0.77-0.88x, the permutation of ``x``
         included).  The renumbering
         is structure, kept with the grouping (and so with a cached layout):
         built once, O(m) plus a sort of the vertices by use, and held at 4
