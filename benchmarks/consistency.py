@@ -1,8 +1,9 @@
 """The chromatic and asynchronous engines against the synchronous one (issue 11, point 8), in one run.
 
 * a chromatic PageRank sweep (edge consistency: a distance-1 colouring)
-  against a synchronous superstep, on R-MAT scale 20 — medians over sweeps
-  2..6 (the first one also copies each colour class's rows of the gather
+  against a synchronous superstep, on R-MAT scale 20, in five alternated
+  pairs of runs — each pair compares medians over sweeps and supersteps
+  2..4 (the first sweep also copies each colour class's rows of the gather
   matrix out);
 * asynchronous delta-PageRank (priority scheduler, edge consistency) on
   R-MAT scale 18: vertex updates per second over the rounds, with 1 and 2
@@ -29,27 +30,33 @@ from gasengine import run
 from gasengine.generators import rmat
 
 
-def sweeps(g, engine: str, count: int = 6) -> tuple[list[float], int]:
+def sweeps(g, engine: str, count: int = 4) -> tuple[list[float], int]:
     """Seconds of each superstep (sync) or sweep (chromatic) of ``count``, and the colours."""
-    options = dict(engine=engine, consistency="edge")
-    run(PageRankProgram(tol=1e-12), g, max_supersteps=1, **options)  # compile, colour, cache the cut
-    r = run(PageRankProgram(tol=1e-12), g, max_supersteps=count, **options)
+    r = run(PageRankProgram(tol=1e-12), g, max_supersteps=count, engine=engine, consistency="edge")
     seconds, step = r.steps.column("seconds"), r.steps.column("superstep")
     return [float(seconds[step == k].sum()) for k in range(1, r.supersteps + 1)], r.colors
 
 
-def chromatic_vs_sync(scale: int) -> None:
+def chromatic_vs_sync(scale: int, pairs: int = 5) -> None:
+    """Paired runs, alternated (this machine's speed drifts by tens of percent within minutes): in
+    each pair the median of supersteps 2..4 against the median of sweeps 2..4 (the first sweep also
+    copies each colour class's rows of the gather matrix out)."""
     g = rmat(scale, 16, seed=1)
-    sync, _ = sweeps(g, "sync")
-    chromatic, colours = sweeps(g, "chromatic")
-    s, c = float(np.median(sync[1:])), float(np.median(chromatic[1:]))
+    for engine in ("sync", "chromatic"):
+        sweeps(g, engine, 1)  # compile, colour, cache the cut
+    print(f"\nPageRank on R-MAT {scale} ({g.num_vertices} vertices, {g.num_edges} edges), edge consistency")
+    print("  pair   sync superstep ms   chromatic sweep ms   ratio")
+    ratios = []
+    for i in range(pairs):
+        sync, _ = sweeps(g, "sync")
+        chromatic, colours = sweeps(g, "chromatic")
+        s, c = float(np.median(sync[1:])), float(np.median(chromatic[1:]))
+        ratios.append(c / s)
+        print(f"  {i + 1:4d}   {s * 1e3:17.1f}   {c * 1e3:18.1f}   {c / s:5.2f}")
     print(
-        f"\nPageRank on R-MAT {scale} ({g.num_vertices} vertices, {g.num_edges} edges), edge consistency, "
-        f"{colours} colours"
+        f"  {colours} colours; ratio sweep / superstep: median {np.median(ratios):.2f} "
+        f"(spread {min(ratios):.2f}-{max(ratios):.2f}; target <= 1.5)"
     )
-    print(f"  sync superstep      median {s * 1e3:7.1f} ms  (each: {', '.join(f'{x * 1e3:.0f}' for x in sync)})")
-    print(f"  chromatic sweep     median {c * 1e3:7.1f} ms  (each: {', '.join(f'{x * 1e3:.0f}' for x in chromatic)})")
-    print(f"  ratio sweep / superstep: {c / s:.2f}  (target <= 1.5)")
 
 
 def throughput(g, rounds: int, **options) -> dict[str, float]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .kernels import sorted_distinct
+
 #: A subset holding more than this fraction of the vertices is kept as a mask
 #: (read at every use, so tests can move the switch).
 DENSE_FRACTION = 1 / 32
@@ -76,7 +78,7 @@ class Frontier:
         """The vertices ``ids`` (any order, repeats allowed unless ``unique`` says they are sorted and distinct)."""
         ids = np.asarray(ids, dtype=np.intp)
         if not unique:
-            ids = unique_ids(ids)
+            ids = sorted_distinct(ids, size)
         if ids.size == size:
             return cls.everything(size)
         if not is_small(ids.size, size):
@@ -168,7 +170,7 @@ class Frontier:
             return other
         if self.dense or other.dense:
             return Frontier.of_mask(self.mask() | other.mask())
-        return Frontier.of_ids(self.size, unique_ids(np.concatenate([self.ids(), other.ids()])), unique=True)
+        return Frontier.of_ids(self.size, np.concatenate([self.ids(), other.ids()]))
 
     def intersection(self, other: Frontier) -> Frontier:
         """The vertices in both sets.
@@ -194,27 +196,6 @@ class Frontier:
     def __repr__(self) -> str:
         kind = "full" if self.full else "mask" if self.dense else "ids"
         return f"Frontier({self.count} of {self.size}, {kind})"
-
-
-def unique_ids(ids: np.ndarray) -> np.ndarray:
-    """The distinct values of an integer array, sorted.
-
-    ``np.unique`` hashes first in numpy 2 and costs about five times a sort
-    for the few thousand ids of a frontier; a sort and one comparison pass
-    is all this needs.
-
-    Examples
-    --------
-    >>> unique_ids(np.array([5, 1, 5, 3])).tolist()
-    [1, 3, 5]
-    """
-    ids = np.sort(ids)
-    if ids.size < 2:
-        return ids
-    keep = np.empty(ids.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(ids[1:], ids[:-1], out=keep[1:])
-    return ids[keep]
 
 
 def encode_positions(positions: np.ndarray, length: int) -> Any:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import gasengine.frontier as frontier_module
 from algorithms import connected_components, sssp
 from gasengine.exchange import subset_of
-from gasengine.frontier import Frontier, decode_positions, encode_positions, unique_ids
+from gasengine.frontier import Frontier, decode_positions, encode_positions
+from gasengine.kernels import sorted_distinct
 from gasengine.step import VertexSetBuilder
 from tests.datasets import random_graph
 
@@ -63,8 +64,26 @@ def test_positions_encode_and_decode(case):
         assert positions.size * 4 > length  # a mask only when positions would cost more
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 5000).flatmap(
+        lambda size: st.tuples(st.just(size), st.lists(st.integers(0, size - 1), max_size=3000), st.integers(0, 3000))
+    )
+)
+def test_sorted_distinct_equals_np_unique(case):
+    """Both sides of the sort / bitmap switch (few ids of a large range, many of a small one), with a prefix ``k``."""
+    size, values, k = case
+    ids = np.array(values, dtype=np.intp)
+    k = min(k, ids.size)
+    got = sorted_distinct(ids, size, k)
+    assert got.dtype == np.intp
+    assert got.tolist() == np.unique(ids[:k]).tolist()
+    assert sorted_distinct(ids.astype(np.int32), size).tolist() == np.unique(ids).tolist()
+
+
 def test_unique_ids_and_builder():
-    assert unique_ids(np.array([4, 4, 1, 9, 1])).tolist() == [1, 4, 9]
+    assert sorted_distinct(np.array([4, 4, 1, 9, 1]), 10).tolist() == [1, 4, 9]
+    assert sorted_distinct(np.array([64, 63, 0, 127, 128, 64]), 129).tolist() == [0, 63, 64, 127, 128]  # word edges
     b = VertexSetBuilder(1000)
     for chunk in (np.array([5, 3]), np.arange(100, 200), np.array([3])):  # crosses the mask switch
         b.add(chunk)
