@@ -13,6 +13,10 @@ Issue 10, points 1 and 2.  In one run on the same graphs:
 * **hot-first product** — the sparse product of an all-row sum-product
   gather over the part's hot-first renumbering (``Part.hot_first_gather_matrix``,
   the values permuted first) against the plain one, same part, alternated;
+* **sorted distinct ids** — ``kernels.sorted_distinct`` (a bitmap read in
+  order) against a sort and against a bool mask and ``np.flatnonzero``, the
+  two ways the touched vertices of a push were listed before, for 1,000 to
+  70,000 ids of 262,144;
 * **small frontiers** — the cost of one superstep of shortest paths against
   the number of active vertices, on a 1000 x 1000 grid (1M vertices), from
   one active vertex up.
@@ -39,7 +43,7 @@ from gasengine.backends import LocalBackend
 from gasengine.execution import initial_fields, make_cut
 from gasengine.frontier import Frontier
 from gasengine.generators import grid, rmat
-from gasengine.kernels import spmv
+from gasengine.kernels import sorted_distinct, spmv
 from gasengine.parts import build_parts
 from gasengine.sync_engine import SyncEngine
 
@@ -156,6 +160,22 @@ def hot_first_pair(g: Graph) -> tuple[callable, callable]:
     return (lambda: spmv(ptr, hot, None, x[order])), (lambda: spmv(ptr, nbr, None, x))
 
 
+SET_SIZE = 1 << 18  # R-MAT 18's vertices: the asynchronous engine's pushes touch 10k-70k of them a round
+
+
+def sorted_distinct_trio(k: int) -> tuple[callable, callable, callable]:
+    """``sorted_distinct`` of ``k`` distinct ids, and the two ways it replaced: a sort, a mask and a scan."""
+    ids = np.random.default_rng(k).choice(SET_SIZE, k, replace=False).astype(np.intp)
+
+    def by_mask() -> np.ndarray:
+        mask = np.zeros(SET_SIZE, dtype=bool)
+        mask[ids] = True
+        return np.flatnonzero(mask)
+
+    assert np.array_equal(sorted_distinct(ids, SET_SIZE), by_mask())
+    return (lambda: sorted_distinct(ids, SET_SIZE)), (lambda: np.sort(ids)), by_mask
+
+
 def frontier_table(k: int, reps: int) -> list[tuple[int, float, float]]:
     """Median and min seconds of one shortest-path superstep against the number of active vertices."""
     g = grid(k, weighted=True, seed=0)
@@ -207,6 +227,15 @@ def main() -> None:
     hot, plain = hot_first_pair(g)
     e, h, r, spread = paired(hot, plain, 2 * args.pairs + 1)
     print(f"| hot-first product (permutation included) vs plain, P=1 | {e:.4f} | {h:.4f} | {r:.2f} | {spread:.2f} |")
+
+    print(f"\nSorted distinct ids (`kernels.sorted_distinct`) of {SET_SIZE} vertices, {4 * args.pairs + 1} pairs:\n")
+    print("| ids | bitmap us | sort us | ratio | mask + flatnonzero us | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for k in (1_000, 4_000, 20_000, 70_000):
+        bitmap, sort, mask = sorted_distinct_trio(k)
+        b, s_, r1, _ = paired(bitmap, sort, 4 * args.pairs + 1)
+        _, m, r2, _ = paired(bitmap, mask, 4 * args.pairs + 1)
+        print(f"| {k} | {b * 1e6:.0f} | {s_ * 1e6:.0f} | {r1:.2f} | {m * 1e6:.0f} | {r2:.2f} |")
 
     print(f"\nShortest-path superstep on a {args.grid} x {args.grid} grid against the frontier size:\n")
     print("| active vertices | median ms | min ms |")
