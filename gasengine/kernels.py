@@ -330,14 +330,19 @@ def sorted_distinct(ids: np.ndarray, size: int, k: int | None = None, *, repeats
         np.not_equal(out[1:], out[:-1], out=keep[1:])
         return out if keep.all() else out[keep]
     out = np.empty(k, dtype=np.intp)
-    return out[: _sorted_by_bitmap(ids, k, np.zeros(words, dtype=np.uint64), out)]
+    m = _sorted_by_bitmap(ids, k, size, np.zeros(words, dtype=np.uint64), out)
+    if m < 0:  # unchecked, a bad id would have written outside the bitmap
+        raise IndexError(f"sorted_distinct: an id outside [0, {size})")
+    return out[:m]
 
 
 @njit(cache=True)
-def _sorted_by_bitmap(ids, k, words, out):  # pragma: no cover - compiled
+def _sorted_by_bitmap(ids, k, size, words, out):  # pragma: no cover - compiled
     one = np.uint64(1)
     for i in range(k):
         v = ids[i]
+        if v < 0 or v >= size:
+            return -1
         words[v >> 6] |= one << np.uint64(v & 63)
     m = 0
     for w in range(words.size):

@@ -79,6 +79,13 @@ def test_sorted_distinct_equals_np_unique(case):
     assert got.dtype == np.intp
     assert got.tolist() == np.unique(ids[:k]).tolist()
     assert sorted_distinct(ids.astype(np.int32), size).tolist() == np.unique(ids).tolist()
+    distinct = np.unique(ids)[::-1].copy()
+    assert sorted_distinct(distinct, size, repeats=False).tolist() == np.unique(ids).tolist()
+
+
+def test_sorted_distinct_refuses_ids_outside_the_range():
+    with pytest.raises(IndexError, match=r"outside \[0, 64\)"):
+        sorted_distinct(np.arange(40) * 2, 64)  # 40 ids of 64: the bitmap side, which would write past its end
 
 
 def test_unique_ids_and_builder():
