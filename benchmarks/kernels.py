@@ -160,7 +160,7 @@ def hot_first_pair(g: Graph) -> tuple[callable, callable]:
     return (lambda: spmv(ptr, hot, None, x[order])), (lambda: spmv(ptr, nbr, None, x))
 
 
-SET_SIZE = 1 << 18  # R-MAT 18's vertices: the asynchronous engine's pushes touch 10k-70k of them a round
+SET_SIZE = 1 << 18  # R-MAT 18's vertices: an asynchronous round's pushes touch thousands to tens of thousands
 
 
 def sorted_distinct_trio(k: int) -> tuple[callable, callable, callable]:
