@@ -468,6 +468,31 @@ def _place_part_edges(
             eid[k] = e
 
 
+def take_into(x: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = x[index]`` for 1-D arrays, compiled, into a buffer the caller keeps.
+
+    ``x[index]`` allocates its result every time, and a fresh array of
+    megabytes is page-faulted in as it is written: for the hot-first
+    permutation of a superstep's neighbour values that was half its cost.
+
+    Examples
+    --------
+    >>> out = np.empty(3)
+    >>> take_into(np.array([5.0, 6.0, 7.0]), np.array([2, 0, 1]), out).tolist()
+    [7.0, 5.0, 6.0]
+    """
+    if index.size != out.size or x.dtype != out.dtype:
+        raise ValueError(f"take_into: {index.size} indices into an out of {out.size} {out.dtype} for {x.dtype} values")
+    _take_into(x, index, out)
+    return out
+
+
+@njit(cache=True)
+def _take_into(x, index, out):  # pragma: no cover - compiled
+    for i in range(index.size):
+        out[i] = x[index[i]]
+
+
 @njit(cache=True)
 def _spmv_vec(ptr, indices, x, rows, all_rows, out):  # pragma: no cover - compiled
     for r in range(out.shape[0]):

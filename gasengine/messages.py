@@ -55,6 +55,7 @@ NUMPY_MODULES = frozenset(
 ENGINE_TYPES = frozenset(
     {
         ("gasengine.shm", "ArrayRef"),
+        ("gasengine.shm", "Inline"),
         ("gasengine.shm", "ArraySpec"),
         ("gasengine.shm", "Packed"),
         ("gasengine.accumulators", "KeyCounts"),

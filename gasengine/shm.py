@@ -224,10 +224,36 @@ class Packed:
         return (Packed, (self.kind, self.parts))
 
 
+class Inline:
+    """A small array carried in a message as its raw bytes, dtype string and shape.
+
+    numpy's own pickling of an array costs about 14 us to write and read back
+    (most of it the dtype's state), ten times this form; a round's notes hold
+    many small arrays.  The bytes are a ``bytearray``, so the array rebuilt
+    from them is writable, like an unpickled one.
+    """
+
+    __slots__ = ("data", "dtype", "shape")
+
+    def __init__(self, dtype: str, shape: tuple[int, ...], data: bytearray):
+        self.dtype, self.shape, self.data = dtype, shape, data
+
+    def __reduce__(self) -> tuple:
+        return (Inline, (self.dtype, self.shape, self.data))
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(self.data, dtype=self.dtype).reshape(self.shape)
+
+
+#: Array kinds whose raw bytes and dtype string are the whole array (no objects, no fields).
+_RAW_KINDS = frozenset("biufcmM")
+
+
 def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
     """Replace arrays of at least ``threshold`` bytes in a nested message
     (dicts, lists, tuples; the arrays of key counts and ragged rows) by
-    :class:`ArrayRef` placeholders, collecting them in ``out``.
+    :class:`ArrayRef` placeholders, collecting them in ``out``; smaller
+    arrays of plain numbers become :class:`Inline` records.
 
     Nothing is imported per call (a round's messages are many small trees):
     the ragged types are looked up only for a value that is none of the others.
@@ -236,6 +262,8 @@ def flatten_arrays(tree: Any, out: list[np.ndarray], threshold: int) -> Any:
         if tree.nbytes >= threshold:
             out.append(np.ascontiguousarray(tree))
             return ArrayRef(len(out) - 1)
+        if type(tree) is np.ndarray and tree.dtype.kind in _RAW_KINDS:
+            return Inline(tree.dtype.str, tree.shape, bytearray(tree.tobytes()))
         return tree
     if isinstance(tree, dict):
         return {k: flatten_arrays(v, out, threshold) for k, v in tree.items()}
@@ -267,6 +295,8 @@ def restore_arrays(tree: Any, arrays: list[np.ndarray]) -> Any:
     """Inverse of :func:`flatten_arrays`."""
     if isinstance(tree, ArrayRef):
         return arrays[int(tree)]
+    if isinstance(tree, Inline):
+        return tree.array()
     if isinstance(tree, Packed):
         from .accumulators import KeyCounts
         from .ragged import Ragged

@@ -47,6 +47,7 @@ from .kernels import (
     push_lowest,
     semiring_gather,
     spmv,
+    take_into,
 )
 from .parts import Part
 from .program import (
@@ -309,6 +310,7 @@ class GASStep:
         self._nan_scratch: dict[int, np.ndarray] = {}  # NaN per local vertex, per part (merging priorities)
         #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
         self._nbr_table: dict[int, np.ndarray] = {}
+        self._hot_buffers: dict[int, np.ndarray] = {}  # per part: the neighbour values in hot-first order
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
         #: Mirrors' signals not sent yet, per part (None: each step sends its own).  An engine whose
@@ -1002,7 +1004,7 @@ class GASStep:
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
             if act is None and reads_hot_first(program, part):  # all rows: read x in hot-first order
                 ptr, nbr, data, order = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
-                return spmv(ptr, nbr, data, x[order]).astype(dtype, copy=False)
+                return spmv(ptr, nbr, data, self._hot_first_values(part, x, order)).astype(dtype, copy=False)
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
             return spmv(ptr, nbr, data, x, rows).astype(dtype, copy=False)
         compiled = (
@@ -1039,6 +1041,16 @@ class GASStep:
         """``(ptr, nbr, data, rows)`` for the compiled gathers of the vertices ``act``: the part's
         :meth:`~gasengine.parts.Part.gather_matrix` and ``rows=act`` (an engine may have better)."""
         return (*part.gather_matrix(direction, self.program.gather_edge_field), act)
+
+    def _hot_first_values(self, part: Part, x: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """``x[order]``, into a buffer the part keeps from one superstep to the next (a vector per
+        vertex is taken plainly)."""
+        if x.ndim != 1:
+            return x[order]
+        out = self._hot_buffers.get(part.index)
+        if out is None or out.dtype != x.dtype or out.size != order.size:
+            out = self._hot_buffers[part.index] = np.empty(order.size, dtype=x.dtype)
+        return take_into(x, order, out)
 
     def _nbr_values_of_all(self, part: Part, keep: bool) -> np.ndarray:
         """``gather_nbr`` of every local vertex of ``part``; with ``keep`` (a small batch, so the next

@@ -431,6 +431,40 @@ def test_messages_carry_data_arrays_and_the_engine_types():
     assert back["outcome"] == message["outcome"] and back["failure"] == message["failure"]
 
 
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(5.0),
+        np.arange(12, dtype=np.int32).reshape(3, 4)[:, 1:],  # not contiguous
+        np.asfortranarray(np.arange(6).reshape(2, 3)),
+        np.array(7, dtype=np.uint16),  # 0-d
+        np.zeros(0, dtype=np.int64),
+        np.array([True, False]),
+        np.array([1 + 2j], dtype=np.complex64),
+        np.array(["2026-12-04"], dtype="datetime64[D]"),
+        np.zeros(2, dtype=[("a", "f8"), ("b", "i4")]),  # fields: numpy's own pickling
+        np.array(["ab", "c"]),  # strings: numpy's own pickling
+    ],
+)
+def test_small_arrays_of_a_note_come_back_equal_and_writable(array):
+    from gasengine.shm import flatten_arrays, restore_arrays
+
+    out: list[np.ndarray] = []
+    note = flatten_arrays({"x": [array]}, out, threshold=4096)
+    back = restore_arrays(messages.loads(messages.dumps(note)), out)["x"][0]
+    assert not out and back.dtype == array.dtype and back.shape == array.shape
+    assert np.array_equal(back, array) and back.flags.writeable
+    back[...] = array  # writable: a receiver may fold into what it got
+
+
+def test_an_inline_array_of_objects_is_refused():
+    from gasengine.shm import Inline
+
+    forged = messages.dumps(Inline("|O", (1,), bytearray(8)))
+    with pytest.raises(ValueError, match="OBJECT"):
+        messages.loads(forged).array()
+
+
 def test_every_engine_type_named_on_the_list_exists():
     for module, name in messages.ENGINE_TYPES:
         assert isinstance(messages._allowed(module, name), type), (module, name)
