@@ -109,6 +109,8 @@ class WorkerOutcome:
     #: Per part, its masters' rows of every ragged vertex field (no shared memory holds them).
     ragged: dict[int, dict[str, Any]] = field(default_factory=dict)
     timed_out: bool = False
+    #: The compiled kernels the worker held at the end (:mod:`gasengine.compiled`), for the driver to load.
+    kernels: list = field(default_factory=list)
 
 
 def run_engine(

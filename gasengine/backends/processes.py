@@ -38,6 +38,7 @@ import multiprocess as mp
 import numpy as np
 from multiprocess.connection import wait
 
+from ..compiled import load_kernels, loaded_kernels
 from ..errors import WorkerFailed
 from ..launcher import EngineJob, FailureReport, RunOutput, WorkerOutcome, run_engine
 from ..messages import MessageRefused, dumps, loads
@@ -53,6 +54,10 @@ from ..shm import (
     unpack,
 )
 from .multiprocess import MultiprocessBackend
+
+#: Compiled kernels that workers of this process's earlier runs used: the driver loads them before
+#: forking the next workers, so that those start with them (:mod:`gasengine.compiled`).
+_WORKER_KERNELS: set[tuple[str, str, str]] = set()
 
 #: File descriptors the driver keeps free beyond the pipes it counts: the
 #: selector of ``wait``, files numpy or numba open on the way, a log file.
@@ -112,6 +117,7 @@ def worker_main(job: WorkerJob, peers: dict[int, Any], conn: Any) -> None:
                 conn.send_bytes(dumps(("progress", step, count)))
 
         outcome = run_engine(job.engine_job, job.rank, parts, active, backend, progress)
+        outcome.kernels = sorted(loaded_kernels())
         for part in parts:
             publish(part, arrays[part.index])
         conn.send_bytes(dumps(("done", job.rank, outcome)))
@@ -221,6 +227,8 @@ def run_workers(
                         raise ValueError("parts with arrays outside shared memory need forked workers")
                     inherited[part.index] = outside
                 del part
+            if ctx.get_start_method() == "fork":  # the workers inherit what the driver has loaded
+                load_kernels(_WORKER_KERNELS)
             # A signal raised between fork and run.procs.append would leave a
             # worker nobody stops: signals wait until every worker is on the list.
             with guard.deferred():
@@ -250,6 +258,8 @@ def run_workers(
                     finally:
                         there.close()
             done = _watch(run.procs, run.conns, progress)
+            for outcome in done.values():
+                _WORKER_KERNELS.update(map(tuple, outcome.kernels))
             rows = {p: r for outcome in done.values() for p, r in outcome.ragged.items()}
             vertex, edge = {}, {}
             for p, (seg, specs) in packed.items():

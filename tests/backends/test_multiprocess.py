@@ -521,3 +521,26 @@ def test_a_program_error_under_the_other_engines_stops_every_worker(engine, clea
         run(LateBoom(), g, workers=2, engine=engine, batch_size=8 if engine == "async" else None, max_supersteps=50)
     assert (info.value.program_name, info.value.method) == ("LateBoom", "apply")
     assert "vertex 7 is cursed" in str(info.value)
+
+
+def test_workers_of_a_later_run_start_with_the_kernels_earlier_workers_loaded(email, clean_run):
+    """Forked workers inherit the driver's compiled kernels; the driver loads what earlier workers used."""
+    from gasengine.backends import processes
+    from gasengine.compiled import loaded_kernels
+
+    if processes.start_method() != "fork":
+        pytest.skip("only forked workers inherit the driver's kernels")
+    first = connected_components(email, workers=2)  # its workers report the kernels they held
+    assert any(module == "gasengine.kernels" for module, _, _ in processes._WORKER_KERNELS)
+    again = connected_components(email, workers=2)  # the driver loads them, then forks
+    np.testing.assert_array_equal(first, again)
+    # whatever a worker of either run held, the driver holds now: the second run's workers loaded none
+    assert processes._WORKER_KERNELS - loaded_kernels() == set()
+
+
+def test_loading_kernels_skips_what_is_not_there():
+    from gasengine.compiled import load_kernels
+
+    wanted = [("gasengine.kernels", "no_such_kernel", "(int64,)"), ("no.such.module", "f", "()")]
+    assert load_kernels(wanted) == 0
+    assert load_kernels([("gasengine.kernels", "_take_into", "(no such signature)")]) == 0
