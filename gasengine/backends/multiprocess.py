@@ -9,7 +9,9 @@ Each worker exchanges through :class:`MultiprocessBackend`:
   and read back only by :mod:`gasengine.messages` (data, never code; and
   ``dill``, which the ``multiprocess`` package uses, costs ten times more
   per message, and a superstep's latency is mostly these messages);
-* small values (allreduce scalars, signals of tiny graphs) ride inside the note.
+* small values (allreduce scalars, signals of tiny graphs) ride inside the
+  note, small arrays as their raw bytes (:class:`~gasengine.shm.Inline`);
+* each worker waits on its pipes with one poller kept for the whole run.
 
 Placing parts, starting the worker processes, watching them, collecting
 their results and reporting their failures is the launcher's job:
