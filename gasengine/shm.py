@@ -19,6 +19,7 @@ other users are left alone.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import secrets
@@ -105,7 +106,7 @@ class ArraySpec:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+        return math.prod(self.shape) * np.dtype(self.dtype).itemsize  # math.prod: a tenth of np.prod per call
 
 
 class Segment:
@@ -166,7 +167,7 @@ class Segment:
 
     def array(self, spec: ArraySpec) -> np.ndarray:
         """A numpy view of one packed array (writes go to shared memory)."""
-        count = int(np.prod(spec.shape, dtype=np.int64))
+        count = math.prod(spec.shape)
         return np.frombuffer(self._buffer, dtype=spec.dtype, count=count, offset=spec.offset).reshape(spec.shape)
 
     def unlink(self) -> None:

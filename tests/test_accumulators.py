@@ -6,6 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gasengine import ALL, IN, Graph, KeyCounts, ProgramError, VertexProgram, count_by_key, run
 from tests.datasets import random_graph
@@ -148,6 +150,28 @@ def test_counting_through_the_grouping_equals_counting_pairs(span):
     some = np.array([3, 7, 7, 49])
     part = KeyCounts.of_neighbours(ptr, nbr, x, some)
     np.testing.assert_array_equal(part.keys, want.take(some).keys)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32), st.lists(st.tuples(st.integers(-(2**20), 2**20), st.integers(1, 3000)), max_size=6))
+def test_counting_calls_one_after_another_leave_their_table_clean(seed, calls):
+    """The key table is kept between calls: every call, whatever its keys' offset and span and
+    however few rows it counts, equals counting the pairs afresh."""
+    from gasengine.accumulators import _SLOTS
+
+    rng = np.random.default_rng(seed)
+    ptr = np.concatenate([[0], np.cumsum(rng.integers(0, 30, 60))])
+    nbr = rng.integers(0, 50, ptr[-1])
+    for offset, span in calls:
+        x = offset + rng.integers(0, span, 50)
+        rows = None if rng.random() < 0.3 else np.unique(rng.integers(0, 60, int(rng.integers(1, 5))))
+        got = KeyCounts.of_neighbours(ptr, nbr, x, rows)
+        want = KeyCounts.from_pairs(np.repeat(np.arange(60), np.diff(ptr)), x[nbr], None, 60)
+        if rows is not None:
+            want = want.take(rows)
+        for a, b in ((got.ptr, want.ptr), (got.keys, want.keys), (got.weights, want.weights)):
+            np.testing.assert_array_equal(a, b)
+        assert (_SLOTS[0] == -1).all()
 
 
 @pytest.mark.parametrize("seed", range(20))
