@@ -880,6 +880,38 @@ def push_combine(
     return touched
 
 
+def split_below(ids: np.ndarray, prio: np.ndarray, bound: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ids[prio < bound], ids[prio >= bound], prio[prio >= bound])`` in one compiled pass; with
+    ``bound = -inf``, the ids at ``-inf`` are taken (a delta-stepping bucket's vertices, and the rest).
+
+    Examples
+    --------
+    >>> taken, rest, rest_prio = split_below(np.array([1, 4, 6]), np.array([5.0, 2.0, 1.0]), 3.0)
+    >>> taken.tolist(), rest.tolist(), rest_prio.tolist()
+    ([4, 6], [1], [5.0])
+    """
+    ids = np.asarray(ids, dtype=np.intp)
+    prio = np.asarray(prio, dtype=np.float64)
+    taken, rest, rest_prio, k = _split_below(ids, prio, float(bound), bound == -np.inf)
+    return taken[:k], rest[: ids.size - k], rest_prio[: ids.size - k]
+
+
+@njit(cache=True)
+def _split_below(ids, prio, bound, at_bound):  # pragma: no cover - compiled
+    taken = np.empty(ids.size, dtype=np.intp)
+    rest = np.empty(ids.size, dtype=np.intp)
+    rest_prio = np.empty(ids.size, dtype=np.float64)
+    k = r = 0
+    for i in range(ids.size):
+        if prio[i] < bound or (at_bound and prio[i] == bound):
+            taken[k] = ids[i]
+            k += 1
+        else:
+            rest[r], rest_prio[r] = ids[i], prio[i]
+            r += 1
+    return taken, rest, rest_prio, k
+
+
 @njit(cache=True)
 def _merge_lowest(ids_a, prio_a, ids_b, prio_b):  # pragma: no cover - compiled
     ids = np.empty(ids_a.size + ids_b.size, dtype=np.intp)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .frontier import Frontier
-from .kernels import merge_lowest
+from .kernels import merge_lowest, split_below
 from .program import NONE
 from .result import StepStats
 from .step import DEFAULT_CHUNK_BYTES, GASStep
@@ -127,8 +127,8 @@ class SyncEngine(GASStep):
         batch, waiting = {}, 0
         for p, part in self.parts.items():
             ids, prio = self.pending[p]
-            now = (prio <= bound) if bound == -np.inf else (prio < bound)
-            batch[p] = Frontier.of_ids(part.num_local, ids[now], unique=True)
-            self.pending[p] = (ids[~now], prio[~now])
+            now, rest, rest_prio = split_below(ids, prio, bound)  # one pass: the pending list is long
+            self.pending[p] = (rest, rest_prio)
+            batch[p] = Frontier.of_ids(part.num_local, now, unique=True)
             waiting += ids.size
         return batch, waiting

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gasengine import ALL, IN, OUT, Graph, ProgramError, VertexProgram, run
-from gasengine.kernels import merge_lowest, push_combine
+from gasengine.kernels import merge_lowest, push_combine, split_below
 from tests.datasets import random_graph
 
 
@@ -241,6 +241,20 @@ def test_merge_lowest_keeps_the_lower_priority():
     assert ids.tolist() == [0, 3, 4, 5] and prio.tolist() == [1.0, 4.0, -np.inf, 2.0]
     ids, prio = merge_lowest(np.zeros(0, int), np.zeros(0), np.array([2]), np.array([1.0]))
     assert ids.tolist() == [2] and prio.tolist() == [1.0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from([-np.inf, -2.5, 0.0, 1.0, 1.5, 3.0, 7.25]), max_size=40),
+    st.sampled_from([-np.inf, -2.5, 0.0, 1.5, 2.0, 8.0, np.inf]),
+)
+def test_split_below_is_the_mask_in_one_pass(prio, bound):
+    prio = np.array(prio, dtype=np.float64)
+    ids = np.arange(prio.size) * 3
+    taken, rest, rest_prio = split_below(ids, prio, bound)
+    now = (prio <= bound) if bound == -np.inf else (prio < bound)  # a bucket at -inf takes -inf
+    assert taken.tolist() == ids[now].tolist() and rest.tolist() == ids[~now].tolist()
+    assert rest_prio.tolist() == prio[~now].tolist()
 
 
 # ------------------------------------------------------------------ the receiving end's condition
