@@ -67,14 +67,28 @@ def load_kernels(wanted: Iterable[Kernel]) -> int:
     return count
 
 
-def _dispatchers() -> Iterable[tuple[str, Dispatcher]]:
-    """``(module name, dispatcher)`` of every kernel defined in an imported engine module."""
-    for name, module in list(sys.modules.items()):
-        if module is None or name.partition(".")[0] not in PACKAGES:
-            continue
-        for value in list(vars(module).values()):
-            if isinstance(value, Dispatcher) and value.py_func.__module__ == name:
-                yield name, value
+def _dispatchers() -> list[tuple[str, Dispatcher]]:
+    """``(module name, dispatcher)`` of every kernel defined in an imported engine module.
+
+    Found once for a set of imported modules (a scan of every module's names
+    costs milliseconds, a worker's whole run on a small graph is tens), and
+    found again when a module has been imported since; a driver that has
+    found them before forking hands the list to its workers.
+    """
+    if _FOUND[0] != len(sys.modules):
+        found = []
+        for name, module in list(sys.modules.items()):
+            if module is None or name.partition(".")[0] not in PACKAGES:
+                continue
+            for value in list(vars(module).values()):
+                if isinstance(value, Dispatcher) and value.py_func.__module__ == name:
+                    found.append((name, value))
+        _FOUND[:] = [len(sys.modules), found]
+    return _FOUND[1]
+
+
+#: ``[number of imported modules when last scanned, what the scan found]``.
+_FOUND: list[Any] = [-1, []]
 
 
 def _load_cached(function: Any, sigs: set[str]) -> int:

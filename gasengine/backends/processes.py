@@ -227,8 +227,9 @@ def run_workers(
                         raise ValueError("parts with arrays outside shared memory need forked workers")
                     inherited[part.index] = outside
                 del part
-            if ctx.get_start_method() == "fork":  # the workers inherit what the driver has loaded
+            if ctx.get_start_method() == "fork":  # the workers inherit what the driver has loaded (and found)
                 load_kernels(_WORKER_KERNELS)
+                loaded_kernels()
             # A signal raised between fork and run.procs.append would leave a
             # worker nobody stops: signals wait until every worker is on the list.
             with guard.deferred():
