@@ -432,7 +432,7 @@ def _key_bounds(ptr, nbr, ptr2, nbr2, x, rows):  # pragma: no cover - compiled
         return 0, 0, -1
     if 4 * total >= x.size:
         return total, x.min(), x.max()
-    lo, hi = x[0], x[0]
+    lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     for r in rows:
         for grouping in range(2):
             p, q = (ptr, nbr) if grouping == 0 else (ptr2, nbr2)
