@@ -41,7 +41,7 @@ import numpy as np
 from .frontier import Frontier
 from .kernels import _frontier_edges
 from .result import StepStats
-from .step import GASStep, VertexSetBuilder
+from .step import GASStep, VertexSetBuilder, reads_hot_first
 
 
 class ChromaticEngine(GASStep):
@@ -92,6 +92,26 @@ class ChromaticEngine(GASStep):
             np.cumsum(ptr[act + 1] - ptr[act], out=sub_ptr[1:])
             self._class_matrices[key] = (sub_ptr, nbr[edges], None if data is None else data[edges])
         return (*self._class_matrices[key], None)
+
+    def _hot_rows(self, part, act):
+        """A whole colour class of a large part gathers from its rows with hot-first neighbours, copied
+        out once: a class's rows are scattered over the part, and read in vertex order their
+        neighbours' values miss the cache about twice as often as in one product over all rows
+        (R-MAT 20, 185 classes alone: 267 -> 160 ms a sweep of products).  The permuted values are
+        kept through the sweep and updated for each class's vertices (:meth:`_kept_hot_values`)."""
+        c = self._colour_now
+        program = self.program
+        if c is None or act.size != self.classes[part.index][c].count or not reads_hot_first(program, part):
+            return None
+        key = (part.index, program.gather_edges, program.gather_edge_field, c, "hot first")
+        if key not in self._class_matrices:
+            ptr, _, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
+            hot_nbr, _ = part.hot_first(program.gather_edges)
+            edges, _, _ = _frontier_edges(ptr, act)
+            sub_ptr = np.zeros(act.size + 1, dtype=np.int64)
+            np.cumsum(ptr[act + 1] - ptr[act], out=sub_ptr[1:])
+            self._class_matrices[key] = (sub_ptr, hot_nbr[edges], None if data is None else data[edges])
+        return self._class_matrices[key]
 
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:
         """One sweep over the colours; returns its colour steps' stats, the next active count, halted."""

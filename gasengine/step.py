@@ -311,6 +311,9 @@ class GASStep:
         #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
         self._nbr_table: dict[int, np.ndarray] = {}
         self._hot_buffers: dict[int, np.ndarray] = {}  # per part: the neighbour values in hot-first order
+        #: per part: (the gather_nbr values it was taken from, their hot-first copy), see _kept_hot_values
+        self._hot_tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._hot_ranks: dict[int, np.ndarray] = {}
         #: Edge fields some scatter assigned (the others keep their initial values).
         self.edge_fields_written: set[str] = set()
         #: Mirrors' signals not sent yet, per part (None: each step sends its own).  An engine whose
@@ -1005,6 +1008,9 @@ class GASStep:
             if act is None and reads_hot_first(program, part):  # all rows: read x in hot-first order
                 ptr, nbr, data, order = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
                 return spmv(ptr, nbr, data, self._hot_first_values(part, x, order)).astype(dtype, copy=False)
+            hot = self._hot_rows(part, act) if act is not None and x.ndim == 1 else None
+            if hot is not None:  # an engine's batch with hot-first rows of its own (a colour class)
+                return spmv(*hot, self._kept_hot_values(part, x)).astype(dtype, copy=False)
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
             return spmv(ptr, nbr, data, x, rows).astype(dtype, copy=False)
         compiled = (
@@ -1041,6 +1047,33 @@ class GASStep:
         """``(ptr, nbr, data, rows)`` for the compiled gathers of the vertices ``act``: the part's
         :meth:`~gasengine.parts.Part.gather_matrix` and ``rows=act`` (an engine may have better)."""
         return (*part.gather_matrix(direction, self.program.gather_edge_field), act)
+
+    def _hot_rows(self, part: Part, act: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """``(ptr, nbr, data)`` of the batch ``act``'s rows with hot-first neighbours, for a product over
+        :meth:`_kept_hot_values`, when an engine keeps such rows for its batches (None: it does not)."""
+        return None
+
+    def _kept_hot_values(self, part: Part, x: np.ndarray) -> np.ndarray:
+        """``x[order]`` of the part's hot-first renumbering, kept while ``x`` is: taken again only for a
+        new ``x``, and brought up to date by :meth:`_refresh_nbr_table` when ``x`` is (O(batch))."""
+        kept = self._hot_tables.get(part.index)
+        if kept is not None and kept[0] is x:
+            return kept[1]
+        _, order = part.hot_first(self.program.gather_edges)
+        out = kept[1] if kept is not None and kept[1].dtype == x.dtype and kept[1].size == order.size else None
+        out = take_into(x, order, np.empty(order.size, dtype=x.dtype) if out is None else out)
+        self._hot_tables[part.index] = (x, out)
+        return out
+
+    def _hot_rank(self, part: Part) -> np.ndarray:
+        """Where each local vertex sits in the part's hot-first order (the inverse of ``order``)."""
+        rank = self._hot_ranks.get(part.index)
+        if rank is None:
+            _, order = part.hot_first(self.program.gather_edges)
+            rank = np.empty(order.size, dtype=np.intp)
+            rank[order] = np.arange(order.size)
+            self._hot_ranks[part.index] = rank
+        return rank
 
     def _hot_first_values(self, part: Part, x: np.ndarray, order: np.ndarray) -> np.ndarray:
         """``x[order]``, into a buffer the part keeps from one superstep to the next (a vector per
@@ -1080,6 +1113,9 @@ class GASStep:
                 continue
             ids = f.ids()
             x[ids] = self._nbr_values(self.parts[p], ids, ids.size)
+            kept = self._hot_tables.get(p)
+            if kept is not None and kept[0] is x:  # its hot-first copy too, where those vertices sit in it
+                kept[1][self._hot_rank(self.parts[p])[ids]] = x[ids]
 
     def _few_gather_edges(self, part: Part, act: np.ndarray) -> bool:
         """Whether ``gather_nbr`` should run on the batch's neighbours only, not on every vertex.

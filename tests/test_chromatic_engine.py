@@ -141,3 +141,64 @@ def test_colour_steps_with_pointer_reads_are_never_skipped(parts):
     active[0] = True
     r = run(Pointer(), g, engine="chromatic", consistency="edge", partitions=parts, active=active)
     assert r.field("value")[0] == 1 and (r.field("seen") == 1).all()  # every vertex read vertex 0's new value
+
+
+@pytest.mark.parametrize("options", [{}, {"partitions": 3}, {"backend": "multiprocess", "workers": 2, "partitions": 2}])
+def test_hot_first_class_products_give_the_same_values_bit_for_bit(monkeypatch, options):
+    """Colour classes of a large part gather through hot-first rows and a permuted copy of the
+    neighbour values kept through the sweep; forced on for a small graph (also weighted, over
+    out-edges, with classes small and large), every value is the plain products' one."""
+    import gasengine.chromatic_engine as chromatic_module
+    import gasengine.step as step_module
+    from algorithms import PageRankProgram
+    from gasengine import OUT
+
+    class WeightedOutSum(VertexProgram):
+        gather_edges = OUT
+        gather_edge_field = "weight"
+
+        def init(self, v):
+            v.data["x"] = np.sin(v.ids + 1.0)
+
+        def gather_nbr(self, u):
+            return u.data["x"]
+
+        def apply(self, v, acc):
+            v.data["x"] = np.tanh(acc)
+            v.signal(v.ids % 3 != 0)  # classes that are not whole in later sweeps, too
+
+    used = []
+    hot_rows = chromatic_module.ChromaticEngine._hot_rows
+
+    def counting(self, part, act):
+        found = hot_rows(self, part, act)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(chromatic_module.ChromaticEngine, "_hot_rows", counting)
+    from gasengine.generators import rmat
+
+    skewed = rmat(11, 8, seed=5)  # a few large classes and many of a few hubs: the kept copy is refreshed
+    rng = np.random.default_rng(31)
+    g = Graph(
+        skewed.src,
+        skewed.dst,
+        num_vertices=skewed.num_vertices,
+        edge_data={"weight": rng.uniform(0.1, 10.0, skewed.num_edges)},
+    )
+    refreshed = []
+    refresh = step_module.GASStep._refresh_nbr_table
+    monkeypatch.setattr(
+        step_module.GASStep,
+        "_refresh_nbr_table",
+        lambda self, batch: refreshed.append(bool(self._hot_tables)) or refresh(self, batch),
+    )
+    runs = []
+    for threshold in (step_module.HOT_FIRST_FROM, 0):  # parts here are far below the real threshold
+        monkeypatch.setattr(step_module, "HOT_FIRST_FROM", threshold)
+        common = dict(engine="chromatic", consistency="edge", **options)
+        ranks = run(PageRankProgram(tol=1e-12), g, max_supersteps=8, **common).field("rank")
+        runs.append((ranks, run(WeightedOutSum(), g, max_supersteps=5, **common).field("x")))
+    (plain, plain_x), (hot, hot_x) = runs
+    assert "backend" in options or (any(used) and any(refreshed))  # the hot rows ran, their copy was refreshed
+    assert np.array_equal(plain, hot) and np.array_equal(plain_x, hot_x)
