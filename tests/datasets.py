@@ -1,4 +1,4 @@
-"""Test helpers: where the real datasets live, and small graph builders."""
+"""Test helpers: where the real datasets live, small graph builders, and a program the engines' tests share."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from gasengine import Graph
+from gasengine import OUT, Graph, VertexProgram
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("GASENGINE_DATA", REPO.parent / "shared" / "data"))
@@ -41,3 +41,25 @@ def random_graph(n: int, m: int, seed: int, weighted: bool = False) -> Graph:
     rng = np.random.default_rng(seed)
     edge_data = {"weight": rng.uniform(0.1, 10.0, m)} if weighted else None
     return Graph(rng.integers(0, n, m), rng.integers(0, n, m), num_vertices=n, edge_data=edge_data)
+
+
+class WeightedOutSum(VertexProgram):
+    """A float sum-product gather over weighted out-edges (the products' other direction and a weight),
+    ``x <- tanh(sum of w * x over out-neighbours)``; ``rest_every_third`` leaves every third vertex
+    unsignalled, so that later steps run partial batches."""
+
+    gather_edges = OUT
+    gather_edge_field = "weight"
+
+    def __init__(self, rest_every_third: bool = False):
+        self.rest_every_third = rest_every_third
+
+    def init(self, v):
+        v.data["x"] = np.sin(v.ids + 1.0)
+
+    def gather_nbr(self, u):
+        return u.data["x"]
+
+    def apply(self, v, acc):
+        v.data["x"] = np.tanh(acc)
+        v.signal(v.ids % 3 != 0 if self.rest_every_third else True)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from gasengine import ALL, IN, OUT, Aggregator, Graph, VertexProgram, run
 from partitioning import partition
-from tests.datasets import random_graph
+from tests.datasets import WeightedOutSum, random_graph
 
 
 class NeighbourSum(VertexProgram):
@@ -683,21 +683,6 @@ def test_the_hot_first_product_gives_the_same_pagerank_bit_for_bit(monkeypatch, 
     small graph (also weighted, over out-edges), every value is the one the plain product gives."""
     import gasengine.step as step_module
     from algorithms import PageRankProgram
-
-    class WeightedOutSum(VertexProgram):
-        gather_edges = OUT
-        gather_edge_field = "weight"
-
-        def init(self, v):
-            v.data["x"] = np.sin(v.ids + 1.0)
-
-        def gather_nbr(self, u):
-            return u.data["x"]
-
-        def apply(self, v, acc):
-            v.data["x"] = np.tanh(acc)
-            v.signal()
-
     from gasengine.parts import Part
 
     calls = []
