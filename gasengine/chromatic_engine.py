@@ -80,37 +80,35 @@ class ChromaticEngine(GASStep):
         """A whole colour class gathers from its own rows of the gather matrix, copied out once
         (contiguous: walking a class's rows where they lie in the part's matrix cost 2.6 times a
         full product at R-MAT 18, for a sixth of its rows)."""
+        rows = self._class_rows(part, direction, act, hot=False)
+        return super()._gather_matrix(part, direction, act) if rows is None else (*rows, None)
+
+    def _hot_rows(self, part, act):
+        """A whole colour class of a large part gathers from its rows with hot-first neighbours: a
+        class's rows are scattered over the part, and read in vertex order their neighbours' values
+        miss the cache about twice as often as in one product over all rows (R-MAT 20, 185 classes
+        alone: 267 -> 160 ms a sweep of products).  The permuted values are kept through the sweep
+        and updated for each class's vertices (:meth:`_kept_hot_values`)."""
+        if not reads_hot_first(self.program, part):
+            return None
+        return self._class_rows(part, self.program.gather_edges, act, hot=True)
+
+    def _class_rows(self, part, direction, act, hot: bool):
+        """``(ptr, nbr, data)`` of the running colour class's rows, copied out once (neighbours
+        renumbered hot-first with ``hot``); None unless ``act`` is that whole class."""
         c = self._colour_now
-        whole = act is not None and c is not None and act.size == self.classes[part.index][c].count and act.size
-        if not whole:
-            return super()._gather_matrix(part, direction, act)
-        key = (part.index, direction, self.program.gather_edge_field, c)
+        if act is None or c is None or not act.size or act.size != self.classes[part.index][c].count:
+            return None
+        field = self.program.gather_edge_field
+        key = (part.index, direction, field, c, hot)
         if key not in self._class_matrices:
-            ptr, nbr, data = part.gather_matrix(direction, self.program.gather_edge_field)
+            ptr, nbr, data = part.gather_matrix(direction, field)
+            if hot:
+                nbr, _ = part.hot_first(direction)
             edges, _, _ = _frontier_edges(ptr, act)
             sub_ptr = np.zeros(act.size + 1, dtype=np.int64)
             np.cumsum(ptr[act + 1] - ptr[act], out=sub_ptr[1:])
             self._class_matrices[key] = (sub_ptr, nbr[edges], None if data is None else data[edges])
-        return (*self._class_matrices[key], None)
-
-    def _hot_rows(self, part, act):
-        """A whole colour class of a large part gathers from its rows with hot-first neighbours, copied
-        out once: a class's rows are scattered over the part, and read in vertex order their
-        neighbours' values miss the cache about twice as often as in one product over all rows
-        (R-MAT 20, 185 classes alone: 267 -> 160 ms a sweep of products).  The permuted values are
-        kept through the sweep and updated for each class's vertices (:meth:`_kept_hot_values`)."""
-        c = self._colour_now
-        program = self.program
-        if c is None or act.size != self.classes[part.index][c].count or not reads_hot_first(program, part):
-            return None
-        key = (part.index, program.gather_edges, program.gather_edge_field, c, "hot first")
-        if key not in self._class_matrices:
-            ptr, _, data = part.gather_matrix(program.gather_edges, program.gather_edge_field)
-            hot_nbr, _ = part.hot_first(program.gather_edges)
-            edges, _, _ = _frontier_edges(ptr, act)
-            sub_ptr = np.zeros(act.size + 1, dtype=np.int64)
-            np.cumsum(ptr[act + 1] - ptr[act], out=sub_ptr[1:])
-            self._class_matrices[key] = (sub_ptr, hot_nbr[edges], None if data is None else data[edges])
         return self._class_matrices[key]
 
     def advance(self, active_count: int) -> tuple[list[StepStats], int, bool]:

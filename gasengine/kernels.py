@@ -474,6 +474,8 @@ def take_into(x: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     ``x[index]`` allocates its result every time, and a fresh array of
     megabytes is page-faulted in as it is written: for the hot-first
     permutation of a superstep's neighbour values that was half its cost.
+    (``np.take(x, index, out=out)`` first converts an int32 index to intp,
+    a fresh array again: 9-10 ms against 2.6-4.3 ms, 700,000 values.)
     ``index`` must lie in ``[0, x.size)`` (it is the engine's own
     permutation; the compiled loop does not check, and checking would cost
     a pass of its own).

@@ -310,7 +310,6 @@ class GASStep:
         self._nan_scratch: dict[int, np.ndarray] = {}  # NaN per local vertex, per part (merging priorities)
         #: ``gather_nbr`` of every local vertex, per part, while it is known (see _nbr_values_of_all).
         self._nbr_table: dict[int, np.ndarray] = {}
-        self._hot_buffers: dict[int, np.ndarray] = {}  # per part: the neighbour values in hot-first order
         #: per part: (the gather_nbr values it was taken from, their hot-first copy), see _kept_hot_values
         self._hot_tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._hot_ranks: dict[int, np.ndarray] = {}
@@ -1006,9 +1005,9 @@ class GASStep:
         sum_product = program.combine is np.add and op is np.multiply and dtype.kind == "f"
         if sum_product and program.gather_edges in (IN, OUT):  # one product is the whole gather
             if act is None and reads_hot_first(program, part):  # all rows: read x in hot-first order
-                ptr, nbr, data, order = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
-                return spmv(ptr, nbr, data, self._hot_first_values(part, x, order)).astype(dtype, copy=False)
-            hot = self._hot_rows(part, act) if act is not None and x.ndim == 1 else None
+                ptr, nbr, data, _ = part.hot_first_gather_matrix(program.gather_edges, program.gather_edge_field)
+                return spmv(ptr, nbr, data, self._kept_hot_values(part, x)).astype(dtype, copy=False)
+            hot = self._hot_rows(part, act) if act is not None else None
             if hot is not None:  # an engine's batch with hot-first rows of its own (a colour class)
                 return spmv(*hot, self._kept_hot_values(part, x)).astype(dtype, copy=False)
             ptr, nbr, data, rows = self._gather_matrix(part, program.gather_edges, act)
@@ -1054,12 +1053,15 @@ class GASStep:
         return None
 
     def _kept_hot_values(self, part: Part, x: np.ndarray) -> np.ndarray:
-        """``x[order]`` of the part's hot-first renumbering, kept while ``x`` is: taken again only for a
-        new ``x``, and brought up to date by :meth:`_refresh_nbr_table` when ``x`` is (O(batch))."""
+        """``x[order]`` of the part's hot-first renumbering, kept while ``x`` is: taken again (into the
+        same buffer, no fresh array to page-fault in) only for a new ``x``, and brought up to date by
+        :meth:`_refresh_nbr_table` when ``x`` is (O(batch)).  A vector per vertex is taken plainly."""
+        _, order = part.hot_first(self.program.gather_edges)
+        if x.ndim != 1:
+            return x[order]
         kept = self._hot_tables.get(part.index)
         if kept is not None and kept[0] is x:
             return kept[1]
-        _, order = part.hot_first(self.program.gather_edges)
         out = kept[1] if kept is not None and kept[1].dtype == x.dtype and kept[1].size == order.size else None
         out = take_into(x, order, np.empty(order.size, dtype=x.dtype) if out is None else out)
         self._hot_tables[part.index] = (x, out)
@@ -1074,16 +1076,6 @@ class GASStep:
             rank[order] = np.arange(order.size)
             self._hot_ranks[part.index] = rank
         return rank
-
-    def _hot_first_values(self, part: Part, x: np.ndarray, order: np.ndarray) -> np.ndarray:
-        """``x[order]``, into a buffer the part keeps from one superstep to the next (a vector per
-        vertex is taken plainly)."""
-        if x.ndim != 1:
-            return x[order]
-        out = self._hot_buffers.get(part.index)
-        if out is None or out.dtype != x.dtype or out.size != order.size:
-            out = self._hot_buffers[part.index] = np.empty(order.size, dtype=x.dtype)
-        return take_into(x, order, out)
 
     def _nbr_values_of_all(self, part: Part, keep: bool) -> np.ndarray:
         """``gather_nbr`` of every local vertex of ``part``; with ``keep`` (a small batch, so the next
